@@ -1,0 +1,45 @@
+"""What a route needs from the running app, declared once (FastAPI dependencies)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from server.errors import MethodNotAllowed, NotFound
+from server.interactions import ResourceService
+from server.registry import Interaction, ResourceType, get_type
+from server.settings import Settings
+
+
+def get_service(request: Request) -> ResourceService:
+    service: ResourceService = request.app.state.service
+    return service
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Service = Annotated[ResourceService, Depends(get_service)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def base_url(request: Request) -> str:
+    """The FHIR base URL as clients see it (configured, or from the request)."""
+    configured: str | None = request.app.state.settings.base_url
+    if configured:
+        return configured.rstrip("/")
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def held_type(name: str, interaction: Interaction) -> ResourceType:
+    """Return the held type, or 404 for an unknown type and 405 for an unoffered interaction."""
+    resource_type = get_type(name)
+    if resource_type is None:
+        raise NotFound(f"Resource type {name!r} is not supported by this server")
+    if not resource_type.supports(interaction):
+        raise MethodNotAllowed(f"{interaction.value} is not allowed on {name}")
+    return resource_type

@@ -1,0 +1,95 @@
+"""Every failure becomes an OperationOutcome: FHIR errors, HTTP errors, and the unexpected."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.api.negotiation import FHIR_JSON
+from server.errors import FhirError, Issue, operation_outcome
+
+log = logging.getLogger("fhirport.errors")
+
+_CODE_BY_STATUS: dict[int, str] = {
+    400: "invalid",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    410: "deleted",
+    412: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    422: "business-rule",
+}
+
+
+def _outcome_response(
+    status: int, issues: list[Issue], headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(operation_outcome(issues)),
+        status,
+        headers,
+        media_type=f"{FHIR_JSON}; charset=utf-8",
+    )
+
+
+async def _fhir_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FhirError)
+    return _outcome_response(exc.status, exc.issues, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"No FHIR endpoint at {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    code = _CODE_BY_STATUS.get(exc.status_code, "processing")
+    return _outcome_response(exc.status_code, [Issue(message, code)], dict(exc.headers or {}))
+
+
+async def _request_validation(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        Issue(
+            str(error.get("msg", "Invalid request")),
+            "invalid",
+            expression=(".".join(str(p) for p in error.get("loc", ())[1:]),),
+        )
+        for error in exc.errors()
+    ]
+    return _outcome_response(400, issues or [Issue("Invalid request")])
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    correlation = uuid.uuid4().hex
+    log.error(
+        "Unhandled error %s on %s %s",
+        correlation,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    return _outcome_response(
+        500,
+        [Issue(f"Internal server error (correlation id {correlation})", "exception", "fatal")],
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into an OperationOutcome."""
+    app.add_exception_handler(FhirError, _fhir_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(Exception, _unexpected)

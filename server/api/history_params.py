@@ -1,0 +1,59 @@
+"""The parameters of a history interaction: _count, _since, and the paging cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from server.errors import InvalidRequest
+from server.fhir.clock import parse_instant
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 1000
+_KNOWN = {"_count", "_since", "_page", "_format", "_pretty", "_at", "_list"}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    count: int
+    since: int | None
+    cursor: str | None
+
+    def next_url(self, request: Request, cursor: str) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "_page"]
+        params.append(("_page", cursor))
+        return str(request.url.replace(query=urlencode(params)))
+
+
+def history_query(request: Request) -> HistoryQuery:
+    """Parse and check history parameters (400 with the parameter named on bad values)."""
+    params = request.query_params
+    unknown = sorted(set(params.keys()) - _KNOWN)
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown history parameter(s): {', '.join(unknown)}; "
+            "history supports _count, _since and _page",
+            expression=unknown,
+        )
+    unsupported = [p for p in ("_at", "_list") if p in params]
+    if unsupported:
+        raise InvalidRequest(
+            f"History parameter {unsupported[0]} is not supported", expression=unsupported[0]
+        )
+    raw_count = params.get("_count", str(DEFAULT_COUNT))
+    if not raw_count.isdigit():
+        raise InvalidRequest(
+            f"_count must be a non-negative integer, got {raw_count!r}", expression="_count"
+        )
+    count = min(int(raw_count), MAX_COUNT)
+    since: int | None = None
+    if "_since" in params:
+        try:
+            since = parse_instant(params["_since"])
+        except ValueError:
+            raise InvalidRequest(
+                f"_since must be an instant, got {params['_since']!r}", expression="_since"
+            ) from None
+    return HistoryQuery(count=count, since=since, cursor=params.get("_page"))

@@ -1,0 +1,175 @@
+"""REST interactions on resources: create, read, vread, update, patch, delete, history.
+
+Thin: each route negotiates the format, asks the ResourceService, and shapes the
+HTTP answer (status codes and headers per FHIR R4 http.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.api.context import AppSettings, Service, base_url, held_type
+from server.api.history_params import history_query
+from server.api.negotiation import JSON_PATCH, require_body_type, response_format
+from server.api.prefer import ReturnPreference, return_preference
+from server.api.request_body import read_body
+from server.api.responses import fhir_response, information, version_headers
+from server.errors import InvalidRequest
+from server.fhir.bundles import bundle, history_entry
+from server.fhir.validation import parse_json_object
+from server.interactions import WriteResult
+from server.registry import Interaction
+
+router = APIRouter(prefix="/fhir")
+
+
+def _if_match(request: Request) -> int | None:
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidRequest(
+            f'If-Match {header!r} is not a version ETag like W/"3"', expression="If-Match"
+        )
+    return int(value)
+
+
+def _write_response(request: Request, result: WriteResult, base: str) -> Response:
+    fmt = response_format(request)
+    version = result.version
+    headers = version_headers(version)
+    location = f"{base}/{version.resource_type}/{version.id}/_history/{version.version}"
+    status = 201 if result.created else 200
+    if result.created:
+        headers["Location"] = location
+    else:
+        headers["Content-Location"] = location
+    preference = return_preference(request)
+    if preference is ReturnPreference.MINIMAL:
+        return fhir_response(None, fmt, status, headers)
+    if preference is ReturnPreference.OPERATION_OUTCOME:
+        verb = "created" if result.created else "updated"
+        message = f"{version.resource_type}/{version.id} {verb} as version {version.version}"
+        return fhir_response(information(message), fmt, status, headers)
+    return fhir_response(version.body, fmt, status, headers)
+
+
+async def _resource_body(request: Request, settings: AppSettings) -> dict[str, Any]:
+    require_body_type(request)
+    return parse_json_object(await read_body(request, settings.max_body_bytes))
+
+
+@router.post("/{resource_type}")
+async def create(
+    resource_type: str, request: Request, service: Service, settings: AppSettings
+) -> Response:
+    held_type(resource_type, Interaction.CREATE)
+    response_format(request)  # a 406 must come before anything is written
+    resource = await _resource_body(request, settings)
+    result = await service.create(
+        resource_type, resource, if_none_exist=request.headers.get("if-none-exist")
+    )
+    return _write_response(request, result, base_url(request))
+
+
+@router.get("/{resource_type}/_history")
+async def type_history(resource_type: str, request: Request, service: Service) -> Response:
+    held_type(resource_type, Interaction.HISTORY_TYPE)
+    return await history_response(request, service, resource_type, None)
+
+
+@router.get("/{resource_type}/{resource_id}")
+async def read(
+    resource_type: str, resource_id: str, request: Request, service: Service
+) -> Response:
+    held_type(resource_type, Interaction.READ)
+    fmt = response_format(request)
+    version = await service.read(resource_type, resource_id)
+    return fhir_response(version.body, fmt, 200, version_headers(version))
+
+
+@router.get("/{resource_type}/{resource_id}/_history/{version_id}")
+async def vread(
+    resource_type: str, resource_id: str, version_id: str, request: Request, service: Service
+) -> Response:
+    held_type(resource_type, Interaction.VREAD)
+    fmt = response_format(request)
+    version = await service.vread(resource_type, resource_id, version_id)
+    return fhir_response(version.body, fmt, 200, version_headers(version))
+
+
+@router.put("/{resource_type}/{resource_id}")
+async def update(
+    resource_type: str,
+    resource_id: str,
+    request: Request,
+    service: Service,
+    settings: AppSettings,
+) -> Response:
+    held_type(resource_type, Interaction.UPDATE)
+    response_format(request)
+    resource = await _resource_body(request, settings)
+    result = await service.update(resource_type, resource_id, resource, if_match=_if_match(request))
+    return _write_response(request, result, base_url(request))
+
+
+@router.patch("/{resource_type}/{resource_id}")
+async def patch(
+    resource_type: str,
+    resource_id: str,
+    request: Request,
+    service: Service,
+    settings: AppSettings,
+) -> Response:
+    held_type(resource_type, Interaction.PATCH)
+    response_format(request)
+    require_body_type(request, {JSON_PATCH})
+    body = await read_body(request, settings.max_body_bytes)
+    try:
+        operations = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"Body is not valid JSON: {exc.msg}") from None
+    result = await service.patch(
+        resource_type, resource_id, operations, if_match=_if_match(request)
+    )
+    return _write_response(request, result, base_url(request))
+
+
+@router.delete("/{resource_type}/{resource_id}")
+async def delete(resource_type: str, resource_id: str, service: Service) -> Response:
+    held_type(resource_type, Interaction.DELETE)
+    marker = await service.delete(resource_type, resource_id)
+    headers = {"ETag": f'W/"{marker.version}"'} if marker else None
+    return Response(status_code=204, headers=headers)
+
+
+@router.get("/{resource_type}/{resource_id}/_history")
+async def instance_history(
+    resource_type: str, resource_id: str, request: Request, service: Service
+) -> Response:
+    held_type(resource_type, Interaction.HISTORY_INSTANCE)
+    return await history_response(request, service, resource_type, resource_id)
+
+
+async def history_response(
+    request: Request, service: Service, resource_type: str | None, resource_id: str | None
+) -> Response:
+    fmt = response_format(request)
+    query = history_query(request)
+    page = await service.history(
+        resource_type, resource_id, since=query.since, count=query.count, cursor=query.cursor
+    )
+    base = base_url(request)
+    if resource_id is not None and not page.versions and query.cursor is None:
+        await service.read(resource_type or "", resource_id)  # 404 for an unknown resource
+    links = {"self": str(request.url)}
+    if page.next_cursor:
+        links["next"] = query.next_url(request, page.next_cursor)
+    entries = [history_entry(base, v) for v in page.versions]
+    return fhir_response(bundle("history", entries, links), fmt)

@@ -1,0 +1,25 @@
+"""System-level endpoints: the CapabilityStatement and whole-system history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.api.context import Service, base_url
+from server.api.negotiation import response_format
+from server.api.responses import fhir_response
+from server.api.routes_resources import history_response
+from server.fhir.capability import capability_statement
+
+router = APIRouter(prefix="/fhir")
+
+
+@router.get("/metadata")
+async def metadata(request: Request) -> Response:
+    return fhir_response(capability_statement(base_url(request)), response_format(request))
+
+
+@router.get("/_history")
+async def system_history(request: Request, service: Service) -> Response:
+    return await history_response(request, service, None, None)

@@ -1,0 +1,63 @@
+"""The FastAPI application: the store opened and closed in the lifespan, routers, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server.api.error_handlers import install_error_handlers
+from server.api.routes_resources import router as resources_router
+from server.api.routes_system import router as system_router
+from server.interactions import ResourceService
+from server.seed import seed_if_empty
+from server.settings import Settings
+from server.storage.factory import store_from_url
+
+log = logging.getLogger("fhirport")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = store_from_url(settings.store)
+        await store.open()
+        service = ResourceService(store, base_urls=_base_urls(settings))
+        app.state.store = store
+        app.state.service = service
+        try:
+            if settings.seed:
+                loaded = await seed_if_empty(service)
+                log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="fhirport",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(system_router)
+    app.include_router(resources_router)
+    return app
+
+
+def _base_urls(settings: Settings) -> tuple[str, ...]:
+    """Base URLs under which absolute references point into this server."""
+    bases = [
+        f"http://{settings.host}:{settings.port}/fhir",
+        f"http://localhost:{settings.port}/fhir",
+    ]
+    if settings.base_url:
+        bases.insert(0, settings.base_url.rstrip("/"))
+    return tuple(bases)

@@ -1,0 +1,117 @@
+"""A strict walk of a resource's JSON: what pydantic's lax parsing would let through.
+
+Checks, with a FHIRPath ``expression`` for each finding:
+- JSON types of primitives (``"active": "yes"`` is not a boolean),
+- required code bindings (``Patient.gender = "robot"``),
+- ``null`` where FHIR JSON forbids it, and keys beginning with ``$`` (never let a
+  client's document carry database operators into a store).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import Issue
+from server.fhir.element_schema import Element, Kind, elements_of
+from server.registry import HELD_TYPES
+
+_JSON_CHECK: dict[Kind, tuple[type, ...]] = {
+    Kind.BOOLEAN: (bool,),
+    Kind.INTEGER: (int,),
+    Kind.DECIMAL: (int, float),
+    Kind.STRING: (str,),
+    Kind.COMPLEX: (dict,),
+    Kind.RESOURCE: (dict,),
+}
+
+
+def strict_issues(resource: dict[str, Any], type_name: str) -> list[Issue]:
+    """Return every strictness finding in ``resource``, read as a ``type_name``."""
+    issues: list[Issue] = []
+    _walk_object(resource, type_name, type_name, issues)
+    return issues
+
+
+def _walk_object(obj: dict[str, Any], type_name: str, path: str, issues: list[Issue]) -> None:
+    try:
+        elements = elements_of(type_name)
+    except (KeyError, ValueError, AttributeError):
+        elements = {}
+    for key, value in obj.items():
+        where = f"{path}.{key}"
+        if key.startswith("$"):
+            issues.append(
+                Issue(f"Element name '{key}' is not allowed", "invalid", expression=(where,))
+            )
+            continue
+        element = elements.get(key)
+        if element is None:
+            _reject_operator_keys(value, where, issues)
+            continue
+        if value is None:
+            issues.append(
+                Issue("null is not a valid FHIR JSON value", "structure", expression=(where,))
+            )
+            continue
+        if element.is_list:
+            if not isinstance(value, list):
+                issues.append(Issue("Expected a JSON array", "structure", expression=(where,)))
+                continue
+            nulls_allowed = key.startswith("_")  # primitive extensions keep array positions
+            for index, item in enumerate(value):
+                if item is None and nulls_allowed:
+                    continue
+                _check_item(element, item, f"{where}[{index}]", issues)
+        else:
+            _check_item(element, value, where, issues)
+
+
+def _check_item(element: Element, value: Any, where: str, issues: list[Issue]) -> None:
+    expected = _JSON_CHECK[element.kind]
+    if not isinstance(value, expected) or (
+        element.kind in (Kind.INTEGER, Kind.DECIMAL) and isinstance(value, bool)
+    ):
+        issues.append(
+            Issue(f"Expected a JSON {element.kind.value}", "structure", expression=(where,))
+        )
+        return
+    if element.codes is not None and value not in element.codes:
+        allowed = ", ".join(sorted(element.codes))
+        issues.append(
+            Issue(
+                f"'{value}' is not in the required value set (allowed: {allowed})",
+                "code-invalid",
+                expression=(where,),
+            )
+        )
+    elif not isinstance(value, dict):
+        return
+    elif element.kind is Kind.COMPLEX and element.datatype:
+        _walk_object(value, element.datatype, where, issues)
+    elif element.kind is Kind.RESOURCE:
+        contained_type = value.get("resourceType")
+        if not isinstance(contained_type, str) or contained_type not in HELD_TYPES:
+            issues.append(
+                Issue(
+                    f"Contained resource type {contained_type!r} is not supported",
+                    "not-supported",
+                    expression=(where,),
+                )
+            )
+            return
+        _walk_object(value, contained_type, where, issues)
+
+
+def _reject_operator_keys(value: Any, where: str, issues: list[Issue]) -> None:
+    """Look inside elements unknown to the schema, so no `$` key hides there."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith("$"):
+                issues.append(
+                    Issue(f"Element name '{key}' is not allowed", "invalid", expression=(where,))
+                )
+            else:
+                _reject_operator_keys(item, f"{where}.{key}", issues)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_operator_keys(item, f"{where}[{index}]", issues)

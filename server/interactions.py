@@ -1,0 +1,293 @@
+"""The FHIR RESTful interactions on one store: create, read, vread, update, patch, delete, history.
+
+Store-agnostic: the service stamps what the server owns (``id`` on create,
+``meta.versionId``, ``meta.lastUpdated``), computes the search index entries, and
+writes with compare-and-swap on the version number. A write that loses a race is
+retried from a fresh read, unless the client pinned the version with If-Match, in
+which case it is a 412 (http.html#concurrency).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import jsonpatch
+import orjson
+
+from server.errors import (
+    Conflict,
+    Gone,
+    InvalidRequest,
+    InvalidResource,
+    NotFound,
+    PreconditionFailed,
+)
+from server.fhir.clock import fhir_instant, now_us
+from server.fhir.validation import validate_resource
+from server.search.extract import extract_index
+from server.storage.port import (
+    HistoryPage,
+    InvalidCursor,
+    Method,
+    Store,
+    StoredVersion,
+    VersionConflict,
+    Write,
+)
+
+_MAX_ATTEMPTS = 8
+
+
+class Matcher(Protocol):
+    """Finds the ids of current resources matching search parameters (the search engine)."""
+
+    async def match_ids(
+        self, resource_type: str, params: Sequence[tuple[str, str]], limit: int
+    ) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """A stored version and whether the write created the resource."""
+
+    version: StoredVersion
+    created: bool
+
+
+def new_id() -> str:
+    """Return a fresh resource id: time-ordered (index-friendly), with 32 random bits."""
+    return f"{now_us():x}{secrets.token_hex(4)}"
+
+
+def stamp(resource: dict[str, Any], resource_id: str, version: int, updated: int) -> bytes:
+    """Set the server-owned fields and serialize."""
+    resource["id"] = resource_id
+    meta = resource.get("meta")
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    meta["versionId"] = str(version)
+    meta["lastUpdated"] = fhir_instant(updated)
+    resource["meta"] = meta
+    return orjson.dumps(resource)
+
+
+class ResourceService:
+    """Versioned CRUD and history over a Store."""
+
+    def __init__(
+        self, store: Store, matcher: Matcher | None = None, base_urls: Sequence[str] = ()
+    ) -> None:
+        self.store = store
+        self.matcher = matcher
+        self.base_urls = tuple(base_urls)
+
+    async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
+        """Return the current version; 404 if unknown, 410 if deleted."""
+        found = await self.store.read(resource_type, resource_id)
+        if found is None:
+            raise NotFound(f"{resource_type}/{resource_id} is not known", expression="id")
+        if found.deleted:
+            raise Gone(
+                f"{resource_type}/{resource_id} was deleted",
+                headers={"ETag": f'W/"{found.version}"'},
+            )
+        return found
+
+    async def vread(self, resource_type: str, resource_id: str, version: str) -> StoredVersion:
+        """Return one version; 404 if there is no such version, 410 if it is a delete."""
+        if not version.isdigit() or len(version) > 18:
+            raise NotFound(f"Version {version!r} of {resource_type}/{resource_id} is not known")
+        found = await self.store.vread(resource_type, resource_id, int(version))
+        if found is None:
+            raise NotFound(f"Version {version} of {resource_type}/{resource_id} is not known")
+        if found.deleted:
+            raise Gone(f"Version {version} of {resource_type}/{resource_id} is a deletion")
+        return found
+
+    async def create(
+        self,
+        resource_type: str,
+        resource: dict[str, Any],
+        *,
+        if_none_exist: str | None = None,
+    ) -> WriteResult:
+        """Create with a server-assigned id; conditional on ``If-None-Exist`` when given."""
+        validate_resource(resource, resource_type)
+        if if_none_exist is not None:
+            existing = await self._conditional_match(resource_type, if_none_exist)
+            if existing is not None:
+                return WriteResult(existing, created=False)
+        resource_id = new_id()
+        version = await self._write(resource_type, resource_id, resource, None, Method.POST, 0)
+        return WriteResult(version, created=True)
+
+    async def update(
+        self,
+        resource_type: str,
+        resource_id: str,
+        resource: dict[str, Any],
+        *,
+        if_match: int | None = None,
+    ) -> WriteResult:
+        """Store a new version, or create the resource with the client's id."""
+        body_id = resource.get("id")
+        if body_id != resource_id:
+            raise InvalidResource(
+                f"Resource id {body_id!r} does not match the URL id {resource_id!r}",
+                expression=f"{resource_type}.id",
+                code="invalid",
+            )
+        validate_resource(resource, resource_type)
+        for _ in range(_MAX_ATTEMPTS):
+            current = await self.store.read(resource_type, resource_id)
+            self._check_if_match(current, if_match)
+            expected = current.version if current else 0
+            try:
+                version = await self._write(
+                    resource_type, resource_id, resource, current, Method.PUT, expected
+                )
+            except VersionConflict:
+                if if_match is not None:
+                    raise self._stale(resource_type, resource_id, if_match) from None
+                continue
+            created = current is None or current.deleted
+            return WriteResult(version, created=created)
+        raise Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
+
+    async def patch(
+        self,
+        resource_type: str,
+        resource_id: str,
+        operations: Any,
+        *,
+        if_match: int | None = None,
+    ) -> WriteResult:
+        """Apply a JSON Patch (RFC 6902) to the current version and store the result."""
+        if not isinstance(operations, list):
+            raise InvalidRequest("A JSON Patch document must be an array of operations")
+        for _ in range(_MAX_ATTEMPTS):
+            current = await self.read(resource_type, resource_id)
+            self._check_if_match(current, if_match)
+            assert current.body is not None
+            patched = self._apply_patch(current.body, operations)
+            if patched.get("id") != resource_id:
+                raise InvalidResource(
+                    "A patch may not change the resource id",
+                    code="invalid",
+                    expression=f"{resource_type}.id",
+                )
+            validate_resource(patched, resource_type)
+            try:
+                version = await self._write(
+                    resource_type, resource_id, patched, current, Method.PATCH, current.version
+                )
+            except VersionConflict:
+                if if_match is not None:
+                    raise self._stale(resource_type, resource_id, if_match) from None
+                continue
+            return WriteResult(version, created=False)
+        raise Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
+
+    async def delete(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        """Delete (a new version that is a deletion); None when there was nothing to delete."""
+        for _ in range(_MAX_ATTEMPTS):
+            current = await self.store.read(resource_type, resource_id)
+            if current is None or current.deleted:
+                return None
+            updated = max(now_us(), current.last_updated + 1)
+            marker = StoredVersion(
+                resource_type, resource_id, current.version + 1, updated, Method.DELETE, None
+            )
+            try:
+                await self.store.write([Write(marker, current.version, None)])
+            except VersionConflict:
+                continue
+            return marker
+        raise Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
+
+    async def history(
+        self,
+        resource_type: str | None,
+        resource_id: str | None,
+        *,
+        since: int | None,
+        count: int,
+        cursor: str | None,
+    ) -> HistoryPage:
+        """Return versions newest first, with a cursor for the next page."""
+        try:
+            return await self.store.history(
+                resource_type, resource_id, since=since, count=count, cursor=cursor
+            )
+        except InvalidCursor as exc:
+            raise InvalidRequest(str(exc), expression="_page") from None
+
+    async def _conditional_match(self, resource_type: str, query: str) -> StoredVersion | None:
+        """Apply the R4 rules for a conditional create: 0 matches, 1 match, or 412."""
+        from urllib.parse import parse_qsl
+
+        if self.matcher is None:
+            raise InvalidRequest("Conditional interactions need the search engine")
+        params = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+        if not params:
+            raise InvalidRequest(
+                "If-None-Exist has no search parameters", expression="If-None-Exist"
+            )
+        ids = await self.matcher.match_ids(resource_type, params, limit=2)
+        if len(ids) > 1:
+            raise PreconditionFailed(
+                f"If-None-Exist matched more than one {resource_type}", expression="If-None-Exist"
+            )
+        if ids:
+            return await self.read(resource_type, ids[0])
+        return None
+
+    async def _write(
+        self,
+        resource_type: str,
+        resource_id: str,
+        resource: dict[str, Any],
+        current: StoredVersion | None,
+        method: Method,
+        expected: int,
+    ) -> StoredVersion:
+        number = (current.version + 1) if current else 1
+        updated = max(now_us(), current.last_updated + 1) if current else now_us()
+        body = stamp(resource, resource_id, number, updated)
+        index = extract_index(resource, self.base_urls)
+        version = StoredVersion(resource_type, resource_id, number, updated, method, body)
+        await self.store.write([Write(version, expected, index)])
+        return version
+
+    @staticmethod
+    def _check_if_match(current: StoredVersion | None, if_match: int | None) -> None:
+        if if_match is None:
+            return
+        if current is None or current.version != if_match:
+            have = "none" if current is None else current.version
+            raise PreconditionFailed(
+                f"If-Match expected version {if_match}, the current version is {have}",
+                expression="If-Match",
+            )
+
+    @staticmethod
+    def _stale(resource_type: str, resource_id: str, if_match: int) -> PreconditionFailed:
+        return PreconditionFailed(
+            f"{resource_type}/{resource_id} changed after version {if_match}",
+            expression="If-Match",
+        )
+
+    @staticmethod
+    def _apply_patch(body: bytes, operations: list[Any]) -> dict[str, Any]:
+        document = orjson.loads(body)
+        try:
+            patched = jsonpatch.apply_patch(document, operations)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise InvalidRequest(f"JSON Patch failed: {exc}") from None
+        except (TypeError, KeyError, ValueError, AttributeError):
+            raise InvalidRequest("JSON Patch document is malformed") from None
+        if not isinstance(patched, dict):
+            raise InvalidResource("The patched document is not a resource")
+        return patched

@@ -1,0 +1,25 @@
+"""Server settings: every option of ``fhirport serve`` also reads a FHIRPORT_* variable."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_STORE = "sqlite:///./data/fhirport.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Configuration of one server process."""
+
+    model_config = SettingsConfigDict(env_prefix="FHIRPORT_", extra="ignore")
+
+    store: str = Field(DEFAULT_STORE, description="sqlite:///PATH, mongodb://..., or memory://")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: bool = False
+    max_body_bytes: int = 10 * 1024 * 1024
+    base_url: str | None = Field(
+        None, description="Public base URL of the FHIR API; default: from each request"
+    )
+    mllp_port: int | None = None
+    log_level: str = "info"

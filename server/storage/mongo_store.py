@@ -1,0 +1,187 @@
+"""The MongoDB store: current resources with their index entries, and a history collection.
+
+Writes are compare-and-swap on ``version``; with a replica set they run in a
+multi-document transaction (resource and history together). Without one (mongomock
+in tests) the resource CAS comes first, so a crash between the two steps can leave a
+history entry missing but never a current version that is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from server.storage.cursor import decode_cursor, encode_cursor
+from server.storage.mongo_client import MongoConnection, connect
+from server.storage.mongo_index import MONGO_INDEXES, index_document
+from server.storage.port import (
+    HistoryPage,
+    Method,
+    StoredVersion,
+    StoreUnavailable,
+    VersionConflict,
+    Write,
+)
+
+_VERSION_FIELDS = {"type": 1, "id": 1, "version": 1, "updated": 1, "method": 1, "body": 1}
+
+
+def _version(doc: dict[str, Any]) -> StoredVersion:
+    body = doc.get("body")
+    return StoredVersion(
+        resource_type=doc["type"],
+        id=doc["id"],
+        version=doc["version"],
+        last_updated=doc["updated"],
+        method=Method(doc["method"]),
+        body=bytes(body) if body is not None else None,
+    )
+
+
+class MongoStore:
+    """A Store on a MongoDB database (or mongomock for ``memory://``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: MongoConnection | None = None
+
+    @property
+    def conn(self) -> MongoConnection:
+        if self._conn is None:
+            raise StoreUnavailable("Store is not open")
+        return self._conn
+
+    @property
+    def resources(self) -> Any:
+        return self.conn.database["resources"]
+
+    @property
+    def versions(self) -> Any:
+        return self.conn.database["history"]
+
+    async def open(self) -> None:
+        self._conn = await connect(self.url)
+        await self.versions.create_index(
+            [("type", ASCENDING), ("id", ASCENDING), ("version", ASCENDING)], unique=True
+        )
+        await self.versions.create_index([("updated", DESCENDING), ("_id", DESCENDING)])
+        await self.versions.create_index(
+            [("type", ASCENDING), ("updated", DESCENDING), ("_id", DESCENDING)]
+        )
+        await self.resources.create_index([("type", ASCENDING), ("deleted", ASCENDING)])
+        for keys in MONGO_INDEXES:
+            await self.resources.create_index(keys)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        doc = await self.resources.find_one(
+            {"_id": f"{resource_type}/{resource_id}"}, _VERSION_FIELDS
+        )
+        return _version(doc) if doc else None
+
+    async def vread(
+        self, resource_type: str, resource_id: str, version: int
+    ) -> StoredVersion | None:
+        doc = await self.versions.find_one(
+            {"type": resource_type, "id": resource_id, "version": version}, _VERSION_FIELDS
+        )
+        if doc is None:
+            # The current version, in case its history entry was not written (see module doc).
+            current = await self.read(resource_type, resource_id)
+            return current if current and current.version == version else None
+        return _version(doc)
+
+    async def write(self, writes: Sequence[Write]) -> None:
+        if self.conn.transactions:
+            async with self.conn.client.start_session() as session:
+                await session.with_transaction(lambda s: self._apply_all(writes, s))
+        else:
+            await self._apply_all(writes, None)
+
+    async def _apply_all(self, writes: Sequence[Write], session: Any) -> None:
+        for write in writes:
+            await self._apply_one(write, session)
+
+    async def _apply_one(self, write: Write, session: Any) -> None:
+        new = write.version
+        key = f"{new.resource_type}/{new.id}"
+        document: dict[str, Any] = {
+            "type": new.resource_type,
+            "id": new.id,
+            "version": new.version,
+            "updated": new.last_updated,
+            "method": str(new.method),
+            "deleted": new.deleted,
+            "body": new.body,
+            "idx": index_document(write.index) if write.index and not new.deleted else {},
+        }
+        if write.expected_version == 0:
+            try:
+                await self.resources.insert_one({"_id": key, **document}, session=session)
+            except DuplicateKeyError:
+                raise await self._conflict(new.resource_type, new.id) from None
+        else:
+            result = await self.resources.replace_one(
+                {"_id": key, "version": write.expected_version}, document, session=session
+            )
+            if result.matched_count == 0:
+                raise await self._conflict(new.resource_type, new.id)
+        history = {k: document[k] for k in ("type", "id", "version", "updated", "method", "body")}
+        await self.versions.insert_one(history, session=session)
+
+    async def _conflict(self, resource_type: str, resource_id: str) -> VersionConflict:
+        current = await self.read(resource_type, resource_id)
+        return VersionConflict(resource_type, resource_id, current.version if current else 0)
+
+    async def history(
+        self,
+        resource_type: str | None,
+        resource_id: str | None,
+        *,
+        since: int | None,
+        count: int,
+        cursor: str | None,
+    ) -> HistoryPage:
+        query: dict[str, Any] = {}
+        if resource_type is not None:
+            query["type"] = resource_type
+        if resource_id is not None:
+            query["id"] = resource_id
+        if since is not None:
+            query["updated"] = {"$gte": since}
+        if cursor:
+            position = decode_cursor(cursor, {"u": int, "o": str})
+            if not ObjectId.is_valid(position["o"]):
+                from server.storage.port import InvalidCursor
+
+                raise InvalidCursor("Malformed paging cursor")
+            before = ObjectId(position["o"])
+            query["$or"] = [
+                {"updated": {"$lt": position["u"]}},
+                {"updated": position["u"], "_id": {"$lt": before}},
+            ]
+        docs = (
+            await self.versions.find(query)
+            .sort([("updated", DESCENDING), ("_id", DESCENDING)])
+            .limit(count + 1)
+            .to_list(length=None)
+        )
+        more = len(docs) > count
+        docs = docs[:count]
+        next_cursor = (
+            encode_cursor({"u": docs[-1]["updated"], "o": str(docs[-1]["_id"])})
+            if more and docs
+            else None
+        )
+        return HistoryPage([_version(d) for d in docs], next_cursor)
+
+    async def count(self, resource_type: str) -> int:
+        return int(await self.resources.count_documents({"type": resource_type, "deleted": False}))

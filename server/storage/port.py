@@ -1,0 +1,116 @@
+"""The storage port: what the FHIR layer asks of a store, and nothing about how.
+
+Stores keep every version of every resource as the JSON bytes that were validated
+and stamped, plus the search index entries of the current version. Writes are
+compare-and-swap on the version number, which is how concurrent writers never lose
+an update: a write that expected version n fails with VersionConflict if another
+writer got there first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from server.search.index_entries import IndexEntries
+
+
+class Method(StrEnum):
+    """The HTTP verb that produced a version (Bundle.entry.request.method in history)."""
+
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One version of a resource as the store holds it."""
+
+    resource_type: str
+    id: str
+    version: int
+    last_updated: int  # microseconds since the Unix epoch, UTC
+    method: Method
+    body: bytes | None  # None for a delete
+
+    @property
+    def deleted(self) -> bool:
+        return self.method is Method.DELETE
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """A new version to store if the current version is still ``expected_version``.
+
+    ``expected_version`` 0 means the resource must not exist yet (or exist only
+    as a deleted marker whose version is 0: never the case). ``index`` is None for
+    a delete, which also removes the resource from search.
+    """
+
+    version: StoredVersion
+    expected_version: int
+    index: IndexEntries | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """A slice of history, newest first, and where the next slice starts."""
+
+    versions: list[StoredVersion]
+    next_cursor: str | None
+
+
+class VersionConflict(Exception):
+    """The resource's current version is not the one the write expected."""
+
+    def __init__(self, resource_type: str, resource_id: str, current: int) -> None:
+        super().__init__(f"{resource_type}/{resource_id} is at version {current}")
+        self.current = current
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or opened (bad URL, server down)."""
+
+
+class Store(Protocol):
+    """An async store of versioned FHIR resources."""
+
+    async def open(self) -> None:
+        """Connect and create tables/collections and indexes."""
+
+    async def close(self) -> None:
+        """Release connections; pending writes are committed first."""
+
+    async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        """Return the current version (a delete marker if deleted), or None."""
+
+    async def vread(
+        self, resource_type: str, resource_id: str, version: int
+    ) -> StoredVersion | None:
+        """Return one version, or None."""
+
+    async def write(self, writes: Sequence[Write]) -> None:
+        """Apply all writes atomically, or none (VersionConflict)."""
+
+    async def history(
+        self,
+        resource_type: str | None,
+        resource_id: str | None,
+        *,
+        since: int | None,
+        count: int,
+        cursor: str | None,
+    ) -> HistoryPage:
+        """Return versions newest first: of one resource, one type, or the whole system."""
+
+    async def count(self, resource_type: str) -> int:
+        """Return how many current, non-deleted resources of a type there are."""
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that this store did not issue (or that was tampered with)."""

@@ -1,0 +1,208 @@
+"""The embedded store: SQLite in WAL mode, durable commits, queries off the event loop."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from server.storage.cursor import decode_cursor, encode_cursor
+from server.storage.port import (
+    HistoryPage,
+    Method,
+    StoredVersion,
+    StoreUnavailable,
+    VersionConflict,
+    Write,
+)
+from server.storage.sqlite_index import ParamKeys, clear_index, write_index
+from server.storage.sqlite_schema import PRAGMAS, apply_schema
+from server.storage.sqlite_threads import ReaderPool, WriterThread
+
+_VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body"
+
+
+def _version(row: tuple[Any, ...]) -> StoredVersion:
+    return StoredVersion(
+        resource_type=row[0],
+        id=row[1],
+        version=row[2],
+        last_updated=row[3],
+        method=Method(row[4]),
+        body=row[5],
+    )
+
+
+class SqliteStore:
+    """A Store on one SQLite database file."""
+
+    def __init__(self, path: str | Path, *, readers: int = 4) -> None:
+        self.path = Path(path)
+        self._reader_count = readers
+        self._write_keys = ParamKeys()
+        self._writer: WriterThread | None = None
+        self._readers: ReaderPool | None = None
+
+    def _connect(self, *, read_only: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        if read_only:
+            conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    async def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(self.path, isolation_level=None) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                apply_schema(conn)
+            conn.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"Cannot open SQLite store at {self.path}: {exc}") from None
+        self._writer = WriterThread(
+            lambda: self._connect(read_only=False), self._write_keys.forget_uncommitted
+        )
+        self._writer.start()
+        self._readers = ReaderPool(lambda: self._connect(read_only=True), self._reader_count)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        if self._readers is not None:
+            self._readers.close()
+            self._readers = None
+
+    @property
+    def readers(self) -> ReaderPool:
+        if self._readers is None:
+            raise StoreUnavailable("Store is not open")
+        return self._readers
+
+    @property
+    def writer(self) -> WriterThread:
+        if self._writer is None:
+            raise StoreUnavailable("Store is not open")
+        return self._writer
+
+    async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        def query(conn: sqlite3.Connection) -> StoredVersion | None:
+            row = conn.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM resource r JOIN version v ON v.seq = r.seq "  # noqa: S608
+                "WHERE r.type = ? AND r.id = ?",
+                (resource_type, resource_id),
+            ).fetchone()
+            return _version(row) if row else None
+
+        return await self.readers.run(query)
+
+    async def vread(
+        self, resource_type: str, resource_id: str, version: int
+    ) -> StoredVersion | None:
+        def query(conn: sqlite3.Connection) -> StoredVersion | None:
+            row = conn.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM resource r JOIN version v ON v.rid = r.rid "  # noqa: S608
+                "WHERE r.type = ? AND r.id = ? AND v.version = ?",
+                (resource_type, resource_id, version),
+            ).fetchone()
+            return _version(row) if row else None
+
+        return await self.readers.run(query)
+
+    async def write(self, writes: Sequence[Write]) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            for write in writes:
+                self._apply_one(conn, write)
+
+        await self.writer.submit(apply)
+
+    def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
+        new = write.version
+        row = conn.execute(
+            "SELECT rid, version FROM resource WHERE type = ? AND id = ?",
+            (new.resource_type, new.id),
+        ).fetchone()
+        current = row[1] if row else 0
+        if current != write.expected_version:
+            raise VersionConflict(new.resource_type, new.id, current)
+        if row is None:
+            rid = int(
+                conn.execute(
+                    "INSERT INTO resource (type, id, version, seq, deleted, updated) "
+                    "VALUES (?, ?, ?, 0, 0, ?)",
+                    (new.resource_type, new.id, new.version, new.last_updated),
+                ).lastrowid
+                or 0
+            )
+        else:
+            rid = int(row[0])
+            clear_index(conn, rid)
+        seq = conn.execute(
+            "INSERT INTO version (rid, type, id, version, updated, method, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (rid, new.resource_type, new.id, new.version, new.last_updated, new.method, new.body),
+        ).lastrowid
+        conn.execute(
+            "UPDATE resource SET version = ?, seq = ?, deleted = ?, updated = ? WHERE rid = ?",
+            (new.version, seq, int(new.deleted), new.last_updated, rid),
+        )
+        if write.index is not None and not new.deleted:
+            write_index(conn, self._write_keys, new.resource_type, rid, write.index)
+
+    async def history(
+        self,
+        resource_type: str | None,
+        resource_id: str | None,
+        *,
+        since: int | None,
+        count: int,
+        cursor: str | None,
+    ) -> HistoryPage:
+        before = decode_cursor(cursor, {"seq": int})["seq"] if cursor else None
+
+        def query(conn: sqlite3.Connection) -> HistoryPage:
+            clauses: list[str] = []
+            args: list[Any] = []
+            if resource_id is not None:
+                # Through the resource's rid: the (rid, version) index, not a scan of the type.
+                clauses.append("v.rid = (SELECT rid FROM resource WHERE type = ? AND id = ?)")
+                args.extend((resource_type, resource_id))
+            elif resource_type is not None:
+                clauses.append("v.type = ?")
+                args.append(resource_type)
+            if since is not None:
+                clauses.append("v.updated >= ?")
+                args.append(since)
+            if before is not None:
+                clauses.append("v.seq < ?")
+                args.append(before)
+            where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            rows = conn.execute(
+                f"SELECT {_VERSION_COLUMNS}, v.seq FROM version v {where} "  # noqa: S608
+                "ORDER BY v.seq DESC LIMIT ?",
+                (*args, count + 1),
+            ).fetchall()
+            more = len(rows) > count
+            rows = rows[:count]
+            next_cursor = encode_cursor({"seq": rows[-1][6]}) if more and rows else None
+            return HistoryPage([_version(r) for r in rows], next_cursor)
+
+        return await self.readers.run(query)
+
+    async def count(self, resource_type: str) -> int:
+        def query(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM resource WHERE type = ? AND deleted = 0", (resource_type,)
+            ).fetchone()
+            return int(row[0])
+
+        return await self.readers.run(query)
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """Return the file path of a ``sqlite:///PATH`` URL (relative or absolute)."""
+    path = url.removeprefix("sqlite:///")
+    return os.path.expanduser(path)

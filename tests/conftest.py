@@ -1,0 +1,82 @@
+"""Fixtures shared by every test package: the stores, the app, and an HTTP client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from server.app import create_app
+from server.settings import Settings
+from server.storage.factory import store_from_url
+from server.storage.port import Store
+
+STORE_KINDS = ["sqlite", "memory"] + (
+    ["mongodb"] if os.environ.get("FHIRPORT_TEST_MONGODB_URI") else []
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def store_url_for(kind: str, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    if kind == "memory":
+        return "memory://"
+    base = os.environ["FHIRPORT_TEST_MONGODB_URI"].rstrip("/")
+    return f"{base}/fhirport_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each behaviour test runs once per store."""
+    return store_url_for(str(request.param), tmp_path)
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    opened = store_from_url(store_url)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def settings(store_url: str) -> Settings:
+    return Settings(store=store_url, seed=False, host="127.0.0.1", port=8080)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process (ASGI), lifespan included."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+def make_patient(**overrides: Any) -> dict[str, Any]:
+    """A valid Patient; keyword arguments replace top-level elements."""
+    patient: dict[str, Any] = {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:oid:2.16.840.1.113883.3.9999.1", "value": "MRN-1"}],
+        "name": [{"family": "Álvarez", "given": ["José"]}],
+        "gender": "male",
+        "birthDate": "1980-02-29",
+    }
+    patient.update(overrides)
+    return patient
+
+
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
