@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -12,6 +13,7 @@ from server.api.error_handlers import install_error_handlers
 from server.api.routes_resources import router as resources_router
 from server.api.routes_system import router as system_router
 from server.interactions import ResourceService
+from server.search.extract import extract_index
 from server.seed import seed_if_empty
 from server.settings import Settings
 from server.storage.factory import store_from_url
@@ -27,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = store_from_url(settings.store)
         await store.open()
-        service = ResourceService(store, base_urls=_base_urls(settings))
+        service = ResourceService(store, partial(extract_index, base_urls=_base_urls(settings)))
         app.state.store = store
         app.state.service = service
         try:

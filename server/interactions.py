@@ -10,7 +10,7 @@ which case it is a 412 (http.html#concurrency).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,7 +27,7 @@ from server.errors import (
 )
 from server.fhir.clock import fhir_instant, now_us
 from server.fhir.validation import validate_resource
-from server.search.extract import extract_index
+from server.search.index_entries import IndexEntries
 from server.storage.port import (
     HistoryPage,
     InvalidCursor,
@@ -73,15 +73,20 @@ def stamp(resource: dict[str, Any], resource_id: str, version: int, updated: int
     return orjson.dumps(resource)
 
 
-class ResourceService:
-    """Versioned CRUD and history over a Store."""
+Indexer = Callable[[dict[str, Any]], IndexEntries]
 
-    def __init__(
-        self, store: Store, matcher: Matcher | None = None, base_urls: Sequence[str] = ()
-    ) -> None:
+
+class ResourceService:
+    """Versioned CRUD and history over a Store.
+
+    ``indexer`` computes a resource's search index entries (the search package's
+    extractor); ``matcher`` answers the search queries of conditional interactions.
+    """
+
+    def __init__(self, store: Store, indexer: Indexer, matcher: Matcher | None = None) -> None:
         self.store = store
+        self.indexer = indexer
         self.matcher = matcher
-        self.base_urls = tuple(base_urls)
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -256,7 +261,7 @@ class ResourceService:
         number = (current.version + 1) if current else 1
         updated = max(now_us(), current.last_updated + 1) if current else now_us()
         body = stamp(resource, resource_id, number, updated)
-        index = extract_index(resource, self.base_urls)
+        index = self.indexer(resource)
         version = StoredVersion(resource_type, resource_id, number, updated, method, body)
         await self.store.write([Write(version, expected, index)])
         return version

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from server.app import create_app
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import Store
@@ -59,6 +58,8 @@ def settings(store_url: str) -> Settings:
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in-process (ASGI), lifespan included."""
+    from server.app import create_app
+
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

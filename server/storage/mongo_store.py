@@ -18,8 +18,11 @@ from pymongo.errors import DuplicateKeyError
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.mongo_client import MongoConnection, connect
 from server.storage.mongo_index import MONGO_INDEXES, index_document
+from server.storage.ledger_codec import details_json, entry_from
 from server.storage.port import (
     HistoryPage,
+    InvalidCursor,
+    LedgerEntry,
     Method,
     StoredVersion,
     StoreUnavailable,
@@ -63,6 +66,10 @@ class MongoStore:
     def versions(self) -> Any:
         return self.conn.database["history"]
 
+    @property
+    def ledger(self) -> Any:
+        return self.conn.database["hl7_ledger"]
+
     async def open(self) -> None:
         self._conn = await connect(self.url)
         await self.versions.create_index(
@@ -99,16 +106,41 @@ class MongoStore:
             return current if current and current.version == version else None
         return _version(doc)
 
-    async def write(self, writes: Sequence[Write]) -> None:
+    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
         if self.conn.transactions:
             async with self.conn.client.start_session() as session:
-                await session.with_transaction(lambda s: self._apply_all(writes, s))
+                await session.with_transaction(lambda s: self._apply_all(writes, ledger, s))
         else:
-            await self._apply_all(writes, None)
+            await self._apply_all(writes, ledger, None)
 
-    async def _apply_all(self, writes: Sequence[Write], session: Any) -> None:
+    async def _apply_all(
+        self, writes: Sequence[Write], ledger: LedgerEntry | None, session: Any
+    ) -> None:
         for write in writes:
             await self._apply_one(write, session)
+        if ledger is not None:
+            document = {
+                "sender": ledger.sender,
+                "control_id": ledger.control_id,
+                "received": ledger.received,
+                "message_type": ledger.message_type,
+                "event_time": ledger.event_time,
+                "outcome": ledger.outcome,
+                "raw": ledger.raw,
+                "details": details_json(ledger),
+            }
+            await self.ledger.replace_one(
+                {"_id": f"{ledger.sender}|{ledger.control_id}"},
+                document,
+                upsert=True,
+                session=session,
+            )
+
+    async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
+        doc = await self.ledger.find_one({"_id": f"{sender}|{control_id}"})
+        if doc is None:
+            return None
+        return entry_from(doc, bytes(doc["details"]))
 
     async def _apply_one(self, write: Write, session: Any) -> None:
         new = write.version
@@ -160,8 +192,6 @@ class MongoStore:
         if cursor:
             position = decode_cursor(cursor, {"u": int, "o": str})
             if not ObjectId.is_valid(position["o"]):
-                from server.storage.port import InvalidCursor
-
                 raise InvalidCursor("Malformed paging cursor")
             before = ObjectId(position["o"])
             query["$or"] = [

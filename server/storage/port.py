@@ -65,6 +65,27 @@ class HistoryPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What happened to one inbound HL7v2 message, kept with the raw message.
+
+    The key is (sender, control_id): MSH-3/MSH-4 and MSH-10. Written in the same
+    transaction as the resources the message produced, so a message is either applied
+    and recorded, or neither.
+    """
+
+    sender: str
+    control_id: str
+    received: int  # microseconds since the epoch
+    message_type: str  # e.g. ADT^A08
+    event_time: int | None  # EVN-2 or MSH-7, microseconds
+    outcome: str  # applied | duplicate | stale | rejected | failed
+    raw: bytes
+    touched: tuple[str, ...] = ()  # Type/id references written
+    unmapped: tuple[str, ...] = ()  # segments and fields the mapping did not use
+    warnings: tuple[str, ...] = ()
+
+
 class VersionConflict(Exception):
     """The resource's current version is not the one the write expected."""
 
@@ -94,8 +115,8 @@ class Store(Protocol):
     ) -> StoredVersion | None:
         """Return one version, or None."""
 
-    async def write(self, writes: Sequence[Write]) -> None:
-        """Apply all writes atomically, or none (VersionConflict)."""
+    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
+        """Apply all writes (and the ledger entry) atomically, or none (VersionConflict)."""
 
     async def history(
         self,
@@ -110,6 +131,9 @@ class Store(Protocol):
 
     async def count(self, resource_type: str) -> int:
         """Return how many current, non-deleted resources of a type there are."""
+
+    async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
+        """Return the ledger entry of a message, or None if it was never recorded."""
 
 
 class InvalidCursor(ValueError):

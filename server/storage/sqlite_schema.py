@@ -77,6 +77,18 @@ DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS idx_present (p INTEGER NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (p, rid)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS idx_present_rid ON idx_present (rid)",
+    """CREATE TABLE IF NOT EXISTS hl7_ledger (
+        sender TEXT NOT NULL,
+        control_id TEXT NOT NULL,
+        received INTEGER NOT NULL,
+        message_type TEXT NOT NULL,
+        event_time INTEGER,
+        outcome TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        details BLOB NOT NULL,
+        PRIMARY KEY (sender, control_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS hl7_ledger_received ON hl7_ledger (received)",
 )
 
 INDEX_TABLES: tuple[str, ...] = (

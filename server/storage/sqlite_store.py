@@ -11,12 +11,14 @@ from typing import Any
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
     HistoryPage,
+    LedgerEntry,
     Method,
     StoredVersion,
     StoreUnavailable,
     VersionConflict,
     Write,
 )
+from server.storage.sqlite_ledger import ledger_get, ledger_put
 from server.storage.sqlite_index import ParamKeys, clear_index, write_index
 from server.storage.sqlite_schema import PRAGMAS, apply_schema
 from server.storage.sqlite_threads import ReaderPool, WriterThread
@@ -112,12 +114,17 @@ class SqliteStore:
 
         return await self.readers.run(query)
 
-    async def write(self, writes: Sequence[Write]) -> None:
+    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
         def apply(conn: sqlite3.Connection) -> None:
             for write in writes:
                 self._apply_one(conn, write)
+            if ledger is not None:
+                ledger_put(conn, ledger)
 
         await self.writer.submit(apply)
+
+    async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
+        return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
 
     def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
         new = write.version

@@ -1,0 +1,55 @@
+"""The normalized search index entries of one resource version, as the stores keep them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Open ends of a Period, in microseconds since the epoch (0001-01-01 and 9999-12-31 UTC).
+DATE_MIN = -62135596800000000
+DATE_MAX = 253402300800000000
+
+
+@dataclass(frozen=True, slots=True)
+class StringEntry:
+    param: str
+    folded: str  # casefolded, accents stripped, whitespace collapsed
+    exact: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEntry:
+    param: str
+    system: str | None
+    code: str | None
+    text: str | None  # folded display text, for :text
+
+
+@dataclass(frozen=True, slots=True)
+class DateEntry:
+    param: str
+    low: int  # inclusive, microseconds since the epoch, UTC
+    high: int  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceEntry:
+    param: str
+    target_type: str | None
+    target_id: str | None
+    url: str | None  # absolute or canonical references outside this server
+
+
+@dataclass(frozen=True, slots=True)
+class UriEntry:
+    param: str
+    value: str
+
+
+@dataclass(slots=True)
+class IndexEntries:
+    strings: list[StringEntry] = field(default_factory=list)
+    tokens: list[TokenEntry] = field(default_factory=list)
+    dates: list[DateEntry] = field(default_factory=list)
+    references: list[ReferenceEntry] = field(default_factory=list)
+    uris: list[UriEntry] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)  # params with at least one value

@@ -1,0 +1,41 @@
+"""The HL7v2 message ledger in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from server.storage.ledger_codec import details_json, entry_from
+from server.storage.port import LedgerEntry
+
+_COLUMNS = ("sender", "control_id", "received", "message_type", "event_time", "outcome", "raw")
+
+
+def ledger_put(conn: sqlite3.Connection, entry: LedgerEntry) -> None:
+    """Record (or replace) the entry of a message."""
+    conn.execute(
+        "INSERT OR REPLACE INTO hl7_ledger "
+        "(sender, control_id, received, message_type, event_time, outcome, raw, details) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.sender,
+            entry.control_id,
+            entry.received,
+            entry.message_type,
+            entry.event_time,
+            entry.outcome,
+            entry.raw,
+            details_json(entry),
+        ),
+    )
+
+
+def ledger_get(conn: sqlite3.Connection, sender: str, control_id: str) -> LedgerEntry | None:
+    """Return the entry of a message, or None."""
+    row = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)}, details FROM hl7_ledger "  # noqa: S608 - fixed names
+        "WHERE sender = ? AND control_id = ?",
+        (sender, control_id),
+    ).fetchone()
+    if row is None:
+        return None
+    return entry_from(dict(zip(_COLUMNS, row[:-1], strict=True)), row[-1])

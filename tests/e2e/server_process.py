@@ -1,0 +1,57 @@
+"""Start the real ``fhirport serve`` process on a free port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_server(store_url: str, *extra: str, timeout: float = 30.0) -> Iterator[str]:
+    """Run ``fhirport serve`` and yield its FHIR base URL once /metadata answers."""
+    port = free_port()
+    executable = Path(sys.executable).parent / "fhirport"
+    process = subprocess.Popen(
+        [str(executable), "serve", "--port", str(port), "--store", store_url, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/fhir"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"fhirport serve exited early:\n{output}")
+            try:
+                if httpx.get(f"{base}/metadata", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("fhirport serve did not start in time")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()

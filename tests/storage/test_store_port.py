@@ -1,0 +1,105 @@
+"""The storage port's contract, on every store: versions, compare-and-swap, history order."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.search.index_entries import IndexEntries, TokenEntry
+from server.storage.port import Method, Store, StoredVersion, VersionConflict, Write
+
+pytestmark = pytest.mark.anyio
+
+
+def version(resource_id: str, number: int, updated: int, method: Method = Method.PUT) -> StoredVersion:
+    body = None if method is Method.DELETE else f'{{"resourceType":"Patient","id":"{resource_id}"}}'.encode()
+    return StoredVersion("Patient", resource_id, number, updated, method, body)
+
+
+def entries() -> IndexEntries:
+    return IndexEntries(
+        strings=[], tokens=[TokenEntry("gender", None, "male", None)], dates=[], references=[], uris=[],
+        present={"gender"},
+    )
+
+
+async def test_write_then_read_and_vread(store: Store) -> None:
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+    await store.write([Write(version("a", 2, 200), 1, entries())])
+
+    current = await store.read("Patient", "a")
+    first = await store.vread("Patient", "a", 1)
+
+    assert current is not None
+    assert current.version == 2
+    assert current.last_updated == 200
+    assert first is not None
+    assert first.body == b'{"resourceType":"Patient","id":"a"}'
+    assert await store.vread("Patient", "a", 3) is None
+    assert await store.read("Patient", "zzz") is None
+
+
+@pytest.mark.parametrize("expected", [pytest.param(0, id="create-existing"), pytest.param(5, id="stale")])
+async def test_compare_and_swap_rejects_wrong_expectation(store: Store, expected: int) -> None:
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+
+    with pytest.raises(VersionConflict):
+        await store.write([Write(version("a", 2, 200), expected, entries())])
+
+    current = await store.read("Patient", "a")
+    assert current is not None
+    assert current.version == 1
+
+
+async def test_delete_marker_and_count(store: Store) -> None:
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+    await store.write([Write(version("b", 1, 110), 0, entries())])
+    assert await store.count("Patient") == 2
+
+    await store.write([Write(version("a", 2, 120, Method.DELETE), 1, None)])
+
+    current = await store.read("Patient", "a")
+    assert current is not None
+    assert current.deleted
+    assert await store.count("Patient") == 1
+
+
+async def test_history_pages_newest_first(store: Store) -> None:
+    for number in range(1, 6):
+        await store.write([Write(version("a", number, number * 10), number - 1, entries())])
+
+    first = await store.history("Patient", "a", since=None, count=2, cursor=None)
+    second = await store.history("Patient", "a", since=None, count=2, cursor=first.next_cursor)
+    third = await store.history("Patient", "a", since=None, count=2, cursor=second.next_cursor)
+    recent = await store.history(None, None, since=40, count=10, cursor=None)
+
+    assert [v.version for v in first.versions] == [5, 4]
+    assert [v.version for v in second.versions] == [3, 2]
+    assert [v.version for v in third.versions] == [1]
+    assert third.next_cursor is None
+    assert [v.version for v in recent.versions] == [5, 4]
+
+
+async def test_ledger_entry_is_written_with_the_resources(store: Store) -> None:
+    from server.storage.port import LedgerEntry
+
+    entry = LedgerEntry(
+        sender="EPIC|HOSP", control_id="MSG1", received=5, message_type="ADT^A04", event_time=4,
+        outcome="applied", raw=b"MSH|^~\\&|...", touched=("Patient/a",), unmapped=("ZPI",),
+    )
+
+    await store.write([Write(version("a", 1, 100), 0, entries())], ledger=entry)
+
+    assert await store.ledger_get("EPIC|HOSP", "MSG1") == entry
+    assert await store.ledger_get("EPIC|HOSP", "MSG2") is None
+
+
+async def test_failed_write_records_no_ledger_entry(store: Store) -> None:
+    from server.storage.port import LedgerEntry
+
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+    entry = LedgerEntry("S", "M", 1, "ADT^A08", None, "applied", b"raw")
+
+    with pytest.raises(VersionConflict):
+        await store.write([Write(version("a", 2, 200), 0, entries())], ledger=entry)
+
+    assert await store.ledger_get("S", "M") is None
