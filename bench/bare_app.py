@@ -8,7 +8,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.responses import Response
 
-BODY = Path(os.environ.get("BARE_BODY_FILE", "")).read_bytes() if os.environ.get("BARE_BODY_FILE") else b"{}"
+BODY = (
+    Path(os.environ.get("BARE_BODY_FILE", "")).read_bytes()
+    if os.environ.get("BARE_BODY_FILE")
+    else b"{}"
+)
 
 app = FastAPI()
 

@@ -26,14 +26,25 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.wrk_run import WrkResult, run_wrk  # noqa: E402
-from server.interactions import ResourceService  # noqa: E402
-from server.search.extract import extract_index  # noqa: E402
-from server.storage.sqlite_store import SqliteStore  # noqa: E402
-from tests.e2e.server_process import free_port  # noqa: E402
+from server.search.extract import extract_index
+
+from bench.wrk_run import WrkResult, run_wrk
+from server.interactions import ResourceService
+from server.storage.sqlite_store import SqliteStore
+from tests.e2e.server_process import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
-FAMILIES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "García", "Müller", "Nguyen", "Okafor"]
+FAMILIES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "García",
+    "Müller",
+    "Nguyen",
+    "Okafor",
+]
 GIVEN = ["Ana", "José", "Zoë", "Liam", "Mia", "Noah", "Ava", "Ethan", "Chloé", "Omar"]
 
 
@@ -42,15 +53,24 @@ def synthetic_patient(n: int) -> dict[str, object]:
     return {
         "resourceType": "Patient",
         "identifier": [
-            {"system": "urn:oid:2.16.840.1.113883.3.9999.1", "value": f"MRN{n:08d}",
-             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}}
+            {
+                "system": "urn:oid:2.16.840.1.113883.3.9999.1",
+                "value": f"MRN{n:08d}",
+                "type": {
+                    "coding": [
+                        {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
+                    ]
+                },
+            }
         ],
         "active": True,
         "name": [{"use": "official", "family": rng.choice(FAMILIES), "given": [rng.choice(GIVEN)]}],
         "gender": rng.choice(["male", "female", "other", "unknown"]),
         "birthDate": f"{rng.randint(1930, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
         "telecom": [{"system": "phone", "value": f"555-{n % 10000:04d}", "use": "home"}],
-        "address": [{"line": [f"{n} Main St"], "city": "Springfield", "state": "IL", "postalCode": "62701"}],
+        "address": [
+            {"line": [f"{n} Main St"], "city": "Springfield", "state": "IL", "postalCode": "62701"}
+        ],
     }
 
 
@@ -68,15 +88,20 @@ async def load(path: Path, patients: int) -> list[str]:
         ids.extend(r.version.id for r in results)
     if patients > existing:
         took = time.perf_counter() - started
-        print(f"loaded {patients - existing} patients in {took:.1f}s ({(patients - existing) / took:.0f}/s)")
+        loaded = patients - existing
+        print(f"loaded {loaded} patients in {took:.1f}s ({loaded / took:.0f}/s)")
     page = await store.history("Patient", None, since=None, count=1000, cursor=None)
     await store.close()
     return [v.id for v in page.versions]
 
 
 def start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(["taskset", "-c", "0", *command], env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        ["taskset", "-c", "0", *command],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_ready(url: str) -> None:
@@ -107,7 +132,9 @@ def lua_reads(ids: list[str], folder: Path) -> Path:
 
 def lua_creates(folder: Path) -> Path:
     script = folder / "creates.lua"
-    body = orjson.dumps(synthetic_patient(123456)).decode().replace("\\", "\\\\").replace('"', '\\"')
+    body = (
+        orjson.dumps(synthetic_patient(123456)).decode().replace("\\", "\\\\").replace('"', '\\"')
+    )
     script.write_text(
         'wrk.method = "POST"\n'
         f'wrk.body = "{body}"\n'
@@ -118,14 +145,22 @@ def lua_creates(folder: Path) -> Path:
 
 
 def report(name: str, result: WrkResult) -> dict[str, float]:
-    print(f"{name:<28} {result.requests_per_second:>9.0f} req/s   p50 {result.p50_ms:6.2f} ms   "
-          f"p99 {result.p99_ms:6.2f} ms   non-2xx {result.non_2xx}")
-    return {"rps": result.requests_per_second, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
-            "non_2xx": result.non_2xx}
+    print(
+        f"{name:<28} {result.requests_per_second:>9.0f} req/s   p50 {result.p50_ms:6.2f} ms   "
+        f"p99 {result.p99_ms:6.2f} ms   non-2xx {result.non_2xx}"
+    )
+    return {
+        "rps": result.requests_per_second,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "non_2xx": result.non_2xx,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
@@ -143,36 +178,84 @@ def main() -> None:
         reads, creates = lua_reads(ids, folder), lua_creates(folder)
 
         port = free_port()
-        server = start([fhirport, "serve", "--port", str(port), "--store", f"sqlite:///{db}",
-                        "--log-level", "warning"])
+        server = start(
+            [
+                fhirport,
+                "serve",
+                "--port",
+                str(port),
+                "--store",
+                f"sqlite:///{db}",
+                "--log-level",
+                "warning",
+            ]
+        )
         try:
             wait_ready(f"http://127.0.0.1:{port}/fhir/metadata")
             sample = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient/{ids[0]}").content
-            run_wrk(f"http://127.0.0.1:{port}", script=reads, seconds=3, connections=args.connections)
-            figures["reads"] = report("fhirport read", run_wrk(
-                f"http://127.0.0.1:{port}", script=reads, seconds=args.seconds, connections=args.connections))
-            figures["creates"] = report("fhirport create", run_wrk(
-                f"http://127.0.0.1:{port}", script=creates, seconds=args.seconds, connections=args.connections))
+            run_wrk(
+                f"http://127.0.0.1:{port}", script=reads, seconds=3, connections=args.connections
+            )
+            figures["reads"] = report(
+                "fhirport read",
+                run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    script=reads,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                ),
+            )
+            figures["creates"] = report(
+                "fhirport create",
+                run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    script=creates,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                ),
+            )
         finally:
             stop(server)
 
         body_file = folder / "body.json"
         body_file.write_bytes(sample)
         port = free_port()
-        bare = start([uvicorn, "bench.bare_app:app", "--port", str(port), "--log-level", "warning",
-                      "--no-access-log", "--no-server-header"], env={"BARE_BODY_FILE": str(body_file)})
+        bare = start(
+            [
+                uvicorn,
+                "bench.bare_app:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--no-server-header",
+            ],
+            env={"BARE_BODY_FILE": str(body_file)},
+        )
         try:
             wait_ready(f"http://127.0.0.1:{port}/fhir/Patient/x")
-            run_wrk(f"http://127.0.0.1:{port}", script=reads, seconds=3, connections=args.connections)
-            figures["bare"] = report("bare FastAPI (ceiling)", run_wrk(
-                f"http://127.0.0.1:{port}", script=reads, seconds=args.seconds, connections=args.connections))
+            run_wrk(
+                f"http://127.0.0.1:{port}", script=reads, seconds=3, connections=args.connections
+            )
+            figures["bare"] = report(
+                "bare FastAPI (ceiling)",
+                run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    script=reads,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                ),
+            )
         finally:
             stop(bare)
 
     read_share = figures["reads"]["rps"] / figures["bare"]["rps"]  # type: ignore[index]
     figures["read_share_of_bare"] = read_share
-    print(f"reads at {read_share:.0%} of the bare endpoint (target >= 60%); "
-          f"creates {figures['creates']['rps']:.0f}/s (target >= 800/s)")  # type: ignore[index]
+    print(
+        f"reads at {read_share:.0%} of the bare endpoint (target >= 60%); "
+        f"creates {figures['creates']['rps']:.0f}/s (target >= 800/s)"
+    )  # type: ignore[index]
     (RESULTS / "rest.json").write_text(json.dumps(figures, indent=2))
 
 

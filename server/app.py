@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.service = service
         try:
             if settings.seed:
-                loaded = await seed_if_empty(service)
+                loaded = await seed_if_empty(service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
             yield
         finally:

@@ -27,6 +27,7 @@ from server.errors import (
 )
 from server.fhir.clock import fhir_instant, now_us
 from server.fhir.validation import validate_resource
+from server.keyed_lock import KeyedLock
 from server.search.index_entries import IndexEntries
 from server.storage.port import (
     HistoryPage,
@@ -87,6 +88,7 @@ class ResourceService:
         self.store = store
         self.indexer = indexer
         self.matcher = matcher
+        self.writers = KeyedLock()
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -145,21 +147,24 @@ class ResourceService:
                 code="invalid",
             )
         validate_resource(resource, resource_type)
-        for _ in range(_MAX_ATTEMPTS):
-            current = await self.store.read(resource_type, resource_id)
-            self._check_if_match(current, if_match)
-            expected = current.version if current else 0
-            try:
-                version = await self._write(
-                    resource_type, resource_id, resource, current, Method.PUT, expected
-                )
-            except VersionConflict:
-                if if_match is not None:
-                    raise self._stale(resource_type, resource_id, if_match) from None
-                continue
-            created = current is None or current.deleted
-            return WriteResult(version, created=created)
-        raise Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
+        async with self.writers.hold((resource_type, resource_id)):
+            for _ in range(_MAX_ATTEMPTS):
+                current = await self.store.read(resource_type, resource_id)
+                self._check_if_match(current, if_match)
+                expected = current.version if current else 0
+                try:
+                    version = await self._write(
+                        resource_type, resource_id, resource, current, Method.PUT, expected
+                    )
+                except VersionConflict:
+                    if if_match is not None:
+                        raise self._stale(resource_type, resource_id, if_match) from None
+                    continue
+                created = current is None or current.deleted
+                return WriteResult(version, created=created)
+            raise Conflict(
+                f"{resource_type}/{resource_id} is being changed by other writers; retry"
+            )
 
     async def patch(
         self,
@@ -172,45 +177,51 @@ class ResourceService:
         """Apply a JSON Patch (RFC 6902) to the current version and store the result."""
         if not isinstance(operations, list):
             raise InvalidRequest("A JSON Patch document must be an array of operations")
-        for _ in range(_MAX_ATTEMPTS):
-            current = await self.read(resource_type, resource_id)
-            self._check_if_match(current, if_match)
-            assert current.body is not None
-            patched = self._apply_patch(current.body, operations)
-            if patched.get("id") != resource_id:
-                raise InvalidResource(
-                    "A patch may not change the resource id",
-                    code="invalid",
-                    expression=f"{resource_type}.id",
-                )
-            validate_resource(patched, resource_type)
-            try:
-                version = await self._write(
-                    resource_type, resource_id, patched, current, Method.PATCH, current.version
-                )
-            except VersionConflict:
-                if if_match is not None:
-                    raise self._stale(resource_type, resource_id, if_match) from None
-                continue
-            return WriteResult(version, created=False)
-        raise Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
+        async with self.writers.hold((resource_type, resource_id)):
+            for _ in range(_MAX_ATTEMPTS):
+                current = await self.read(resource_type, resource_id)
+                self._check_if_match(current, if_match)
+                assert current.body is not None
+                patched = self._apply_patch(current.body, operations)
+                if patched.get("id") != resource_id:
+                    raise InvalidResource(
+                        "A patch may not change the resource id",
+                        code="invalid",
+                        expression=f"{resource_type}.id",
+                    )
+                validate_resource(patched, resource_type)
+                try:
+                    version = await self._write(
+                        resource_type, resource_id, patched, current, Method.PATCH, current.version
+                    )
+                except VersionConflict:
+                    if if_match is not None:
+                        raise self._stale(resource_type, resource_id, if_match) from None
+                    continue
+                return WriteResult(version, created=False)
+            raise Conflict(
+                f"{resource_type}/{resource_id} is being changed by other writers; retry"
+            )
 
     async def delete(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         """Delete (a new version that is a deletion); None when there was nothing to delete."""
-        for _ in range(_MAX_ATTEMPTS):
-            current = await self.store.read(resource_type, resource_id)
-            if current is None or current.deleted:
-                return None
-            updated = max(now_us(), current.last_updated + 1)
-            marker = StoredVersion(
-                resource_type, resource_id, current.version + 1, updated, Method.DELETE, None
+        async with self.writers.hold((resource_type, resource_id)):
+            for _ in range(_MAX_ATTEMPTS):
+                current = await self.store.read(resource_type, resource_id)
+                if current is None or current.deleted:
+                    return None
+                updated = max(now_us(), current.last_updated + 1)
+                marker = StoredVersion(
+                    resource_type, resource_id, current.version + 1, updated, Method.DELETE, None
+                )
+                try:
+                    await self.store.write([Write(marker, current.version, None)])
+                except VersionConflict:
+                    continue
+                return marker
+            raise Conflict(
+                f"{resource_type}/{resource_id} is being changed by other writers; retry"
             )
-            try:
-                await self.store.write([Write(marker, current.version, None)])
-            except VersionConflict:
-                continue
-            return marker
-        raise Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
 
     async def history(
         self,

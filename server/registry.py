@@ -13,6 +13,7 @@ from functools import cache
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import BaseModel
 
+
 class Interaction(StrEnum):
     """FHIR RESTful interactions (CapabilityStatement.rest.resource.interaction.code)."""
 

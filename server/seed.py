@@ -13,7 +13,6 @@ from server.registry import HELD_TYPES
 
 log = logging.getLogger("fhirport.seed")
 
-SANDBOX_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sandbox"
 # Referenced types first, so every reference resolves as soon as it is written.
 SEED_ORDER = (
     "Organization",
@@ -28,17 +27,18 @@ SEED_ORDER = (
 )
 
 
-def sandbox_resources(folder: Path = SANDBOX_DIR) -> list[dict[str, Any]]:
-    """Read the sandbox files in seed order."""
+def sandbox_resources(folder: Path) -> list[dict[str, Any]]:
+    """Read the sandbox files in seed order; a missing file is an error, not an empty set."""
     resources: list[dict[str, Any]] = []
     for type_name in SEED_ORDER:
         path = folder / f"{type_name}.json"
-        if path.exists():
-            resources.extend(orjson.loads(path.read_bytes()))
+        if not path.exists():
+            raise FileNotFoundError(f"Sandbox file {path} is missing (FHIRPORT_SANDBOX_DIR)")
+        resources.extend(orjson.loads(path.read_bytes()))
     return resources
 
 
-async def seed_if_empty(service: ResourceService, folder: Path = SANDBOX_DIR) -> int:
+async def seed_if_empty(service: ResourceService, folder: Path) -> int:
     """Load the sandbox when no held type has any resource; return how many were loaded."""
     for type_name in HELD_TYPES:
         if await service.store.count(type_name):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STORE = "sqlite:///./data/fhirport.sqlite3"
+SANDBOX_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sandbox"
 
 
 class Settings(BaseSettings):
@@ -22,4 +25,6 @@ class Settings(BaseSettings):
         None, description="Public base URL of the FHIR API; default: from each request"
     )
     mllp_port: int | None = None
+    # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
+    sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"

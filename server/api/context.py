@@ -35,9 +35,16 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
+# System-level endpoints that a type-level route pattern also matches: a wrong verb on
+# them is a 405 (the endpoint exists), not a 404 for an unknown resource type.
+SYSTEM_ENDPOINTS = frozenset({"metadata", "_history"})
+
+
 def held_type(name: str, interaction: Interaction) -> ResourceType:
     """Return the held type, or 404 for an unknown type and 405 for an unoffered interaction."""
     resource_type = get_type(name)
+    if resource_type is None and name in SYSTEM_ENDPOINTS:
+        raise MethodNotAllowed(f"{interaction.value} is not allowed on /{name}")
     if resource_type is None:
         raise NotFound(f"Resource type {name!r} is not supported by this server")
     if not resource_type.supports(interaction):

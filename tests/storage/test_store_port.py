@@ -10,14 +10,24 @@ from server.storage.port import Method, Store, StoredVersion, VersionConflict, W
 pytestmark = pytest.mark.anyio
 
 
-def version(resource_id: str, number: int, updated: int, method: Method = Method.PUT) -> StoredVersion:
-    body = None if method is Method.DELETE else f'{{"resourceType":"Patient","id":"{resource_id}"}}'.encode()
+def version(
+    resource_id: str, number: int, updated: int, method: Method = Method.PUT
+) -> StoredVersion:
+    body = (
+        None
+        if method is Method.DELETE
+        else f'{{"resourceType":"Patient","id":"{resource_id}"}}'.encode()
+    )
     return StoredVersion("Patient", resource_id, number, updated, method, body)
 
 
 def entries() -> IndexEntries:
     return IndexEntries(
-        strings=[], tokens=[TokenEntry("gender", None, "male", None)], dates=[], references=[], uris=[],
+        strings=[],
+        tokens=[TokenEntry("gender", None, "male", None)],
+        dates=[],
+        references=[],
+        uris=[],
         present={"gender"},
     )
 
@@ -38,7 +48,9 @@ async def test_write_then_read_and_vread(store: Store) -> None:
     assert await store.read("Patient", "zzz") is None
 
 
-@pytest.mark.parametrize("expected", [pytest.param(0, id="create-existing"), pytest.param(5, id="stale")])
+@pytest.mark.parametrize(
+    "expected", [pytest.param(0, id="create-existing"), pytest.param(5, id="stale")]
+)
 async def test_compare_and_swap_rejects_wrong_expectation(store: Store, expected: int) -> None:
     await store.write([Write(version("a", 1, 100), 0, entries())])
 
@@ -83,8 +95,15 @@ async def test_ledger_entry_is_written_with_the_resources(store: Store) -> None:
     from server.storage.port import LedgerEntry
 
     entry = LedgerEntry(
-        sender="EPIC|HOSP", control_id="MSG1", received=5, message_type="ADT^A04", event_time=4,
-        outcome="applied", raw=b"MSH|^~\\&|...", touched=("Patient/a",), unmapped=("ZPI",),
+        sender="EPIC|HOSP",
+        control_id="MSG1",
+        received=5,
+        message_type="ADT^A04",
+        event_time=4,
+        outcome="applied",
+        raw=b"MSH|^~\\&|...",
+        touched=("Patient/a",),
+        unmapped=("ZPI",),
     )
 
     await store.write([Write(version("a", 1, 100), 0, entries())], ledger=entry)
