@@ -13,12 +13,14 @@ from server.registry import Interaction, ResourceType, get_type
 from server.settings import Settings
 
 
-def get_service(request: Request) -> ResourceService:
+# Dependencies are coroutines: FastAPI runs a plain ``def`` dependency on a worker
+# thread, two thread hops per request that cost more than the read itself.
+async def get_service(request: Request) -> ResourceService:
     service: ResourceService = request.app.state.service
     return service
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
