@@ -1,0 +1,155 @@
+"""An asyncio MLLP listener: framed messages in, the handler's framed answers out.
+
+Each connection is read in a loop of its own; its messages are answered one by one,
+in the order they arrived, so an ACK never overtakes the ACK of an earlier message.
+Nothing a client does stops the listener: bytes outside frames are skipped, a frame
+over ``max_frame_bytes`` is dropped while it streams in and answered with an AR, a
+handler that raises is answered with an AE (and logged with its traceback), and a
+client that vanishes mid-frame or mid-answer only ends its own connection.
+
+The handler receives a frame's payload (bytes, framing removed) and returns the
+answer's payload; returning ``b""`` sends nothing (for example for an incoming ACK,
+which must not be acknowledged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
+from hl7.framing import FrameDecoder, FrameTooLarge, frame
+
+__all__ = ["DEFAULT_MAX_FRAME_BYTES", "Handler", "MllpServer", "serve_mllp"]
+
+Handler = Callable[[bytes], Awaitable[bytes]]
+
+DEFAULT_MAX_FRAME_BYTES: Final = 8 << 20
+_READ_BYTES: Final = 64 << 10
+
+log = logging.getLogger("fhirport.mllp")
+
+
+class MllpServer:
+    """A running listener; ``close`` stops accepting and ends open connections."""
+
+    def __init__(
+        self, server: asyncio.Server, connections: set[asyncio.Task[None]], idle: asyncio.Event
+    ) -> None:
+        self.server = server
+        self._connections = connections
+        self._idle = idle
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when asked to listen on port 0)."""
+        return int(self.server.sockets[0].getsockname()[1])
+
+    @property
+    def connection_count(self) -> int:
+        """Connections currently open."""
+        return len(self._connections)
+
+    async def wait_idle(self) -> None:
+        """Return once no connection is open (at once if none is)."""
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        """Stop listening, cancel every connection and wait until all are gone."""
+        self.server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        await self.server.wait_closed()
+
+    async def __aenter__(self) -> MllpServer:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+
+async def _answer(item: bytes | FrameTooLarge, handler: Handler, max_frame_bytes: int) -> bytes:
+    """The answer to one frame; never raises for anything the peer or the handler did."""
+    if isinstance(item, FrameTooLarge):
+        reason = f"the message is {item.size} bytes; this listener accepts {max_frame_bytes}"
+        return ack_bytes(ack_for_raw(item.head, AckError(reason, "207")))
+    try:
+        return await handler(item)
+    except Exception:
+        log.exception("the MLLP handler failed; answering AE")
+        error = AckError("the receiver failed while processing this message", "207")
+        return ack_bytes(ack_for_raw(item, error, AckCode.ERROR))
+
+
+async def _serve_connection(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    handler: Handler,
+    max_frame_bytes: int,
+    idle_timeout: float | None,
+) -> None:
+    peer = writer.get_extra_info("peername")
+    decoder = FrameDecoder(max_frame_bytes)
+    try:
+        while True:
+            async with asyncio.timeout(idle_timeout):
+                data = await reader.read(_READ_BYTES)
+            if not data:
+                break
+            for item in decoder.feed(data):
+                answer = await _answer(item, handler, max_frame_bytes)
+                if answer:
+                    writer.write(frame(answer))
+                    await writer.drain()
+    except (ConnectionError, TimeoutError) as exc:
+        log.info("MLLP connection from %s ended: %s", peer, type(exc).__name__)
+    finally:
+        if decoder.in_frame:
+            log.warning("MLLP connection from %s closed in the middle of a frame", peer)
+        if decoder.skipped_bytes or decoder.abandoned_frames:
+            log.warning(
+                "MLLP connection from %s: %d bytes outside frames, %d frames abandoned",
+                peer,
+                decoder.skipped_bytes,
+                decoder.abandoned_frames,
+            )
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def serve_mllp(
+    host: str,
+    port: int,
+    handler: Handler,
+    *,
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    idle_timeout: float | None = 600.0,
+) -> MllpServer:
+    """Listen for MLLP connections on host:port (port 0 picks a free one)."""
+    connections: set[asyncio.Task[None]] = set()
+    idle = asyncio.Event()
+    idle.set()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # start_server runs each callback in a task of its own
+        connections.add(task)
+        idle.clear()
+        try:
+            await _serve_connection(reader, writer, handler, max_frame_bytes, idle_timeout)
+        except asyncio.CancelledError:
+            # close() cancels connections. asyncio's stream callback reports a connection
+            # task that ends cancelled as an error, so this one ends quietly instead.
+            pass
+        finally:
+            connections.discard(task)
+            if not connections:
+                idle.set()
+
+    server = await asyncio.start_server(on_connect, host, port)
+    return MllpServer(server, connections, idle)
