@@ -1,0 +1,119 @@
+"""What every mapper of one message shares: the site config, the result being built,
+the referenced resources already emitted, and the bookkeeping of unmapped fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hl7.er7 import NULL, Segment
+from mappers.config import MappingConfig
+from mappers.datetimes import V2Time, parse_v2_time
+from mappers.result import Action, MappingResult
+
+# Resources are returned so that whatever is referenced comes before what refers to it.
+WRITE_ORDER: dict[str, int] = {
+    name: rank
+    for rank, name in enumerate(
+        (
+            "Organization",
+            "Practitioner",
+            "Location",
+            "Patient",
+            "RelatedPerson",
+            "Coverage",
+            "Appointment",
+            "Claim",
+            "Consent",
+        )
+    )
+}
+
+
+@dataclass(slots=True)
+class MapContext:
+    """Per-message mapping state (one per ``map_message`` call)."""
+
+    config: MappingConfig
+    result: MappingResult = field(default_factory=MappingResult)
+    _emitted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _unmapped: dict[str, None] = field(default_factory=dict)
+    _consumed: set[int] = field(default_factory=set)
+
+    def warn(self, message: str) -> None:
+        """Record a recoverable oddity."""
+        self.result.warnings.append(message)
+
+    def emit(self, resource: dict[str, Any], action: Action, key: str) -> dict[str, str]:
+        """Add ``resource`` once (by type and id) and return a Reference to it."""
+        reference = f"{resource['resourceType']}/{resource['id']}"
+        identity = (resource["resourceType"], resource["id"])
+        if identity not in self._emitted:
+            self._emitted[identity] = resource
+            self.result.add(resource, action, key)
+        return {"reference": reference}
+
+    def emitted(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
+        """Return the resource of this type and id already emitted for the message."""
+        return self._emitted.get((resource_type, resource_id))
+
+    def share(self, resource: dict[str, Any], key: str) -> dict[str, str]:
+        """Emit a referenced resource (Organization, Practitioner, Location) as create-only.
+
+        A v2 field carries only part of what a directory knows about a practitioner or an
+        organization, so these never overwrite a richer stored version.
+        """
+        return self.emit(resource, Action.CREATE_ONLY, key)
+
+    def datetime(self, value: str, where: str) -> str | None:
+        """Return the FHIR dateTime of a v2 value; warn (naming ``where``) when invalid."""
+        parsed = self._parsed(value, where)
+        return parsed.fhir_datetime(self.config.timezone) if parsed else None
+
+    def date(self, value: str, where: str) -> str | None:
+        """Return the FHIR date of a v2 value; warn (naming ``where``) when invalid."""
+        parsed = self._parsed(value, where)
+        return parsed.fhir_date() if parsed else None
+
+    def _parsed(self, value: str, where: str) -> V2Time | None:
+        if not value or value == NULL:
+            return None
+        parsed = parse_v2_time(value)
+        if parsed is None:
+            self.warn(f"{where}: {value!r} is not a valid date/time; left out")
+        return parsed
+
+    def period(self, start: str, end: str, where: str) -> dict[str, str] | None:
+        """Return a FHIR Period from two v2 values, or None when neither is valid."""
+        period = {}
+        for key, value in (("start", start), ("end", end)):
+            converted = self.datetime(value, where)
+            if converted:
+                period[key] = converted
+        return period or None
+
+    def unmapped(self, label: str) -> None:
+        """Record something that carried data but was not mapped ("ZPI", "PID-13.4")."""
+        self._unmapped[label] = None
+
+    def fields_unmapped(self, segment: Segment, handled: frozenset[int]) -> None:
+        """Mark ``segment`` used; record each field with data that is not in ``handled``."""
+        self._consumed.add(id(segment))
+        for number in range(1, segment.field_count() + 1):
+            if number not in handled:
+                raw = segment.raw_field(number)
+                if raw and raw != NULL:
+                    self._unmapped[f"{segment.name}-{number}"] = None
+
+    def consume(self, segment: Segment) -> None:
+        """Mark a segment as used in full (e.g. RGS, which only groups others)."""
+        self._consumed.add(id(segment))
+
+    def finish(self, segments: list[Segment]) -> MappingResult:
+        """Return the result, listing the segments no mapper used (MSH aside) as unmapped."""
+        for segment in segments:
+            if id(segment) not in self._consumed and segment.name != "MSH":
+                self._unmapped[segment.name] = None
+        self.result.unmapped = list(self._unmapped)
+        self.result.resources.sort(key=lambda m: WRITE_ORDER.get(m.resource["resourceType"], 99))
+        return self.result

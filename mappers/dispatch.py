@@ -1,0 +1,75 @@
+"""The mappers' entry point: choose a message mapper by MSH-9 from a table.
+
+Routes are keyed by (message code, trigger event): the event says what happened, and
+the structure variants (ADT_A39's several PID/MRG pairs, SIU's resource groups) are
+read by each family's mapper, so MSH-9.3 is not needed to choose. Out of scope (UnsupportedMessage,
+answered AR), with the reason sent back to the sender:
+- ADT events about visits, transfers, leaves and accounts (A02, A03, A06 ...): they
+  map to Encounter and Account, which fhirport does not hold.
+- BAR (P01 add, P02 purge, P12 update accounts): billing-account management. It maps
+  to Account, which fhirport does not hold; its demographics and insurance are the
+  registration system's (ADT A04/A08, which we map), and letting a billing system
+  overwrite them would make two masters for the same Patient. Charges arrive as DFT.
+- MDM without a CON segment: documents (DocumentReference) are not held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hl7.er7 import Message
+from mappers.config import MappingConfig
+from mappers.context import MapContext
+from mappers.datetimes import epoch_microseconds
+from mappers.messages import adt, dft, mdm, siu
+from mappers.result import MappingResult, UnsupportedMessage
+
+MessageMapper = Callable[[Message, MapContext], None]
+
+ROUTES: dict[tuple[str, str], MessageMapper] = {
+    **{("ADT", event): adt.map_registration for event in adt.REGISTRATION_EVENTS},
+    **{("ADT", event): adt.map_merge for event in adt.MERGE_EVENTS},
+    **{("SIU", event): siu.map_schedule for event in siu.EVENTS},
+    **{("DFT", event): dft.map_charges for event in dft.EVENTS},
+    **{("MDM", event): mdm.map_consents for event in mdm.EVENTS},
+}
+# Why a whole message family is out of scope (the default reason names the type).
+FAMILY_REASONS: dict[str, str] = {
+    "ADT": "ADT^{event} is not mapped: it is a visit, transfer, allergy or account event "
+    "(Encounter, AllergyIntolerance and Account are not held); fhirport maps ADT A01, A04, "
+    "A05, A08, A28, A31 (patients) and A34, A40 (merges)",
+    "BAR": "BAR^{event} manages billing accounts (Account is not held); demographics and "
+    "insurance come from ADT, charges from DFT^P03",
+    "SIU": "SIU^{event} is not an appointment event fhirport maps (S12-S17, S26)",
+    "DFT": "DFT^{event} is not mapped; fhirport maps DFT^P03 and DFT^P11 charges",
+    "MDM": "MDM^{event} is not mapped; fhirport maps consents (CON) in MDM T01-T11",
+}
+_EVN_HANDLED = frozenset({1, 2})
+
+
+def map_message(message: Message, config: MappingConfig) -> MappingResult:
+    """Map a parsed message to FHIR resources; raise UnsupportedMessage when out of scope."""
+    code, event = message.message_code.upper(), message.trigger_event.upper()
+    mapper = ROUTES.get((code, event))
+    if mapper is None:
+        template = FAMILY_REASONS.get(code, "{code}^{event} messages are not mapped by fhirport")
+        raise UnsupportedMessage(template.format(code=code, event=event))
+    ctx = MapContext(config)
+    _event_time(message, ctx)
+    mapper(message, ctx)
+    return ctx.finish(message.segments)
+
+
+def _event_time(message: Message, ctx: MapContext) -> None:
+    """Record when the event happened (EVN-2, else MSH-7), for out-of-order protection."""
+    evn = message.segment("EVN")
+    candidates = [(message.timestamp, "MSH-7")]
+    if evn is not None:
+        ctx.fields_unmapped(evn, _EVN_HANDLED)
+        candidates.insert(0, (evn.get(2), "EVN-2"))
+    for when, where in candidates:
+        moment = ctx.datetime(when, where)
+        if moment is not None:
+            ctx.result.event_time = moment
+            ctx.result.event_epoch_us = epoch_microseconds(when, ctx.config.timezone)
+            return

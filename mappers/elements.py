@@ -1,0 +1,11 @@
+"""Put values into FHIR JSON: FHIR forbids empty elements, so empty values are left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def put(target: dict[str, Any], element: str, value: Any) -> None:
+    """Set ``target[element]`` unless ``value`` is None or empty."""
+    if value is not None and value != "" and value != [] and value != {}:
+        target[element] = value

@@ -1,0 +1,1 @@
+"""Code-system maps copied verbatim from the HL7 V2-to-FHIR IG (CSV, two header rows)."""

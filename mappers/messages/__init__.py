@@ -1,0 +1,1 @@
+"""One module per message family: a parsed message in, resources into a MapContext."""

@@ -1,0 +1,60 @@
+"""ADT to Patient, RelatedPerson and Coverage; ADT merges to ``MappingResult.merges``.
+
+A01/A04/A05/A28 create or update, A08/A31 update: all are complete upserts of what
+the message says (an update for a patient never seen creates it, as HL7 receivers
+commonly do, rather than lose the data). A40/A34 merge: the surviving Patient (PID)
+gets a ``replaces`` link and the pair goes to ``merges``; marking the retired one
+inactive needs its stored version, so the ingest pipeline does it.
+"""
+
+from __future__ import annotations
+
+from hl7.er7 import Message, Segment
+from mappers.context import MapContext
+from mappers.identity import deterministic_id
+from mappers.messages.groups import patient_groups
+from mappers.messages.patient import map_patient
+from mappers.result import MappingError
+from mappers.segments.coverage import map_insurance
+from mappers.segments.gt1 import map_gt1
+from mappers.segments.nk1 import map_nk1
+from mappers.segments.pid import preferred_identifier
+
+REGISTRATION_EVENTS = ("A01", "A04", "A05", "A08", "A28", "A31")
+MERGE_EVENTS = ("A34", "A40")
+MRG_HANDLED = frozenset({1})
+
+
+def map_registration(message: Message, ctx: MapContext) -> None:
+    """Map A01/A04/A05/A08/A28/A31: demographics, next of kin, insurance, guarantors."""
+    for group in patient_groups(message):
+        _, patient_ref = map_patient(group, ctx)
+        for segment in group.following:
+            if segment.name == "NK1":
+                map_nk1(segment, patient_ref, ctx)
+            elif segment.name == "GT1":
+                map_gt1(segment, patient_ref, ctx)
+        map_insurance(group, patient_ref, ctx)
+
+
+def map_merge(message: Message, ctx: MapContext) -> None:
+    """Map A40/A34: each PID (survivor) and the MRG after it (retired identifier)."""
+    for group in patient_groups(message):
+        mrg = next(iter(group.named("MRG")), None)
+        if mrg is None:
+            raise MappingError("a merge needs an MRG segment after each PID", location="MRG")
+        patient, _ = map_patient(group, ctx)
+        retired = _retired_id(mrg, ctx)
+        if retired == patient["id"]:
+            ctx.warn("MRG-1 names the surviving patient itself; nothing to merge")
+            continue
+        patient["link"] = [{"other": {"reference": f"Patient/{retired}"}, "type": "replaces"}]
+        ctx.result.merges.append((patient["id"], retired))
+
+
+def _retired_id(mrg: Segment, ctx: MapContext) -> str:
+    ctx.fields_unmapped(mrg, MRG_HANDLED)
+    chosen = preferred_identifier(mrg.reps(1), ctx)
+    if chosen is None:
+        raise MappingError("MRG-1 (prior patient identifier list) is empty", location="MRG^1^1")
+    return deterministic_id("Patient", chosen["system"], chosen["value"])

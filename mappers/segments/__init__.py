@@ -1,0 +1,1 @@
+"""One module per v2 segment (or segment family): segment in, FHIR resource content out."""
