@@ -9,10 +9,16 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from hl7.ingest_listener import ingest_running
 from server.api.error_handlers import install_error_handlers
+from server.api.routes_hl7 import router as hl7_router
 from server.api.routes_resources import router as resources_router
+from server.api.routes_roi import router as roi_router
+from server.api.routes_search import router as search_router
 from server.api.routes_system import router as system_router
 from server.interactions import ResourceService
+from server.roi import WRITE_RULES
+from server.search.engine import SearchEngine
 from server.search.extract import extract_index
 from server.seed import seed_if_empty
 from server.settings import Settings
@@ -29,14 +35,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = store_from_url(settings.store)
         await store.open()
-        service = ResourceService(store, partial(extract_index, base_urls=_base_urls(settings)))
+        base_urls = _base_urls(settings)
+        search = SearchEngine(store, base_urls)
+        indexer = partial(extract_index, base_urls=base_urls)
+        service = ResourceService(store, indexer, search, rules=WRITE_RULES)
         app.state.store = store
         app.state.service = service
+        app.state.search = search
         try:
             if settings.seed:
                 loaded = await seed_if_empty(service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
-            yield
+            async with ingest_running(service, settings) as app.state.hl7:
+                yield
         finally:
             await store.close()
 
@@ -50,7 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(system_router)
+    app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*
+    app.include_router(roi_router)  # before resources and search: /fhir/T/id/$operation
     app.include_router(resources_router)
+    app.include_router(search_router)  # last: GET /fhir/{type} must not shadow /fhir/metadata
     return app
 
 

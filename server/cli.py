@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+from pathlib import Path
 
 import click
 
@@ -42,6 +45,13 @@ def main() -> None:
     "--max-body-bytes", envvar="FHIRPORT_MAX_BODY_BYTES", default=10 * 1024 * 1024, type=int
 )
 @click.option("--log-level", envvar="FHIRPORT_LOG_LEVEL", default="info", show_default=True)
+@click.option(
+    "--mllp-port",
+    envvar="FHIRPORT_MLLP_PORT",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Also receive HL7v2 over MLLP on this port (e.g. 2575); ACK after commit.",
+)
 def serve(
     host: str,
     port: int,
@@ -50,8 +60,9 @@ def serve(
     base_url: str | None,
     max_body_bytes: int,
     log_level: str,
+    mllp_port: int | None,
 ) -> None:
-    """Serve the FHIR API at http://HOST:PORT/fhir."""
+    """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     import uvicorn
 
     from server.app import create_app
@@ -67,6 +78,7 @@ def serve(
         base_url=base_url,
         max_body_bytes=max_body_bytes,
         log_level=log_level,
+        mllp_port=mllp_port,
     )
     uvicorn.run(
         create_app(settings),
@@ -76,3 +88,89 @@ def serve(
         access_log=False,
         server_header=False,
     )
+
+
+@main.group()
+def hl7() -> None:
+    """HL7v2 ingest: import archives of legacy messages."""
+
+
+@hl7.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
+)
+@click.option("--dry-run", is_flag=True, help="Parse, map and plan; write nothing.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JSON report: every message's outcome and the totals.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes that parse and map; writes stay in this one.",
+)
+@click.option(
+    "--dead-letter",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Copy refused messages (AE/AR) here, each with a .json giving the reason.",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def import_messages(
+    paths: tuple[str, ...],
+    store: str,
+    dry_run: bool,
+    report: Path | None,
+    workers: int,
+    dead_letter: Path | None,
+    progress: bool,
+) -> None:
+    """Import HL7v2 files, folders or globs (many messages, MLLP-framed, FHS/BHS batches).
+
+    Run it again after an interruption: messages already applied are skipped
+    (reported as duplicates), the rest are applied.
+    """
+    import orjson
+
+    from hl7.importer import ImportOptions, NoInput, expand_paths, run_import
+
+    try:
+        files = expand_paths(paths)
+    except NoInput as exc:
+        raise click.BadParameter(str(exc), param_hint="PATHS") from None
+    total = sum(f.stat().st_size for f in files)
+    with click.progressbar(
+        length=total, label="Importing", file=sys.stderr, hidden=not progress
+    ) as bar:
+        options = ImportOptions(dry_run, workers, dead_letter, on_message=bar.update)
+        result = asyncio.run(run_import(files, store, options))
+    if report is not None:
+        report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
+    click.echo(result.summary(), err=True)
+    refused = sum(1 for m in result.messages if m["ack_code"] != "AA")
+    if refused:
+        click.echo(f"{refused} messages were refused (AE/AR); see the report", err=True)
+        sys.exit(1)
+
+
+@hl7.command("ledger")
+@click.option(
+    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
+)
+@click.option("--sender", required=True, help="MSH-3|MSH-4, e.g. LEGACYEHR|NORTHCLINIC")
+@click.option("--control-id", required=True, help="MSH-10")
+def show_ledger(store: str, sender: str, control_id: str) -> None:
+    """Show what happened to one message: outcome, raw message, resources, warnings."""
+    import orjson
+
+    from hl7.importer import ledger_lookup
+    from hl7.ingest_bundles import ledger_parameters
+
+    entry = asyncio.run(ledger_lookup(store, sender, control_id))
+    if entry is None:
+        click.echo(f"No message {control_id!r} from {sender!r} was received", err=True)
+        sys.exit(1)
+    click.echo(orjson.dumps(ledger_parameters(entry), option=orjson.OPT_INDENT_2).decode())

@@ -10,7 +10,7 @@ which case it is a 412 (http.html#concurrency).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -77,6 +77,17 @@ def stamp(resource: dict[str, Any], resource_id: str, version: int, updated: int
 Indexer = Callable[[dict[str, Any]], IndexEntries]
 
 
+class WriteRule(Protocol):
+    """A type's business rules, run on every client write of that type before it is stored.
+
+    Gets the validated resource (which it may complete, e.g. with server-set dates) and
+    the current version's content (None when the write creates the resource); raises a
+    FhirError (usually a 422 BusinessRuleViolation) to refuse the write.
+    """
+
+    def __call__(self, resource: dict[str, Any], current: dict[str, Any] | None) -> None: ...
+
+
 class ResourceService:
     """Versioned CRUD and history over a Store.
 
@@ -84,10 +95,17 @@ class ResourceService:
     extractor); ``matcher`` answers the search queries of conditional interactions.
     """
 
-    def __init__(self, store: Store, indexer: Indexer, matcher: Matcher | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        indexer: Indexer,
+        matcher: Matcher | None = None,
+        rules: Mapping[str, WriteRule] | None = None,
+    ) -> None:
         self.store = store
         self.indexer = indexer
         self.matcher = matcher
+        self.rules: Mapping[str, WriteRule] = rules or {}
         self.writers = KeyedLock()
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
@@ -223,6 +241,52 @@ class ResourceService:
                 f"{resource_type}/{resource_id} is being changed by other writers; retry"
             )
 
+    async def conditional_update(
+        self,
+        resource_type: str,
+        params: Sequence[tuple[str, str]],
+        resource: dict[str, Any],
+        *,
+        if_match: int | None = None,
+    ) -> WriteResult:
+        """``PUT /T?criteria`` (http.html#cond-update): create on 0 matches, update on 1, 412."""
+        ids = await self._criteria_matches(resource_type, params, "PUT")
+        if not ids:
+            body_id = resource.get("id")
+            if isinstance(body_id, str):
+                return await self.update(resource_type, body_id, resource, if_match=if_match)
+            return await self.create(resource_type, resource)
+        match = ids[0]
+        if resource.get("id") not in (None, match):
+            raise InvalidResource(
+                f"Resource id {resource.get('id')!r} is not the matching {resource_type}/{match}",
+                expression=f"{resource_type}.id",
+                code="invalid",
+            )
+        resource["id"] = match
+        return await self.update(resource_type, match, resource, if_match=if_match)
+
+    async def conditional_delete(
+        self, resource_type: str, params: Sequence[tuple[str, str]]
+    ) -> StoredVersion | None:
+        """``DELETE /T?criteria`` (http.html#cond-delete): one match at most, else 412."""
+        ids = await self._criteria_matches(resource_type, params, "DELETE")
+        return await self.delete(resource_type, ids[0]) if ids else None
+
+    async def _criteria_matches(
+        self, resource_type: str, params: Sequence[tuple[str, str]], verb: str
+    ) -> list[str]:
+        if self.matcher is None:
+            raise InvalidRequest("Conditional interactions need the search engine")
+        if not params:
+            raise InvalidRequest(f"A conditional {verb} needs search parameters in the URL")
+        ids = await self.matcher.match_ids(resource_type, params, limit=2)
+        if len(ids) > 1:
+            raise PreconditionFailed(
+                f"The criteria of this conditional {verb} match more than one {resource_type}"
+            )
+        return ids
+
     async def history(
         self,
         resource_type: str | None,
@@ -269,6 +333,10 @@ class ResourceService:
         method: Method,
         expected: int,
     ) -> StoredVersion:
+        rule = self.rules.get(resource_type)
+        if rule is not None:
+            live = current.body if current is not None else None  # None: new or deleted
+            rule(resource, orjson.loads(live) if live is not None else None)
         number = (current.version + 1) if current else 1
         updated = max(now_us(), current.last_updated + 1) if current else now_us()
         body = stamp(resource, resource_id, number, updated)

@@ -42,12 +42,22 @@ READ_ONLY_INTERACTIONS: frozenset[Interaction] = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Operation:
+    """An extended operation on a type (CapabilityStatement.rest.resource.operation)."""
+
+    name: str  # without the $
+    definition: str  # canonical URL of its OperationDefinition
+    documentation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceType:
     """One held resource type and the interactions the server offers on it."""
 
     name: str
     interactions: frozenset[Interaction] = ALL_INTERACTIONS
     documentation: str = ""
+    operations: tuple[Operation, ...] = ()
 
     @property
     def model(self) -> type[BaseModel]:
@@ -57,11 +67,22 @@ class ResourceType:
         return interaction in self.interactions
 
 
+_OPERATIONS_BASE = "https://fhirport.dev/fhir/OperationDefinition"
+
 HELD_TYPES: dict[str, ResourceType] = {
     t.name: t
     for t in (
         ResourceType(
-            "Patient", documentation="Demographics and identifiers of people receiving care"
+            "Patient",
+            documentation="Demographics and identifiers of people receiving care",
+            operations=(
+                Operation(
+                    "disclosures",
+                    f"{_OPERATIONS_BASE}/Patient-disclosures",
+                    "GET: the accounting of disclosures (45 CFR 164.528) of the last six years;"
+                    " all=true includes the exempt ones",
+                ),
+            ),
         ),
         ResourceType("Appointment", documentation="Scheduled, cancelled and completed visits"),
         ResourceType("Coverage", documentation="Insurance that may pay for care"),
@@ -73,6 +94,38 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType("Practitioner", documentation="Clinicians and staff"),
         ResourceType("Location", documentation="Places where care is given"),
         ResourceType("RelatedPerson", documentation="Next of kin, guarantors and subscribers"),
+        ResourceType(
+            "Task",
+            documentation="Work items; release-of-information requests with their 30-day clock",
+            operations=(
+                Operation(
+                    "release",
+                    f"{_OPERATIONS_BASE}/Task-release",
+                    "POST: decide and release an ROI request's records, with its disclosure"
+                    " AuditEvent and Provenance; _explain=true lists every decision",
+                ),
+                Operation(
+                    "extend",
+                    f"{_OPERATIONS_BASE}/Task-extend",
+                    "POST: extend an ROI request's due date once by 30 days, with a reason",
+                ),
+            ),
+        ),
+        # Written by the server only: disclosure records and the provenance of releases.
+        ResourceType(
+            "AuditEvent",
+            READ_ONLY_INTERACTIONS,
+            "Disclosure records (IHE BALP PrivacyDisclosure), written by the server",
+        ),
+        ResourceType(
+            "Provenance",
+            READ_ONLY_INTERACTIONS,
+            "Where release bundles came from, written by the server",
+        ),
+        # Release bundles are produced by $release; clients read them, never write them.
+        ResourceType(
+            "Bundle", READ_ONLY_INTERACTIONS, "Released record sets produced by Task/$release"
+        ),
     )
 }
 

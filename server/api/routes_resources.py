@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.context import AppSettings, Service, base_url, held_type
+from server.api.criteria import query_criteria
 from server.api.history_params import history_query
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
 from server.api.prefer import ReturnPreference, return_preference
@@ -21,9 +22,11 @@ from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, history_entry
+from server.fhir.subsetting import Summary, parse_elements, parse_summary, subset
 from server.fhir.validation import parse_json_object
 from server.interactions import WriteResult
 from server.registry import Interaction
+from server.storage.port import StoredVersion
 
 router = APIRouter(prefix="/fhir")
 
@@ -60,6 +63,15 @@ def _write_response(request: Request, result: WriteResult, base: str) -> Respons
     return fhir_response(version.body, fmt, status, headers)
 
 
+def _subsetted(request: Request, version: StoredVersion) -> bytes | dict[str, Any] | None:
+    """The stored bytes, or the part ``_summary``/``_elements`` ask for (marked SUBSETTED)."""
+    summary = parse_summary(request.query_params.get("_summary"))
+    elements = parse_elements(request.query_params.get("_elements"))
+    if version.body is None or (summary in (None, Summary.FALSE) and elements is None):
+        return version.body
+    return subset(orjson.loads(version.body), summary, elements)
+
+
 async def _resource_body(request: Request, settings: AppSettings) -> dict[str, Any]:
     require_body_type(request)
     return parse_json_object(await read_body(request, settings.max_body_bytes))
@@ -78,6 +90,27 @@ async def create(
     return _write_response(request, result, base_url(request))
 
 
+@router.put("/{resource_type}")
+async def conditional_update(
+    resource_type: str, request: Request, service: Service, settings: AppSettings
+) -> Response:
+    held_type(resource_type, Interaction.UPDATE)
+    response_format(request)
+    resource = await _resource_body(request, settings)
+    result = await service.conditional_update(
+        resource_type, query_criteria(request), resource, if_match=_if_match(request)
+    )
+    return _write_response(request, result, base_url(request))
+
+
+@router.delete("/{resource_type}")
+async def conditional_delete(resource_type: str, request: Request, service: Service) -> Response:
+    held_type(resource_type, Interaction.DELETE)
+    marker = await service.conditional_delete(resource_type, query_criteria(request))
+    headers = {"ETag": f'W/"{marker.version}"'} if marker else None
+    return Response(status_code=204, headers=headers)
+
+
 @router.get("/{resource_type}/_history")
 async def type_history(resource_type: str, request: Request, service: Service) -> Response:
     held_type(resource_type, Interaction.HISTORY_TYPE)
@@ -91,7 +124,7 @@ async def read(
     held_type(resource_type, Interaction.READ)
     fmt = response_format(request)
     version = await service.read(resource_type, resource_id)
-    return fhir_response(version.body, fmt, 200, version_headers(version))
+    return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
 @router.get("/{resource_type}/{resource_id}/_history/{version_id}")
@@ -101,7 +134,7 @@ async def vread(
     held_type(resource_type, Interaction.VREAD)
     fmt = response_format(request)
     version = await service.vread(resource_type, resource_id, version_id)
-    return fhir_response(version.body, fmt, 200, version_headers(version))
+    return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
 @router.put("/{resource_type}/{resource_id}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hl7.ingest_bundles import CAPABILITY_OPERATIONS
 from server.fhir.clock import fhir_instant, now_us
 from server.registry import HELD_TYPES, Interaction
+from server.search.capabilities import search_capabilities
 
 SOFTWARE_VERSION = "0.1.0"
 
@@ -25,6 +27,7 @@ _INSTANCE_LEVEL = (
 def _resource_entry(name: str) -> dict[str, Any]:
     resource_type = HELD_TYPES[name]
     interactions = [i for i in _INSTANCE_LEVEL if resource_type.supports(i)]
+    searchable = resource_type.supports(Interaction.SEARCH_TYPE)
     entry: dict[str, Any] = {
         "type": name,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{name}",
@@ -33,11 +36,20 @@ def _resource_entry(name: str) -> dict[str, Any]:
         "versioning": "versioned-update",
         "readHistory": True,
         "updateCreate": resource_type.supports(Interaction.UPDATE),
-        "conditionalCreate": resource_type.supports(Interaction.SEARCH_TYPE),
+        "conditionalCreate": searchable,
         "conditionalRead": "not-supported",
-        "conditionalUpdate": False,
-        "conditionalDelete": "not-supported",
+        "conditionalUpdate": searchable and resource_type.supports(Interaction.UPDATE),
+        "conditionalDelete": "single"
+        if searchable and resource_type.supports(Interaction.DELETE)
+        else "not-supported",
     }
+    if searchable:
+        entry.update(search_capabilities(name))
+    if resource_type.operations:
+        entry["operation"] = [
+            {"name": op.name, "definition": op.definition, "documentation": op.documentation}
+            for op in resource_type.operations
+        ]
     return entry
 
 
@@ -59,6 +71,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "mode": "server",
                 "resource": [_resource_entry(name) for name in sorted(HELD_TYPES)],
                 "interaction": [{"code": "history-system"}],
+                "operation": CAPABILITY_OPERATIONS,
             }
         ],
     }

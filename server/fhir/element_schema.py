@@ -13,11 +13,13 @@ import datetime
 import decimal
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache
+from importlib import resources
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from server.registry import model_class
@@ -101,4 +103,15 @@ def elements_of(type_name: str) -> dict[str, Element]:
         alias = field.alias or name
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         table[alias] = _element(alias, field.annotation, extra)
+    for alias, codes in _supplemented_bindings().get(type_name, {}).items():
+        if alias in table:
+            table[alias] = replace(table[alias], codes=frozenset(codes))
     return table
+
+
+@cache
+def _supplemented_bindings() -> dict[str, dict[str, list[str]]]:
+    """Required bindings the model metadata lacks or abbreviates (required-bindings.json)."""
+    raw = resources.files("server.fhir").joinpath("required-bindings.json").read_bytes()
+    bindings: dict[str, dict[str, list[str]]] = orjson.loads(raw)["bindings"]
+    return bindings

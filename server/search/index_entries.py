@@ -53,3 +53,5 @@ class IndexEntries:
     references: list[ReferenceEntry] = field(default_factory=list)
     uris: list[UriEntry] = field(default_factory=list)
     present: set[str] = field(default_factory=set)  # params with at least one value
+    # The smallest value of each present param, what ``_sort`` orders by.
+    sort_keys: dict[str, str | int] = field(default_factory=dict)

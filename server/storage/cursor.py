@@ -34,3 +34,29 @@ def decode_cursor(token: str, required: dict[str, type]) -> dict[str, Any]:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise InvalidCursor("Malformed paging cursor")
     return position
+
+
+def decode_search_cursor(token: str, sort_keys: int, tiebreak: tuple[str, type]) -> dict[str, Any]:
+    """Decode a search cursor: ``k`` the sort key values, a store tie-breaker, ``d`` n|p.
+
+    A cursor from another search (another number of sort keys) is refused.
+    """
+    name, kind = tiebreak
+    position = decode_cursor(token, {"k": list, name: kind, "d": str})
+    if len(position["k"]) != sort_keys or position["d"] not in ("n", "p"):
+        raise InvalidCursor("The paging cursor does not belong to this search")
+    if any(not isinstance(v, str | int | None) or isinstance(v, bool) for v in position["k"]):
+        raise InvalidCursor("Malformed paging cursor")
+    return position
+
+
+def neighbours(more: bool, position: dict[str, Any] | None) -> tuple[bool, bool]:
+    """Whether a keyset page has a next and a previous page.
+
+    ``more``: the query found a row beyond the page in the direction it walked.
+    Walking backwards (``d`` = p) came from a later page, forwards from an earlier one.
+    """
+    backwards = position is not None and position["d"] == "p"
+    has_next = (more and not backwards) or (backwards and position is not None)
+    has_previous = (more and backwards) or (not backwards and position is not None)
+    return has_next, has_previous

@@ -3,7 +3,7 @@
 Short field names keep documents small: ``idx.s`` strings (p, f folded, e exact),
 ``idx.t`` tokens (p, s system, c code, x text), ``idx.d`` dates (p, l low, h high),
 ``idx.r`` references (p, t type, i id, u url), ``idx.u`` uris (p, v), ``idx.m`` the
-parameters that have a value (for ``:missing``).
+parameters that have a value (for ``:missing``), ``idx.o`` each parameter's sort key.
 """
 
 from __future__ import annotations
@@ -41,4 +41,5 @@ def index_document(entries: IndexEntries) -> dict[str, Any]:
         ],
         "u": [{"p": e.param, "v": e.value} for e in entries.uris],
         "m": sorted(entries.present),
+        "o": dict(entries.sort_keys),
     }

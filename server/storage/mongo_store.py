@@ -15,15 +15,18 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
+from server.storage.ledger_codec import details_json, entry_from
 from server.storage.mongo_client import MongoConnection, connect
 from server.storage.mongo_index import MONGO_INDEXES, index_document
-from server.storage.ledger_codec import details_json, entry_from
+from server.storage.mongo_search import run_search
 from server.storage.port import (
     HistoryPage,
     InvalidCursor,
     LedgerEntry,
     Method,
+    SearchPage,
     StoredVersion,
     StoreUnavailable,
     VersionConflict,
@@ -212,6 +215,9 @@ class MongoStore:
             else None
         )
         return HistoryPage([_version(d) for d in docs], next_cursor)
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        return await run_search(self.resources, query)
 
     async def count(self, resource_type: str) -> int:
         return int(await self.resources.count_documents({"type": resource_type, "deleted": False}))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
+    from server.search.query import SearchQuery
 
 
 class Method(StrEnum):
@@ -63,6 +64,16 @@ class HistoryPage:
 
     versions: list[StoredVersion]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of search matches in sort order, cursors to its neighbours, and the total."""
+
+    versions: list[StoredVersion]
+    next_cursor: str | None
+    previous_cursor: str | None
+    total: int | None  # only when the query asked for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +139,12 @@ class Store(Protocol):
         cursor: str | None,
     ) -> HistoryPage:
         """Return versions newest first: of one resource, one type, or the whole system."""
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """Return one page of the current resources matching a parsed search.
+
+        Raise InvalidCursor for a cursor this store did not issue.
+        """
 
     async def count(self, resource_type: str) -> int:
         """Return how many current, non-deleted resources of a type there are."""

@@ -94,3 +94,8 @@ def write_index(
             "INSERT OR IGNORE INTO idx_present (p, rid) VALUES (?, ?)",
             [(p(code), rid) for code in sorted(entries.present)],
         )
+    if entries.sort_keys:
+        conn.executemany(
+            "INSERT INTO idx_sort (p, rid, value) VALUES (?, ?, ?)",
+            [(p(code), rid, value) for code, value in entries.sort_keys.items()],
+        )

@@ -74,6 +74,11 @@ DDL: tuple[str, ...] = (
         p INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS idx_uri_value ON idx_uri (p, value, rid)",
     "CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid)",
+    "CREATE INDEX IF NOT EXISTS idx_token_text ON idx_token (p, text, rid)",
+    """CREATE TABLE IF NOT EXISTS idx_sort (p INTEGER NOT NULL, rid INTEGER NOT NULL,
+        value ANY, PRIMARY KEY (p, rid)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS idx_sort_value ON idx_sort (p, value, rid)",
+    "CREATE INDEX IF NOT EXISTS idx_sort_rid ON idx_sort (rid)",
     """CREATE TABLE IF NOT EXISTS idx_present (p INTEGER NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (p, rid)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS idx_present_rid ON idx_present (rid)",
@@ -98,6 +103,7 @@ INDEX_TABLES: tuple[str, ...] = (
     "idx_reference",
     "idx_uri",
     "idx_present",
+    "idx_sort",
 )
 
 

@@ -8,19 +8,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
     HistoryPage,
     LedgerEntry,
     Method,
+    SearchPage,
     StoredVersion,
     StoreUnavailable,
     VersionConflict,
     Write,
 )
-from server.storage.sqlite_ledger import ledger_get, ledger_put
 from server.storage.sqlite_index import ParamKeys, clear_index, write_index
+from server.storage.sqlite_ledger import ledger_get, ledger_put
 from server.storage.sqlite_schema import PRAGMAS, apply_schema
+from server.storage.sqlite_search import run_search
 from server.storage.sqlite_threads import ReaderPool, WriterThread
 
 _VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body"
@@ -44,6 +47,7 @@ class SqliteStore:
         self.path = Path(path)
         self._reader_count = readers
         self._write_keys = ParamKeys()
+        self._read_keys = ParamKeys()  # keys are never removed, so readers may cache them
         self._writer: WriterThread | None = None
         self._readers: ReaderPool | None = None
 
@@ -198,6 +202,9 @@ class SqliteStore:
             return HistoryPage([_version(r) for r in rows], next_cursor)
 
         return await self.readers.run(query)
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        return await self.readers.run(lambda conn: run_search(conn, self._read_keys, query))
 
     async def count(self, resource_type: str) -> int:
         def query(conn: sqlite3.Connection) -> int:

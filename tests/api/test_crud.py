@@ -227,3 +227,34 @@ async def test_every_held_type_round_trips(client: httpx.AsyncClient) -> None:
     assert created.status_code == 201
     read = await client.get(f"/fhir/Coverage/{created.json()['id']}")
     assert read.json()["payor"] == coverage["payor"]
+
+
+@pytest.mark.parametrize(
+    ("params", "present", "absent"),
+    [
+        pytest.param({"_summary": "true"}, {"name", "gender", "birthDate"}, {"text"}, id="summary"),
+        pytest.param({"_summary": "data"}, {"name"}, {"text"}, id="data"),
+        pytest.param({"_elements": "gender"}, {"gender"}, {"name", "birthDate"}, id="elements"),
+    ],
+)
+async def test_read_subsets_are_marked(
+    client: httpx.AsyncClient, params: dict[str, str], present: set[str], absent: set[str]
+) -> None:
+    created = await create_patient(
+        client, text={"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+    )
+
+    body = (await client.get(f"/fhir/Patient/{created['id']}", params=params)).json()
+
+    assert present <= body.keys()
+    assert not absent & body.keys()
+    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"} in body["meta"]["tag"]
+
+
+async def test_bad_summary_value_is_400(client: httpx.AsyncClient) -> None:
+    created = await create_patient(client)
+
+    response = await client.get(f"/fhir/Patient/{created['id']}", params={"_summary": "maybe"})
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["_summary"]

@@ -88,6 +88,10 @@ async def test_capability_statement_lists_held_types(client: httpx.AsyncClient) 
         "Practitioner",
         "Location",
         "RelatedPerson",
+        "Task",
+        "AuditEvent",
+        "Provenance",
+        "Bundle",
     }
     patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
     codes = {i["code"] for i in patient["interaction"]}

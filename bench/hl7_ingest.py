@@ -1,0 +1,100 @@
+"""HL7v2 ingest throughput, end to end, against hl7apy's parse-only rate (not a test).
+
+    .venv/bin/python -m bench.hl7_ingest [--messages 50000] [--workers 1] [--profile FILE]
+
+Generates varied ADT^A04/A28/A08/A31 (PID, PV1, IN1), SIU^S12/S14/S15/S17/S26 and
+DFT^P03 (FT1, DG1, IN1) messages with the archive generator (fixtures/hl7v2), writes
+them to files, and imports them into a fresh SQLite store exactly as
+``fhirport hl7 import`` does: split, parse, map, resolve, validate, upsert, ledger.
+Then it times hl7apy's ``parse_message`` (default arguments, as a naive ingest would
+call it) over a sample of the same messages. Target: 1,000 messages/s end to end on
+the 2-core machine, 30x hl7apy's parse-only rate or more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "hl7v2"))
+
+import archivegen
+
+from hl7.batch import split_messages
+from hl7.importer import ImportOptions, expand_paths, run_import
+
+MESSAGES_PER_PATIENT = 5.3  # registration, update, 1-2 appointment events, 1-2 charges
+
+
+def generate(target: int, out: Path) -> int:
+    """Write about ``target`` messages to ``out``; return how many were written."""
+    rng = random.Random(archivegen.SEED)
+    archive = archivegen.Archive(rng)
+    everyone = archivegen.people(rng, int(target / MESSAGES_PER_PATIENT) + 1)
+    archivegen.registrations(archive, everyone)
+    archivegen.schedule(archive, everyone)
+    archivegen.charges(archive, everyone)
+    archivegen.updates(archive, everyone)
+    return archivegen.write(archive, out)
+
+
+def hl7apy_rate(files: list[Path], sample: int) -> float:
+    """Messages per second of hl7apy's parse_message over ``sample`` of the messages."""
+    from hl7apy.parser import parse_message
+
+    texts = [
+        m.data.replace(b"\n", b"\r").decode()
+        for path in files
+        for m in split_messages(path.read_bytes())[: sample // len(files) + 1]
+    ][:sample]
+    started = time.perf_counter()
+    for text in texts:
+        parse_message(text)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--hl7apy-sample", type=int, default=300)
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the import here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="fhirport-bench-") as tmp:
+        folder = Path(tmp)
+        written = generate(args.messages, folder / "in")
+        files = expand_paths([str(folder / "in")])
+        size = sum(f.stat().st_size for f in files) / 1e6
+        print(f"generated {written} messages ({size:.1f} MB) in {len(files)} files")
+        store = f"sqlite:///{folder / 'bench.sqlite3'}"
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = asyncio.run(run_import(files, store, ImportOptions(workers=args.workers)))
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).dump_stats(args.profile)
+        elapsed = time.perf_counter() - started
+        totals = report.totals()
+        rate = totals["messages"] / elapsed
+        print(f"outcomes: {totals['by_outcome']}; resources: {totals['resources']}")
+        print(
+            f"end to end (workers={args.workers}): {totals['messages']} messages in "
+            f"{elapsed:.1f}s = {rate:,.0f} messages/s"
+        )
+        apy = hl7apy_rate(files, args.hl7apy_sample)
+        print(f"hl7apy parse_message only: {apy:,.1f} messages/s")
+        print(f"ratio: {rate / apy:,.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Search benchmark on the SQLite store (not a test): p50/p95 of the issue's queries.
+
+    .venv/bin/python -m bench.search --patients 10000 --patients 100000
+
+For each size it loads N patients with one coverage, two appointments and one claim
+each straight through the indexer and ``Store.write`` (batches of 1,000 writes per
+transaction, no HTTP), then times each query server-side: parse, SQL, includes and
+the Bundle serialized with orjson, as ``GET /fhir/...`` does minus the socket.
+Databases are kept under ``--dir`` and reused when already loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from server.fhir.clock import now_us
+from server.interactions import stamp
+from server.search.engine import SearchEngine, search_bundle
+from server.search.extract import extract_index
+from server.storage.port import Method, StoredVersion, Write
+from server.storage.sqlite_store import SqliteStore
+
+BASE = "http://localhost:8080/fhir"
+SURNAMES = [
+    f"{a}{b}{c}"
+    for a in ("Sm", "Jo", "Wi", "Br", "Ga", "Mi", "Da", "Ro", "Ma", "He")
+    for b in ("ith", "hn", "ll", "ow", "rc", "ll", "vi", "dr", "rt", "rn")
+    for c in ("", "son", "ez", "er", "s")
+]
+BATCH = 1000
+
+
+def _patient(i: int, rng: random.Random) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:mrn", "value": f"MRN{i}"}],
+        "name": [{"family": rng.choice(SURNAMES), "given": [rng.choice(("Ana", "Bo", "Cy"))]}],
+        "gender": rng.choice(("male", "female")),
+        "birthDate": f"{rng.randint(1930, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+    }
+
+
+def _related(i: int, rng: random.Random) -> Iterator[dict[str, Any]]:
+    patient = {"reference": f"Patient/p{i}"}
+    yield {
+        "resourceType": "Coverage",
+        "status": "active",
+        "beneficiary": patient,
+        "payor": [{"reference": f"Organization/org{i % 50}"}],
+    }
+    for _ in range(2):
+        day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        yield {
+            "resourceType": "Appointment",
+            "status": "booked",
+            "start": f"{day}T{rng.randint(8, 17):02d}:00:00Z",
+            "end": f"{day}T{rng.randint(8, 17):02d}:30:00Z",
+            "participant": [
+                {"actor": patient, "status": "accepted"},
+                {"actor": {"reference": f"Practitioner/pr{i % 200}"}, "status": "accepted"},
+            ],
+        }
+    yield {
+        "resourceType": "Claim",
+        "status": rng.choice(("active", "cancelled")),
+        "type": {"coding": [{"code": "professional"}]},
+        "use": "claim",
+        "patient": patient,
+        "created": f"2024-{rng.randint(1, 12):02d}-01",
+        "provider": {"reference": f"Organization/org{i % 50}"},
+        "priority": {"coding": [{"code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/x"}}],
+    }
+
+
+def _write(resource: dict[str, Any], resource_id: str) -> Write:
+    updated = now_us()
+    body = stamp(resource, resource_id, 1, updated)
+    version = StoredVersion(resource["resourceType"], resource_id, 1, updated, Method.PUT, body)
+    return Write(version, 0, extract_index(resource, base_urls=(BASE,)))
+
+
+async def load(store: SqliteStore, patients: int) -> float:
+    """Load the data set; return the seconds it took."""
+    rng = random.Random(7)
+    started = time.perf_counter()
+    batch: list[Write] = []
+    for i in range(patients):
+        batch.append(_write(_patient(i, rng), f"p{i}"))
+        for n, resource in enumerate(_related(i, rng)):
+            batch.append(_write(resource, f"{resource['resourceType'][:3].lower()}{i}-{n}"))
+        if len(batch) >= BATCH:
+            await store.write(batch)
+            batch = []
+    if batch:
+        await store.write(batch)
+    return time.perf_counter() - started
+
+
+def extraction_us(samples: int = 5000) -> float:
+    """Microseconds to compute one Patient's index entries (every parameter, once per write)."""
+    rng = random.Random(3)
+    bodies = [_patient(i, rng) | {"id": f"p{i}"} for i in range(samples)]
+    started = time.perf_counter()
+    for body in bodies:
+        extract_index(body, base_urls=(BASE,))
+    return (time.perf_counter() - started) / samples * 1e6
+
+
+def queries(patients: int, rng: random.Random) -> dict[str, Callable[[], str]]:
+    """The issue's queries, each a function returning a fresh random instance."""
+
+    def mrn() -> str:
+        return f"MRN{rng.randrange(patients)}"
+
+    return {
+        "identifier": lambda: f"Patient?identifier=urn:mrn|{mrn()}",
+        "family-prefix": lambda: f"Patient?family={rng.choice(SURNAMES)[:3]}",
+        "birthdate-range": lambda: _birthdate_range(rng),
+        "appointment-date-actor": lambda: (
+            f"Appointment?date=2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            f"&actor=Practitioner/pr{rng.randrange(min(200, patients))}"
+        ),
+        "chained-claim": lambda: f"Claim?patient.identifier=urn:mrn|{mrn()}",
+        "revinclude": lambda: f"Patient?identifier=urn:mrn|{mrn()}&_revinclude=Claim:patient",
+    }
+
+
+def _birthdate_range(rng: random.Random) -> str:
+    year = rng.randint(1930, 2019)
+    return f"Patient?birthdate=ge{year}-03-01&birthdate=lt{year}-03-15"
+
+
+async def measure(engine: SearchEngine, path: str) -> tuple[float, int]:
+    """Milliseconds for one search, server-side, and how many entries it returned."""
+    resource_type, _, query = path.partition("?")
+    started = time.perf_counter()
+    parsed = engine.parse(resource_type, parse_qsl(query), lenient=False)
+    result = await engine.run(parsed)
+    document = orjson.dumps(search_bundle(result, BASE, resource_type))
+    elapsed = (time.perf_counter() - started) * 1000
+    return elapsed, document.count(b'"fullUrl"')
+
+
+def _fresh_partial(path: Path) -> Path:
+    """The file a load goes to; renamed only when complete, so never measured half-full."""
+    partial = path.with_suffix(".loading")
+    for stale in path.parent.glob(f"{partial.name}*"):
+        stale.unlink()
+    return partial
+
+
+async def prepare(patients: int, directory: Path) -> Path:
+    """Return the database of ``patients``, loading it first unless a full load exists."""
+    path = directory / f"search-{patients}.sqlite3"
+    if path.exists():
+        return path
+    partial = _fresh_partial(path)
+    store = SqliteStore(partial)
+    await store.open()
+    try:
+        seconds = await load(store, patients)
+    finally:
+        await store.close()
+    partial.rename(path)
+    print(f"loaded {patients} patients ({patients * 5} resources) in {seconds:.0f} s", flush=True)
+    return path
+
+
+async def bench(patients: int, directory: Path, runs: int) -> dict[str, tuple[float, float]]:
+    store = SqliteStore(await prepare(patients, directory))
+    await store.open()
+    try:
+        engine = SearchEngine(store, (BASE,))
+        rng = random.Random(11)
+        results: dict[str, tuple[float, float]] = {}
+        for name, make in queries(patients, rng).items():
+            for _ in range(5):  # warm the page cache and the statement cache
+                await measure(engine, make())
+            timings = []
+            hits = 0
+            for _ in range(runs):
+                elapsed, found = await measure(engine, make())
+                timings.append(elapsed)
+                hits += found
+            timings.sort()
+            p50 = statistics.median(timings)
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            results[name] = (p50, p95)
+            print(
+                f"N={patients:>8} {name:<24} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  "
+                f"entries/query {hits / runs:.1f}"
+            )
+        return results
+    finally:
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, action="append", default=[])
+    parser.add_argument("--dir", type=Path, default=Path("data/bench"))
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--load-only", action="store_true", help="build the databases, time nothing"
+    )
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    sizes = args.patients or [10_000, 100_000]
+    print(f"index extraction: {extraction_us():.0f} µs per Patient", flush=True)
+    if args.load_only:
+        for n in sizes:
+            asyncio.run(prepare(n, args.dir))
+        return
+    table = {n: asyncio.run(bench(n, args.dir, args.runs)) for n in sizes}
+    small, large = sizes[0], sizes[-1]
+    if large != small:
+        print(f"\np95 ratio N={large} / N={small}:")
+        for name in table[small]:
+            print(f"  {name:<24} {table[large][name][1] / table[small][name][1]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Import archives of HL7v2 messages: ``fhirport hl7 import PATH...``.
+
+Paths are files, folders (every file below, in name order) or globs. A file may hold
+many messages, MLLP-framed messages or FHS/BHS batches (hl7.batch). Messages are
+applied in the order they are read; parse and map run in worker processes with
+``workers > 1``; writes all go through the one store, several messages in flight at
+once (group commit) but in arrival order per resource (ingest_schedule).
+
+Resumable: every applied message is in the ledger with its resources, atomically, so
+a run that was killed part-way and started again skips what it already applied (they
+are reported ``duplicate``) and applies the rest; nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing import get_context
+from pathlib import Path
+
+import orjson
+
+from hl7.batch import RawMessage, read_messages
+from hl7.ingest import Ingestor
+from hl7.ingest_model import IngestOutcome, Prepared
+from hl7.ingest_prepare import prepare
+from hl7.ingest_report import ImportReport, message_record
+from hl7.ingest_schedule import OrderedScheduler, message_keys
+from mappers.config import MappingConfig
+from server.interactions import ResourceService
+from server.search.extract import extract_index
+from server.settings import Settings
+from server.storage.factory import store_from_url
+from server.storage.port import LedgerEntry, Store
+
+_IN_FLIGHT = 128  # messages applied concurrently: enough to fill a group commit
+_CHUNK = 128  # messages per worker task
+
+
+class NoInput(ValueError):
+    """A path or glob that names no file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A raw message and where it was read from."""
+
+    path: Path
+    raw: RawMessage
+
+
+def expand_paths(patterns: Sequence[str]) -> list[Path]:
+    """Return the files that paths, folders and globs name, in order, each once."""
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        elif path.is_file():
+            matches = [path]
+        else:
+            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+            matches = [p for p in matches if p.is_file()]
+        if not matches:
+            raise NoInput(f"{pattern}: no such file, folder or matching file")
+        found.update(dict.fromkeys(matches))
+    return list(found)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_all(files: Sequence[Path]) -> Iterator[Located]:
+    """Yield every message of every file, in order."""
+    for path in files:
+        for raw in read_messages(path):
+            yield Located(path, raw)
+
+
+def prepare_chunk(chunk: list[bytes], config: MappingConfig) -> list[Prepared]:
+    """Parse, map and validate a list of messages (runs in a worker process)."""
+    return [prepare(data, config, validate=True) for data in chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """How to import: ``fhirport hl7 import``'s options."""
+
+    dry_run: bool = False
+    workers: int = 1  # processes that parse, map and validate; 1 = in this process
+    dead_letter: Path | None = None  # where refused messages are copied, with the reason
+    on_message: Callable[[int], None] = lambda size: None  # progress, in bytes
+
+
+class Importer:
+    """Imports files into the store behind an Ingestor."""
+
+    def __init__(self, ingestor: Ingestor, options: ImportOptions | None = None) -> None:
+        self.ingestor = ingestor
+        self.options = options or ImportOptions()
+
+    async def run(self, files: Sequence[Path]) -> ImportReport:
+        """Import every message of ``files``; return the report."""
+        report = ImportReport(dry_run=self.options.dry_run, files=[str(f) for f in files])
+        scheduler = OrderedScheduler(_IN_FLIGHT)
+        # Outcomes are recorded in input order, as soon as the oldest message is done.
+        running: deque[tuple[Located, asyncio.Task[IngestOutcome]]] = deque()
+        executor = self._executor()
+        try:
+            async for located, prepared in self._prepared(read_all(files), executor):
+                job = partial(self._apply, located, prepared)
+                running.append((located, await scheduler.submit(message_keys(prepared), job)))
+                while running and running[0][1].done():
+                    self._record(report, *running.popleft())
+            while running:
+                located, task = running.popleft()
+                await task
+                self._record(report, located, task)
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+        report.finish()
+        return report
+
+    def _record(
+        self, report: ImportReport, located: Located, task: asyncio.Task[IngestOutcome]
+    ) -> None:
+        outcome = task.result()
+        report.add(message_record(str(located.path), located.raw.index, outcome))
+        folder = self.options.dead_letter
+        if folder is not None and not outcome.outcome.accepted:
+            dead_letter(folder, located, outcome)
+
+    async def _apply(self, located: Located, prepared: Prepared) -> IngestOutcome:
+        outcome = await self.ingestor.ingest_prepared(prepared, dry_run=self.options.dry_run)
+        self.options.on_message(len(located.raw.data))
+        return outcome
+
+    def _executor(self) -> Executor | None:
+        if self.options.workers <= 1:
+            return None
+        # forkserver: workers start from a clean process, not a copy of one running threads.
+        return ProcessPoolExecutor(self.options.workers, mp_context=get_context("forkserver"))
+
+    async def _prepared(
+        self, messages: Iterator[Located], executor: Executor | None
+    ) -> AsyncIterator[tuple[Located, Prepared]]:
+        """Yield each message prepared, in input order (in workers when there is a pool)."""
+        config = self.ingestor.config
+        if executor is None:
+            for count, located in enumerate(messages, 1):
+                yield located, prepare(located.raw.data, config)
+                if count % _CHUNK == 0:
+                    await asyncio.sleep(0)  # let the submitted messages reach the store
+            return
+        loop = asyncio.get_running_loop()
+        window: deque[tuple[list[Located], asyncio.Future[list[Prepared]]]] = deque()
+        for chunk in _batched(messages, _CHUNK):
+            data = [located.raw.data for located in chunk]
+            window.append((chunk, loop.run_in_executor(executor, prepare_chunk, data, config)))
+            if len(window) > 2 * self.options.workers:
+                for pair in await _ready(window.popleft()):
+                    yield pair
+        while window:
+            for pair in await _ready(window.popleft()):
+                yield pair
+
+
+def dead_letter(folder: Path, located: Located, outcome: IngestOutcome) -> None:
+    """Copy a refused message, and a JSON file saying why, into the dead-letter folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    control = _SAFE.sub("_", outcome.header.control_id)[:64]
+    stem = f"{_SAFE.sub('_', located.path.stem)}-{located.raw.index:06d}-{control}"
+    (folder / f"{stem}.hl7").write_bytes(located.raw.data)
+    reason = {
+        "file": str(located.path),
+        "index": located.raw.index,
+        "offset": located.raw.offset,
+        "control_id": outcome.header.control_id,
+        "message_type": outcome.header.message_type,
+        "outcome": outcome.outcome.value,
+        "ack_code": outcome.outcome.ack_code,
+        "reason": outcome.reason,
+        "error_code": outcome.error_code,
+        "error_location": outcome.error_location,
+    }
+    (folder / f"{stem}.json").write_bytes(orjson.dumps(reason, option=orjson.OPT_INDENT_2))
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _batched(items: Iterator[Located], size: int) -> Iterator[list[Located]]:
+    chunk: list[Located] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def _ready(
+    pair: tuple[list[Located], asyncio.Future[list[Prepared]]],
+) -> list[tuple[Located, Prepared]]:
+    chunk, future = pair
+    return list(zip(chunk, await future, strict=True))
+
+
+@asynccontextmanager
+async def opened_store(store_url: str) -> AsyncIterator[Store]:
+    """Open the store a URL names for the length of the block."""
+    store = store_from_url(store_url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def run_import(
+    files: Sequence[Path], store_url: str, options: ImportOptions | None = None
+) -> ImportReport:
+    """Open the store at ``store_url``, import ``files`` into it, close it; return the report."""
+    from server.app import _base_urls
+
+    async with opened_store(store_url) as store:
+        indexer = partial(extract_index, base_urls=_base_urls(Settings(store=store_url)))
+        importer = Importer(Ingestor(ResourceService(store, indexer)), options)
+        return await importer.run(files)
+
+
+async def ledger_lookup(store_url: str, sender: str, control_id: str) -> LedgerEntry | None:
+    """Return what the ledger at ``store_url`` holds about one message."""
+    async with opened_store(store_url) as store:
+        return await store.ledger_get(sender, control_id)

@@ -1,0 +1,219 @@
+"""The HL7v2 ingest pipeline: bytes -> parse -> map -> resolve -> write -> outcome and ACK.
+
+``Ingestor.ingest`` takes one message; ``prepare`` (parse and map, no I/O) and
+``Ingestor.apply`` (resolve against the store, write) are separate so an importer can
+run ``prepare`` in worker processes and keep the writes in one place.
+
+Guarantees:
+- a message is applied and recorded in the ledger in one atomic ``Store.write``, or
+  neither (the ledger entry holds the raw message, touched references, unmapped
+  fields and warnings); the AA ACK is built only after that write committed;
+- the same (sender, MSH-10) already recorded as accepted is a ``duplicate``: AA with
+  the original outcome, nothing written;
+- AE/AR messages are ledgered too (``failed``/``rejected``, raw kept) for operators;
+  a resend of one is processed again;
+- every written resource is validated, stamped, indexed and names its message in
+  ``meta.source`` (ingest_provenance).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from functools import partial
+
+from hl7.ingest_ack import build_ack
+from hl7.ingest_ledger import duplicate, ledger_entry, previous_entry
+from hl7.ingest_model import (
+    Change,
+    Failure,
+    IngestOutcome,
+    Outcome,
+    Prepared,
+    Touched,
+)
+from hl7.ingest_plan import Plan, PlannedResource, plan_message
+from hl7.ingest_prepare import invalid, prepare
+from hl7.ingest_schedule import OrderedScheduler, message_keys
+from mappers.config import MappingConfig
+from mappers.result import MappingResult
+from server.errors import InvalidResource
+from server.fhir.clock import now_us
+from server.fhir.validation import validate_resource
+from server.interactions import ResourceService, stamp
+from server.keyed_lock import KeyedLock
+from server.storage.port import Method, StoredVersion, VersionConflict, Write
+
+log = logging.getLogger("fhirport.hl7")
+
+_MAX_ATTEMPTS = 8
+_IN_FLIGHT = 64  # messages of one request applied at once
+
+
+class Ingestor:
+    """Applies HL7v2 messages to the store behind a ResourceService."""
+
+    def __init__(self, service: ResourceService, config: MappingConfig | None = None) -> None:
+        self.service = service
+        self.store = service.store
+        self.config = config or MappingConfig()
+        # One message per (sender, MSH-10) at a time: a resend racing its original is a
+        # duplicate, not a second application.
+        self._messages = KeyedLock()
+
+    async def ingest(self, data: bytes, *, dry_run: bool = False) -> IngestOutcome:
+        """Parse, map and apply one message; return its outcome and ACK."""
+        return await self.ingest_prepared(prepare(data, self.config), dry_run=dry_run)
+
+    async def ingest_many(
+        self, messages: Sequence[bytes], *, dry_run: bool = False
+    ) -> list[IngestOutcome]:
+        """Ingest messages concurrently (group commit), in arrival order per resource."""
+        scheduler = OrderedScheduler(_IN_FLIGHT)
+        tasks = []
+        for data in messages:
+            prepared = prepare(data, self.config)
+            job = partial(self.ingest_prepared, prepared, dry_run=dry_run)
+            tasks.append(await scheduler.submit(message_keys(prepared), job))
+        return list(await asyncio.gather(*tasks))
+
+    async def ingest_prepared(self, prepared: Prepared, *, dry_run: bool = False) -> IngestOutcome:
+        """Apply a prepared message; a store failure is answered AE, never raised."""
+        try:
+            return await self.apply(prepared, dry_run=dry_run)
+        except Exception:
+            # Nothing was committed (writes are atomic) and nothing is acknowledged: the
+            # sender keeps the message and resends it.
+            log.exception("Cannot store message %s", prepared.header.control_id)
+            failure = Failure(Outcome.FAILED, "The message could not be stored; send it again")
+            return self._refusal(prepared, failure, [])
+
+    async def apply(self, prepared: Prepared, *, dry_run: bool = False) -> IngestOutcome:
+        """Apply a prepared message (or, with ``dry_run``, only plan it: nothing is written)."""
+        header = prepared.header
+        async with self._messages.hold((header.sender, header.control_id)):
+            if not dry_run:
+                prepared, previous = await previous_entry(self.store, prepared)
+                if previous is not None:
+                    return duplicate(prepared, previous)
+            if prepared.failure is not None:
+                return await self._refuse(prepared, prepared.failure, [], dry_run)
+            assert prepared.result is not None
+            return await self._apply_mapped(prepared, prepared.result, dry_run)
+
+    async def _apply_mapped(
+        self, prepared: Prepared, result: MappingResult, dry_run: bool
+    ) -> IngestOutcome:
+        header = prepared.header
+        for _ in range(_MAX_ATTEMPTS):
+            plan = await plan_message(self.store, header, result, validated=prepared.validated)
+            try:
+                _validate(plan)
+            except InvalidResource as exc:
+                return await self._refuse(prepared, invalid(exc), plan.warnings, dry_run)
+            writes = {} if dry_run else self._writes(plan)
+            touched = [_touched(p, writes) for p in plan.resources]
+            changed = [t for t in touched if t.change.writes]
+            stale = any(t.change is Change.STALE for t in touched)
+            outcome = Outcome.STALE if stale and not changed else Outcome.APPLIED
+            warnings = [*prepared.notes, *result.warnings, *plan.warnings]
+            if dry_run:
+                return self._outcome(prepared, outcome, touched, warnings, plan=plan)
+            entry = ledger_entry(prepared, outcome, changed, result.unmapped, warnings)
+            try:
+                await self.store.write(list(writes.values()), entry)
+            except VersionConflict:
+                continue  # another writer got there first: plan again from fresh reads
+            return self._outcome(prepared, outcome, touched, warnings)
+        failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
+        return await self._refuse(prepared, failure, [], dry_run)
+
+    def _writes(self, plan: Plan) -> dict[str, Write]:
+        """Stamp and index every planned change; keyed by reference."""
+        writes: dict[str, Write] = {}
+        for item in plan.resources:
+            if not item.change.writes:
+                continue
+            current = item.current
+            number = current.version + 1 if current else 1
+            updated = max(now_us(), current.last_updated + 1) if current else now_us()
+            expected = current.version if current else 0
+            if item.body is None:
+                marker = StoredVersion(
+                    item.resource_type, item.id, number, updated, Method.DELETE, None
+                )
+                writes[item.reference] = Write(marker, expected, None)
+                continue
+            body = stamp(item.body, item.id, number, updated)
+            version = StoredVersion(item.resource_type, item.id, number, updated, Method.PUT, body)
+            writes[item.reference] = Write(version, expected, self.service.indexer(item.body))
+        return writes
+
+    async def _refuse(
+        self, prepared: Prepared, failure: Failure, warnings: list[str], dry_run: bool
+    ) -> IngestOutcome:
+        """Record an AE/AR message in the ledger (raw kept) and answer it.
+
+        If even that write fails, the error propagates: the answer becomes "could not be
+        stored; send it again", so the message is never dropped without a trace.
+        """
+        outcome = self._refusal(prepared, failure, warnings)
+        if not dry_run:
+            entry = ledger_entry(
+                prepared, failure.outcome, [], outcome.unmapped, [*outcome.warnings, failure.reason]
+            )
+            await self.store.write([], entry)
+        return outcome
+
+    def _refusal(self, prepared: Prepared, failure: Failure, warnings: list[str]) -> IngestOutcome:
+        """The outcome of a message that is answered AE or AR."""
+        result = prepared.result
+        all_warnings = [*prepared.notes, *(result.warnings if result else []), *warnings]
+        outcome = self._outcome(prepared, failure.outcome, [], all_warnings)
+        outcome.reason = failure.reason
+        outcome.error_code = failure.code
+        outcome.error_location = failure.location
+        outcome.make_ack = partial(build_ack, prepared, failure.outcome, failure)
+        return outcome
+
+    @staticmethod
+    def _outcome(
+        prepared: Prepared,
+        outcome: Outcome,
+        touched: list[Touched],
+        warnings: list[str],
+        *,
+        plan: Plan | None = None,
+    ) -> IngestOutcome:
+        result = prepared.result
+        return IngestOutcome(
+            header=prepared.header,
+            outcome=outcome,
+            make_ack=partial(build_ack, prepared, outcome, None),
+            touched=touched,
+            unmapped=list(result.unmapped) if result else [],
+            warnings=warnings,
+            planned=[(p.reference, p.body) for p in plan.resources if _would_send(p)]
+            if plan
+            else [],
+        )
+
+
+def _validate(plan: Plan) -> None:
+    """Validate every body the plan writes that was not validated when prepared."""
+    for item in plan.resources:
+        if item.change.writes and item.body is not None and not item.validated:
+            validate_resource(item.body, item.resource_type)
+
+
+def _would_send(item: PlannedResource) -> bool:
+    return item.change is not Change.STALE and (item.body is not None or item.change.writes)
+
+
+def _touched(item: PlannedResource, writes: dict[str, Write]) -> Touched:
+    write = writes.get(item.reference)
+    if write is not None:
+        return Touched(item.reference, item.change, write.version.version)
+    current = item.current
+    return Touched(item.reference, item.change, current.version if current else None)

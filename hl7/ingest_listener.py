@@ -1,0 +1,55 @@
+"""The ingest pipeline inside the server: one Ingestor for HTTP, and the MLLP listener.
+
+Started and stopped in the app's lifespan. The listener hands each framed message to
+the pipeline and sends back the ACK the pipeline built after its write committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from hl7.ingest import Ingestor
+from hl7.ingest_prepare import prepare
+from hl7.mllp import Handler, MllpServer, serve_mllp
+from server.interactions import ResourceService
+from server.settings import Settings
+
+log = logging.getLogger("fhirport.hl7")
+
+
+def mllp_handler(ingestor: Ingestor) -> Handler:
+    """Return the listener's handler: one message in, its ACK out (after the commit)."""
+
+    async def handle(data: bytes) -> bytes:
+        prepared = prepare(data, ingestor.config)
+        if prepared.header.message_type.startswith("ACK"):
+            return b""  # an acknowledgement is never acknowledged
+        return (await ingestor.ingest_prepared(prepared)).ack
+
+    return handle
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRuntime:
+    """What the server runs for HL7v2: the pipeline, and the MLLP listener if any."""
+
+    ingestor: Ingestor
+    mllp: MllpServer | None
+
+
+@asynccontextmanager
+async def ingest_running(
+    service: ResourceService, settings: Settings
+) -> AsyncIterator[IngestRuntime]:
+    """Run the pipeline, with the MLLP listener up when ``settings.mllp_port`` is set."""
+    ingestor = Ingestor(service)
+    if settings.mllp_port is None:
+        yield IngestRuntime(ingestor, None)
+        return
+    listener = await serve_mllp(settings.host, settings.mllp_port, mllp_handler(ingestor))
+    log.info("MLLP listener on %s:%d", settings.host, listener.port)
+    async with listener:
+        yield IngestRuntime(ingestor, listener)

@@ -1,0 +1,230 @@
+"""Decide what a mapped message does to the store: per resource, create, update, keep or skip.
+
+Reads only. The plan is turned into compare-and-swap writes by the pipeline; if any
+of them loses a race the whole message is planned again from fresh reads.
+
+Rules, per resource (by its deterministic id):
+- the stored version came from a newer event (EVN-2/MSH-7) than this message: kept
+  as it is (``stale``), so a late, older update never overwrites a newer one;
+- the stored content equals the mapped content (meta aside): ``unchanged``, no new
+  version, which is what makes re-importing an archive a no-op;
+- ``CREATE_ONLY`` resources (a payer Organization) are never overwritten;
+- Patient ids merged away are followed to their survivor (ingest_identity).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from hl7.ingest_identity import (
+    REPLACED_BY,
+    REPLACES,
+    add_link,
+    keep_merge_state,
+    rewrite_patient_references,
+    survivor_of,
+    union_identifiers,
+)
+from hl7.ingest_model import Change, Header
+from hl7.ingest_provenance import content_of, event_time_of, mark_source, source_uri
+from mappers.result import Action, MappingResult
+from server.storage.port import Store, StoredVersion
+
+Key = tuple[str, str]
+_PATIENT_REFERENCE = re.compile(rb'"reference":"Patient/([^"]+)"')
+Patch = Callable[[dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class PlannedResource:
+    """One resource of the plan: its final body (unstamped) and what the write will be."""
+
+    resource_type: str
+    id: str
+    change: Change
+    body: dict[str, Any] | None  # None for a delete, or a resource left as stored
+    current: StoredVersion | None  # what the compare-and-swap expects
+    validated: bool = False  # the body is the mapped resource, validated when prepared
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+
+@dataclass(slots=True)
+class Plan:
+    """Everything one message will do."""
+
+    resources: list[PlannedResource] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Target:
+    mapped: dict[str, Any] | None = None
+    action: Action = Action.UPSERT
+    redirected: bool = False
+    patches: list[Patch] = field(default_factory=list)
+
+
+class _Reads:
+    """The store's current versions, read once per plan."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.versions: dict[Key, StoredVersion | None] = {}
+        self.bodies: dict[Key, dict[str, Any] | None] = {}
+
+    async def version(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        key = (resource_type, resource_id)
+        if key not in self.versions:
+            self.versions[key] = await self.store.read(resource_type, resource_id)
+        return self.versions[key]
+
+    async def body(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
+        """The current content, or None when absent or deleted."""
+        key = (resource_type, resource_id)
+        if key not in self.bodies:
+            current = await self.version(resource_type, resource_id)
+            body = current.body if current is not None else None
+            self.bodies[key] = orjson.loads(body) if body is not None else None
+        return self.bodies[key]
+
+
+async def plan_message(
+    store: Store, header: Header, result: MappingResult, *, validated: bool = False
+) -> Plan:
+    """Return what ``result`` does to the store now (nothing is written).
+
+    ``validated``: every mapped resource was validated already; a body the plan builds
+    otherwise (a merge, a stale resource kept) is marked for validation.
+    """
+    plan = Plan()
+    reads = _Reads(store)
+    # A private copy: the plan rewrites references and ids, and may run again on a retry.
+    serialized = orjson.dumps([(m.resource, m.action) for m in result.resources])
+    mapped: list[tuple[dict[str, Any], Action]] = orjson.loads(serialized)
+    retired = {old for _, old in result.merges}
+    moved = await _redirects(reads, patient_ids_in(serialized, mapped) - retired)
+    for old, new in sorted(moved.items()):
+        plan.warnings.append(
+            f"Patient/{old} was merged into Patient/{new}: applied to the survivor"
+        )
+    targets: dict[Key, _Target] = {}
+    for resource, action in mapped:
+        if moved:
+            rewrite_patient_references(resource, moved)
+        redirected = resource.get("resourceType") == "Patient" and resource.get("id") in moved
+        if redirected:
+            resource["id"] = moved[str(resource["id"])]
+        _collate(targets, resource, Action(action), redirected)
+    for survivor, old in result.merges:
+        await _plan_merge(reads, targets, plan, moved.get(survivor, survivor), old)
+    source = source_uri(header.sender, header.control_id)
+    for (resource_type, resource_id), target in targets.items():
+        item = await _decide(reads, resource_type, resource_id, target, header.event_time, source)
+        item.validated = validated and not target.patches and item.body is target.mapped
+        plan.resources.append(item)
+    return plan
+
+
+def patient_ids_in(serialized: bytes, mapped: list[tuple[dict[str, Any], Action]]) -> set[str]:
+    """Every Patient id the mapped resources are or point to (read off their JSON)."""
+    found = {m.decode() for m in _PATIENT_REFERENCE.findall(serialized)}
+    found.update(str(r["id"]) for r, _ in mapped if r.get("resourceType") == "Patient")
+    return found
+
+
+async def _redirects(reads: _Reads, patient_ids: set[str]) -> dict[str, str]:
+    moved: dict[str, str] = {}
+    for patient_id in sorted(patient_ids):
+        survivor = await survivor_of(patient_id, reads.body)
+        if survivor != patient_id:
+            moved[patient_id] = survivor
+    return moved
+
+
+def _collate(
+    targets: dict[Key, _Target], resource: dict[str, Any], action: Action, redirected: bool
+) -> None:
+    """Add a mapped resource; the same id twice in one message keeps one (an upsert wins)."""
+    key = (str(resource["resourceType"]), str(resource["id"]))
+    held = targets.get(key)
+    if (
+        held is None
+        or held.mapped is None
+        or (held.action is Action.CREATE_ONLY and action is not Action.CREATE_ONLY)
+    ):
+        patches = held.patches if held else []
+        targets[key] = _Target(resource, action, redirected, patches)
+
+
+async def _plan_merge(
+    reads: _Reads, targets: dict[Key, _Target], plan: Plan, survivor: str, old: str
+) -> None:
+    survivor = await survivor_of(survivor, reads.body)
+    if survivor == old:
+        plan.warnings.append(f"Merge of Patient/{old} into itself ignored")
+        return
+    old_body = await reads.body("Patient", old)
+    old_ids = [{**i, "use": "old"} for i in (old_body or {}).get("identifier", [])]
+
+    def retire(patient: dict[str, Any]) -> None:
+        patient["active"] = False
+        add_link(patient, REPLACED_BY, survivor)
+
+    def absorb(patient: dict[str, Any]) -> None:
+        add_link(patient, REPLACES, old)
+        patient["identifier"] = union_identifiers(patient.get("identifier", []), old_ids)
+
+    retired_target = targets.setdefault(("Patient", old), _Target())
+    # The retired record's content stays what it was; the merge only retires it.
+    retired_target.mapped = None
+    retired_target.patches.append(retire)
+    targets.setdefault(("Patient", survivor), _Target()).patches.append(absorb)
+
+
+async def _decide(
+    reads: _Reads,
+    resource_type: str,
+    resource_id: str,
+    target: _Target,
+    event_time: int | None,
+    source: str,
+) -> PlannedResource:
+    current = await reads.version(resource_type, resource_id)
+    stored = await reads.body(resource_type, resource_id)
+    stored_time = event_time_of(stored) if stored is not None else None
+    stale = stored_time is not None and event_time is not None and stored_time > event_time
+
+    def planned(change: Change, body: dict[str, Any] | None) -> PlannedResource:
+        return PlannedResource(resource_type, resource_id, change, body, current)
+
+    if target.action is Action.DELETE:
+        if stored is None:
+            return planned(Change.UNCHANGED, None)
+        return planned(Change.STALE if stale else Change.DELETED, None)
+    if target.action is Action.CREATE_ONLY and stored is not None:
+        return planned(Change.UNCHANGED, None)
+    if target.mapped is not None and not stale:
+        body = target.mapped
+        written_time = event_time
+        if resource_type == "Patient" and stored is not None:
+            keep_merge_state(body, stored, target.redirected)
+    elif stored is not None:
+        body = orjson.loads(orjson.dumps(stored))
+        written_time = stored_time
+    else:
+        body = {"resourceType": resource_type, "id": resource_id}
+        written_time = event_time
+    for patch in target.patches:
+        patch(body)
+    if stored is not None and content_of(body) == content_of(stored):
+        return planned(Change.STALE if stale and target.mapped else Change.UNCHANGED, None)
+    mark_source(body, source, written_time)
+    return planned(Change.CREATED if stored is None else Change.UPDATED, body)

@@ -1,0 +1,92 @@
+"""HL7v2 over HTTP: ``$hl7v2-ingest``, the dry-run ``$hl7v2-convert``, and ``$hl7v2-ledger``.
+
+The body of the two POST operations is one or more ER7 messages: one after another,
+MLLP-framed, or an FHS/BHS batch (hl7.batch splits them). Messages are applied in
+the order they appear in the body.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hl7.batch import split_messages
+from hl7.ingest import Ingestor
+from hl7.ingest_bundles import batch_response, ledger_parameters, transaction_bundle
+from hl7.ingest_model import IngestOutcome
+from server.api.context import AppSettings, base_url
+from server.api.negotiation import require_body_type, response_format
+from server.api.request_body import read_body
+from server.api.responses import fhir_response
+from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
+
+router = APIRouter(prefix="/fhir")
+
+ER7_MEDIA_TYPES = {
+    "x-application/hl7-v2+er7",
+    "application/hl7-v2",
+    "application/hl7-v2+er7",
+    "application/edi-hl7",
+    "text/plain",
+    "application/octet-stream",
+}
+
+
+def _ingestor(request: Request) -> Ingestor:
+    ingestor: Ingestor = request.app.state.hl7.ingestor
+    return ingestor
+
+
+async def _messages(request: Request, settings: AppSettings) -> list[bytes]:
+    require_body_type(request, ER7_MEDIA_TYPES)
+    body = await read_body(request, settings.max_body_bytes)
+    messages = [chunk.data for chunk in split_messages(body)]
+    if not messages:
+        raise InvalidRequest("The body holds no HL7v2 message")
+    return messages
+
+
+@router.post("/$hl7v2-ingest")
+async def hl7v2_ingest(request: Request, settings: AppSettings) -> Response:
+    """Apply each message; answer a batch-response with one entry per message."""
+    messages = await _messages(request, settings)
+    outcomes = await _ingestor(request).ingest_many(messages)
+    return fhir_response(batch_response(outcomes), response_format(request))
+
+
+@router.post("/$hl7v2-convert")
+async def hl7v2_convert(request: Request, settings: AppSettings) -> Response:
+    """Return the transaction Bundle the messages would apply; nothing is stored."""
+    messages = await _messages(request, settings)
+    outcomes = await _ingestor(request).ingest_many(messages, dry_run=True)
+    refused = [(n, o) for n, o in enumerate(outcomes, 1) if not o.outcome.accepted]
+    if refused:
+        raise BusinessRuleViolation(
+            "Some messages cannot be converted",
+            issues=[_refusal(n, o) for n, o in refused],
+        )
+    bundle = transaction_bundle(base_url(request), outcomes)
+    return fhir_response(bundle, response_format(request))
+
+
+def _refusal(number: int, outcome: IngestOutcome) -> Issue:
+    where = f" at {outcome.error_location}" if outcome.error_location else ""
+    return Issue(
+        f"Message {number} ({outcome.header.message_type} {outcome.header.control_id}): "
+        f"{outcome.outcome.value} ({outcome.outcome.ack_code}): {outcome.reason}{where}",
+        "processing",
+    )
+
+
+@router.get("/$hl7v2-ledger")
+async def hl7v2_ledger(request: Request) -> Response:
+    """Return what happened to one message: ``?sender=APP|FACILITY&control-id=MSH-10``."""
+    sender = request.query_params.get("sender")
+    control_id = request.query_params.get("control-id")
+    if not sender or not control_id:
+        raise InvalidRequest("Both sender (MSH-3|MSH-4) and control-id (MSH-10) are required")
+    entry = await _ingestor(request).store.ledger_get(sender, control_id)
+    if entry is None:
+        raise NotFound(f"No message {control_id!r} from {sender!r} was received")
+    return fhir_response(ledger_parameters(entry), response_format(request))

@@ -1,0 +1,112 @@
+"""Release-of-information operations: ``Task/$release``, ``Task/$extend``, ``Patient/$disclosures``.
+
+Included before the resource and search routers: ``GET /fhir/Patient/1/$disclosures``
+would otherwise be read as a compartment search for a type named ``$disclosures``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.api.context import AppSettings, Service, base_url, held_type
+from server.api.negotiation import require_body_type, response_format
+from server.api.request_body import read_body
+from server.api.responses import fhir_response, version_headers
+from server.api.routes_search import Engine
+from server.errors import InvalidRequest, MethodNotAllowed
+from server.fhir.bundles import bundle, embedded
+from server.fhir.validation import parse_json_object
+from server.registry import Interaction
+from server.roi.accounting import disclosures
+from server.roi.extension import extend_due_date
+from server.roi.release import release
+from server.roi.summary import release_parameters
+
+router = APIRouter(prefix="/fhir")
+
+_OPERATIONS = ("/Task/{resource_id}/$release", "/Task/{resource_id}/$extend")
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise InvalidRequest(f"{name} must be true or false, not {value!r}", expression=name)
+    return value == "true"
+
+
+@router.post("/Task/{resource_id}/$release")
+async def release_task(resource_id: str, request: Request, service: Service) -> Response:
+    held_type("Task", Interaction.UPDATE)
+    fmt = response_format(request)
+    outcome = await release(
+        service, resource_id, base_url(request), explain=_flag(request, "_explain")
+    )
+    return fhir_response(release_parameters(outcome), fmt, 200, version_headers(outcome.task))
+
+
+@router.post("/Task/{resource_id}/$extend")
+async def extend_task(
+    resource_id: str, request: Request, service: Service, settings: AppSettings
+) -> Response:
+    held_type("Task", Interaction.UPDATE)
+    fmt = response_format(request)
+    reason = request.query_params.get("reason")
+    has_body = (
+        request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    )
+    if reason is None and has_body:
+        require_body_type(request)
+        reason = _reason(parse_json_object(await read_body(request, settings.max_body_bytes)))
+    version = await extend_due_date(service, resource_id, reason or "")
+    return fhir_response(version.body, fmt, 200, version_headers(version))
+
+
+def _reason(parameters: dict[str, Any]) -> str:
+    """The ``reason`` string of a Parameters body."""
+    if parameters.get("resourceType") != "Parameters":
+        raise InvalidRequest("$extend takes a Parameters resource", expression="resourceType")
+    for parameter in parameters.get("parameter") or ():
+        if isinstance(parameter, dict) and parameter.get("name") == "reason":
+            value = parameter.get("valueString")
+            if isinstance(value, str):
+                return value
+    raise InvalidRequest(
+        "$extend needs a reason: a parameter named reason with a valueString",
+        expression="Parameters.parameter",
+    )
+
+
+@router.get("/Patient/{resource_id}/$disclosures")
+async def patient_disclosures(
+    resource_id: str, request: Request, service: Service, engine: Engine
+) -> Response:
+    held_type("Patient", Interaction.READ)
+    fmt = response_format(request)
+    include_exempt = _flag(request, "all")
+    await service.read("Patient", resource_id)  # 404 / 410 for an unknown patient
+    found = await disclosures(
+        engine, resource_id, datetime.now(UTC).date(), include_exempt=include_exempt
+    )
+    base = base_url(request)
+    links = {"self": str(request.url)}
+    entries = [
+        {
+            "fullUrl": f"{base}/AuditEvent/{v.id}",
+            "resource": embedded(v.body or b"{}"),
+            "search": {"mode": "match"},
+        }
+        for v in found
+    ]
+    return fhir_response(bundle("searchset", entries, links, len(entries)), fmt)
+
+
+@router.api_route(_OPERATIONS[0], methods=["GET", "PUT", "PATCH", "DELETE"])
+@router.api_route(_OPERATIONS[1], methods=["GET", "PUT", "PATCH", "DELETE"])
+@router.api_route("/Patient/{resource_id}/$disclosures", methods=["POST", "PUT", "PATCH", "DELETE"])
+async def wrong_verb(resource_id: str, request: Request) -> Response:
+    raise MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")

@@ -1,0 +1,82 @@
+"""Search routes: type search by GET and POST ``_search``, and Patient compartment search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.api.context import AppSettings, base_url, held_type
+from server.api.criteria import criteria, query_criteria
+from server.api.negotiation import response_format
+from server.api.prefer import lenient_handling
+from server.api.request_body import read_body
+from server.api.responses import fhir_response
+from server.errors import NotFound, UnsupportedMediaType
+from server.registry import Interaction
+from server.search.compartments import compartment_clause, compartment_params
+from server.search.engine import SearchEngine, search_bundle
+from server.search.query import Clause
+
+router = APIRouter(prefix="/fhir")
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+async def get_engine(request: Request) -> SearchEngine:
+    engine: SearchEngine = request.app.state.search
+    return engine
+
+
+Engine = Annotated[SearchEngine, Depends(get_engine)]
+
+
+async def _respond(
+    request: Request,
+    engine: SearchEngine,
+    resource_type: str,
+    params: list[tuple[str, str]],
+    path: str,
+    restrict: Clause | None = None,
+) -> Response:
+    held_type(resource_type, Interaction.SEARCH_TYPE)
+    fmt = response_format(request)
+    parsed = engine.parse(resource_type, params, lenient=lenient_handling(request))
+    result = await engine.run(parsed, restrict)
+    return fhir_response(search_bundle(result, base_url(request), path), fmt)
+
+
+@router.get("/{resource_type}")
+async def search_type(resource_type: str, request: Request, engine: Engine) -> Response:
+    return await _respond(request, engine, resource_type, query_criteria(request), resource_type)
+
+
+@router.post("/{resource_type}/_search")
+async def search_post(
+    resource_type: str, request: Request, engine: Engine, settings: AppSettings
+) -> Response:
+    content_type = request.headers.get("content-type", _FORM).split(";")[0].strip().lower()
+    if content_type != _FORM:
+        raise UnsupportedMediaType(f"POST _search takes {_FORM}, not {content_type}")
+    has_body = (
+        request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    )
+    raw = await read_body(request, settings.max_body_bytes) if has_body else b""
+    body = raw.decode("utf-8", errors="replace")
+    params = query_criteria(request) + criteria(parse_qsl(body, keep_blank_values=True))
+    return await _respond(request, engine, resource_type, params, resource_type)
+
+
+@router.get("/{compartment}/{compartment_id}/{resource_type}")
+async def search_compartment(
+    compartment: str, compartment_id: str, resource_type: str, request: Request, engine: Engine
+) -> Response:
+    members = compartment_params(compartment)
+    if resource_type not in members:
+        raise NotFound(f"{resource_type} is not in the {compartment} compartment")
+    restrict = compartment_clause(compartment, compartment_id, resource_type)
+    path = f"{compartment}/{compartment_id}/{resource_type}"
+    return await _respond(request, engine, resource_type, query_criteria(request), path, restrict)

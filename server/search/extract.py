@@ -1,0 +1,220 @@
+"""Compute a resource version's search index entries: every supported parameter, once per write.
+
+Values are normalized here so that queries are plain equality and range lookups:
+strings folded (search.html#string), tokens as (system, code, folded display text),
+dates as [low, high) microsecond ranges (search.html#date), references as
+(type, id) inside this server or the URL outside it, uris verbatim. Two derived
+token families serve modifiers: ``<param>:of-type`` (Identifier.type + value, for
+``:of-type``) and ``<param>:identifier`` (Reference.identifier, for ``:identifier``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import Any
+
+from server.search.dates import date_range
+from server.search.definitions import indexed_params
+from server.search.index_entries import (
+    DATE_MAX,
+    DATE_MIN,
+    DateEntry,
+    IndexEntries,
+    ReferenceEntry,
+    StringEntry,
+    TokenEntry,
+    UriEntry,
+)
+from server.search.paths import Evaluator, compile_expression
+from server.search.references import split_reference
+from server.search.text_fold import fold
+
+# The string parts of HumanName and Address that a string parameter on them matches.
+_STRING_PARTS = frozenset(
+    {"text", "family", "given", "prefix", "suffix", "line", "city", "district", "state"}
+    | {"postalCode", "country"}
+)
+# ContactPoint.system codes: a token on a ContactPoint matches its value, not its system.
+_CONTACT_SYSTEMS = frozenset({"phone", "fax", "email", "pager", "url", "sms", "other"})
+
+OF_TYPE = ":of-type"
+IDENTIFIER = ":identifier"
+
+Adder = Callable[[IndexEntries, str, list[Any], tuple[str, ...]], bool]
+
+
+def extract_index(resource: dict[str, Any], *, base_urls: tuple[str, ...]) -> IndexEntries:
+    """Return the index entries of a (validated, stamped) resource."""
+    entries = IndexEntries()
+    for code, kind, evaluate in _plan(str(resource.get("resourceType"))):
+        values = evaluate(resource)
+        if values and _ADDERS[kind](entries, code, values, base_urls):
+            entries.present.add(code)
+    _add_sort_keys(entries)
+    return entries
+
+
+def _add_sort_keys(entries: IndexEntries) -> None:
+    """Keep each parameter's smallest value: ``_sort`` orders by it (missing sorts last)."""
+    keys = entries.sort_keys
+    candidates: list[tuple[str, str | int]] = [(e.param, e.folded) for e in entries.strings]
+    candidates += [(e.param, e.code) for e in entries.tokens if e.code is not None]
+    candidates += [(e.param, e.low) for e in entries.dates]
+    candidates += [(e.param, e.value) for e in entries.uris]
+    candidates += [
+        (e.param, f"{e.target_type}/{e.target_id}" if e.target_id else e.url or "")
+        for e in entries.references
+    ]
+    for param, value in candidates:
+        if ":" in param:  # the derived :of-type / :identifier families are not sortable
+            continue
+        current = keys.get(param)
+        if current is None or value < current:  # type: ignore[operator]
+            keys[param] = value
+
+
+@cache
+def _plan(resource_type: str) -> tuple[tuple[str, str, Evaluator], ...]:
+    return tuple(
+        (p.code, p.type, compile_expression(p.expression))
+        for p in indexed_params(resource_type)
+        if p.expression and p.type in _ADDERS
+    )
+
+
+def _text_values(values: Iterable[Any]) -> Iterator[str]:
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key in _STRING_PARTS:
+                    yield from (x for x in (item if isinstance(item, list) else [item]) if x)
+
+
+def _add_strings(entries: IndexEntries, code: str, values: list[Any], _: tuple[str, ...]) -> bool:
+    seen: set[str] = set()
+    for text in _text_values(values):
+        if isinstance(text, str) and text not in seen:
+            seen.add(text)
+            entries.strings.append(StringEntry(code, fold(text), text))
+    return bool(seen)
+
+
+def _folded(text: Any) -> str | None:
+    return fold(text) if isinstance(text, str) and text.strip() else None
+
+
+def _token_triples(value: Any) -> Iterator[tuple[str | None, str | None, str | None]]:
+    """(system, code, folded text) of a code, boolean, Coding, CodeableConcept, Identifier..."""
+    if isinstance(value, bool):
+        yield None, "true" if value else "false", None
+    elif isinstance(value, str):
+        yield None, value, None
+    elif isinstance(value, dict):
+        if "coding" in value or ("text" in value and "value" not in value):
+            text = _folded(value.get("text"))
+            codings = [c for c in value.get("coding", ()) if isinstance(c, dict)]
+            for coding in codings:
+                yield (
+                    coding.get("system"),
+                    coding.get("code"),
+                    text or _folded(coding.get("display")),
+                )
+            if not codings and text:
+                yield None, None, text
+        elif "value" in value:
+            system = value.get("system")
+            if system in _CONTACT_SYSTEMS and "type" not in value:
+                system = None
+            kind = value.get("type")
+            text = _folded(kind.get("text")) if isinstance(kind, dict) else None
+            yield system, str(value["value"]), text
+        elif "code" in value or "system" in value:
+            yield value.get("system"), value.get("code"), _folded(value.get("display"))
+
+
+def _add_tokens(entries: IndexEntries, code: str, values: list[Any], _: tuple[str, ...]) -> bool:
+    seen: set[tuple[str | None, str | None, str | None]] = set()
+    for value in values:
+        for triple in _token_triples(value):
+            if triple not in seen:
+                seen.add(triple)
+                entries.tokens.append(TokenEntry(code, *triple))
+        _add_identifier_types(entries, code, value)
+    return bool(seen)
+
+
+def _add_identifier_types(entries: IndexEntries, code: str, value: Any) -> None:
+    """Index Identifier.type codings with the value, for ``identifier:of-type=sys|code|value``."""
+    if not isinstance(value, dict) or "value" not in value:
+        return
+    kind = value.get("type")
+    if not isinstance(kind, dict):
+        return
+    for coding in kind.get("coding", ()):
+        if isinstance(coding, dict) and coding.get("code"):
+            entries.tokens.append(
+                TokenEntry(
+                    code + OF_TYPE, coding.get("system"), f"{coding['code']}|{value['value']}", None
+                )
+            )
+
+
+def _add_dates(entries: IndexEntries, code: str, values: list[Any], _: tuple[str, ...]) -> bool:
+    added = False
+    for value in values:
+        try:
+            if isinstance(value, dict):  # Period: open ends are unbounded
+                start, end = value.get("start"), value.get("end")
+                if start is None and end is None:
+                    continue
+                low = date_range(start)[0] if start else DATE_MIN
+                high = date_range(end)[1] if end else DATE_MAX
+            else:
+                low, high = date_range(str(value))
+        except ValueError:
+            continue  # validation admits only FHIR dates; anything else is not searchable
+        entries.dates.append(DateEntry(code, low, high))
+        added = True
+    return added
+
+
+def _add_references(
+    entries: IndexEntries, code: str, values: list[Any], base_urls: tuple[str, ...]
+) -> bool:
+    added = False
+    for value in values:
+        literal = value if isinstance(value, str) else None
+        if isinstance(value, dict):
+            literal = value.get("reference")
+            identifier = value.get("identifier")
+            if isinstance(identifier, dict) and identifier.get("value"):
+                entries.tokens.append(
+                    TokenEntry(
+                        code + IDENTIFIER, identifier.get("system"), identifier["value"], None
+                    )
+                )
+                added = True
+        if isinstance(literal, str):
+            target_type, target_id, url = split_reference(literal, base_urls)
+            if target_id is not None or url is not None:
+                entries.references.append(ReferenceEntry(code, target_type, target_id, url))
+                added = True
+    return added
+
+
+def _add_uris(entries: IndexEntries, code: str, values: list[Any], _: tuple[str, ...]) -> bool:
+    uris = [v for v in dict.fromkeys(values) if isinstance(v, str)]
+    entries.uris.extend(UriEntry(code, v) for v in uris)
+    return bool(uris)
+
+
+_ADDERS: dict[str, Adder] = {
+    "string": _add_strings,
+    "token": _add_tokens,
+    "date": _add_dates,
+    "reference": _add_references,
+    "uri": _add_uris,
+}

@@ -1,0 +1,404 @@
+"""Compile a SearchQuery to SQL over the ``idx_*`` tables, and run it.
+
+Each condition is a SELECT of rids from one ``idx_<kind>`` table: an equality or a
+range on a B-tree index led by the parameter key (which also names the type), so a
+search never walks a whole resource type. The most selective positive clause drives
+the query; the other clauses are checked per candidate with correlated probes on the
+``(rid)`` indexes. Chains and ``_has`` join through ``idx_reference`` and
+``resource (type, id)``. Pages are keyset-paged on (sort keys..., rid): a cursor holds
+the last row's sort position, never an offset.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.search.query import (
+    ChainCond,
+    Clause,
+    Condition,
+    DateAllCond,
+    DateCond,
+    DateOp,
+    HasCond,
+    MissingCond,
+    ReferenceCond,
+    SearchQuery,
+    StringCond,
+    StringMatch,
+    TokenCond,
+    UriCond,
+    UriMatch,
+)
+from server.search.text_fold import fold
+from server.storage.cursor import decode_search_cursor, encode_cursor, neighbours
+from server.storage.port import Method, SearchPage, StoredVersion
+from server.storage.sqlite_index import ParamKeys
+
+_TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
+_NOTHING = "SELECT NULL AS rid WHERE 0"
+
+
+@dataclass(slots=True)
+class Sql:
+    """A fragment of SQL and its arguments, built left to right."""
+
+    text: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+
+    def add(self, text: str, *args: Any) -> Sql:
+        self.text.append(text)
+        self.args.extend(args)
+        return self
+
+    def __str__(self) -> str:
+        return "".join(self.text)
+
+
+class SqlSearch:
+    """Compiles conditions with the parameter keys of one connection."""
+
+    def __init__(self, conn: sqlite3.Connection, keys: ParamKeys) -> None:
+        self.conn = conn
+        self.keys = keys
+
+    def key(self, resource_type: str, code: str) -> int | None:
+        return self.keys.get(self.conn, resource_type, code)
+
+    def where(self, resource_type: str, clauses: tuple[Clause, ...], rid: str, sql: Sql) -> None:
+        """Append `` AND <clause>`` for each clause, about the rows whose rid is ``rid``."""
+        for clause in clauses:
+            sql.add(f" AND {rid} {'NOT IN' if clause.negate else 'IN'} (")
+            self.rids(resource_type, clause, sql)
+            sql.add(")")
+
+    def check(self, resource_type: str, clauses: tuple[Clause, ...], rid: str, sql: Sql) -> None:
+        """Like ``where``, as correlated EXISTS: index probes per candidate row.
+
+        For the clauses that do not drive a query: an uncorrelated IN would build the
+        whole list of their matches first (every female patient, say).
+        """
+        for clause in clauses:
+            sql.add(f" AND {'NOT ' if clause.negate else ''}EXISTS (")
+            self.rids(resource_type, clause, sql, correlate=rid)
+            sql.add(")")
+
+    def rids(
+        self, resource_type: str, clause: Clause, sql: Sql, correlate: str | None = None
+    ) -> None:
+        """Append a SELECT of the rids one (positive) clause matches (only ``correlate``'s).
+
+        Index rows exist only for current resources, under a per-type parameter key,
+        so these are always live resources of ``resource_type``.
+        """
+        for i, condition in enumerate(clause.any_of):
+            if i:
+                sql.add(" UNION ")
+            self.condition(resource_type, condition, sql, correlate)
+
+    def condition(
+        self, resource_type: str, cond: Condition, sql: Sql, correlate: str | None = None
+    ) -> None:
+        """Append a SELECT of the rids matching one condition (only ``correlate`` if given)."""
+        if isinstance(cond, ChainCond | HasCond):
+            self._join(resource_type, cond, sql)
+        else:
+            p = self.key(resource_type, cond.param)
+            if p is None:  # nothing was ever indexed under this parameter
+                if not (isinstance(cond, MissingCond) and cond.missing):
+                    sql.add(_NOTHING)
+                    return
+                sql.add("SELECT rid FROM resource WHERE type = ? AND deleted = 0", resource_type)
+            else:
+                _COMPILERS[type(cond)](p, cond, sql, correlate is not None)
+        if correlate is not None:  # every SELECT above ends in its top-level WHERE
+            sql.add(f" AND rid = {correlate}")
+
+    def _join(self, resource_type: str, cond: ChainCond | HasCond, sql: Sql) -> None:
+        # Both directions are driven by the inner search: its rids, then the (p, target_id)
+        # index, never every reference row of the parameter. A unary + keeps SQLite from
+        # choosing the (type, ...) or (p, ...) index, which would walk a whole type.
+        if isinstance(cond, ChainCond):
+            p = self.key(resource_type, cond.param)
+            if p is None:
+                sql.add(_NOTHING)
+                return
+            sql.add(
+                "SELECT ref.rid FROM idx_reference ref WHERE ref.p = ? AND ref.target_type = ? "
+                "AND ref.target_id IN (SELECT t.id FROM resource t WHERE +t.type = ?",
+                p,
+                cond.target_type,
+                cond.target_type,
+            )
+            self.where(cond.target_type, cond.inner, "t.rid", sql)
+            sql.add(")")
+            return
+        p = self.key(cond.source_type, cond.param)
+        if p is None:
+            sql.add(_NOTHING)
+            return
+        sql.add(
+            "SELECT t.rid FROM resource t WHERE t.type = ? AND +t.deleted = 0 AND t.id IN "
+            "(SELECT ref.target_id FROM idx_reference ref WHERE +ref.p = ? AND ref.target_type = ?",
+            resource_type,
+            p,
+            resource_type,
+        )
+        self.where(cond.source_type, cond.inner, "ref.rid", sql)
+        sql.add(")")
+
+
+def _string(p: int, cond: StringCond, sql: Sql, correlated: bool) -> None:
+    sql.add(f"SELECT rid FROM {_table('idx_string', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
+    if cond.match is StringMatch.PREFIX:
+        sql.add(" AND folded >= ? AND folded < ?", cond.value, cond.value + _TOP)
+    elif cond.match is StringMatch.CONTAINS:
+        sql.add(" AND instr(folded, ?) > 0", cond.value)
+    else:
+        sql.add(" AND folded = ? AND exact = ?", fold(cond.value), cond.value)
+
+
+def _token(p: int, cond: TokenCond, sql: Sql, correlated: bool) -> None:
+    sql.add(f"SELECT rid FROM {_table('idx_token', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
+    if cond.code is not None:
+        sql.add(" AND code = ?", cond.code)
+    if cond.system == "":
+        sql.add(" AND system IS NULL")
+    elif cond.system is not None:
+        sql.add(" AND system = ?", cond.system)
+    if cond.text is not None:
+        sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + _TOP)
+
+
+def date_predicate(op: DateOp, low: int, high: int) -> tuple[str, tuple[int, ...]]:
+    """The row condition of a date prefix (search.html#prefix) on columns ``low``/``high``."""
+    within = "(low >= ? AND high <= ?)"
+    return {
+        DateOp.EQ: (within, (low, high)),
+        DateOp.NE: (f"NOT {within}", (low, high)),
+        DateOp.GT: ("high > ?", (high,)),
+        DateOp.LT: ("low < ?", (low,)),
+        DateOp.GE: (f"(high > ? OR {within})", (high, low, high)),
+        DateOp.LE: (f"(low < ? OR {within})", (low, low, high)),
+        DateOp.SA: ("low >= ?", (high,)),
+        DateOp.EB: ("high <= ?", (low,)),
+        DateOp.AP: ("(low < ? AND high > ?)", (high, low)),
+    }[op]
+
+
+def _date(p: int, cond: DateCond | DateAllCond, sql: Sql, correlated: bool) -> None:
+    sql.add(f"SELECT rid FROM {_table('idx_date', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
+    first, end = cond.low_bounds()
+    if first is not None:
+        sql.add(" AND low >= ?", first)
+    if end is not None:
+        sql.add(" AND low < ?", end)
+    for part in cond.parts if isinstance(cond, DateAllCond) else (cond,):
+        predicate, args = date_predicate(part.op, part.low, part.high)
+        sql.add(f" AND {predicate}", *args)
+
+
+def _reference(p: int, cond: ReferenceCond, sql: Sql, correlated: bool) -> None:
+    sql.add(f"SELECT rid FROM {_table('idx_reference', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
+    if cond.url is not None:
+        sql.add(" AND url = ?", cond.url)
+        return
+    sql.add(" AND target_id = ?", cond.target_id)
+    if cond.target_type is not None:
+        sql.add(" AND target_type = ?", cond.target_type)
+
+
+def _uri(p: int, cond: UriCond, sql: Sql, correlated: bool) -> None:
+    sql.add(f"SELECT rid FROM {_table('idx_uri', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
+    if cond.match is UriMatch.BELOW:
+        sql.add(" AND value >= ? AND value < ?", cond.value, cond.value + _TOP)
+    elif cond.match is UriMatch.ABOVE:
+        marks = ", ".join("?" * len(cond.candidates))
+        sql.add(f" AND value IN ({marks})", *cond.candidates)
+    else:
+        sql.add(" AND value = ?", cond.value)
+
+
+def _missing(p: int, cond: MissingCond, sql: Sql, correlated: bool) -> None:
+    if cond.missing:
+        sql.add(
+            "SELECT r2.rid FROM resource r2 WHERE r2.type = "
+            "(SELECT type FROM search_param WHERE p = ?) AND r2.deleted = 0 "
+            "AND NOT EXISTS (SELECT 1 FROM idx_present x WHERE x.p = ? AND x.rid = r2.rid)",
+            p,
+            p,
+        )
+    else:
+        sql.add("SELECT rid FROM idx_present WHERE p = ?", p)
+
+
+def _table(name: str, correlated: bool) -> str:
+    # A correlated probe must use the (rid) index: the planner would otherwise pick the
+    # (p, value) index and walk every row with that value for each candidate.
+    return f"{name} INDEXED BY {name}_rid" if correlated else name
+
+
+_COMPILERS: dict[type, Callable[[int, Any, Sql, bool], None]] = {
+    StringCond: _string,
+    TokenCond: _token,
+    DateCond: _date,
+    DateAllCond: _date,
+    ReferenceCond: _reference,
+    UriCond: _uri,
+    MissingCond: _missing,
+}
+
+_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, r.rid"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSearch:
+    """The SQL of one page (and of its total), and where the page starts."""
+
+    page: Sql
+    total: Sql
+    position: dict[str, Any] | None
+    backwards: bool
+
+
+def compile_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> CompiledSearch:
+    """Build the SQL of a search page (EXPLAIN QUERY PLAN-able, see tests/search).
+
+    The page is chosen on bare rids: driven by the index rows of the positive clause
+    likely to match fewest (or the type's live rows when there is none), checked
+    against the other clauses by index probes, sorted and limited; only the page's
+    rows then join ``resource`` and ``version`` for their bytes.
+    """
+    search = SqlSearch(conn, keys)
+    position = (
+        decode_search_cursor(query.cursor, len(query.sort), ("r", int)) if query.cursor else None
+    )
+    backwards = position is not None and position["d"] == "p"
+    positive = [c for c in query.clauses if not c.negate]
+    drive = min(positive, key=_selectivity, default=None)
+    source = Sql()
+    if drive is None:
+        source.add("SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type)
+    else:
+        source.add("SELECT DISTINCT rid FROM (")
+        search.rids(query.resource_type, drive, source)
+        source.add(")")
+    rest = tuple(c for c in query.clauses if c is not drive)
+    matched = Sql().add(f"FROM ({source}) m", *source.args)
+    sort_columns: list[str] = []
+    for i, key in enumerate(query.sort):
+        p = search.key(query.resource_type, key.param)
+        matched.add(f" LEFT JOIN idx_sort s{i} ON s{i}.p = ? AND s{i}.rid = m.rid", p)
+        sort_columns.append(f"s{i}.value")
+    matched.add(" WHERE 1")
+    search.check(query.resource_type, rest, "m.rid", matched)
+    total = Sql().add(f"SELECT count(*) {matched}", *matched.args)
+    inner = Sql().add("SELECT m.rid AS rid")
+    for i, column in enumerate(sort_columns):
+        inner.add(f", {column} AS k{i}")
+    inner.add(f" {matched}", *matched.args)
+    directions = [k.descending != backwards for k in query.sort] + [backwards]
+    if position is not None:
+        _keyset(inner, [*sort_columns, "m.rid"], directions, [*position["k"], position["r"]])
+    inner.add(f" ORDER BY {_order([*sort_columns, 'm.rid'], directions)} LIMIT ?", query.count + 1)
+    page_keys = [f"page.k{i}" for i in range(len(query.sort))]
+    page = Sql().add(f"SELECT {_COLUMNS}")
+    for column in page_keys:
+        page.add(f", {column}")
+    page.add(f" FROM ({inner}) page", *inner.args)
+    page.add(" JOIN resource r ON r.rid = page.rid JOIN version v ON v.seq = r.seq")
+    page.add(f" ORDER BY {_order([*page_keys, 'page.rid'], directions)}")
+    return CompiledSearch(page, total, position, backwards)
+
+
+def _selectivity(clause: Clause) -> int:
+    """A rough rank of how few rows a clause matches (lower: fewer), to pick the driver."""
+    return max(_condition_rank(c) for c in clause.any_of)
+
+
+def _condition_rank(cond: Condition) -> int:
+    if isinstance(cond, TokenCond):
+        if cond.param in ("_id", "identifier") or ":" in cond.param:
+            return 0
+        return 3 if cond.system and cond.code else 5
+    if isinstance(cond, StringCond):
+        return {StringMatch.EXACT: 2, StringMatch.PREFIX: 4, StringMatch.CONTAINS: 7}[cond.match]
+    if isinstance(cond, DateCond):
+        return 3 if cond.op is DateOp.EQ else 6
+    ranks: dict[type, int] = {
+        ReferenceCond: 1,
+        ChainCond: 2,
+        HasCond: 2,
+        UriCond: 3,
+        DateAllCond: 3,
+        MissingCond: 8,
+    }
+    return ranks.get(type(cond), 8)
+
+
+def _order(columns: list[str], descending: list[bool]) -> str:
+    return ", ".join(
+        f"{c} {'DESC' if d else 'ASC'}" for c, d in zip(columns, descending, strict=True)
+    )
+
+
+def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
+    """Execute a search on one read connection."""
+    compiled = compile_search(conn, keys, query)
+    rows = conn.execute(str(compiled.page), compiled.page.args).fetchall()
+    more = len(rows) > query.count
+    rows = rows[: query.count]
+    if compiled.backwards:
+        rows.reverse()
+    total = None
+    if query.with_total:
+        total = int(conn.execute(str(compiled.total), compiled.total.args).fetchone()[0])
+    return _page(rows, more, compiled.position, total)
+
+
+def _page(
+    rows: list[Any],
+    more: bool,
+    position: dict[str, Any] | None,
+    total: int | None,
+) -> SearchPage:
+    def cursor(row: Any, direction: str) -> str:
+        return encode_cursor({"k": list(row[7:]), "r": row[6], "d": direction})
+
+    has_next, has_previous = neighbours(more, position)
+    versions = [
+        StoredVersion(row[0], row[1], row[2], row[3], Method(row[4]), row[5]) for row in rows
+    ]
+    return SearchPage(
+        versions,
+        cursor(rows[-1], "n") if rows and has_next else None,
+        cursor(rows[0], "p") if rows and has_previous else None,
+        total,
+    )
+
+
+def _keyset(sql: Sql, columns: list[str], descending: list[bool], values: list[Any]) -> None:
+    """Append the rows strictly after ``values`` in the order of ``columns`` (NULL first)."""
+    alternatives: list[str] = []
+    args: list[Any] = []
+    for i, (column, desc, value) in enumerate(zip(columns, descending, values, strict=True)):
+        parts: list[str] = []
+        for prior, prior_value in zip(columns[:i], values[:i], strict=True):
+            if prior_value is None:
+                parts.append(f"{prior} IS NULL")
+            else:
+                parts.append(f"{prior} = ?")
+                args.append(prior_value)
+        if value is None:
+            parts.append("0" if desc else f"{column} IS NOT NULL")
+        elif desc:
+            parts.append(f"({column} < ? OR {column} IS NULL)")
+            args.append(value)
+        else:
+            parts.append(f"{column} > ?")
+            args.append(value)
+        alternatives.append("(" + " AND ".join(parts) + ")")
+    sql.add(" AND (" + " OR ".join(alternatives) + ")", *args)

@@ -1,0 +1,31 @@
+"""The public sample corpus (98 messages, v2.3 to 2.8): ingested without an error of ours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hl7.importer import Importer, expand_paths
+from hl7.ingest import Ingestor
+from server.storage.port import Store
+from tests.ingest.factories import service_on
+
+pytestmark = pytest.mark.anyio
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "hl7v2" / "fhir-converter"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not checked out")
+async def test_every_corpus_message_is_applied_or_refused_with_a_reason(store: Store) -> None:
+    files = [f for f in expand_paths([str(CORPUS)]) if f.suffix == ".hl7"]
+
+    report = await Importer(Ingestor(service_on(store))).run(files)
+
+    totals = report.totals()
+    assert totals["messages"] == len(files) >= 97
+    assert totals["by_outcome"].get("failed", 0) == 0
+    assert totals["by_outcome"]["applied"] >= 30
+    for message in report.messages:
+        if message["outcome"] == "rejected":
+            assert message["ack_code"] == "AR"
+            assert "not mapped" in message["reason"] or "not held" in message["reason"]

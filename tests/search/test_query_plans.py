@@ -1,0 +1,92 @@
+"""EXPLAIN QUERY PLAN: every search the benchmark runs is driven by an index, not a type scan."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from itertools import pairwise
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from server.search.extract import extract_index
+from server.search.parse import parse_search
+from server.search.query import SearchQuery
+from server.storage.port import Method, StoredVersion, Write
+from server.storage.sqlite_index import ParamKeys
+from server.storage.sqlite_search import compile_search
+from server.storage.sqlite_store import SqliteStore
+from tests.search.conftest import PATIENTS, appointment, claim
+
+pytestmark = pytest.mark.anyio
+
+# A whole-type walk: a SCAN of a table (not of the derived match list ``m`` or the
+# ``page``), or an index used on its leading (type/p) column alone.
+_WALKS = re.compile(r"^SCAN (?!m$|page$)|INDEX \w+ \((type|p)=\?\)$|\(type=\? AND deleted=\?\)$")
+
+WALKING = [  # a negation or :missing=true alone has to look at every resource of the type
+    "Patient?gender:not=male",
+    "Patient?birthdate:missing=true",
+]
+QUERIES = [
+    "Patient?identifier=urn:mrn|A1",
+    "Patient?family=smi",
+    "Patient?family:exact=Smith",
+    "Patient?birthdate=ge1970-03-01&birthdate=lt1970-03-15",
+    "Patient?birthdate=1990",
+    "Appointment?date=2024-03-02&actor=Practitioner/pr1",
+    "Claim?patient.identifier=urn:mrn|A1",
+    "Claim?patient.family=smith&status=active",
+    "Patient?_has:Claim:patient:_id=c1",
+    "Patient?family=smi&_sort=-birthdate,family",
+    "Patient?_lastUpdated=gt2024-01-01&gender=female",
+    "Claim?patient=Patient/alvarez",
+    "Patient?gender=female&family=smi",
+    "Patient?family=smi&gender:not=male&birthdate:missing=false",
+    "Claim?status=active&patient.identifier=urn:mrn|A1",
+]
+
+
+def plan_of(conn: sqlite3.Connection, search: SearchQuery) -> list[str]:
+    compiled = compile_search(conn, ParamKeys(), search)
+    rows = conn.execute("EXPLAIN QUERY PLAN " + str(compiled.page), compiled.page.args)
+    return [str(row[3]) for row in rows]
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "plans.sqlite3")
+    await store.open()
+    resources = [{"resourceType": "Patient", "id": k, **v} for k, v in PATIENTS.items()]
+    resources += [appointment(id="a1"), claim("alvarez", id="c1")]
+    writes = []
+    for body in resources:
+        body = {**body, "meta": {"versionId": "1", "lastUpdated": "2024-05-01T00:00:00Z"}}
+        version = StoredVersion(body["resourceType"], body["id"], 1, 0, Method.PUT, b"{}")
+        writes.append(Write(version, 0, extract_index(body, base_urls=())))
+    await store.write(writes)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "walks"),
+    [pytest.param(q, False, id=q) for q in QUERIES]
+    + [pytest.param(q, True, id=q) for q in WALKING],
+)
+async def test_search_uses_indexes_only(sqlite: SqliteStore, path: str, walks: bool) -> None:
+    resource_type, _, query = path.partition("?")
+    parsed = parse_search(resource_type, parse_qsl(query), ())
+    search = SearchQuery(resource_type, tuple(parsed.clauses), tuple(parsed.sort), 20)
+
+    lines = await sqlite.readers.run(lambda conn: plan_of(conn, search))
+
+    assert lines
+    assert bool([line for line in lines if _WALKS.search(line)]) is walks
+    # A clause checked per candidate row probes by rid, not by walking its value's rows.
+    probes = [after for before, after in pairwise(lines) if before.startswith("CORRELATED")]
+    assert all("rid=?" in probe for probe in probes), probes
