@@ -134,6 +134,12 @@ CAPABILITY_OPERATIONS: list[dict[str, str]] = [
         "would apply (PUT by deterministic id); nothing is stored",
     },
     {
+        "name": "hl7v2-query",
+        "definition": "https://fhirport.dev/fhir/OperationDefinition/hl7v2-query",
+        "documentation": "POST one QRY^A19 or QBP^Q22; answers ADR^A19 or RSP^K22 in ER7 "
+        "with only what the patient's consents permit; each answer is a disclosure record",
+    },
+    {
         "name": "hl7v2-ledger",
         "definition": "https://fhirport.dev/fhir/OperationDefinition/hl7v2-ledger",
         "documentation": "GET ?sender=MSH-3|MSH-4&control-id=MSH-10: what happened to one "

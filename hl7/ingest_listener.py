@@ -14,16 +14,20 @@ from dataclasses import dataclass
 from hl7.ingest import Ingestor
 from hl7.ingest_prepare import prepare
 from hl7.mllp import Handler, MllpServer, serve_mllp
+from hl7.record_query import RecordQueries
 from server.interactions import ResourceService
 from server.settings import Settings
 
 log = logging.getLogger("fhirport.hl7")
 
 
-def mllp_handler(ingestor: Ingestor) -> Handler:
-    """Return the listener's handler: one message in, its ACK out (after the commit)."""
+def mllp_handler(ingestor: Ingestor, queries: RecordQueries) -> Handler:
+    """Return the listener's handler: a record query's answer, or an ACK after the commit."""
 
     async def handle(data: bytes) -> bytes:
+        answer = await queries.answer(data)
+        if answer is not None:
+            return answer
         prepared = prepare(data, ingestor.config)
         if prepared.header.message_type.startswith("ACK"):
             return b""  # an acknowledgement is never acknowledged
@@ -37,19 +41,21 @@ class IngestRuntime:
     """What the server runs for HL7v2: the pipeline, and the MLLP listener if any."""
 
     ingestor: Ingestor
+    queries: RecordQueries
     mllp: MllpServer | None
 
 
 @asynccontextmanager
 async def ingest_running(
-    service: ResourceService, settings: Settings
+    service: ResourceService, queries: RecordQueries, settings: Settings
 ) -> AsyncIterator[IngestRuntime]:
     """Run the pipeline, with the MLLP listener up when ``settings.mllp_port`` is set."""
     ingestor = Ingestor(service)
     if settings.mllp_port is None:
-        yield IngestRuntime(ingestor, None)
+        yield IngestRuntime(ingestor, queries, None)
         return
-    listener = await serve_mllp(settings.host, settings.mllp_port, mllp_handler(ingestor))
+    handler = mllp_handler(ingestor, queries)
+    listener = await serve_mllp(settings.host, settings.mllp_port, handler)
     log.info("MLLP listener on %s:%d", settings.host, listener.port)
     async with listener:
-        yield IngestRuntime(ingestor, listener)
+        yield IngestRuntime(ingestor, queries, listener)

@@ -10,6 +10,8 @@ from functools import partial
 from fastapi import FastAPI
 
 from hl7.ingest_listener import ingest_running
+from hl7.record_query import RecordQueries
+from hl7.record_query_config import query_config_from_env
 from server.api.error_handlers import install_error_handlers
 from server.api.routes_hl7 import router as hl7_router
 from server.api.routes_resources import router as resources_router
@@ -46,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.seed:
                 loaded = await seed_if_empty(service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
-            async with ingest_running(service, settings) as app.state.hl7:
+            queries = RecordQueries(store, search, query_config_from_env())
+            async with ingest_running(service, queries, settings) as app.state.hl7:
                 yield
         finally:
             await store.close()

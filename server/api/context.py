@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from hl7.ingest_bundles import CAPABILITY_OPERATIONS
 from server.errors import MethodNotAllowed, NotFound
 from server.interactions import ResourceService
 from server.registry import Interaction, ResourceType, get_type
@@ -39,7 +40,9 @@ def base_url(request: Request) -> str:
 
 # System-level endpoints that a type-level route pattern also matches: a wrong verb on
 # them is a 405 (the endpoint exists), not a 404 for an unknown resource type.
-SYSTEM_ENDPOINTS = frozenset({"metadata", "_history"})
+SYSTEM_ENDPOINTS = frozenset(
+    {"metadata", "_history"} | {f"${op['name']}" for op in CAPABILITY_OPERATIONS}
+)
 
 
 def held_type(name: str, interaction: Interaction) -> ResourceType:

@@ -15,6 +15,7 @@ from hl7.batch import split_messages
 from hl7.ingest import Ingestor
 from hl7.ingest_bundles import batch_response, ledger_parameters, transaction_bundle
 from hl7.ingest_model import IngestOutcome
+from hl7.record_query import RecordQueries
 from server.api.context import AppSettings, base_url
 from server.api.negotiation import require_body_type, response_format
 from server.api.request_body import read_body
@@ -53,6 +54,22 @@ async def hl7v2_ingest(request: Request, settings: AppSettings) -> Response:
     messages = await _messages(request, settings)
     outcomes = await _ingestor(request).ingest_many(messages)
     return fhir_response(batch_response(outcomes), response_format(request))
+
+
+@router.post("/$hl7v2-query")
+async def hl7v2_query(request: Request, settings: AppSettings) -> Response:
+    """Answer one QRY^A19 or QBP^Q22 with its ER7 response (ADR^A19, RSP^K22)."""
+    messages = await _messages(request, settings)
+    if len(messages) != 1:
+        raise InvalidRequest("$hl7v2-query takes exactly one query message")
+    queries: RecordQueries = request.app.state.hl7.queries
+    answer = await queries.answer(messages[0])
+    if answer is None:
+        raise InvalidRequest(
+            "The body is not a record query (QRY^A19 or QBP^Q22); send other messages to "
+            "$hl7v2-ingest"
+        )
+    return Response(answer, media_type="x-application/hl7-v2+er7")
 
 
 @router.post("/$hl7v2-convert")

@@ -169,3 +169,13 @@ async def test_capability_statement_lists_the_operations(client: httpx.AsyncClie
 
     names = {op["name"] for op in statement["rest"][0]["operation"]}
     assert {"hl7v2-ingest", "hl7v2-convert", "hl7v2-ledger"} <= names
+
+
+@pytest.mark.parametrize("operation", ["$hl7v2-ingest", "$hl7v2-convert", "$hl7v2-query"])
+async def test_a_wrong_verb_on_a_system_operation_is_405(
+    client: httpx.AsyncClient, operation: str
+) -> None:
+    response = await client.get(f"/fhir/{operation}")
+
+    assert response.status_code == 405
+    assert response.json()["resourceType"] == "OperationOutcome"
