@@ -14,6 +14,7 @@ from hl7.record_query import RecordQueries
 from hl7.record_query_config import query_config_from_env
 from server.api.error_handlers import install_error_handlers
 from server.api.routes_hl7 import router as hl7_router
+from server.api.routes_read_fast import FAST_READ_ROUTES
 from server.api.routes_resources import router as resources_router
 from server.api.routes_roi import router as roi_router
 from server.api.routes_search import router as search_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.router.routes.extend(FAST_READ_ROUTES)  # first: the hot read path (see its module)
     app.include_router(system_router)
     app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*
     app.include_router(roi_router)  # before resources and search: /fhir/T/id/$operation
