@@ -18,6 +18,7 @@ import asyncio
 import cProfile
 import pstats
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -60,6 +61,12 @@ def hl7apy_rate(files: list[Path], sample: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process, all threads (the store's writer too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=50_000)
@@ -77,6 +84,7 @@ def main() -> None:
         store = f"sqlite:///{folder / 'bench.sqlite3'}"
         profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        cpu_before = _cpu_seconds()
         if profiler:
             profiler.enable()
         report = asyncio.run(run_import(files, store, ImportOptions(workers=args.workers)))
@@ -84,12 +92,17 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).dump_stats(args.profile)
         elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
         totals = report.totals()
         rate = totals["messages"] / elapsed
         print(f"outcomes: {totals['by_outcome']}; resources: {totals['resources']}")
         print(
             f"end to end (workers={args.workers}): {totals['messages']} messages in "
             f"{elapsed:.1f}s = {rate:,.0f} messages/s"
+        )
+        print(
+            f"importing process CPU (workers aside): {cpu:.1f}s = "
+            f"{1000 * cpu / max(totals['messages'], 1):.2f} ms/message"
         )
         apy = hl7apy_rate(files, args.hl7apy_sample)
         print(f"hl7apy parse_message only: {apy:,.1f} messages/s")

@@ -235,7 +235,8 @@ async def run_import(
 
     async with opened_store(store_url) as store:
         indexer = partial(extract_index, base_urls=_base_urls(Settings(store=store_url)))
-        importer = Importer(Ingestor(ResourceService(store, indexer)), options)
+        ingestor = Ingestor(ResourceService(store, indexer), remember_create_only=True)
+        importer = Importer(ingestor, options)
         return await importer.run(files)
 
 

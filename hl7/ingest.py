@@ -33,8 +33,9 @@ from hl7.ingest_model import (
     Prepared,
     Touched,
 )
-from hl7.ingest_plan import Plan, PlannedResource, plan_message
+from hl7.ingest_plan import KnownCreateOnly, Plan, PlannedResource, plan_message
 from hl7.ingest_prepare import invalid, prepare
+from hl7.ingest_reads import BatchedReader
 from hl7.ingest_schedule import OrderedScheduler, message_keys
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
@@ -54,10 +55,20 @@ _IN_FLIGHT = 64  # messages of one request applied at once
 class Ingestor:
     """Applies HL7v2 messages to the store behind a ResourceService."""
 
-    def __init__(self, service: ResourceService, config: MappingConfig | None = None) -> None:
+    def __init__(
+        self,
+        service: ResourceService,
+        config: MappingConfig | None = None,
+        *,
+        remember_create_only: bool = False,
+    ) -> None:
+        """``remember_create_only``: do not re-read create-only resources known to exist
+        (a bulk import, which owns the store for its run: see ``KnownCreateOnly``)."""
         self.service = service
         self.store = service.store
         self.config = config or MappingConfig()
+        self.known = KnownCreateOnly() if remember_create_only else None
+        self.reader = BatchedReader(self.store)
         # One message per (sender, MSH-10) at a time: a resend racing its original is a
         # duplicate, not a second application.
         self._messages = KeyedLock()
@@ -107,7 +118,9 @@ class Ingestor:
     ) -> IngestOutcome:
         header = prepared.header
         for _ in range(_MAX_ATTEMPTS):
-            plan = await plan_message(self.store, header, result, validated=prepared.validated)
+            plan = await plan_message(
+                self.reader, header, result, validated=prepared.validated, known=self.known
+            )
             try:
                 _validate(plan)
             except InvalidResource as exc:
@@ -125,6 +138,9 @@ class Ingestor:
                 await self.store.write(list(writes.values()), entry)
             except VersionConflict:
                 continue  # another writer got there first: plan again from fresh reads
+            if self.known is not None:
+                for write in writes.values():
+                    self.known.forget((write.version.resource_type, write.version.id))
             return self._outcome(prepared, outcome, touched, warnings)
         failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
         return await self._refuse(prepared, failure, [], dry_run)

@@ -32,8 +32,9 @@ from hl7.ingest_identity import (
 )
 from hl7.ingest_model import Change, Header
 from hl7.ingest_provenance import content_of, event_time_of, mark_source, source_uri
+from hl7.ingest_reads import Reader
 from mappers.result import Action, MappingResult
-from server.storage.port import Store, StoredVersion
+from server.storage.port import StoredVersion
 
 Key = tuple[str, str]
 _PATIENT_REFERENCE = re.compile(rb'"reference":"Patient/([^"]+)"')
@@ -72,13 +73,44 @@ class _Target:
     patches: list[Patch] = field(default_factory=list)
 
 
-class _Reads:
-    """The store's current versions, read once per plan."""
+class KnownCreateOnly:
+    """Create-only resources (payers, practitioners) known to exist, and their versions.
 
-    def __init__(self, store: Store) -> None:
+    The pipeline never overwrites them, so once one was read it need not be read again:
+    nearly every message names a few. Bounded; a write through the pipeline to one of
+    the keys forgets it. A process-local memo, for a bulk import: a resource deleted or
+    changed by another writer meanwhile is not seen (the import would not re-create it).
+    """
+
+    def __init__(self, limit: int = 65_536) -> None:
+        self.limit = limit
+        self.versions: dict[Key, StoredVersion] = {}
+
+    def get(self, key: Key) -> StoredVersion | None:
+        return self.versions.get(key)
+
+    def remember(self, key: Key, version: StoredVersion) -> None:
+        if len(self.versions) >= self.limit:
+            self.versions.clear()
+        self.versions[key] = version
+
+    def forget(self, key: Key) -> None:
+        self.versions.pop(key, None)
+
+
+class _Reads:
+    """The store's current versions, read once per plan (many at once with ``fetch``)."""
+
+    def __init__(self, store: Reader) -> None:
         self.store = store
         self.versions: dict[Key, StoredVersion | None] = {}
         self.bodies: dict[Key, dict[str, Any] | None] = {}
+
+    async def fetch(self, keys: list[Key]) -> None:
+        """Read every key not read yet, in one round trip."""
+        missing = [key for key in keys if key not in self.versions]
+        if missing:
+            self.versions.update(await self.store.read_many(missing))
 
     async def version(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         key = (resource_type, resource_id)
@@ -97,24 +129,44 @@ class _Reads:
 
 
 async def plan_message(
-    store: Store, header: Header, result: MappingResult, *, validated: bool = False
+    store: Reader,
+    header: Header,
+    result: MappingResult,
+    *,
+    validated: bool = False,
+    known: KnownCreateOnly | None = None,
 ) -> Plan:
     """Return what ``result`` does to the store now (nothing is written).
 
     ``validated``: every mapped resource was validated already; a body the plan builds
-    otherwise (a merge, a stale resource kept) is marked for validation.
+    otherwise (a merge, a stale resource kept) is marked for validation. ``known``:
+    create-only resources known to exist, which are then not read.
     """
     plan = Plan()
     reads = _Reads(store)
-    # A private copy: the plan rewrites references and ids, and may run again on a retry.
-    serialized = orjson.dumps([(m.resource, m.action) for m in result.resources])
-    mapped: list[tuple[dict[str, Any], Action]] = orjson.loads(serialized)
+    serialized = orjson.dumps([m.resource for m in result.resources])
+    # Private copies: the plan sets top-level elements (meta, link, identifier, id) and
+    # may run again on a retry; only a redirect (below) rewrites nested references.
+    mapped = [(dict(m.resource), m.action) for m in result.resources]
     retired = {old for _, old in result.merges}
-    moved = await _redirects(reads, patient_ids_in(serialized, mapped) - retired)
+    patient_ids = patient_ids_in(serialized, mapped)
+    # Everything the plan will read, in one round trip (a merge chain may need more).
+    wanted = dict.fromkeys(("Patient", p) for p in sorted(patient_ids))
+    for resource, action in mapped:
+        key = (str(resource["resourceType"]), str(resource["id"]))
+        if known is None or action != Action.CREATE_ONLY or known.get(key) is None:
+            wanted[key] = None
+    for survivor, old in result.merges:
+        wanted.update({("Patient", survivor): None, ("Patient", old): None})
+    await reads.fetch(list(wanted))
+    moved = await _redirects(reads, patient_ids - retired)
     for old, new in sorted(moved.items()):
         plan.warnings.append(
             f"Patient/{old} was merged into Patient/{new}: applied to the survivor"
         )
+    if moved:  # deep copies, then
+        copies: list[dict[str, Any]] = orjson.loads(serialized)
+        mapped = [(copy, action) for copy, (_, action) in zip(copies, mapped, strict=True)]
     targets: dict[Key, _Target] = {}
     for resource, action in mapped:
         if moved:
@@ -125,12 +177,31 @@ async def plan_message(
         _collate(targets, resource, Action(action), redirected)
     for survivor, old in result.merges:
         await _plan_merge(reads, targets, plan, moved.get(survivor, survivor), old)
+    # Survivors the redirects led to (resources known to exist are not read).
+    await reads.fetch([k for k, t in targets.items() if _remembered(known, k, t) is None])
     source = source_uri(header.sender, header.control_id)
     for (resource_type, resource_id), target in targets.items():
-        item = await _decide(reads, resource_type, resource_id, target, header.event_time, source)
+        remembered = _remembered(known, (resource_type, resource_id), target)
+        if remembered is not None:
+            item = PlannedResource(resource_type, resource_id, Change.UNCHANGED, None, remembered)
+        else:
+            item = await _decide(
+                reads, resource_type, resource_id, target, header.event_time, source
+            )
+            if known is not None and target.action is Action.CREATE_ONLY:
+                current = item.current
+                if current is not None and not current.deleted:
+                    known.remember((resource_type, resource_id), current)
         item.validated = validated and not target.patches and item.body is target.mapped
         plan.resources.append(item)
     return plan
+
+
+def _remembered(known: KnownCreateOnly | None, key: Key, target: _Target) -> StoredVersion | None:
+    """The version of a create-only target known to exist, which need not be read."""
+    if known is None or target.action is not Action.CREATE_ONLY or target.patches:
+        return None
+    return known.get(key)
 
 
 def patient_ids_in(serialized: bytes, mapped: list[tuple[dict[str, Any], Action]]) -> set[str]:

@@ -25,6 +25,11 @@ _JSON_CHECK: dict[Kind, tuple[type, ...]] = {
 }
 
 
+# Where a value is: the type name, then (parent, element name) or (parent, list index)
+# pairs; spelled out as a FHIRPath expression only for a finding (most walks find none).
+Path = str | tuple["Path", str | int]
+
+
 def strict_issues(resource: dict[str, Any], type_name: str) -> list[Issue]:
     """Return every strictness finding in ``resource``, read as a ``type_name``."""
     issues: list[Issue] = []
@@ -32,47 +37,70 @@ def strict_issues(resource: dict[str, Any], type_name: str) -> list[Issue]:
     return issues
 
 
-def _walk_object(obj: dict[str, Any], type_name: str, path: str, issues: list[Issue]) -> None:
+def _expression(path: Path) -> tuple[str]:
+    parts: list[str] = []
+    while isinstance(path, tuple):
+        path, step = path
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
+    parts.append(path)
+    return ("".join(reversed(parts)),)
+
+
+def _walk_object(obj: dict[str, Any], type_name: str, path: Path, issues: list[Issue]) -> None:
     try:
         elements = elements_of(type_name)
     except (KeyError, ValueError, AttributeError):
         elements = {}
     for key, value in obj.items():
-        where = f"{path}.{key}"
         if key.startswith("$"):
             issues.append(
-                Issue(f"Element name '{key}' is not allowed", "invalid", expression=(where,))
+                Issue(
+                    f"Element name '{key}' is not allowed",
+                    "invalid",
+                    expression=_expression((path, key)),
+                )
             )
             continue
         element = elements.get(key)
         if element is None:
-            _reject_operator_keys(value, where, issues)
+            _reject_operator_keys(value, (path, key), issues)
             continue
         if value is None:
             issues.append(
-                Issue("null is not a valid FHIR JSON value", "structure", expression=(where,))
+                Issue(
+                    "null is not a valid FHIR JSON value",
+                    "structure",
+                    expression=_expression((path, key)),
+                )
             )
             continue
         if element.is_list:
             if not isinstance(value, list):
-                issues.append(Issue("Expected a JSON array", "structure", expression=(where,)))
+                issues.append(
+                    Issue("Expected a JSON array", "structure", expression=_expression((path, key)))
+                )
                 continue
             nulls_allowed = key.startswith("_")  # primitive extensions keep array positions
+            where = (path, key)
             for index, item in enumerate(value):
                 if item is None and nulls_allowed:
                     continue
-                _check_item(element, item, f"{where}[{index}]", issues)
+                _check_item(element, item, (where, index), issues)
         else:
-            _check_item(element, value, where, issues)
+            _check_item(element, value, (path, key), issues)
 
 
-def _check_item(element: Element, value: Any, where: str, issues: list[Issue]) -> None:
+def _check_item(element: Element, value: Any, where: Path, issues: list[Issue]) -> None:
     expected = _JSON_CHECK[element.kind]
     if not isinstance(value, expected) or (
         element.kind in (Kind.INTEGER, Kind.DECIMAL) and isinstance(value, bool)
     ):
         issues.append(
-            Issue(f"Expected a JSON {element.kind.value}", "structure", expression=(where,))
+            Issue(
+                f"Expected a JSON {element.kind.value}",
+                "structure",
+                expression=_expression(where),
+            )
         )
         return
     if element.codes is not None and value not in element.codes:
@@ -81,7 +109,7 @@ def _check_item(element: Element, value: Any, where: str, issues: list[Issue]) -
             Issue(
                 f"'{value}' is not in the required value set (allowed: {allowed})",
                 "code-invalid",
-                expression=(where,),
+                expression=_expression(where),
             )
         )
     elif not isinstance(value, dict):
@@ -95,23 +123,27 @@ def _check_item(element: Element, value: Any, where: str, issues: list[Issue]) -
                 Issue(
                     f"Contained resource type {contained_type!r} is not supported",
                     "not-supported",
-                    expression=(where,),
+                    expression=_expression(where),
                 )
             )
             return
         _walk_object(value, contained_type, where, issues)
 
 
-def _reject_operator_keys(value: Any, where: str, issues: list[Issue]) -> None:
+def _reject_operator_keys(value: Any, where: Path, issues: list[Issue]) -> None:
     """Look inside elements unknown to the schema, so no `$` key hides there."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key.startswith("$"):
                 issues.append(
-                    Issue(f"Element name '{key}' is not allowed", "invalid", expression=(where,))
+                    Issue(
+                        f"Element name '{key}' is not allowed",
+                        "invalid",
+                        expression=_expression(where),
+                    )
                 )
             else:
-                _reject_operator_keys(item, f"{where}.{key}", issues)
+                _reject_operator_keys(item, (where, key), issues)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _reject_operator_keys(item, f"{where}[{index}]", issues)
+            _reject_operator_keys(item, (where, index), issues)

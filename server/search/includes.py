@@ -78,12 +78,8 @@ class IncludeResolver:
                     continue
                 for ref in self._references(body, include):
                     targets.setdefault(ref)
-        found: list[StoredVersion] = []
-        for resource_type, resource_id in list(targets)[:MAX_INCLUDED]:
-            current = await self.store.read(resource_type, resource_id)
-            if current is not None and not current.deleted:
-                found.append(current)
-        return found
+        current = await self.store.read_many(list(targets)[:MAX_INCLUDED])
+        return [v for v in current.values() if v is not None and not v.deleted]
 
     def _references(self, body: dict[str, Any], include: Include) -> Iterable[Key]:
         params = search_params(include.source)

@@ -43,10 +43,20 @@ class FastPath:
         nodes: list[Any] = [resource]
         last = len(self.steps) - 1
         for depth, name in enumerate(self.steps):
+            cast = depth == last and self.cast is not None
             found: list[Any] = []
             for node in nodes:
                 if not isinstance(node, dict):
                     continue
+                if not cast:
+                    # The common case first: the element is there (or is not a choice).
+                    child = node.get(name, _ABSENT)
+                    if child is not _ABSENT:
+                        if isinstance(child, list):
+                            found.extend(child)
+                        elif child is not None:
+                            found.append(child)
+                        continue
                 for key in self._keys(node, name, depth == last):
                     child = node.get(key)
                     if isinstance(child, list):
@@ -63,15 +73,17 @@ class FastPath:
             nodes = [v for v in nodes if _reference_type(v) == self.target]
         return nodes
 
-    def _keys(self, node: dict[str, Any], name: str, last: bool) -> tuple[str, ...]:
+    def _keys(self, node: dict[str, Any], name: str, last: bool) -> list[str]:
         if last and self.cast is not None:
-            return (name + self.cast[0].upper() + self.cast[1:],)
+            return [name + self.cast[0].upper() + self.cast[1:]]
         if name in node:
-            return (name,)
+            return [name]
         # A choice element: deceased -> deceasedBoolean / deceasedDateTime.
-        return tuple(
-            k for k in node if k.startswith(name) and k[len(name) : len(name) + 1].isupper()
-        )
+        size = len(name)
+        return [k for k in node if k.startswith(name) and k[size : size + 1].isupper()]
+
+
+_ABSENT = object()
 
 
 def _reference_type(value: Any) -> str | None:

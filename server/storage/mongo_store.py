@@ -97,6 +97,17 @@ class MongoStore:
         )
         return _version(doc) if doc else None
 
+    async def read_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredVersion | None]:
+        found: dict[tuple[str, str], StoredVersion | None] = dict.fromkeys(keys)
+        if not found:
+            return found
+        ids = [f"{resource_type}/{resource_id}" for resource_type, resource_id in found]
+        async for doc in self.resources.find({"_id": {"$in": ids}}, _VERSION_FIELDS):
+            found[(doc["type"], doc["id"])] = _version(doc)
+        return found
+
     async def vread(
         self, resource_type: str, resource_id: str, version: int
     ) -> StoredVersion | None:

@@ -121,6 +121,15 @@ class Store(Protocol):
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         """Return the current version (a delete marker if deleted), or None."""
 
+    async def read_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredVersion | None]:
+        """Return the current version of each (type, id) key, None for an unknown one.
+
+        One round trip for many reads (the HL7v2 pipeline reads every resource of a
+        message at once); every key asked for is in the answer.
+        """
+
     async def vread(
         self, resource_type: str, resource_id: str, version: int
     ) -> StoredVersion | None:

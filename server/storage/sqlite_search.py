@@ -3,10 +3,11 @@
 Each condition is a SELECT of rids from one ``idx_<kind>`` table: an equality or a
 range on a B-tree index led by the parameter key (which also names the type), so a
 search never walks a whole resource type. The most selective positive clause drives
-the query; the other clauses are checked per candidate with correlated probes on the
-``(rid)`` indexes. Chains and ``_has`` join through ``idx_reference`` and
-``resource (type, id)``. Pages are keyset-paged on (sort keys..., rid): a cursor holds
-the last row's sort position, never an offset.
+the query; the other selective clauses are IN lists built once, the broad ones are
+checked per candidate with correlated probes on the ``(rid)`` indexes. Chains and
+``_has`` join through ``idx_reference`` and ``resource (type, id)``. Pages are
+keyset-paged on (sort keys..., rid): a cursor holds the last row's sort position,
+never an offset.
 """
 
 from __future__ import annotations
@@ -264,13 +265,18 @@ class CompiledSearch:
     backwards: bool
 
 
-def compile_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> CompiledSearch:
+def compile_search(
+    conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery, *, walk: bool = False
+) -> CompiledSearch:
     """Build the SQL of a search page (EXPLAIN QUERY PLAN-able, see tests/search).
 
     The page is chosen on bare rids: driven by the index rows of the positive clause
     likely to match fewest (or the type's live rows when there is none), checked
     against the other clauses by index probes, sorted and limited; only the page's
-    rows then join ``resource`` and ``version`` for their bytes.
+    rows then join ``resource`` and ``version`` for their bytes. With ``walk`` the
+    type's live rows are walked in rid order instead, every clause probed per row:
+    for a broad clause and no ``_sort``, a page then costs about count/selectivity
+    probes, whatever the number of matches.
     """
     search = SqlSearch(conn, keys)
     position = (
@@ -278,7 +284,7 @@ def compile_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery
     )
     backwards = position is not None and position["d"] == "p"
     positive = [c for c in query.clauses if not c.negate]
-    drive = min(positive, key=_selectivity, default=None)
+    drive = None if walk else min(positive, key=_selectivity, default=None)
     source = Sql()
     if drive is None:
         source.add("SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type)
@@ -294,7 +300,10 @@ def compile_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery
         matched.add(f" LEFT JOIN idx_sort s{i} ON s{i}.p = ? AND s{i}.rid = m.rid", p)
         sort_columns.append(f"s{i}.value")
     matched.add(" WHERE 1")
-    search.check(query.resource_type, rest, "m.rid", matched)
+    # A selective clause is cheaper as one IN list built once; a broad one (every
+    # female patient) as per-candidate probes that never list its matches.
+    search.where(query.resource_type, tuple(c for c in rest if _listable(c)), "m.rid", matched)
+    search.check(query.resource_type, tuple(c for c in rest if not _listable(c)), "m.rid", matched)
     total = Sql().add(f"SELECT count(*) {matched}", *matched.args)
     inner = Sql().add("SELECT m.rid AS rid")
     for i, column in enumerate(sort_columns):
@@ -312,6 +321,13 @@ def compile_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery
     page.add(" JOIN resource r ON r.rid = page.rid JOIN version v ON v.seq = r.seq")
     page.add(f" ORDER BY {_order([*page_keys, 'page.rid'], directions)}")
     return CompiledSearch(page, total, position, backwards)
+
+
+_LISTABLE_RANK = 3  # identifiers, references, exact strings, system|code, date ranges
+
+
+def _listable(clause: Clause) -> bool:
+    return _selectivity(clause) <= _LISTABLE_RANK
 
 
 def _selectivity(clause: Clause) -> int:
@@ -345,9 +361,12 @@ def _order(columns: list[str], descending: list[bool]) -> str:
     )
 
 
+_BROAD = 2000  # a driving clause with this many matches is walked, not listed
+
+
 def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
     """Execute a search on one read connection."""
-    compiled = compile_search(conn, keys, query)
+    compiled = compile_search(conn, keys, query, walk=_broad(conn, keys, query))
     rows = conn.execute(str(compiled.page), compiled.page.args).fetchall()
     more = len(rows) > query.count
     rows = rows[: query.count]
@@ -357,6 +376,24 @@ def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) ->
     if query.with_total:
         total = int(conn.execute(str(compiled.total), compiled.total.args).fetchone()[0])
     return _page(rows, more, compiled.position, total)
+
+
+def _broad(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> bool:
+    """Whether even the most selective clause matches so many rows that walking wins.
+
+    Only for one broad positive clause and no ``_sort`` (a walk yields rid order):
+    with more clauses, their intersection may be rare and the walk would not stop
+    early. Decided by counting the clause's matches up to ``_BROAD``, which is cheap.
+    """
+    if query.sort or len(query.clauses) != 1 or query.clauses[0].negate:
+        return False
+    drive = query.clauses[0]
+    if _selectivity(drive) <= _LISTABLE_RANK:
+        return False
+    sql = Sql().add("SELECT count(*) FROM (")
+    SqlSearch(conn, keys).rids(query.resource_type, drive, sql)
+    sql.add(" LIMIT ?)", _BROAD)
+    return int(conn.execute(str(sql), sql.args).fetchone()[0]) >= _BROAD
 
 
 def _page(

@@ -27,6 +27,7 @@ from server.storage.sqlite_search import run_search
 from server.storage.sqlite_threads import ReaderPool, WriterThread
 
 _VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body"
+_READ_MANY_CHUNK = 400  # keys per statement (two bound parameters each)
 
 
 def _version(row: tuple[Any, ...]) -> StoredVersion:
@@ -104,6 +105,32 @@ class SqliteStore:
             return _version(row) if row else None
 
         return await self.readers.run(query)
+
+    async def read_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredVersion | None]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], StoredVersion | None] = dict.fromkeys(wanted)
+        if not wanted:
+            return found
+
+        def query(conn: sqlite3.Connection) -> None:
+            # Well under SQLite's limit of bound parameters per statement.
+            for start in range(0, len(wanted), _READ_MANY_CHUNK):
+                chunk = wanted[start : start + _READ_MANY_CHUNK]
+                pairs = ", ".join(["(?, ?)"] * len(chunk))
+                # CROSS JOIN keeps the keys outermost: one index lookup per key, no scan.
+                rows = conn.execute(
+                    f"WITH k(t, i) AS (VALUES {pairs}) SELECT {_VERSION_COLUMNS} FROM k "  # noqa: S608
+                    "CROSS JOIN resource r ON r.type = k.t AND r.id = k.i "
+                    "JOIN version v ON v.seq = r.seq",
+                    [part for key in chunk for part in key],
+                ).fetchall()
+                for row in rows:
+                    found[(row[0], row[1])] = _version(row)
+
+        await self.readers.run(query)
+        return found
 
     async def vread(
         self, resource_type: str, resource_id: str, version: int

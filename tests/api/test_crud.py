@@ -241,14 +241,19 @@ async def test_read_subsets_are_marked(
     client: httpx.AsyncClient, params: dict[str, str], present: set[str], absent: set[str]
 ) -> None:
     created = await create_patient(
-        client, text={"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+        client,
+        text={"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'},
     )
 
     body = (await client.get(f"/fhir/Patient/{created['id']}", params=params)).json()
 
     assert present <= body.keys()
     assert not absent & body.keys()
-    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"} in body["meta"]["tag"]
+    subsetted = {
+        "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+        "code": "SUBSETTED",
+    }
+    assert subsetted in body["meta"]["tag"]
 
 
 async def test_bad_summary_value_is_400(client: httpx.AsyncClient) -> None:

@@ -14,6 +14,7 @@ import pytest
 from server.search.extract import extract_index
 from server.search.parse import parse_search
 from server.search.query import SearchQuery
+from server.storage.cursor import encode_cursor
 from server.storage.port import Method, StoredVersion, Write
 from server.storage.sqlite_index import ParamKeys
 from server.storage.sqlite_search import compile_search
@@ -90,3 +91,32 @@ async def test_search_uses_indexes_only(sqlite: SqliteStore, path: str, walks: b
     # A clause checked per candidate row probes by rid, not by walking its value's rows.
     probes = [after for before, after in pairwise(lines) if before.startswith("CORRELATED")]
     assert all("rid=?" in probe for probe in probes), probes
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["Patient?family=smi", "Patient?gender=female", "Patient?given=a,j,z", "Patient?_id=oneil"],
+)
+async def test_walking_the_type_finds_the_same_pages_as_listing(
+    sqlite: SqliteStore, path: str
+) -> None:
+    resource_type, _, query = path.partition("?")
+    clauses = tuple(parse_search(resource_type, parse_qsl(query), ()).clauses)
+
+    def pages(conn: sqlite3.Connection, walk: bool) -> list[list[int]]:
+        found: list[list[int]] = []
+        cursor: str | None = None
+        while True:
+            page = SearchQuery(resource_type, clauses, (), 1, cursor)
+            compiled = compile_search(conn, ParamKeys(), page, walk=walk)
+            rows = conn.execute(str(compiled.page), compiled.page.args).fetchall()
+            found.append([row[6] for row in rows[:1]])
+            if len(rows) < 2:
+                return found
+            cursor = encode_cursor({"k": [], "r": rows[0][6], "d": "n"})
+
+    listed = await sqlite.readers.run(lambda conn: pages(conn, False))
+    walked = await sqlite.readers.run(lambda conn: pages(conn, True))
+
+    assert walked == listed
+    assert any(listed)

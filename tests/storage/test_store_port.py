@@ -122,3 +122,39 @@ async def test_failed_write_records_no_ledger_entry(store: Store) -> None:
         await store.write([Write(version("a", 2, 200), 0, entries())], ledger=entry)
 
     assert await store.ledger_get("S", "M") is None
+
+
+async def test_read_many_answers_every_key_in_one_call(store: Store) -> None:
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+    await store.write([Write(version("a", 2, 200), 1, entries())])
+    await store.write([Write(version("b", 1, 300), 0, entries())])
+    await store.write([Write(version("b", 2, 400, Method.DELETE), 1, None)])
+
+    found = await store.read_many([("Patient", "a"), ("Patient", "b"), ("Patient", "zzz")])
+
+    assert list(found) == [("Patient", "a"), ("Patient", "b"), ("Patient", "zzz")]
+    assert found[("Patient", "a")] == await store.read("Patient", "a")
+    assert found[("Patient", "a")].version == 2  # type: ignore[union-attr]
+    assert found[("Patient", "b")] is not None
+    assert found[("Patient", "b")].deleted  # type: ignore[union-attr]
+    assert found[("Patient", "zzz")] is None
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param([], id="none"),
+        pytest.param([("Patient", "a"), ("Patient", "a")], id="repeated"),
+        pytest.param([("Patient", f"p{n}") for n in range(900)], id="more-than-one-statement"),
+    ],
+)
+async def test_read_many_edge_cases(store: Store, keys: list[tuple[str, str]]) -> None:
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+    await store.write([Write(version("p899", 1, 100), 0, entries())])
+
+    found = await store.read_many(keys)
+
+    assert set(found) == set(keys)
+    assert {k for k, v in found.items() if v is not None} == {
+        k for k in keys if k in {("Patient", "a"), ("Patient", "p899")}
+    }
