@@ -1,6 +1,6 @@
 """HL7v2 ingest throughput, end to end, against hl7apy's parse-only rate (not a test).
 
-    .venv/bin/python -m bench.hl7_ingest [--messages 50000] [--workers 1] [--profile FILE]
+    .venv/bin/python -m bench.hl7_ingest [--messages 50000] [--workers 2] [--profile FILE]
 
 Generates varied ADT^A04/A28/A08/A31 (PID, PV1, IN1), SIU^S12/S14/S15/S17/S26 and
 DFT^P03 (FT1, DG1, IN1) messages with the archive generator (fixtures/hl7v2), writes
@@ -70,7 +70,7 @@ def _cpu_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=50_000)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--hl7apy-sample", type=int, default=300)
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the import here")
     args = parser.parse_args()

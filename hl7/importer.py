@@ -14,12 +14,13 @@ are reported ``duplicate``) and applies the rest; nothing is applied twice.
 from __future__ import annotations
 
 import asyncio
+import gc
 import glob
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
@@ -32,9 +33,10 @@ from hl7.ingest import Ingestor
 from hl7.ingest_model import IngestOutcome, Prepared
 from hl7.ingest_prepare import prepare
 from hl7.ingest_report import ImportReport, message_record
-from hl7.ingest_schedule import OrderedScheduler, message_keys
+from hl7.ingest_schedule import MessageKeys, OrderedScheduler
 from mappers.config import MappingConfig
 from server.interactions import ResourceService
+from server.registry import HELD_TYPES, model_class
 from server.search.extract import extract_index
 from server.settings import Settings
 from server.storage.factory import store_from_url
@@ -42,6 +44,7 @@ from server.storage.port import LedgerEntry, Store
 
 _IN_FLIGHT = 128  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
+_GC_THRESHOLDS = (20_000, 20, 20)  # allocations between collections, by generation
 
 
 class NoInput(ValueError):
@@ -85,6 +88,32 @@ def read_all(files: Sequence[Path]) -> Iterator[Located]:
             yield Located(path, raw)
 
 
+def settle() -> None:
+    """Load the FHIR models, then exempt everything loaded so far from garbage collection.
+
+    The models are some 200,000 long-lived objects: without this every full
+    collection walks them again, and an import allocates enough to run many (2.8 s
+    of an 18 s import of 5,155 messages; unpickling workers' results ran 5x slower).
+    Collections of what the import allocates still run, only less often.
+    """
+    for type_name in HELD_TYPES:
+        model_class(type_name)
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+
+
+@contextmanager
+def settled() -> Iterator[None]:
+    """``settle`` for the length of the block, then collect as before."""
+    previous = gc.get_threshold()
+    settle()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
+
+
 def prepare_chunk(chunk: list[bytes], config: MappingConfig) -> list[Prepared]:
     """Parse, map and validate a list of messages (runs in a worker process)."""
     return [prepare(data, config, validate=True) for data in chunk]
@@ -111,6 +140,7 @@ class Importer:
         """Import every message of ``files``; return the report."""
         report = ImportReport(dry_run=self.options.dry_run, files=[str(f) for f in files])
         scheduler = OrderedScheduler(_IN_FLIGHT)
+        message_keys = MessageKeys()
         # Outcomes are recorded in input order, as soon as the oldest message is done.
         running: deque[tuple[Located, asyncio.Task[IngestOutcome]]] = deque()
         executor = self._executor()
@@ -148,7 +178,9 @@ class Importer:
         if self.options.workers <= 1:
             return None
         # forkserver: workers start from a clean process, not a copy of one running threads.
-        return ProcessPoolExecutor(self.options.workers, mp_context=get_context("forkserver"))
+        return ProcessPoolExecutor(
+            self.options.workers, mp_context=get_context("forkserver"), initializer=settle
+        )
 
     async def _prepared(
         self, messages: Iterator[Located], executor: Executor | None
@@ -230,14 +262,18 @@ async def opened_store(store_url: str) -> AsyncIterator[Store]:
 async def run_import(
     files: Sequence[Path], store_url: str, options: ImportOptions | None = None
 ) -> ImportReport:
-    """Open the store at ``store_url``, import ``files`` into it, close it; return the report."""
+    """Open the store at ``store_url``, import ``files`` into it, close it; return the report.
+
+    The garbage collector is settled meanwhile (``settle``); workers settle when they start.
+    """
     from server.app import _base_urls
 
-    async with opened_store(store_url) as store:
-        indexer = partial(extract_index, base_urls=_base_urls(Settings(store=store_url)))
-        ingestor = Ingestor(ResourceService(store, indexer), remember_create_only=True)
-        importer = Importer(ingestor, options)
-        return await importer.run(files)
+    with settled():
+        async with opened_store(store_url) as store:
+            indexer = partial(extract_index, base_urls=_base_urls(Settings(store=store_url)))
+            ingestor = Ingestor(ResourceService(store, indexer), remember_create_only=True)
+            importer = Importer(ingestor, options)
+            return await importer.run(files)
 
 
 async def ledger_lookup(store_url: str, sender: str, control_id: str) -> LedgerEntry | None:

@@ -36,7 +36,7 @@ from hl7.ingest_model import (
 from hl7.ingest_plan import KnownCreateOnly, Plan, PlannedResource, plan_message
 from hl7.ingest_prepare import invalid, prepare
 from hl7.ingest_reads import BatchedReader
-from hl7.ingest_schedule import OrderedScheduler, message_keys
+from hl7.ingest_schedule import MessageKeys, OrderedScheduler
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
 from server.errors import InvalidResource
@@ -82,6 +82,7 @@ class Ingestor:
     ) -> list[IngestOutcome]:
         """Ingest messages concurrently (group commit), in arrival order per resource."""
         scheduler = OrderedScheduler(_IN_FLIGHT)
+        message_keys = MessageKeys()
         tasks = []
         for data in messages:
             prepared = prepare(data, self.config)

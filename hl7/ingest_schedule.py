@@ -17,6 +17,8 @@ from mappers.result import Action
 
 T = TypeVar("T")
 
+_DIRECTORY = frozenset({"Organization", "Practitioner", "Location"})
+
 
 class OrderedScheduler:
     """Runs jobs concurrently (at most ``limit`` at once), in submission order per key."""
@@ -53,20 +55,48 @@ class OrderedScheduler:
                 del self._last[key]
 
 
-def message_keys(prepared: Prepared) -> set[Hashable]:
-    """What a message touches: its ledger key and its resources (merged patients too)."""
-    header = prepared.header
-    keys: set[Hashable] = {("ledger", header.sender, header.control_id)}
-    result = prepared.result
-    if result is not None:
-        # Create-only resources (a payer, a practitioner) are in nearly every message and
-        # never overwritten: ordering on them would serialize everything. A race to
-        # create one is settled by compare-and-swap and a retry.
+class MessageKeys:
+    """What a message touches: its ledger key and its resources (merged patients too).
+
+    Remembers the merges it has seen, so that a later message about a retired patient,
+    which the pipeline redirects to the survivor, is also ordered with the survivor's
+    own messages: otherwise two messages about one survivor could be applied out of
+    arrival order.
+    """
+
+    def __init__(self) -> None:
+        self._survivor: dict[str, str] = {}
+
+    def __call__(self, prepared: Prepared) -> set[Hashable]:
+        header = prepared.header
+        keys: set[Hashable] = {("ledger", header.sender, header.control_id)}
+        result = prepared.result
+        if result is None:
+            return keys
+        # Directory entries a message only creates if absent (a payer, a practitioner, a
+        # location) are in nearly every message and never overwritten: ordering on them
+        # would serialize everything, and a race to create one is settled by
+        # compare-and-swap and a retry. A create-only Patient (from SIU or DFT) is keyed:
+        # whether it lands before or after its ADT registration decides its versions.
         keys.update(
             (m.resource["resourceType"], m.resource["id"])
             for m in result.resources
-            if m.action is not Action.CREATE_ONLY
+            if not (m.action is Action.CREATE_ONLY and m.resource["resourceType"] in _DIRECTORY)
         )
         for survivor, retired in result.merges:
             keys.update({("Patient", survivor), ("Patient", retired)})
-    return keys
+            if survivor != retired:
+                self._survivor[retired] = survivor
+        for key in list(keys):
+            keys.update(("Patient", p) for p in self._survivors_of(key))
+        return keys
+
+    def _survivors_of(self, key: Hashable) -> list[str]:
+        if not (isinstance(key, tuple) and key[0] == "Patient"):
+            return []
+        found: list[str] = []
+        current = key[1]
+        while current in self._survivor and len(found) <= len(self._survivor):
+            current = self._survivor[current]
+            found.append(current)
+        return found

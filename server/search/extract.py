@@ -11,7 +11,7 @@ token families serve modifiers: ``<param>:of-type`` (Identifier.type + value, fo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from server.search.dates import date_range
@@ -42,6 +42,9 @@ OF_TYPE = ":of-type"
 IDENTIFIER = ":identifier"
 
 Adder = Callable[[IndexEntries, str, list[Any], tuple[str, ...]], bool]
+
+# The same dates come again and again (birth dates, appointment slots): parse each once.
+_date_range = lru_cache(maxsize=16_384)(date_range)
 
 
 def extract_index(resource: dict[str, Any], *, base_urls: tuple[str, ...]) -> IndexEntries:
@@ -170,10 +173,10 @@ def _add_dates(entries: IndexEntries, code: str, values: list[Any], _: tuple[str
                 start, end = value.get("start"), value.get("end")
                 if start is None and end is None:
                     continue
-                low = date_range(start)[0] if start else DATE_MIN
-                high = date_range(end)[1] if end else DATE_MAX
+                low = _date_range(start)[0] if start else DATE_MIN
+                high = _date_range(end)[1] if end else DATE_MAX
             else:
-                low, high = date_range(str(value))
+                low, high = _date_range(str(value))
         except ValueError:
             continue  # validation admits only FHIR dates; anything else is not searchable
         entries.dates.append(DateEntry(code, low, high))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from hl7.importer import Importer, ImportOptions, NoInput, expand_paths
+from hl7.importer import Importer, ImportOptions, NoInput, expand_paths, settled
 from hl7.ingest import Ingestor
 from hl7.ingest_provenance import content_of
 from hl7.ingest_report import ImportReport
@@ -200,3 +201,15 @@ async def test_archive_merges_cancels_and_deletes(store: Store) -> None:
     assert statuses.count("cancelled") == 6
     assert statuses.count("noshow") == 5
     assert statuses.count("booked") == 36 - 3 - 6 - 5
+
+
+def test_settled_exempts_what_is_loaded_from_collection_then_restores() -> None:
+    before = gc.get_threshold()
+
+    with settled():
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() != before
+        assert gc.isenabled()
+
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
