@@ -14,13 +14,12 @@ are reported ``duplicate``) and applies the rest; nothing is applied twice.
 from __future__ import annotations
 
 import asyncio
-import gc
 import glob
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
@@ -35,8 +34,8 @@ from hl7.ingest_prepare import prepare
 from hl7.ingest_report import ImportReport, message_record
 from hl7.ingest_schedule import MessageKeys, OrderedScheduler
 from mappers.config import MappingConfig
+from server.gc_settle import settle, settled
 from server.interactions import ResourceService
-from server.registry import HELD_TYPES, model_class
 from server.search.extract import extract_index
 from server.settings import Settings
 from server.storage.factory import store_from_url
@@ -44,7 +43,6 @@ from server.storage.port import LedgerEntry, Store
 
 _IN_FLIGHT = 128  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
-_GC_THRESHOLDS = (20_000, 20, 20)  # allocations between collections, by generation
 
 
 class NoInput(ValueError):
@@ -86,32 +84,6 @@ def read_all(files: Sequence[Path]) -> Iterator[Located]:
     for path in files:
         for raw in read_messages(path):
             yield Located(path, raw)
-
-
-def settle() -> None:
-    """Load the FHIR models, then exempt everything loaded so far from garbage collection.
-
-    The models are some 200,000 long-lived objects: without this every full
-    collection walks them again, and an import allocates enough to run many (2.8 s
-    of an 18 s import of 5,155 messages; unpickling workers' results ran 5x slower).
-    Collections of what the import allocates still run, only less often.
-    """
-    for type_name in HELD_TYPES:
-        model_class(type_name)
-    gc.freeze()
-    gc.set_threshold(*_GC_THRESHOLDS)
-
-
-@contextmanager
-def settled() -> Iterator[None]:
-    """``settle`` for the length of the block, then collect as before."""
-    previous = gc.get_threshold()
-    settle()
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-        gc.unfreeze()
 
 
 def prepare_chunk(chunk: list[bytes], config: MappingConfig) -> list[Prepared]:

@@ -13,12 +13,13 @@ from hl7.ingest_listener import ingest_running
 from hl7.record_query import RecordQueries
 from hl7.record_query_config import query_config_from_env
 from server.api.error_handlers import install_error_handlers
+from server.api.routes_fast import FAST_ROUTES
 from server.api.routes_hl7 import router as hl7_router
-from server.api.routes_read_fast import FAST_READ_ROUTES
 from server.api.routes_resources import router as resources_router
 from server.api.routes_roi import router as roi_router
 from server.api.routes_search import router as search_router
 from server.api.routes_system import router as system_router
+from server.gc_settle import settled
 from server.interactions import ResourceService
 from server.roi import WRITE_RULES
 from server.search.engine import SearchEngine
@@ -50,8 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 loaded = await seed_if_empty(service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
             queries = RecordQueries(store, search, query_config_from_env())
-            async with ingest_running(service, queries, settings) as app.state.hl7:
-                yield
+            with settled():
+                async with ingest_running(service, queries, settings) as app.state.hl7:
+                    yield
         finally:
             await store.close()
 
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.router.routes.extend(FAST_READ_ROUTES)  # first: the hot read path (see its module)
+    app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (see the module)
     app.include_router(system_router)
     app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*
     app.include_router(roi_router)  # before resources and search: /fhir/T/id/$operation

@@ -11,11 +11,12 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from hl7.importer import Importer, ImportOptions, NoInput, expand_paths, settled
+from hl7.importer import Importer, ImportOptions, NoInput, expand_paths
 from hl7.ingest import Ingestor
 from hl7.ingest_provenance import content_of
 from hl7.ingest_report import ImportReport
 from server.cli import main
+from server.gc_settle import settled
 from server.storage.factory import store_from_url
 from server.storage.port import Store
 from tests.ingest.factories import service_on

@@ -1,4 +1,4 @@
-"""The fast read routes and the FastAPI routes behind them answer alike."""
+"""The fast routes (read, vread, create, update) and the FastAPI routes behind them."""
 
 from __future__ import annotations
 
@@ -43,3 +43,20 @@ async def test_other_paths_fall_through_to_the_right_answer(
     body = response.json()
     expected = "Bundle" if status == 200 else "OperationOutcome"
     assert body["resourceType"] == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param("POST", "/fhir/$hl7v2-convert", 415, id="system-operation-not-a-create"),
+        pytest.param("POST", "/fhir/Observation", 404, id="create-of-a-type-not-held"),
+        pytest.param("PATCH", "/fhir/Patient/nope", 415, id="patch-is-not-an-update"),
+        pytest.param("DELETE", "/fhir/Patient/nope", 204, id="delete-is-not-an-update"),
+    ],
+)
+async def test_writes_beside_the_fast_routes_reach_their_own_handlers(
+    client: httpx.AsyncClient, method: str, path: str, status: int
+) -> None:
+    response = await client.request(method, path, content=b"{}", headers=FHIR_JSON)
+
+    assert response.status_code == status

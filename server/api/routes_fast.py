@@ -1,4 +1,4 @@
-"""The read path as plain Starlette routes, matched before FastAPI's.
+"""The hot interactions (read, vread, create, update) as plain Starlette routes, first.
 
 FastAPI's per-route machinery (matching a long route list in order, solving
 dependencies, validating parameters) costs more than serving the stored bytes:
@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.context import get_service
-from server.api.routes_resources import read, vread
+from server.api.context import get_service, get_settings
+from server.api.routes_resources import create, read, update, vread
 
 
 class _Verbatim(Convertor[str]):
@@ -54,7 +54,20 @@ async def _vread(request: Request) -> Response:
     )
 
 
-FAST_READ_ROUTES: tuple[Route, ...] = (
+async def _create(request: Request) -> Response:
+    service, settings = await get_service(request), await get_settings(request)
+    return await create(request.path_params["resource_type"], request, service, settings)
+
+
+async def _update(request: Request) -> Response:
+    params = request.path_params
+    service, settings = await get_service(request), await get_settings(request)
+    return await update(params["resource_type"], params["resource_id"], request, service, settings)
+
+
+FAST_ROUTES: tuple[Route, ...] = (
+    Route("/fhir/{resource_type:fhirtype}", _create, methods=["POST"]),
+    Route("/fhir/{resource_type:fhirtype}/{resource_id:fhirid}", _update, methods=["PUT"]),
     Route("/fhir/{resource_type:fhirtype}/{resource_id:fhirid}", _read, methods=["GET"]),
     Route(
         "/fhir/{resource_type:fhirtype}/{resource_id:fhirid}/_history/{version_id:fhirid}",
