@@ -129,7 +129,10 @@ def parse_clause(resource_type: str, name: str, value: str, base_urls: tuple[str
             raise InvalidRequest(f"{name} must be true or false", expression=name)
         return Clause((MissingCond(param.code, value == "true"),))
     _check_modifier(resource_type, param, modifier or None, name)
-    alternatives = split_escaped(value, ",") if param.type != "string" else _split_strings(value)
+    if param.type == "string":
+        alternatives = _split_strings(value)
+    else:
+        alternatives = split_escaped(value, ",", keep_escapes=param.type == "token")
     parser = VALUE_PARSERS[param.type]
     conditions = tuple(
         parser(param, modifier or None, part, name, base_urls) for part in alternatives

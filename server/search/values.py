@@ -42,14 +42,18 @@ MODIFIERS: dict[str, frozenset[str]] = {
 _AP_FRACTION = 0.1  # ap: within 10% of the distance from now (search.html#prefix)
 
 
-def split_escaped(value: str, separator: str) -> list[str]:
-    """Split on ``separator`` except where escaped with a backslash; unescape the parts."""
+def split_escaped(value: str, separator: str, *, keep_escapes: bool = False) -> list[str]:
+    """Split on ``separator`` except where escaped with a backslash; unescape the parts.
+
+    With ``keep_escapes`` only an escaped separator is unescaped: a token's ``\\|`` must
+    survive the comma split to be read by the ``system|code`` split after it.
+    """
     parts: list[str] = []
     current: list[str] = []
     escaped = False
     for char in value:
         if escaped:
-            current.append(char)
+            current.append(char if char == separator or not keep_escapes else "\\" + char)
             escaped = False
         elif char == "\\":
             escaped = True
