@@ -80,4 +80,31 @@ def make_patient(**overrides: Any) -> dict[str, Any]:
     return patient
 
 
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+
+
+def make_claim(patient: str, **overrides: Any) -> dict[str, Any]:
+    """A valid professional Claim for ``patient`` (a reference); keywords replace elements."""
+    claim: dict[str, Any] = {
+        "resourceType": "Claim",
+        "status": "active",
+        "type": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                    "code": "professional",
+                }
+            ]
+        },
+        "use": "claim",
+        "patient": {"reference": patient},
+        "created": "2024-01-15",
+        "provider": {"reference": "Organization/org1"},
+        "priority": {"coding": [{"code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/cov1"}}],
+    }
+    claim.update(overrides)
+    return claim
+
+
 FHIR_JSON = {"Content-Type": "application/fhir+json"}

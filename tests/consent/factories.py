@@ -9,6 +9,7 @@ from typing import Any
 from server.consent import Coding, DisclosureRequest, Party, Scope, TimeRange
 from server.consent import codes as c
 from server.fhir.validation import validate_resource
+from tests.conftest import make_claim as shared_claim
 
 PATIENT_ID = "pat-1"
 PATIENT_REF = f"Patient/{PATIENT_ID}"
@@ -99,25 +100,13 @@ def make_consent(
 
 def make_claim(claim_id: str, created: str, labels: Iterable[str] = ()) -> dict[str, Any]:
     """A Claim for PATIENT_ID created on ``created``, with optional v3 security labels."""
-    claim: dict[str, Any] = {
-        "resourceType": "Claim",
-        "id": claim_id,
-        "status": "active",
-        "type": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
-                    "code": "professional",
-                }
-            ]
-        },
-        "use": "claim",
-        "patient": {"reference": PATIENT_REF},
-        "created": created,
-        "provider": {"reference": CLINIC},
-        "priority": {"coding": [{"code": "normal"}]},
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/cov-1"}}],
-    }
+    claim = shared_claim(
+        PATIENT_REF,
+        id=claim_id,
+        created=created,
+        provider={"reference": CLINIC},
+        insurance=[{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/cov-1"}}],
+    )
     return _labelled(claim, labels)
 
 

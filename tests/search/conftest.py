@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import FHIR_JSON
+from tests.conftest import FHIR_JSON, make_claim
 
 LOCAL = "http://localhost:8080/fhir"  # one of the app's own base URLs in the test settings
 MR = {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
@@ -108,23 +108,4 @@ def appointment(**overrides: Any) -> dict[str, Any]:
 
 
 def claim(patient: str, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "resourceType": "Claim",
-        "status": "active",
-        "type": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
-                    "code": "professional",
-                }
-            ]
-        },
-        "use": "claim",
-        "patient": {"reference": f"Patient/{patient}"},
-        "created": "2024-01-15",
-        "provider": {"reference": "Organization/org1"},
-        "priority": {"coding": [{"code": "normal"}]},
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/cov1"}}],
-    }
-    body.update(overrides)
-    return body
+    return make_claim(f"Patient/{patient}", **overrides)
