@@ -41,7 +41,7 @@ from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import LedgerEntry, Store
 
-_IN_FLIGHT = 128  # messages applied concurrently: enough to fill a group commit
+_IN_FLIGHT = 512  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
 
 
