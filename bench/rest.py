@@ -168,6 +168,14 @@ def report(name: str, result: WrkResult) -> dict[str, float]:
     }
 
 
+def measure(name: str, url: str, script: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Warm the endpoint up for 3 s, then measure it for ``args.seconds``."""
+    run_wrk(url, script=script, seconds=3, connections=args.connections)
+    return report(
+        name, run_wrk(url, script=script, seconds=args.seconds, connections=args.connections)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -204,27 +212,9 @@ def main() -> None:
         try:
             wait_ready(f"http://127.0.0.1:{port}/fhir/metadata")
             sample = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient/{ids[0]}").content
-            run_wrk(
-                f"http://127.0.0.1:{port}", script=reads, seconds=3, connections=args.connections
-            )
-            figures["reads"] = report(
-                "fhirport read",
-                run_wrk(
-                    f"http://127.0.0.1:{port}",
-                    script=reads,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                ),
-            )
-            figures["creates"] = report(
-                "fhirport create",
-                run_wrk(
-                    f"http://127.0.0.1:{port}/fhir/Patient",
-                    script=creates,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                ),
-            )
+            base = f"http://127.0.0.1:{port}"
+            figures["reads"] = measure("fhirport read", base, reads, args)
+            figures["creates"] = measure("fhirport create", f"{base}/fhir/Patient", creates, args)
         finally:
             stop(server)
 
@@ -246,17 +236,8 @@ def main() -> None:
         )
         try:
             wait_ready(f"http://127.0.0.1:{port}/fhir/Patient/x")
-            run_wrk(
-                f"http://127.0.0.1:{port}", script=reads, seconds=3, connections=args.connections
-            )
-            figures["bare"] = report(
-                "bare FastAPI (ceiling)",
-                run_wrk(
-                    f"http://127.0.0.1:{port}",
-                    script=reads,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                ),
+            figures["bare"] = measure(
+                "bare FastAPI (ceiling)", f"http://127.0.0.1:{port}", reads, args
             )
         finally:
             stop(bare)
