@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 import jsonpatch
 import orjson
@@ -180,9 +181,7 @@ class ResourceService:
                     continue
                 created = current is None or current.deleted
                 return WriteResult(version, created=created)
-            raise Conflict(
-                f"{resource_type}/{resource_id} is being changed by other writers; retry"
-            )
+            raise self._busy(resource_type, resource_id)
 
     async def patch(
         self,
@@ -217,9 +216,7 @@ class ResourceService:
                         raise self._stale(resource_type, resource_id, if_match) from None
                     continue
                 return WriteResult(version, created=False)
-            raise Conflict(
-                f"{resource_type}/{resource_id} is being changed by other writers; retry"
-            )
+            raise self._busy(resource_type, resource_id)
 
     async def delete(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         """Delete (a new version that is a deletion); None when there was nothing to delete."""
@@ -237,9 +234,7 @@ class ResourceService:
                 except VersionConflict:
                     continue
                 return marker
-            raise Conflict(
-                f"{resource_type}/{resource_id} is being changed by other writers; retry"
-            )
+            raise self._busy(resource_type, resource_id)
 
     async def conditional_update(
         self,
@@ -274,16 +269,24 @@ class ResourceService:
         return await self.delete(resource_type, ids[0]) if ids else None
 
     async def _criteria_matches(
-        self, resource_type: str, params: Sequence[tuple[str, str]], verb: str
+        self,
+        resource_type: str,
+        params: Sequence[tuple[str, str]],
+        verb: str,
+        expression: str | None = None,
     ) -> list[str]:
+        """The ids matching conditional criteria: none, one, or 412 (http.html#cond-update)."""
         if self.matcher is None:
             raise InvalidRequest("Conditional interactions need the search engine")
         if not params:
-            raise InvalidRequest(f"A conditional {verb} needs search parameters in the URL")
+            raise InvalidRequest(
+                f"A conditional {verb} needs search parameters", expression=expression
+            )
         ids = await self.matcher.match_ids(resource_type, params, limit=2)
         if len(ids) > 1:
             raise PreconditionFailed(
-                f"The criteria of this conditional {verb} match more than one {resource_type}"
+                f"The criteria of this conditional {verb} match more than one {resource_type}",
+                expression=expression,
             )
         return ids
 
@@ -306,23 +309,9 @@ class ResourceService:
 
     async def _conditional_match(self, resource_type: str, query: str) -> StoredVersion | None:
         """Apply the R4 rules for a conditional create: 0 matches, 1 match, or 412."""
-        from urllib.parse import parse_qsl
-
-        if self.matcher is None:
-            raise InvalidRequest("Conditional interactions need the search engine")
         params = parse_qsl(query.lstrip("?"), keep_blank_values=True)
-        if not params:
-            raise InvalidRequest(
-                "If-None-Exist has no search parameters", expression="If-None-Exist"
-            )
-        ids = await self.matcher.match_ids(resource_type, params, limit=2)
-        if len(ids) > 1:
-            raise PreconditionFailed(
-                f"If-None-Exist matched more than one {resource_type}", expression="If-None-Exist"
-            )
-        if ids:
-            return await self.read(resource_type, ids[0])
-        return None
+        ids = await self._criteria_matches(resource_type, params, "create", "If-None-Exist")
+        return await self.read(resource_type, ids[0]) if ids else None
 
     async def _write(
         self,
@@ -355,6 +344,10 @@ class ResourceService:
                 f"If-Match expected version {if_match}, the current version is {have}",
                 expression="If-Match",
             )
+
+    @staticmethod
+    def _busy(resource_type: str, resource_id: str) -> Conflict:
+        return Conflict(f"{resource_type}/{resource_id} is being changed by other writers; retry")
 
     @staticmethod
     def _stale(resource_type: str, resource_id: str, if_match: int) -> PreconditionFailed:
