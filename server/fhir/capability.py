@@ -36,7 +36,7 @@ def _resource_entry(name: str) -> dict[str, Any]:
         "versioning": "versioned-update",
         "readHistory": True,
         "updateCreate": resource_type.supports(Interaction.UPDATE),
-        "conditionalCreate": searchable,
+        "conditionalCreate": searchable and resource_type.supports(Interaction.CREATE),
         "conditionalRead": "not-supported",
         "conditionalUpdate": searchable and resource_type.supports(Interaction.UPDATE),
         "conditionalDelete": "single"

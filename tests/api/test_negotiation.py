@@ -96,3 +96,17 @@ async def test_capability_statement_lists_held_types(client: httpx.AsyncClient) 
     patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
     codes = {i["code"] for i in patient["interaction"]}
     assert {"read", "vread", "update", "patch", "delete", "create", "history-instance"} <= codes
+
+
+async def test_capability_statement_claims_conditional_writes_only_where_writes_exist(
+    client: httpx.AsyncClient,
+) -> None:
+    statement = (await client.get("/fhir/metadata")).json()
+    by_type = {r["type"]: r for r in statement["rest"][0]["resource"]}
+
+    for read_only in ("AuditEvent", "Provenance", "Bundle"):
+        entry = by_type[read_only]
+        assert not entry["conditionalCreate"], read_only
+        assert not entry["conditionalUpdate"], read_only
+        assert entry["conditionalDelete"] == "not-supported", read_only
+    assert by_type["Patient"]["conditionalCreate"] is True
