@@ -102,7 +102,10 @@ async def hl7v2_ledger(request: Request) -> Response:
     sender = request.query_params.get("sender")
     control_id = request.query_params.get("control-id")
     if not sender or not control_id:
-        raise InvalidRequest("Both sender (MSH-3|MSH-4) and control-id (MSH-10) are required")
+        raise InvalidRequest(
+            "Both sender (MSH-3|MSH-4) and control-id (MSH-10) are required",
+            expression="sender" if not sender else "control-id",
+        )
     entry = await _ingestor(request).store.ledger_get(sender, control_id)
     if entry is None:
         raise NotFound(f"No message {control_id!r} from {sender!r} was received")
