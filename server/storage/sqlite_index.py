@@ -99,3 +99,15 @@ def write_index(
             "INSERT INTO idx_sort (p, rid, value) VALUES (?, ?, ?)",
             [(p(code), rid, value) for code, value in entries.sort_keys.items()],
         )
+    dates = [e for e in entries.dates if not e.param.startswith("_")]
+    if dates:
+        conn.executemany(
+            "INSERT INTO idx_ref_date (pr, pd, target_type, target_id, low, high, rid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (p(r.param), p(d.param), r.target_type, r.target_id, d.low, d.high, rid)
+                for r in entries.references
+                if r.target_id is not None and not r.param.startswith("_")
+                for d in dates
+            ],
+        )

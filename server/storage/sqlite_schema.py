@@ -82,6 +82,15 @@ DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS idx_present (p INTEGER NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (p, rid)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS idx_present_rid ON idx_present (rid)",
+    # One row per (reference, date) value pair of a resource: "this practitioner's
+    # appointments on this day" is a range on one index instead of an intersection of
+    # two large match lists (every appointment of the practitioner, every one that day).
+    """CREATE TABLE IF NOT EXISTS idx_ref_date (
+        pr INTEGER NOT NULL, pd INTEGER NOT NULL, target_type TEXT, target_id TEXT NOT NULL,
+        low INTEGER NOT NULL, high INTEGER NOT NULL, rid INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS idx_ref_date_value "
+    "ON idx_ref_date (pr, pd, target_id, low, high, rid)",
+    "CREATE INDEX IF NOT EXISTS idx_ref_date_rid ON idx_ref_date (rid)",
     """CREATE TABLE IF NOT EXISTS hl7_ledger (
         sender TEXT NOT NULL,
         control_id TEXT NOT NULL,
@@ -104,10 +113,34 @@ INDEX_TABLES: tuple[str, ...] = (
     "idx_uri",
     "idx_present",
     "idx_sort",
+    "idx_ref_date",
 )
+
+# Pairs of the type's own parameters only: ``_lastUpdated`` would double the rows of
+# every resource that has a reference, for a query (recent changes of one patient's
+# resources) that the date index alone answers well.
+_BACKFILL_PAIRS = """INSERT INTO idx_ref_date (pr, pd, target_type, target_id, low, high, rid)
+    SELECT r.p, d.p, r.target_type, r.target_id, d.low, d.high, r.rid
+    FROM idx_reference r JOIN idx_date d ON d.rid = r.rid
+    JOIN search_param sr ON sr.p = r.p JOIN search_param sd ON sd.p = d.p
+    WHERE r.target_id IS NOT NULL AND substr(sr.code, 1, 1) <> '_'
+    AND substr(sd.code, 1, 1) <> '_'"""
 
 
 def apply_schema(conn: sqlite3.Connection) -> None:
-    """Create every table and index that does not exist yet."""
-    for statement in DDL:
-        conn.execute(statement)
+    """Create every table and index that does not exist yet, filling new index tables.
+
+    A database written before a table existed gets its rows derived from the tables
+    it already has, in the same transaction, so no search misses older resources.
+    """
+    existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in DDL:
+            conn.execute(statement)
+        if "resource" in existing and "idx_ref_date" not in existing:
+            conn.execute(_BACKFILL_PAIRS)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

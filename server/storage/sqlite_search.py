@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from server.search.query import (
@@ -37,26 +37,13 @@ from server.search.query import (
 from server.search.text_fold import fold
 from server.storage.cursor import decode_search_cursor, encode_cursor, neighbours
 from server.storage.port import Method, SearchPage, StoredVersion
+from server.storage.sqlite_arms import clause_arms
+from server.storage.sqlite_dates import date_where
 from server.storage.sqlite_index import ParamKeys
+from server.storage.sqlite_sql import Sql
 
 _TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 _NOTHING = "SELECT NULL AS rid WHERE 0"
-
-
-@dataclass(slots=True)
-class Sql:
-    """A fragment of SQL and its arguments, built left to right."""
-
-    text: list[str] = field(default_factory=list)
-    args: list[Any] = field(default_factory=list)
-
-    def add(self, text: str, *args: Any) -> Sql:
-        self.text.append(text)
-        self.args.extend(args)
-        return self
-
-    def __str__(self) -> str:
-        return "".join(self.text)
 
 
 class SqlSearch:
@@ -174,32 +161,9 @@ def _token(p: int, cond: TokenCond, sql: Sql, correlated: bool) -> None:
         sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + _TOP)
 
 
-def date_predicate(op: DateOp, low: int, high: int) -> tuple[str, tuple[int, ...]]:
-    """The row condition of a date prefix (search.html#prefix) on columns ``low``/``high``."""
-    within = "(low >= ? AND high <= ?)"
-    return {
-        DateOp.EQ: (within, (low, high)),
-        DateOp.NE: (f"NOT {within}", (low, high)),
-        DateOp.GT: ("high > ?", (high,)),
-        DateOp.LT: ("low < ?", (low,)),
-        DateOp.GE: (f"(high > ? OR {within})", (high, low, high)),
-        DateOp.LE: (f"(low < ? OR {within})", (low, low, high)),
-        DateOp.SA: ("low >= ?", (high,)),
-        DateOp.EB: ("high <= ?", (low,)),
-        DateOp.AP: ("(low < ? AND high > ?)", (high, low)),
-    }[op]
-
-
 def _date(p: int, cond: DateCond | DateAllCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_date', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    first, end = cond.low_bounds()
-    if first is not None:
-        sql.add(" AND low >= ?", first)
-    if end is not None:
-        sql.add(" AND low < ?", end)
-    for part in cond.parts if isinstance(cond, DateAllCond) else (cond,):
-        predicate, args = date_predicate(part.op, part.low, part.high)
-        sql.add(f" AND {predicate}", *args)
+    date_where(cond, sql)
 
 
 def _reference(p: int, cond: ReferenceCond, sql: Sql, correlated: bool) -> None:
@@ -257,54 +221,148 @@ _COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, r.rid"
 
 @dataclass(frozen=True, slots=True)
 class CompiledSearch:
-    """The SQL of one page (and of its total), and where the page starts."""
+    """The SQL of one page (and of its total), and where the page starts.
+
+    ``merged``: the page merges rid-ordered arms of its driving clause and stops when
+    full, so walking the type instead would not make it cheaper.
+    """
 
     page: Sql
     total: Sql
     position: dict[str, Any] | None
     backwards: bool
+    merged: bool = False
 
 
 def compile_search(
-    conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery, *, walk: bool = False
+    conn: sqlite3.Connection,
+    keys: ParamKeys,
+    query: SearchQuery,
+    *,
+    walk: bool = False,
+    split: bool = True,
 ) -> CompiledSearch:
     """Build the SQL of a search page (EXPLAIN QUERY PLAN-able, see tests/search).
 
     The page is chosen on bare rids: driven by the index rows of the positive clause
     likely to match fewest (or the type's live rows when there is none), checked
     against the other clauses by index probes, sorted and limited; only the page's
-    rows then join ``resource`` and ``version`` for their bytes. With ``walk`` the
-    type's live rows are walked in rid order instead, every clause probed per row:
-    for a broad clause and no ``_sort``, a page then costs about count/selectivity
-    probes, whatever the number of matches.
+    rows then join ``resource`` and ``version`` for their bytes. A reference clause
+    and a date clause together drive through their pair index. Without ``_sort``
+    and with ``split``, a driving clause that splits into rid-ordered arms
+    (``server.storage.sqlite_arms``) is merged and read only as far as the page.
+    With ``walk`` the type's live rows are walked in rid order instead, every clause
+    probed per row: for a broad clause that does not split, a page then costs about
+    count/selectivity probes, whatever the number of matches.
     """
     search = SqlSearch(conn, keys)
     position = (
         decode_search_cursor(query.cursor, len(query.sort), ("r", int)) if query.cursor else None
     )
     backwards = position is not None and position["d"] == "p"
-    positive = [c for c in query.clauses if not c.negate]
-    drive = None if walk else min(positive, key=_selectivity, default=None)
-    source = Sql()
-    if drive is None:
-        source.add("SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type)
+    source, drive, rest = _walked(query) if walk else _driven(search, query)
+    filters = Sql()
+    # A selective clause is cheaper as one IN list built once; a broad one (every
+    # female patient) as per-candidate probes that never list its matches.
+    search.where(query.resource_type, tuple(c for c in rest if _listable(c)), "m.rid", filters)
+    search.check(query.resource_type, tuple(c for c in rest if not _listable(c)), "m.rid", filters)
+    total = Sql().add(f"SELECT count(*) FROM ({source}) m WHERE 1{filters}", *source.args)  # noqa: S608 - fragments with ? args
+    total.args.extend(filters.args)
+    arms = None
+    if split and drive is not None and not query.sort:
+        arms = clause_arms(conn, lambda code: search.key(query.resource_type, code), drive)
+    if arms is None:
+        inner = _sorted_page(search, query, source, filters, position, backwards)
     else:
-        source.add("SELECT DISTINCT rid FROM (")
-        search.rids(query.resource_type, drive, source)
-        source.add(")")
-    rest = tuple(c for c in query.clauses if c is not drive)
+        inner = _merged_page(arms, filters, position, backwards, query.count + 1)
+    page_keys = [f"page.k{i}" for i in range(len(query.sort))]
+    directions = [k.descending != backwards for k in query.sort] + [backwards]
+    page = Sql().add(f"SELECT {_COLUMNS}")
+    for column in page_keys:
+        page.add(f", {column}")
+    page.add(f" FROM ({inner}) page", *inner.args)
+    page.add(" JOIN resource r ON r.rid = page.rid JOIN version v ON v.seq = r.seq")
+    page.add(f" ORDER BY {_order([*page_keys, 'page.rid'], directions)}")
+    return CompiledSearch(page, total, position, backwards, arms is not None)
+
+
+def _walked(query: SearchQuery) -> tuple[Sql, None, tuple[Clause, ...]]:
+    """The type's live rows as candidates, every clause still to check."""
+    source = Sql().add(
+        "SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type
+    )
+    return source, None, query.clauses
+
+
+def _driven(search: SqlSearch, query: SearchQuery) -> tuple[Sql, Clause | None, tuple[Clause, ...]]:
+    """The candidates of the most selective clause (or clause pair), and what is left."""
+    positive = [c for c in query.clauses if not c.negate]
+    drive = min(positive, key=_selectivity, default=None)
+    if drive is None:
+        return _walked(query)
+    if _selectivity(drive) > 0:
+        pair = _pair_source(search, query.resource_type, positive)
+        if pair is not None:
+            source, used = pair
+            return source, None, tuple(c for c in query.clauses if c not in used)
+    source = Sql().add("SELECT DISTINCT rid FROM (")
+    search.rids(query.resource_type, drive, source)
+    source.add(")")
+    return source, drive, tuple(c for c in query.clauses if c is not drive)
+
+
+def _pair_source(
+    search: SqlSearch, resource_type: str, positive: list[Clause]
+) -> tuple[Sql, tuple[Clause, Clause]] | None:
+    """A reference clause and a date clause as one range on ``idx_ref_date``, if present.
+
+    Only single-valued clauses on the type's own parameters and local references:
+    what the pair table holds (see its DDL).
+    """
+    reference: tuple[Clause, ReferenceCond] | None = None
+    date: tuple[Clause, DateCond | DateAllCond] | None = None
+    for clause in positive:
+        cond = clause.any_of[0]
+        if len(clause.any_of) != 1 or cond.param.startswith("_"):
+            continue
+        if reference is None and isinstance(cond, ReferenceCond) and cond.target_id is not None:
+            reference = (clause, cond)
+        elif date is None and isinstance(cond, DateCond | DateAllCond):
+            date = (clause, cond)
+    if reference is None or date is None:
+        return None
+    (ref_clause, ref), (date_clause, when) = reference, date
+    pr, pd = search.key(resource_type, ref.param), search.key(resource_type, when.param)
+    if pr is None or pd is None:
+        return None
+    source = Sql().add(
+        "SELECT DISTINCT rid FROM idx_ref_date WHERE pr = ? AND pd = ? AND target_id = ?",
+        pr,
+        pd,
+        ref.target_id,
+    )
+    if ref.target_type is not None:
+        source.add(" AND target_type = ?", ref.target_type)
+    date_where(when, source)
+    return source, (ref_clause, date_clause)
+
+
+def _sorted_page(
+    search: SqlSearch,
+    query: SearchQuery,
+    source: Sql,
+    filters: Sql,
+    position: dict[str, Any] | None,
+    backwards: bool,
+) -> Sql:
+    """Every candidate joined to its sort keys, sorted, cut after the page."""
     matched = Sql().add(f"FROM ({source}) m", *source.args)
     sort_columns: list[str] = []
     for i, key in enumerate(query.sort):
         p = search.key(query.resource_type, key.param)
         matched.add(f" LEFT JOIN idx_sort s{i} ON s{i}.p = ? AND s{i}.rid = m.rid", p)
         sort_columns.append(f"s{i}.value")
-    matched.add(" WHERE 1")
-    # A selective clause is cheaper as one IN list built once; a broad one (every
-    # female patient) as per-candidate probes that never list its matches.
-    search.where(query.resource_type, tuple(c for c in rest if _listable(c)), "m.rid", matched)
-    search.check(query.resource_type, tuple(c for c in rest if not _listable(c)), "m.rid", matched)
-    total = Sql().add(f"SELECT count(*) {matched}", *matched.args)
+    matched.add(f" WHERE 1{filters}", *filters.args)
     inner = Sql().add("SELECT m.rid AS rid")
     for i, column in enumerate(sort_columns):
         inner.add(f", {column} AS k{i}")
@@ -313,14 +371,33 @@ def compile_search(
     if position is not None:
         _keyset(inner, [*sort_columns, "m.rid"], directions, [*position["k"], position["r"]])
     inner.add(f" ORDER BY {_order([*sort_columns, 'm.rid'], directions)} LIMIT ?", query.count + 1)
-    page_keys = [f"page.k{i}" for i in range(len(query.sort))]
-    page = Sql().add(f"SELECT {_COLUMNS}")
-    for column in page_keys:
-        page.add(f", {column}")
-    page.add(f" FROM ({inner}) page", *inner.args)
-    page.add(" JOIN resource r ON r.rid = page.rid JOIN version v ON v.seq = r.seq")
-    page.add(f" ORDER BY {_order([*page_keys, 'page.rid'], directions)}")
-    return CompiledSearch(page, total, position, backwards)
+    return inner
+
+
+def _merged_page(
+    arms: list[Sql],
+    filters: Sql,
+    position: dict[str, Any] | None,
+    backwards: bool,
+    limit: int,
+) -> Sql:
+    """The arms, each filtered and past the cursor, merged in rid order up to ``limit``.
+
+    UNION drops a rid that several arms (or one arm, twice) yield; a lone arm needs
+    DISTINCT for that, which SQLite also does in index order.
+    """
+    if not arms:
+        return Sql().add(_NOTHING)
+    select = "SELECT m.rid AS rid" if len(arms) > 1 else "SELECT DISTINCT m.rid AS rid"
+    inner = Sql()
+    for i, arm in enumerate(arms):
+        inner.add(" UNION " if i else "")
+        inner.add(f"{select} FROM ({arm}) m WHERE 1{filters}", *arm.args)
+        inner.args.extend(filters.args)
+        if position is not None:
+            _keyset(inner, ["m.rid"], [backwards], [position["r"]])
+    inner.add(f" ORDER BY 1 {'DESC' if backwards else 'ASC'} LIMIT ?", limit)
+    return inner
 
 
 _LISTABLE_RANK = 3  # identifiers, references, exact strings, system|code, date ranges
@@ -366,7 +443,9 @@ _BROAD = 2000  # a driving clause with this many matches is walked, not listed
 
 def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
     """Execute a search on one read connection."""
-    compiled = compile_search(conn, keys, query, walk=_broad(conn, keys, query))
+    compiled = compile_search(conn, keys, query)
+    if not compiled.merged and _broad(conn, keys, query):
+        compiled = compile_search(conn, keys, query, walk=True)
     rows = conn.execute(str(compiled.page), compiled.page.args).fetchall()
     more = len(rows) > query.count
     rows = rows[: query.count]

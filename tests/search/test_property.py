@@ -102,6 +102,36 @@ def resource(i: int, patient: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+async def walk_pages(engine: SearchEngine, query: list[tuple[str, str]]) -> set[str]:
+    """Every match, read two at a time through ``next`` and back through ``previous``.
+
+    Both walks must see the same ids, each once: the cursors neither skip nor repeat.
+    """
+    forwards: list[list[str]] = []
+    cursor: list[tuple[str, str]] = []
+    while True:
+        parsed = engine.parse("Patient", [*query, ("_count", "2"), *cursor], lenient=False)
+        page = (await engine.run(parsed)).page
+        forwards.append([v.id for v in page.versions])
+        if page.next_cursor is None:
+            break
+        assert len(forwards) <= 8, "more pages than patients: a cursor does not advance"
+        cursor = [("_page", page.next_cursor)]
+    backwards: list[list[str]] = [forwards[-1]]
+    previous = page.previous_cursor
+    while previous is not None:
+        back = [*query, ("_count", "2"), ("_page", previous)]
+        parsed = engine.parse("Patient", back, lenient=False)
+        page = (await engine.run(parsed)).page
+        backwards.insert(0, [v.id for v in page.versions])
+        previous = page.previous_cursor
+        assert len(backwards) <= len(forwards), "walking back finds more pages"
+    ids = [i for chunk in forwards for i in chunk]
+    assert ids == [i for chunk in backwards for i in chunk]
+    assert len(ids) == len(set(ids))
+    return set(ids)
+
+
 async def found(kind: str, data: list[dict[str, Any]], query: list[tuple[str, str]]) -> set[str]:
     with tempfile.TemporaryDirectory() as directory:
         store = store_from_url(store_url_for(kind, Path(directory)))
@@ -114,10 +144,7 @@ async def found(kind: str, data: list[dict[str, Any]], query: list[tuple[str, st
                 writes.append(Write(version, 0, extract_index(body, base_urls=())))
             if writes:
                 await store.write(writes)
-            engine = SearchEngine(store, ())
-            parsed = engine.parse("Patient", [*query, ("_count", "1000")], lenient=False)
-            result = await engine.run(parsed)
-            return {v.id for v in result.page.versions}
+            return await walk_pages(SearchEngine(store, ()), query)
         finally:
             await store.close()
 

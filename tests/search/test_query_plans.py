@@ -62,6 +62,8 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await store.open()
     resources = [{"resourceType": "Patient", "id": k, **v} for k, v in PATIENTS.items()]
     resources += [appointment(id="a1"), claim("alvarez", id="c1")]
+    # Values inside the ranges queried below, so their plans read index rows.
+    resources += [{"resourceType": "Patient", "id": "march", "birthDate": "1970-03-05"}]
     writes = []
     for body in resources:
         body = {**body, "meta": {"versionId": "1", "lastUpdated": "2024-05-01T00:00:00Z"}}
@@ -95,20 +97,26 @@ async def test_search_uses_indexes_only(sqlite: SqliteStore, path: str, walks: b
 
 @pytest.mark.parametrize(
     "path",
-    ["Patient?family=smi", "Patient?gender=female", "Patient?given=a,j,z", "Patient?_id=oneil"],
+    [
+        "Patient?family=smi",
+        "Patient?gender=female",
+        "Patient?given=a,j,z",
+        "Patient?_id=oneil",
+        "Patient?birthdate=ge1970&birthdate=lt2000",
+    ],
 )
-async def test_walking_the_type_finds_the_same_pages_as_listing(
+async def test_walking_or_merging_finds_the_same_pages_as_listing(
     sqlite: SqliteStore, path: str
 ) -> None:
     resource_type, _, query = path.partition("?")
     clauses = tuple(parse_search(resource_type, parse_qsl(query), ()).clauses)
 
-    def pages(conn: sqlite3.Connection, walk: bool) -> list[list[int]]:
+    def pages(conn: sqlite3.Connection, walk: bool, split: bool = False) -> list[list[int]]:
         found: list[list[int]] = []
         cursor: str | None = None
         while True:
             page = SearchQuery(resource_type, clauses, (), 1, cursor)
-            compiled = compile_search(conn, ParamKeys(), page, walk=walk)
+            compiled = compile_search(conn, ParamKeys(), page, walk=walk, split=split)
             rows = conn.execute(str(compiled.page), compiled.page.args).fetchall()
             found.append([row[6] for row in rows[:1]])
             if len(rows) < 2:
@@ -117,6 +125,32 @@ async def test_walking_the_type_finds_the_same_pages_as_listing(
 
     listed = await sqlite.readers.run(lambda conn: pages(conn, False))
     walked = await sqlite.readers.run(lambda conn: pages(conn, True))
+    merged = await sqlite.readers.run(lambda conn: pages(conn, False, split=True))
 
     assert walked == listed
+    assert merged == listed
     assert any(listed)
+
+
+@pytest.mark.parametrize(
+    ("path", "step"),
+    [
+        # One arm per distinct name under the prefix (Smith, Smithson), merged in rid order.
+        ("Patient?family=smi", "MERGE (UNION)"),
+        # One arm per distinct day: both columns equal, so either date index yields rids in order.
+        ("Patient?birthdate=ge1970-03-01&birthdate=lt1970-03-15", "low=?"),
+        ("Appointment?date=2024-03-01&actor=Patient/alvarez", "INDEX idx_ref_date_value"),
+    ],
+)
+async def test_pages_stop_early_or_use_the_pair_index(
+    sqlite: SqliteStore, path: str, step: str
+) -> None:
+    resource_type, _, query = path.partition("?")
+    parsed = parse_search(resource_type, parse_qsl(query), ())
+    search = SearchQuery(resource_type, tuple(parsed.clauses), (), 20)
+
+    lines = await sqlite.readers.run(lambda conn: plan_of(conn, search))
+
+    assert any(step in line for line in lines), lines
+    if "low=?" in step:
+        assert any("high=?" in line for line in lines), lines

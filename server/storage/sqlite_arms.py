@@ -1,0 +1,212 @@
+"""Split a driving clause into rid-ordered arms, so an unsorted page stops when it is full.
+
+Without ``_sort`` a page holds the matches with the smallest rids after the cursor. A
+clause whose matches span many index values (a name prefix, a date range) would have
+every match listed and sorted before the page could be cut, so its cost would grow
+with the data. Split into one arm per distinct value, each arm is an equality on every
+index column before ``rid``, which the index yields in rid order; SQLite merges the
+arms (MERGE UNION, duplicates dropped) and stops reading once the page is full.
+
+The distinct values are found by skip-scanning the index, one seek per value, and
+only up to ``MAX_ARMS``: past that the caller lists the matches as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+from server.search.query import (
+    ChainCond,
+    Clause,
+    Condition,
+    DateAllCond,
+    DateCond,
+    HasCond,
+    MissingCond,
+    ReferenceCond,
+    StringCond,
+    StringMatch,
+    TokenCond,
+    UriCond,
+    UriMatch,
+)
+from server.search.text_fold import fold
+from server.storage.sqlite_dates import date_where
+from server.storage.sqlite_sql import Sql
+
+MAX_ARMS = 48
+_TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
+
+Key = Callable[[str], int | None]
+
+
+class _TooMany(Exception):
+    """A clause spans more distinct index values than arms are worth."""
+
+
+def clause_arms(conn: sqlite3.Connection, key: Key, clause: Clause) -> list[Sql] | None:
+    """The rid-ordered arms of a positive clause, or None when it cannot be split.
+
+    An empty list means the clause matches nothing (no value was ever indexed).
+    """
+    arms: list[Sql] = []
+    try:
+        for cond in clause.any_of:
+            found = _condition_arms(conn, key, cond)
+            if found is None:
+                return None
+            arms.extend(found)
+            if len(arms) > MAX_ARMS:
+                return None
+    except _TooMany:
+        return None
+    return arms
+
+
+def _condition_arms(conn: sqlite3.Connection, key: Key, cond: Condition) -> list[Sql] | None:
+    if isinstance(cond, ChainCond | HasCond):
+        return None
+    if isinstance(cond, MissingCond) and cond.missing:  # no index holds the rows it wants
+        return None
+    p = key(cond.param)
+    if p is None:
+        return []
+    if isinstance(cond, MissingCond):
+        return [Sql().add("SELECT rid FROM idx_present WHERE p = ?", p)]
+    if isinstance(cond, StringCond):
+        return _string(conn, p, cond)
+    if isinstance(cond, TokenCond):
+        return _token(conn, p, cond)
+    if isinstance(cond, ReferenceCond):
+        return _reference(conn, p, cond)
+    if isinstance(cond, UriCond):
+        return _uri(p, cond)
+    return _date(conn, p, cond)
+
+
+def _string(conn: sqlite3.Connection, p: int, cond: StringCond) -> list[Sql] | None:
+    select = "SELECT rid FROM idx_string WHERE p = ? AND folded = ?"
+    if cond.match is StringMatch.EXACT:
+        return [Sql().add(f"{select} AND exact = ?", p, fold(cond.value), cond.value)]
+    if cond.match is not StringMatch.PREFIX:
+        return None
+    values = _distinct(
+        conn,
+        "SELECT min(folded) FROM idx_string WHERE p = ? AND folded {} ? AND folded < ?",
+        (p,),
+        cond.value,
+        (cond.value + _TOP,),
+    )
+    return [Sql().add(select, p, value) for value in values]
+
+
+def _token(conn: sqlite3.Connection, p: int, cond: TokenCond) -> list[Sql] | None:
+    if cond.text is not None:
+        return None
+    if cond.code is None:
+        if cond.system is None:
+            return None
+        return [_system_arm(Sql().add("SELECT rid FROM idx_token WHERE p = ?", p), cond.system)]
+    code = Sql().add("SELECT rid FROM idx_token WHERE p = ? AND code = ?", p, cond.code)
+    if cond.system is not None:
+        return [_system_arm(code, cond.system)]
+    systems: list[str | None] = list(
+        _distinct(
+            conn,
+            "SELECT min(system) FROM idx_token WHERE p = ? AND code = ? AND system {} ?",
+            (p, cond.code),
+            "",
+            (),
+        )
+    )
+    no_system = "SELECT 1 FROM idx_token WHERE p = ? AND code = ? AND system IS NULL"
+    if conn.execute(no_system, (p, cond.code)).fetchone() is not None:
+        systems.append(None)
+    return [_system_arm(_copy(code), "" if s is None else s) for s in systems]
+
+
+def _system_arm(sql: Sql, system: str) -> Sql:
+    return sql.add(" AND system IS NULL") if system == "" else sql.add(" AND system = ?", system)
+
+
+def _copy(sql: Sql) -> Sql:
+    return Sql(list(sql.text), list(sql.args))
+
+
+def _date(conn: sqlite3.Connection, p: int, cond: DateCond | DateAllCond) -> list[Sql] | None:
+    first, end = cond.low_bounds()
+    if first is None or end is None:  # open-ended: its distinct values are unbounded
+        return None
+    arms: list[Sql] = []
+    low, high = first, None
+    while True:
+        step = Sql().add("SELECT low, high FROM idx_date WHERE p = ?", p)
+        if high is None:
+            step.add(" AND low >= ?", low)
+        else:
+            step.add(" AND (low, high) > (?, ?)", low, high)
+        date_where(cond, step)
+        row = conn.execute(f"{step} ORDER BY low, high LIMIT 1", step.args).fetchone()
+        if row is None:
+            return arms
+        low, high = row
+        if len(arms) == MAX_ARMS:
+            raise _TooMany
+        arms.append(
+            Sql().add("SELECT rid FROM idx_date WHERE p = ? AND low = ? AND high = ?", p, low, high)
+        )
+
+
+def _reference(conn: sqlite3.Connection, p: int, cond: ReferenceCond) -> list[Sql] | None:
+    if cond.url is not None:
+        return [Sql().add("SELECT rid FROM idx_reference WHERE p = ? AND url = ?", p, cond.url)]
+    select = "SELECT rid FROM idx_reference WHERE p = ? AND target_id = ? AND target_type = ?"
+    types = (
+        [cond.target_type]
+        if cond.target_type is not None
+        else _distinct(
+            conn,
+            "SELECT min(target_type) FROM idx_reference WHERE p = ? AND target_id = ? "
+            "AND target_type {} ?",
+            (p, cond.target_id),
+            "",
+            (),
+        )
+    )
+    return [Sql().add(select, p, cond.target_id, kind) for kind in types]
+
+
+def _uri(p: int, cond: UriCond) -> list[Sql] | None:
+    select = "SELECT rid FROM idx_uri WHERE p = ? AND value = ?"
+    if cond.match is UriMatch.EQ:
+        return [Sql().add(select, p, cond.value)]
+    if cond.match is UriMatch.ABOVE:
+        return [Sql().add(select, p, value) for value in cond.candidates]
+    return None
+
+
+def _distinct(
+    conn: sqlite3.Connection,
+    template: str,
+    fixed: tuple[object, ...],
+    start: str,
+    tail: tuple[object, ...],
+) -> Iterator[str]:
+    """Skip-scan the distinct values of one index column from ``start`` (inclusive).
+
+    ``template`` selects ``min(column)`` with a ``{}`` where the comparison with the
+    previous value goes: ``>=`` the first time, ``>`` after. Raises _TooMany past
+    MAX_ARMS values.
+    """
+    found = 0
+    value, comparison = start, ">="
+    while True:
+        row = conn.execute(template.format(comparison), (*fixed, value, *tail)).fetchone()
+        if row is None or row[0] is None:
+            return
+        found += 1
+        if found > MAX_ARMS:
+            raise _TooMany
+        value, comparison = row[0], ">"
+        yield value
