@@ -4,10 +4,12 @@ Each condition is a SELECT of rids from one ``idx_<kind>`` table: an equality or
 range on a B-tree index led by the parameter key (which also names the type), so a
 search never walks a whole resource type. The most selective positive clause drives
 the query; the other selective clauses are IN lists built once, the broad ones are
-checked per candidate with correlated probes on the ``(rid)`` indexes. Chains and
-``_has`` join through ``idx_reference`` and ``resource (type, id)``. Pages are
-keyset-paged on (sort keys..., rid): a cursor holds the last row's sort position,
-never an offset.
+checked per candidate with correlated probes on the ``(rid)`` indexes. A reference
+and a date clause together drive through their pair index (``idx_ref_date``); an
+unsorted page merges rid-ordered arms of its driver (``sqlite_arms``) and stops when
+full. Chains and ``_has`` join through ``idx_reference`` and ``resource (type, id)``.
+Pages are keyset-paged on (sort keys..., rid): a cursor holds the last row's sort
+position, never an offset.
 """
 
 from __future__ import annotations
