@@ -159,13 +159,9 @@ def _gender(value: str, location: str) -> tuple[str, str]:
 
 
 def _identifier(value: str, location: str) -> tuple[str, str]:
-    # The search engine reads "|" as the system separator even when escaped: an identifier
-    # holding one could match another system's, so it is refused rather than guessed at.
-    if "|" in value:
-        raise QueryRefusal(
-            AckError("An identifier holding '|' cannot be searched", "102", location)
-        )
-    return "identifier", search_text(value)
+    # In a token "|" separates system and code: one inside the identifier is escaped so it
+    # stays part of the code.
+    return "identifier", search_text(value).replace("|", "\\|")
 
 
 def _string(name: str) -> Callable[[str, str], tuple[str, str]]:

@@ -35,6 +35,19 @@ async def test_an_escaped_identifier_in_qrd_finds_its_patient(records: Records) 
     assert only(adr.segments_named("PID")).get(5, 1) == "O^Brien&Sons"
 
 
+async def test_an_identifier_holding_the_field_separator_finds_only_its_patient(
+    records: Records,
+) -> None:
+    piped = patient("pat-p", "A|1", "Pipe", "Pat")
+    await records.put(piped, privacy_consent("cons-p", "pat-p"), TRICKY)
+    await records.put(patient("pat-a", "1", "Other", "Al"), privacy_consent("cons-a", "pat-a"))
+
+    answer, adr = await records.ask(qry_a19("A\\F\\1"))
+
+    assert answer.status is QueryStatus.OK
+    assert [pid.get(5, 1) for pid in adr.segments_named("PID")] == ["Pipe"]
+
+
 async def test_a_query_tag_with_delimiters_is_echoed_escaped(records: Records) -> None:
     await records.put(TRICKY, privacy_consent("cons-x", "pat-x"))
     raw = qbp_q22("@PID.5.1^Nobody").replace(b"|PDQ-7|", b"|T\\S\\1|")

@@ -45,7 +45,6 @@ SEEDED = [patient("pat-1", "0100137", "Doe", "Jane"), privacy_consent("cons-1", 
             "102",
             id="a19-bad-limit",
         ),
-        pytest.param(qry_a19("A|1".replace("|", "\\F\\")), "QRD^1^8", "102", id="a19-pipe"),
         pytest.param(
             f"{msh('EHR|MERCY', 'QBP^Q22', 'Q2')}\rRCP|I|5^RD".encode(),
             "QPD^1",
