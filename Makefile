@@ -22,8 +22,8 @@ sandbox: $(STAMP)
 test: $(STAMP) lint types unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check server mappers hl7 tests bench
-	$(BIN)/ruff format --check server mappers hl7 tests bench
+	$(BIN)/ruff check server mappers hl7 tests bench fixtures/sandbox/sandboxgen fixtures/hl7v2
+	$(BIN)/ruff format --check server mappers hl7 tests bench fixtures/sandbox/sandboxgen fixtures/hl7v2
 
 types: $(STAMP)
 	$(BIN)/mypy
