@@ -14,12 +14,13 @@ are reported ``duplicate``) and applies the rest; nothing is applied twice.
 from __future__ import annotations
 
 import asyncio
+import gc
 import glob
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
@@ -43,6 +44,8 @@ from server.storage.port import LedgerEntry, Store
 
 _IN_FLIGHT = 512  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
+# Garbage collection thresholds while importing (see ``_bulk_collection``).
+_IMPORT_GC_THRESHOLDS = (200_000, 20, 100)
 
 
 class NoInput(ValueError):
@@ -236,16 +239,36 @@ async def run_import(
 ) -> ImportReport:
     """Open the store at ``store_url``, import ``files`` into it, close it; return the report.
 
-    The garbage collector is settled meanwhile (``settle``); workers settle when they start.
+    The garbage collector is settled meanwhile (``settle``), and collects less often
+    (``_bulk_collection``); workers settle when they start.
     """
     from server.app import _base_urls
 
-    with settled():
+    with settled(), _bulk_collection():
         async with opened_store(store_url) as store:
             indexer = partial(extract_index, base_urls=_base_urls(Settings(store=store_url)))
             ingestor = Ingestor(ResourceService(store, indexer), remember_create_only=True)
             importer = Importer(ingestor, options)
             return await importer.run(files)
+
+
+@contextmanager
+def _bulk_collection() -> Iterator[None]:
+    """Collect garbage less often for the length of the block (an import).
+
+    An import keeps a thousand or so messages in flight (unpickled from the workers, then
+    planned and indexed), each for a good part of a second, and every collection walks
+    the young ones among them again, holding the lock the store's writer thread waits
+    for. With collections every 20,000 allocations that was a tenth of the importing
+    process's CPU (1.2 s of 21 s for 20,000 messages); every 200,000, 0.2 s. Reference
+    counting frees everything else as before.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(*_IMPORT_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 async def ledger_lookup(store_url: str, sender: str, control_id: str) -> LedgerEntry | None:

@@ -11,10 +11,9 @@ import hashlib
 import logging
 from dataclasses import replace
 
-import orjson
-
 from hl7.er7 import Message, ParseError, parse
 from hl7.ingest_model import Failure, Header, Outcome, Prepared
+from hl7.ingest_verdicts import PassedValidation
 from mappers.config import MappingConfig
 from mappers.dispatch import map_message
 from mappers.result import Action, MappingError, MappingResult, UnsupportedMessage
@@ -24,9 +23,8 @@ from server.fhir.validation import validate_resource
 log = logging.getLogger("fhirport.hl7")
 
 UNKNOWN_SENDER = "unknown|unknown"
-# Resources (as sorted-key JSON) that passed validation in this process.
-_VALID: dict[bytes, None] = {}
-_VALID_LIMIT = 4096
+# Resources that passed validation in this process (a worker's lifetime).
+_PASSED = PassedValidation()
 
 
 def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Prepared:
@@ -71,18 +69,16 @@ def _validate(result: MappingResult) -> Failure | None:
         if mapped.action is Action.DELETE:
             continue
         resource = mapped.resource
-        # The same payer, practitioner or location comes in thousands of messages:
-        # validating identical content once is enough.
-        key = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
-        if key in _VALID:
+        # Payers, practitioners and locations, and a patient's unchanged Patient and
+        # Coverage, come again and again: identical content is validated once.
+        key = _PASSED.key(resource)
+        if key in _PASSED:
             continue
         try:
             validate_resource(resource, str(resource.get("resourceType")))
         except InvalidResource as exc:
             return invalid(exc)
-        if len(_VALID) >= _VALID_LIMIT:
-            _VALID.clear()
-        _VALID[key] = None
+        _PASSED.add(key)
     return None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from hl7.er7 import NULL, Segment
 from mappers.config import MappingConfig
-from mappers.datetimes import V2Time, parse_v2_time
+from mappers.datetimes import to_fhir_date, to_fhir_datetime
 from mappers.result import Action, MappingResult
 
 # Resources are returned so that whatever is referenced comes before what refers to it.
@@ -67,21 +67,21 @@ class MapContext:
 
     def datetime(self, value: str, where: str) -> str | None:
         """Return the FHIR dateTime of a v2 value; warn (naming ``where``) when invalid."""
-        parsed = self._parsed(value, where)
-        return parsed.fhir_datetime(self.config.timezone) if parsed else None
+        if not value or value == NULL:
+            return None
+        return self._checked(to_fhir_datetime(value, self.config.timezone), value, where)
 
     def date(self, value: str, where: str) -> str | None:
         """Return the FHIR date of a v2 value; warn (naming ``where``) when invalid."""
-        parsed = self._parsed(value, where)
-        return parsed.fhir_date() if parsed else None
-
-    def _parsed(self, value: str, where: str) -> V2Time | None:
         if not value or value == NULL:
             return None
-        parsed = parse_v2_time(value)
-        if parsed is None:
+        return self._checked(to_fhir_date(value), value, where)
+
+    def _checked(self, converted: str | None, value: str, where: str) -> str | None:
+        """``converted``, warning when the value was not a valid date/time (None)."""
+        if converted is None:
             self.warn(f"{where}: {value!r} is not a valid date/time; left out")
-        return parsed
+        return converted
 
     def period(self, start: str, end: str, where: str) -> dict[str, str] | None:
         """Return a FHIR Period from two v2 values, or None when neither is valid."""

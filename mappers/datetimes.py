@@ -97,18 +97,23 @@ def parse_v2_time(value: str) -> V2Time | None:
     return parsed
 
 
+# The same times recur across messages (event times, slots, birth dates), and building
+# the text (with the zone's offset at that moment) costs more than looking it up.
+@lru_cache(maxsize=16_384)
 def to_fhir_datetime(value: str, zone: str = "UTC") -> str | None:
     """Return the FHIR dateTime for a v2 value, or None when it is not one."""
     parsed = parse_v2_time(value)
     return parsed.fhir_datetime(zone) if parsed else None
 
 
+@lru_cache(maxsize=16_384)
 def to_fhir_date(value: str) -> str | None:
     """Return the FHIR date (time dropped) for a v2 value, or None when it is not one."""
     parsed = parse_v2_time(value)
     return parsed.fhir_date() if parsed else None
 
 
+@lru_cache(maxsize=16_384)
 def epoch_microseconds(value: str, zone: str = "UTC") -> int | None:
     """Return the moment of a v2 value as microseconds since the epoch (UTC)."""
     parsed = parse_v2_time(value)
@@ -116,3 +121,9 @@ def epoch_microseconds(value: str, zone: str = "UTC") -> int | None:
         return None
     delta = parsed.aware(zone) - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def clear_caches() -> None:
+    """Forget every parsed and converted value (for measurements that must not reuse them)."""
+    for cached in (parse_v2_time, to_fhir_datetime, to_fhir_date, epoch_microseconds):
+        cached.cache_clear()

@@ -11,11 +11,12 @@ token families serve modifiers: ``<param>:of-type`` (Identifier.type + value, fo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
 from server.search.dates import date_range
-from server.search.definitions import indexed_params
+from server.search.definitions import indexed_params, split_union
 from server.search.index_entries import (
     DATE_MAX,
     DATE_MIN,
@@ -26,7 +27,7 @@ from server.search.index_entries import (
     TokenEntry,
     UriEntry,
 )
-from server.search.paths import Evaluator, compile_expression
+from server.search.paths import Evaluator, compile_expression, fast_path
 from server.search.references import split_reference
 from server.search.text_fold import fold
 
@@ -47,15 +48,46 @@ Adder = Callable[[IndexEntries, str, list[Any], tuple[str, ...]], bool]
 _date_range = lru_cache(maxsize=16_384)(date_range)
 
 
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """One indexed parameter of a type, compiled."""
+
+    code: str
+    kind: str
+    evaluate: Evaluator
+    # The top-level elements the expression starts from, when it is only dotted paths
+    # (which find nothing without one of them); None when it must always be evaluated.
+    roots: frozenset[str] | None
+
+
 def extract_index(resource: dict[str, Any], *, base_urls: tuple[str, ...]) -> IndexEntries:
     """Return the index entries of a (validated, stamped) resource."""
     entries = IndexEntries()
-    for code, kind, evaluate in _plan(str(resource.get("resourceType"))):
-        values = evaluate(resource)
-        if values and _ADDERS[kind](entries, code, values, base_urls):
-            entries.present.add(code)
+    names = _element_names(tuple(resource))
+    for param in _plan(str(resource.get("resourceType"))):
+        # Many parameters of a type start at elements this resource lacks: skip those
+        # without walking them (same entries: such a path yields nothing).
+        if param.roots is not None and param.roots.isdisjoint(names):
+            continue
+        values = param.evaluate(resource)
+        if values and _ADDERS[param.kind](entries, param.code, values, base_urls):
+            entries.present.add(param.code)
     _add_sort_keys(entries)
     return entries
+
+
+@lru_cache(maxsize=4_096)
+def _element_names(keys: tuple[str, ...]) -> frozenset[str]:
+    """The element names a path step can match in an object with these keys.
+
+    A key matches its own name and, as a choice element, every prefix that ends before
+    one of its capitals (``deceasedDateTime`` is ``deceased``): a superset of what a
+    path step finds. Resources of one shape share their key tuple, hence the cache.
+    """
+    names = set(keys)
+    for key in keys:
+        names.update(key[:i] for i in range(1, len(key)) if key[i].isupper())
+    return frozenset(names)
 
 
 def _add_sort_keys(entries: IndexEntries) -> None:
@@ -78,12 +110,20 @@ def _add_sort_keys(entries: IndexEntries) -> None:
 
 
 @cache
-def _plan(resource_type: str) -> tuple[tuple[str, str, Evaluator], ...]:
+def _plan(resource_type: str) -> tuple[_Param, ...]:
     return tuple(
-        (p.code, p.type, compile_expression(p.expression))
+        _Param(p.code, p.type, compile_expression(p.expression), _roots(p.expression))
         for p in indexed_params(resource_type)
         if p.expression and p.type in _ADDERS
     )
+
+
+def _roots(expression: str) -> frozenset[str] | None:
+    """The first steps of an expression made only of dotted paths (see ``compile_expression``)."""
+    paths = [fast_path(branch.strip()) for branch in split_union(expression)]
+    if any(path is None for path in paths):
+        return None  # fhirpathpy or a boolean shape: may yield a value from nothing
+    return frozenset(path.steps[0] for path in paths if path is not None)
 
 
 def _text_values(values: Iterable[Any]) -> Iterator[str]:

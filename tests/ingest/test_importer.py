@@ -11,7 +11,8 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from hl7.importer import Importer, ImportOptions, NoInput, expand_paths
+from hl7 import importer
+from hl7.importer import Importer, ImportOptions, NoInput, expand_paths, run_import
 from hl7.ingest import Ingestor
 from hl7.ingest_provenance import content_of
 from hl7.ingest_report import ImportReport
@@ -214,3 +215,20 @@ def test_settled_exempts_what_is_loaded_from_collection_then_restores() -> None:
 
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+async def test_an_import_collects_less_often_and_then_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+
+    async def record_thresholds(self: Importer, files: list[Path]) -> ImportReport:
+        during.append(gc.get_threshold())
+        return ImportReport(dry_run=False, files=[])
+
+    monkeypatch.setattr(Importer, "run", record_thresholds)
+    await run_import([], f"sqlite:///{tmp_path / 'gc.sqlite3'}")
+
+    assert during == [importer._IMPORT_GC_THRESHOLDS]
+    assert gc.get_threshold() == before

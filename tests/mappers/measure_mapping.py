@@ -1,7 +1,7 @@
 """Measure parse + map time per message (not a test): ``python -m tests.mappers.measure_mapping``.
 
 Prints the best of several runs for a typical ADT^A04 (PID, PV1, IN1) and for every
-in-scope corpus message, with the date cache cleared before each message so repeated
+in-scope corpus message, with the date caches cleared before each message so repeated
 timestamps do not flatter the figure.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hl7.er7 import parse
 from mappers import MappingConfig, UnsupportedMessage, map_message
-from mappers.datetimes import parse_v2_time
+from mappers.datetimes import clear_caches
 from tests.mappers.messages import er7, seg
 
 A04 = er7(
@@ -46,7 +46,7 @@ def per_message_ms(text: str, config: MappingConfig, number: int = 500) -> float
     """Return the best-of-5 time to parse and map ``text``, in milliseconds."""
 
     def once() -> None:
-        parse_v2_time.cache_clear()
+        clear_caches()
         map_message(parse(text), config)
 
     return min(timeit.repeat(once, number=number, repeat=5)) / number * 1e3

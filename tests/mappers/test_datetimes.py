@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mappers.config import MappingConfig
+from mappers.context import MapContext
 from mappers.datetimes import epoch_microseconds, to_fhir_date, to_fhir_datetime
 
 
@@ -62,3 +64,19 @@ def test_epoch_microseconds_honours_the_offset() -> None:
     assert epoch_microseconds("19700101010000+0100") == 0
     assert epoch_microseconds("19700101000000.5") == 500_000
     assert epoch_microseconds("bad") is None
+
+
+def test_an_invalid_value_is_reported_every_time_it_comes() -> None:
+    """The conversions are remembered; the warning still names each field that held one."""
+    ctx = MapContext(MappingConfig())
+    assert ctx.datetime("2024133", "EVN-2") is None
+    assert ctx.date("2024133", "PID-7") is None
+    assert ctx.datetime("2024133", "EVN-2") is None
+    assert ctx.result.warnings == [
+        "EVN-2: '2024133' is not a valid date/time; left out",
+        "PID-7: '2024133' is not a valid date/time; left out",
+        "EVN-2: '2024133' is not a valid date/time; left out",
+    ]
+    assert ctx.datetime("20240229130507", "EVN-2") == "2024-02-29T13:05:07Z"
+    assert ctx.datetime('""', "EVN-2") is None  # an explicit null is no value, no warning
+    assert len(ctx.result.warnings) == 3

@@ -9,7 +9,7 @@ import pytest
 from fhirpathpy.models import models
 
 from server.registry import HELD_TYPES
-from server.search import paths
+from server.search import extract, paths
 from server.search.dates import date_range
 from server.search.definitions import indexed_params, search_params
 from server.search.extract import extract_index
@@ -211,3 +211,35 @@ def test_every_held_type_has_its_spec_parameters() -> None:
     assert {"actor", "date", "patient", "status"} <= search_params("Appointment").keys()
     assert "_text" not in search_params("Patient")
     assert "near" not in search_params("Location")
+
+
+CHOICES = [
+    {"resourceType": "Patient", "id": "p1", "deceasedDateTime": "2024-01-05"},
+    {"resourceType": "Patient", "id": "p2", "deceasedBoolean": True, "multipleBirthInteger": 2},
+]
+
+
+@pytest.mark.parametrize(
+    "sample", SAMPLES + CHOICES, ids=lambda s: f"{s['resourceType']}/{s['id']}"
+)
+def test_skipping_absent_elements_leaves_the_entries_as_they_were(
+    sample: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parameter is skipped only when its path cannot match (choice elements too)."""
+    skipping = extract_index(sample, base_urls=BASES)
+    every_root = frozenset(
+        root for name in HELD_TYPES for p in extract._plan(name) for root in p.roots or ()
+    )
+    monkeypatch.setattr(extract, "_element_names", lambda keys: every_root)
+
+    walking_every_path = extract_index(sample, base_urls=BASES)
+    assert skipping == walking_every_path
+    assert list(skipping.sort_keys.items()) == list(walking_every_path.sort_keys.items())
+
+
+def test_a_choice_element_is_found_by_its_name_before_the_type() -> None:
+    entries = extract_index(CHOICES[0], base_urls=BASES)
+
+    dates = [(e.low, e.high) for e in entries.dates if e.param == "death-date"]
+    assert dates == [date_range("2024-01-05")]
+    assert "deceased" in entries.present
