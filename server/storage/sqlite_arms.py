@@ -108,10 +108,14 @@ def _token(conn: sqlite3.Connection, p: int, cond: TokenCond) -> list[Sql] | Non
         if cond.system is None:
             return None
         return [_system_arm(Sql().add("SELECT rid FROM idx_token WHERE p = ?", p), cond.system)]
-    code = Sql().add("SELECT rid FROM idx_token WHERE p = ? AND code = ?", p, cond.code)
+
+    def code(system: str) -> Sql:
+        select = Sql().add("SELECT rid FROM idx_token WHERE p = ? AND code = ?", p, cond.code)
+        return _system_arm(select, system)
+
     if cond.system is not None:
-        return [_system_arm(code, cond.system)]
-    systems: list[str | None] = list(
+        return [code(cond.system)]
+    systems = list(
         _distinct(
             conn,
             "SELECT min(system) FROM idx_token WHERE p = ? AND code = ? AND system {} ?",
@@ -122,16 +126,12 @@ def _token(conn: sqlite3.Connection, p: int, cond: TokenCond) -> list[Sql] | Non
     )
     no_system = "SELECT 1 FROM idx_token WHERE p = ? AND code = ? AND system IS NULL"
     if conn.execute(no_system, (p, cond.code)).fetchone() is not None:
-        systems.append(None)
-    return [_system_arm(_copy(code), "" if s is None else s) for s in systems]
+        systems.append("")  # the arm of codes without a system
+    return [code(system) for system in systems]
 
 
 def _system_arm(sql: Sql, system: str) -> Sql:
     return sql.add(" AND system IS NULL") if system == "" else sql.add(" AND system = ?", system)
-
-
-def _copy(sql: Sql) -> Sql:
-    return Sql(list(sql.text), list(sql.args))
 
 
 def _date(conn: sqlite3.Connection, p: int, cond: DateCond | DateAllCond) -> list[Sql] | None:
