@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.search --patients 10000 --patients 100000
 
 For each size it loads N patients with one coverage, two appointments and one claim
-each straight through the indexer and ``Store.write`` (batches of 1,000 writes per
-transaction, no HTTP), then times each query server-side: parse, SQL, includes and
-the Bundle serialized with orjson, as ``GET /fhir/...`` does minus the socket.
+each (one practitioner per 500 patients) straight through the indexer and
+``Store.write`` (batches of 1,000 writes per transaction, no HTTP), then times each
+query server-side: parse, SQL, includes and the Bundle serialized with orjson, as
+``GET /fhir/...`` does minus the socket.
 Databases are kept under ``--dir`` and reused when already loaded.
 """
 
@@ -38,6 +39,9 @@ SURNAMES = [
     for c in ("", "son", "ez", "er", "s")
 ]
 BATCH = 1000
+# Bumped whenever the generated data changes, so an older database is not reused.
+DATA_VERSION = 2
+PATIENTS_PER_PRACTITIONER = 500
 
 
 def _patient(i: int, rng: random.Random) -> dict[str, Any]:
@@ -50,7 +54,13 @@ def _patient(i: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _related(i: int, rng: random.Random) -> Iterator[dict[str, Any]]:
+def practitioners(patients: int) -> int:
+    """Staff grows with the practice: a practitioner's day holds a few appointments at
+    any size, so the date+actor query returns about as many entries at every size."""
+    return max(1, patients // PATIENTS_PER_PRACTITIONER)
+
+
+def _related(i: int, rng: random.Random, staff: int) -> Iterator[dict[str, Any]]:
     patient = {"reference": f"Patient/p{i}"}
     yield {
         "resourceType": "Coverage",
@@ -67,7 +77,7 @@ def _related(i: int, rng: random.Random) -> Iterator[dict[str, Any]]:
             "end": f"{day}T{rng.randint(8, 17):02d}:30:00Z",
             "participant": [
                 {"actor": patient, "status": "accepted"},
-                {"actor": {"reference": f"Practitioner/pr{i % 200}"}, "status": "accepted"},
+                {"actor": {"reference": f"Practitioner/pr{i % staff}"}, "status": "accepted"},
             ],
         }
     yield {
@@ -95,9 +105,10 @@ async def load(store: SqliteStore, patients: int) -> float:
     rng = random.Random(7)
     started = time.perf_counter()
     batch: list[Write] = []
+    staff = practitioners(patients)
     for i in range(patients):
         batch.append(_write(_patient(i, rng), f"p{i}"))
-        for n, resource in enumerate(_related(i, rng)):
+        for n, resource in enumerate(_related(i, rng, staff)):
             batch.append(_write(resource, f"{resource['resourceType'][:3].lower()}{i}-{n}"))
         if len(batch) >= BATCH:
             await store.write(batch)
@@ -129,7 +140,7 @@ def queries(patients: int, rng: random.Random) -> dict[str, Callable[[], str]]:
         "birthdate-range": lambda: _birthdate_range(rng),
         "appointment-date-actor": lambda: (
             f"Appointment?date=2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            f"&actor=Practitioner/pr{rng.randrange(min(200, patients))}"
+            f"&actor=Practitioner/pr{rng.randrange(practitioners(patients))}"
         ),
         "chained-claim": lambda: f"Claim?patient.identifier=urn:mrn|{mrn()}",
         "revinclude": lambda: f"Patient?identifier=urn:mrn|{mrn()}&_revinclude=Claim:patient",
@@ -162,7 +173,7 @@ def _fresh_partial(path: Path) -> Path:
 
 async def prepare(patients: int, directory: Path) -> Path:
     """Return the database of ``patients``, loading it first unless a full load exists."""
-    path = directory / f"search-{patients}.sqlite3"
+    path = directory / f"search-{patients}-v{DATA_VERSION}.sqlite3"
     if path.exists():
         return path
     partial = _fresh_partial(path)

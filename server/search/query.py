@@ -67,17 +67,20 @@ class DateCond:
     high: int
     point: bool = False
 
-    def low_bounds(self) -> tuple[int | None, int | None]:
+    def low_bounds(self, widest: int | None = None) -> tuple[int | None, int | None]:
         """[first, end) that the ``low`` of every matching value lies in, where known.
 
         These are implied by the prefix, so adding them changes no answer; they turn an
-        open-ended comparison into a range an index on ``low`` can serve.
+        open-ended comparison into a range an index on ``low`` can serve. ``widest`` is
+        an upper bound of ``high - low`` over the stored values when the store keeps one
+        (a birth date is a day wide, not a year), which narrows that range.
         """
-        slack = self.low - _YEAR_US if self.point else None
+        span = widest if widest is not None else _YEAR_US if self.point else None
+        slack = None if span is None else self.low - span
         return {
             DateOp.EQ: (self.low, self.high),
             DateOp.NE: (None, None),
-            DateOp.GT: (self.high - _YEAR_US if self.point else None, None),
+            DateOp.GT: (None if span is None else self.high - span, None),
             DateOp.LT: (None, self.low),
             DateOp.GE: (slack, None),
             DateOp.LE: (None, self.high),
@@ -94,9 +97,10 @@ class DateAllCond:
     param: str
     parts: tuple[DateCond, ...]
 
-    def low_bounds(self) -> tuple[int | None, int | None]:
-        firsts = [f for f, _ in (p.low_bounds() for p in self.parts) if f is not None]
-        ends = [e for _, e in (p.low_bounds() for p in self.parts) if e is not None]
+    def low_bounds(self, widest: int | None = None) -> tuple[int | None, int | None]:
+        bounds = [p.low_bounds(widest) for p in self.parts]
+        firsts = [f for f, _ in bounds if f is not None]
+        ends = [e for _, e in bounds if e is not None]
         return (max(firsts) if firsts else None, min(ends) if ends else None)
 
 

@@ -39,13 +39,16 @@ MAX_ARMS = 48
 _TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 
 Key = Callable[[str], int | None]
+Widest = Callable[[int], int | None]  # a date parameter's widest indexed value
 
 
 class _TooMany(Exception):
     """A clause spans more distinct index values than arms are worth."""
 
 
-def clause_arms(conn: sqlite3.Connection, key: Key, clause: Clause) -> list[Sql] | None:
+def clause_arms(
+    conn: sqlite3.Connection, key: Key, widest: Widest, clause: Clause
+) -> list[Sql] | None:
     """The rid-ordered arms of a positive clause, or None when it cannot be split.
 
     An empty list means the clause matches nothing (no value was ever indexed).
@@ -53,7 +56,7 @@ def clause_arms(conn: sqlite3.Connection, key: Key, clause: Clause) -> list[Sql]
     arms: list[Sql] = []
     try:
         for cond in clause.any_of:
-            found = _condition_arms(conn, key, cond)
+            found = _condition_arms(conn, key, widest, cond)
             if found is None:
                 return None
             arms.extend(found)
@@ -64,7 +67,9 @@ def clause_arms(conn: sqlite3.Connection, key: Key, clause: Clause) -> list[Sql]
     return arms
 
 
-def _condition_arms(conn: sqlite3.Connection, key: Key, cond: Condition) -> list[Sql] | None:
+def _condition_arms(
+    conn: sqlite3.Connection, key: Key, widest: Widest, cond: Condition
+) -> list[Sql] | None:
     if isinstance(cond, ChainCond | HasCond):
         return None
     if isinstance(cond, MissingCond) and cond.missing:  # no index holds the rows it wants
@@ -82,7 +87,7 @@ def _condition_arms(conn: sqlite3.Connection, key: Key, cond: Condition) -> list
         return _reference(conn, p, cond)
     if isinstance(cond, UriCond):
         return _uri(p, cond)
-    return _date(conn, p, cond)
+    return _date(conn, p, cond, widest(p))
 
 
 def _string(conn: sqlite3.Connection, p: int, cond: StringCond) -> list[Sql] | None:
@@ -134,8 +139,10 @@ def _system_arm(sql: Sql, system: str) -> Sql:
     return sql.add(" AND system IS NULL") if system == "" else sql.add(" AND system = ?", system)
 
 
-def _date(conn: sqlite3.Connection, p: int, cond: DateCond | DateAllCond) -> list[Sql] | None:
-    first, end = cond.low_bounds()
+def _date(
+    conn: sqlite3.Connection, p: int, cond: DateCond | DateAllCond, widest: int | None
+) -> list[Sql] | None:
+    first, end = cond.low_bounds(widest)
     if first is None or end is None:  # open-ended: its distinct values are unbounded
         return None
     arms: list[Sql] = []
@@ -146,7 +153,7 @@ def _date(conn: sqlite3.Connection, p: int, cond: DateCond | DateAllCond) -> lis
             step.add(" AND low >= ?", low)
         else:
             step.add(" AND (low, high) > (?, ?)", low, high)
-        date_where(cond, step)
+        date_where(cond, step, widest)
         row = conn.execute(f"{step} ORDER BY low, high LIMIT 1", step.args).fetchone()
         if row is None:
             return arms

@@ -22,12 +22,13 @@ def date_predicate(op: DateOp, low: int, high: int) -> tuple[str, tuple[int, ...
     }[op]
 
 
-def date_where(cond: DateCond | DateAllCond, sql: Sql) -> None:
+def date_where(cond: DateCond | DateAllCond, sql: Sql, widest: int | None) -> None:
     """Append `` AND ...`` for the rows (``low``, ``high``) a date condition matches.
 
     The bounds on ``low`` come first: they let an index led by ``low`` serve the range.
+    ``widest`` bounds ``high - low`` of the parameter's stored values (None: unknown).
     """
-    first, end = cond.low_bounds()
+    first, end = cond.low_bounds(widest)
     if first is not None:
         sql.add(" AND low >= ?", first)
     if end is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, cast
 
-from server.storage.sqlite_schema import INDEX_TABLES
+import orjson
 
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
@@ -45,69 +46,103 @@ class ParamKeys:
         self._keys.clear()
 
 
-def clear_index(conn: sqlite3.Connection, rid: int) -> None:
-    """Remove every index row of a resource."""
-    for table in INDEX_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))  # noqa: S608 - fixed names
+class DateWidths:
+    """Keeps ``date_width`` an upper bound of each date parameter's ``high - low``.
+
+    Remembers the widths it read or wrote so that a write of a value no wider than
+    before costs no statement; forgotten on any rollback, since what it remembers may
+    then never have been committed.
+    """
+
+    def __init__(self) -> None:
+        self._widest: dict[int, int] = {}
+
+    def widen(self, conn: sqlite3.Connection, p: int, width: int) -> None:
+        widest = self._widest.get(p)
+        if widest is None:
+            row = conn.execute("SELECT widest FROM date_width WHERE p = ?", (p,)).fetchone()
+            widest = -1 if row is None else int(row[0])
+        if width > widest:
+            conn.execute(
+                "INSERT INTO date_width (p, widest) VALUES (?, ?) "
+                "ON CONFLICT (p) DO UPDATE SET widest = max(widest, excluded.widest)",
+                (p, width),
+            )
+            widest = width
+        self._widest[p] = widest
+
+    def forget_uncommitted(self) -> None:
+        self._widest.clear()
 
 
-def write_index(
+# The columns each index table is filled with, in the order of the rows built below.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "idx_string": ("p", "folded", "exact", "rid"),
+    "idx_token": ("p", "system", "code", "text", "rid"),
+    "idx_date": ("p", "low", "high", "rid"),
+    "idx_reference": ("p", "target_type", "target_id", "url", "rid"),
+    "idx_uri": ("p", "value", "rid"),
+    "idx_present": ("p", "rid"),
+    "idx_sort": ("p", "rid", "value"),
+    "idx_ref_date": ("pr", "pd", "target_type", "target_id", "low", "high", "rid"),
+}
+
+
+def _insert(table: str) -> str:
+    columns = _COLUMNS[table]
+    values = ", ".join(f"value ->> {i}" for i in range(len(columns)))
+    verb = "INSERT OR IGNORE" if table == "idx_present" else "INSERT"
+    return f"{verb} INTO {table} ({', '.join(columns)}) SELECT {values} FROM json_each(?)"  # noqa: S608 - fixed names
+
+
+_INSERTS = {table: _insert(table) for table in _COLUMNS}
+
+
+def write_indexes(
     conn: sqlite3.Connection,
     keys: ParamKeys,
-    resource_type: str,
+    widths: DateWidths,
+    versions: Iterable[tuple[str, int, IndexEntries]],
+) -> None:
+    """Insert the index rows of resource versions, given as (type, rid, entries).
+
+    One statement per table for all of them: each statement step releases the GIL and
+    takes it back, which under a busy event loop costs far more than the step, so the
+    rows go in as one JSON array per table rather than one step per row.
+    """
+    rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in _COLUMNS}
+    for resource_type, rid, entries in versions:
+
+        def p(code: str, resource_type: str = resource_type) -> int:
+            return keys.ensure(conn, resource_type, code)
+
+        _rows(rows, p, rid, entries)
+    for table, table_rows in rows.items():
+        if table_rows:
+            conn.execute(_INSERTS[table], (orjson.dumps(table_rows).decode(),))
+    for key, low, high, _ in rows["idx_date"]:
+        widths.widen(conn, cast(int, key), cast(int, high) - cast(int, low))
+
+
+def _rows(
+    rows: dict[str, list[tuple[object, ...]]],
+    p: Callable[[str], int],
     rid: int,
     entries: IndexEntries,
 ) -> None:
-    """Insert the index rows of one resource version."""
-
-    def p(code: str) -> int:
-        return keys.ensure(conn, resource_type, code)
-
-    if entries.strings:
-        conn.executemany(
-            "INSERT INTO idx_string (p, folded, exact, rid) VALUES (?, ?, ?, ?)",
-            [(p(e.param), e.folded, e.exact, rid) for e in entries.strings],
-        )
-    if entries.tokens:
-        conn.executemany(
-            "INSERT INTO idx_token (p, system, code, text, rid) VALUES (?, ?, ?, ?, ?)",
-            [(p(e.param), e.system, e.code, e.text, rid) for e in entries.tokens],
-        )
-    if entries.dates:
-        conn.executemany(
-            "INSERT INTO idx_date (p, low, high, rid) VALUES (?, ?, ?, ?)",
-            [(p(e.param), e.low, e.high, rid) for e in entries.dates],
-        )
-    if entries.references:
-        conn.executemany(
-            "INSERT INTO idx_reference (p, target_type, target_id, url, rid) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(p(e.param), e.target_type, e.target_id, e.url, rid) for e in entries.references],
-        )
-    if entries.uris:
-        conn.executemany(
-            "INSERT INTO idx_uri (p, value, rid) VALUES (?, ?, ?)",
-            [(p(e.param), e.value, rid) for e in entries.uris],
-        )
-    if entries.present:
-        conn.executemany(
-            "INSERT OR IGNORE INTO idx_present (p, rid) VALUES (?, ?)",
-            [(p(code), rid) for code in sorted(entries.present)],
-        )
-    if entries.sort_keys:
-        conn.executemany(
-            "INSERT INTO idx_sort (p, rid, value) VALUES (?, ?, ?)",
-            [(p(code), rid, value) for code, value in entries.sort_keys.items()],
-        )
-    dates = [e for e in entries.dates if not e.param.startswith("_")]
-    if dates:
-        conn.executemany(
-            "INSERT INTO idx_ref_date (pr, pd, target_type, target_id, low, high, rid) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (p(r.param), p(d.param), r.target_type, r.target_id, d.low, d.high, rid)
-                for r in entries.references
-                if r.target_id is not None and not r.param.startswith("_")
-                for d in dates
-            ],
-        )
+    rows["idx_string"] += [(p(e.param), e.folded, e.exact, rid) for e in entries.strings]
+    rows["idx_token"] += [(p(e.param), e.system, e.code, e.text, rid) for e in entries.tokens]
+    rows["idx_date"] += [(p(e.param), e.low, e.high, rid) for e in entries.dates]
+    rows["idx_reference"] += [
+        (p(e.param), e.target_type, e.target_id, e.url, rid) for e in entries.references
+    ]
+    rows["idx_uri"] += [(p(e.param), e.value, rid) for e in entries.uris]
+    rows["idx_present"] += [(p(code), rid) for code in sorted(entries.present)]
+    rows["idx_sort"] += [(p(code), rid, value) for code, value in entries.sort_keys.items()]
+    rows["idx_ref_date"] += [
+        (p(r.param), p(d.param), r.target_type, r.target_id, d.low, d.high, rid)
+        for r in entries.references
+        if r.target_id is not None and not r.param.startswith("_")
+        for d in entries.dates
+        if not d.param.startswith("_")
+    ]

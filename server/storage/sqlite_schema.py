@@ -91,6 +91,11 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS idx_ref_date_value "
     "ON idx_ref_date (pr, pd, target_id, low, high, rid)",
     "CREATE INDEX IF NOT EXISTS idx_ref_date_rid ON idx_ref_date (rid)",
+    # The widest value (high - low) ever indexed per date parameter: a search for
+    # values from a day on need not start scanning a year earlier when every stored
+    # value is a day wide. Only grows (a delete leaves it), so it stays an upper bound.
+    """CREATE TABLE IF NOT EXISTS date_width (
+        p INTEGER PRIMARY KEY, widest INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS hl7_ledger (
         sender TEXT NOT NULL,
         control_id TEXT NOT NULL,
@@ -127,6 +132,20 @@ _BACKFILL_PAIRS = """INSERT INTO idx_ref_date (pr, pd, target_type, target_id, l
     AND substr(sd.code, 1, 1) <> '_'"""
 
 
+# A resource's index rows are replaced whenever its current version changes (an update
+# or a delete), so the old rows go with the ``resource`` row's UPDATE, inside SQLite:
+# one statement from Python instead of one per table. A new resource (seq 0) has none.
+# Recreated on every open so that it always names every table above.
+_UNINDEX = (
+    "CREATE TRIGGER resource_unindex AFTER UPDATE OF seq ON resource WHEN OLD.seq <> 0 BEGIN "  # noqa: S608 - fixed names
+    + " ".join(f"DELETE FROM {table} WHERE rid = OLD.rid;" for table in INDEX_TABLES)  # noqa: S608
+    + " END"
+)
+
+_BACKFILL_WIDTHS = """INSERT INTO date_width (p, widest)
+    SELECT p, max(high - low) FROM idx_date GROUP BY p"""
+
+
 def apply_schema(conn: sqlite3.Connection) -> None:
     """Create every table and index that does not exist yet, filling new index tables.
 
@@ -138,8 +157,12 @@ def apply_schema(conn: sqlite3.Connection) -> None:
     try:
         for statement in DDL:
             conn.execute(statement)
+        conn.execute("DROP TRIGGER IF EXISTS resource_unindex")
+        conn.execute(_UNINDEX)
         if "resource" in existing and "idx_ref_date" not in existing:
             conn.execute(_BACKFILL_PAIRS)
+        if "resource" in existing and "date_width" not in existing:
+            conn.execute(_BACKFILL_WIDTHS)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

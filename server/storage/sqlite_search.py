@@ -54,9 +54,21 @@ class SqlSearch:
     def __init__(self, conn: sqlite3.Connection, keys: ParamKeys) -> None:
         self.conn = conn
         self.keys = keys
+        self._widths: dict[int, int | None] = {}
 
     def key(self, resource_type: str, code: str) -> int | None:
         return self.keys.get(self.conn, resource_type, code)
+
+    def widest(self, p: int) -> int | None:
+        """The widest value indexed under date parameter ``p`` (None: unknown).
+
+        Read once per search, inside its read transaction: it only ever grows, so a
+        value cached across searches could miss a wider one written since.
+        """
+        if p not in self._widths:
+            row = self.conn.execute("SELECT widest FROM date_width WHERE p = ?", (p,)).fetchone()
+            self._widths[p] = None if row is None else int(row[0])
+        return self._widths[p]
 
     def where(self, resource_type: str, clauses: tuple[Clause, ...], rid: str, sql: Sql) -> None:
         """Append `` AND <clause>`` for each clause, about the rows whose rid is ``rid``."""
@@ -102,6 +114,8 @@ class SqlSearch:
                     sql.add(_NOTHING)
                     return
                 sql.add("SELECT rid FROM resource WHERE type = ? AND deleted = 0", resource_type)
+            elif isinstance(cond, DateCond | DateAllCond):
+                _date(p, cond, sql, correlate is not None, self.widest(p))
             else:
                 _COMPILERS[type(cond)](p, cond, sql, correlate is not None)
         if correlate is not None:  # every SELECT above ends in its top-level WHERE
@@ -163,9 +177,11 @@ def _token(p: int, cond: TokenCond, sql: Sql, correlated: bool) -> None:
         sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + _TOP)
 
 
-def _date(p: int, cond: DateCond | DateAllCond, sql: Sql, correlated: bool) -> None:
+def _date(
+    p: int, cond: DateCond | DateAllCond, sql: Sql, correlated: bool, widest: int | None
+) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_date', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    date_where(cond, sql)
+    date_where(cond, sql, widest)
 
 
 def _reference(p: int, cond: ReferenceCond, sql: Sql, correlated: bool) -> None:
@@ -211,8 +227,6 @@ def _table(name: str, correlated: bool) -> str:
 _COMPILERS: dict[type, Callable[[int, Any, Sql, bool], None]] = {
     StringCond: _string,
     TokenCond: _token,
-    DateCond: _date,
-    DateAllCond: _date,
     ReferenceCond: _reference,
     UriCond: _uri,
     MissingCond: _missing,
@@ -272,7 +286,9 @@ def compile_search(
     total.args.extend(filters.args)
     arms = None
     if split and drive is not None and not query.sort:
-        arms = clause_arms(conn, lambda code: search.key(query.resource_type, code), drive)
+        arms = clause_arms(
+            conn, lambda code: search.key(query.resource_type, code), search.widest, drive
+        )
     if arms is None:
         inner = _sorted_page(search, query, source, filters, position, backwards)
     else:
@@ -345,7 +361,7 @@ def _pair_source(
     )
     if ref.target_type is not None:
         source.add(" AND target_type = ?", ref.target_type)
-    date_where(when, source)
+    date_where(when, source, search.widest(pd))
     return source, (ref_clause, date_clause)
 
 
@@ -444,7 +460,20 @@ _BROAD = 2000  # a driving clause with this many matches is walked, not listed
 
 
 def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
-    """Execute a search on one read connection."""
+    """Execute a search on one read connection, every statement on one snapshot.
+
+    Planning reads the data too (the arms' distinct values, the date widths), so a
+    write committed between planning and paging must not be seen by one and not the
+    other.
+    """
+    conn.execute("BEGIN")
+    try:
+        return _run_search(conn, keys, query)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
     compiled = compile_search(conn, keys, query)
     if not compiled.merged and _broad(conn, keys, query):
         compiled = compile_search(conn, keys, query, walk=True)

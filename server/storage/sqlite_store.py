@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from server.search.index_entries import IndexEntries
 from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
@@ -20,7 +21,7 @@ from server.storage.port import (
     VersionConflict,
     Write,
 )
-from server.storage.sqlite_index import ParamKeys, clear_index, write_index
+from server.storage.sqlite_index import DateWidths, ParamKeys, write_indexes
 from server.storage.sqlite_ledger import ledger_get, ledger_put
 from server.storage.sqlite_schema import PRAGMAS, apply_schema
 from server.storage.sqlite_search import run_search
@@ -48,6 +49,7 @@ class SqliteStore:
         self.path = Path(path)
         self._reader_count = readers
         self._write_keys = ParamKeys()
+        self._widths = DateWidths()
         self._read_keys = ParamKeys()  # keys are never removed, so readers may cache them
         self._writer: WriterThread | None = None
         self._readers: ReaderPool | None = None
@@ -70,10 +72,14 @@ class SqliteStore:
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"Cannot open SQLite store at {self.path}: {exc}") from None
         self._writer = WriterThread(
-            lambda: self._connect(read_only=False), self._write_keys.forget_uncommitted
+            lambda: self._connect(read_only=False), self._forget_uncommitted
         )
         self._writer.start()
         self._readers = ReaderPool(lambda: self._connect(read_only=True), self._reader_count)
+
+    def _forget_uncommitted(self) -> None:
+        self._write_keys.forget_uncommitted()
+        self._widths.forget_uncommitted()
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -147,8 +153,20 @@ class SqliteStore:
 
     async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
         def apply(conn: sqlite3.Connection) -> None:
+            # The index rows of each resource's last version here, written together.
+            indexed: dict[int, tuple[str, IndexEntries] | None] = {}
             for write in writes:
-                self._apply_one(conn, write)
+                indexed[self._apply_one(conn, write)] = (
+                    (write.version.resource_type, write.index)
+                    if write.index is not None and not write.version.deleted
+                    else None
+                )
+            write_indexes(
+                conn,
+                self._write_keys,
+                self._widths,
+                [(found[0], rid, found[1]) for rid, found in indexed.items() if found],
+            )
             if ledger is not None:
                 ledger_put(conn, ledger)
 
@@ -157,7 +175,8 @@ class SqliteStore:
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
 
-    def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
+    def _apply_one(self, conn: sqlite3.Connection, write: Write) -> int:
+        """Store one version (its index rows are the caller's); return its rid."""
         new = write.version
         row = conn.execute(
             "SELECT rid, version FROM resource WHERE type = ? AND id = ?",
@@ -176,8 +195,7 @@ class SqliteStore:
                 or 0
             )
         else:
-            rid = int(row[0])
-            clear_index(conn, rid)
+            rid = int(row[0])  # its index rows go with the UPDATE below (resource_unindex)
         seq = conn.execute(
             "INSERT INTO version (rid, type, id, version, updated, method, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -187,8 +205,7 @@ class SqliteStore:
             "UPDATE resource SET version = ?, seq = ?, deleted = ?, updated = ? WHERE rid = ?",
             (new.version, seq, int(new.deleted), new.last_updated, rid),
         )
-        if write.index is not None and not new.deleted:
-            write_index(conn, self._write_keys, new.resource_type, rid, write.index)
+        return rid
 
     async def history(
         self,
