@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import glob
+import os
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -29,13 +30,14 @@ from pathlib import Path
 import orjson
 
 from hl7.batch import RawMessage, read_messages
+from hl7.import_worker import start_worker
 from hl7.ingest import Ingestor
 from hl7.ingest_model import IngestOutcome, Prepared
 from hl7.ingest_prepare import prepare
 from hl7.ingest_report import ImportReport, message_record
 from hl7.ingest_schedule import MessageKeys, OrderedScheduler
 from mappers.config import MappingConfig
-from server.gc_settle import settle, settled
+from server.gc_settle import settled
 from server.interactions import ResourceService
 from server.search.extract import extract_index
 from server.settings import Settings
@@ -154,7 +156,10 @@ class Importer:
             return None
         # forkserver: workers start from a clean process, not a copy of one running threads.
         return ProcessPoolExecutor(
-            self.options.workers, mp_context=get_context("forkserver"), initializer=settle
+            self.options.workers,
+            mp_context=get_context("forkserver"),
+            initializer=start_worker,
+            initargs=(os.getpid(),),
         )
 
     async def _prepared(

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from hl7.import_worker import alive
 from hl7.importer import expand_paths
 from hl7.ingest_report import ImportReport
 from server.storage.factory import store_from_url
@@ -62,15 +63,45 @@ async def snapshot_of(url: str) -> Snapshot:
         await store.close()
 
 
-def kill_part_way(command: list[str], started: Path) -> None:
-    """Run ``command`` until ``started`` exists and a second more, then SIGKILL it."""
+def kill_part_way(command: list[str], started: Path) -> list[int]:
+    """Run ``command`` until ``started`` exists and a second more, then SIGKILL it.
+
+    Returns the processes it had started (its forkserver and workers, say).
+    """
     process = subprocess.Popen(command)
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.0)  # well into the import, not finished
+    left = descendants(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    return left
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: list[int] = []
+    level = [pid]
+    while level:
+        level = [child for child, parent in parents.items() if parent in level]
+        found += level
+    return found
+
+
+def still_running(pids: list[int], wait: float) -> list[int]:
+    deadline = time.monotonic() + wait
+    running = pids
+    while running and time.monotonic() < deadline:
+        time.sleep(0.1)
+        running = [pid for pid in running if alive(pid)]
+    return running
 
 
 def test_killed_import_finishes_on_the_next_run(tmp_path: Path) -> None:
@@ -80,11 +111,13 @@ def test_killed_import_finishes_on_the_next_run(tmp_path: Path) -> None:
     )
     store = f"sqlite:///{tmp_path / 'killed.sqlite3'}"
 
-    kill_part_way(
+    left = kill_part_way(
         import_command(tmp_path / "in", store, tmp_path / "first.json"),
         tmp_path / "killed.sqlite3-wal",
     )
     assert not (tmp_path / "first.json").exists(), "the import finished before it was killed"
+    assert left, "the import had started no worker processes"
+    assert still_running(left, wait=10) == [], "workers outlived the killed import"
     subprocess.run(import_command(tmp_path / "in", store, tmp_path / "second.json"), check=False)
 
     second = orjson.loads((tmp_path / "second.json").read_bytes())["totals"]["by_outcome"]

@@ -1,0 +1,47 @@
+"""Start-up of an import worker process, and its end when the importer is gone.
+
+The workers come from a forkserver, so they are not the importing process's children
+and the operating system does not end them with it: an import killed part-way (the
+case a resumable import exists for) would leave them and the forkserver blocked on
+their queue forever. Each worker watches the importer and exits once it is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from server.gc_settle import settle
+
+_WATCH_EVERY = 1.0  # seconds
+
+
+def start_worker(importer_pid: int) -> None:
+    """The pool's initializer: settle the FHIR models, then watch the importer."""
+    settle()
+    watch = threading.Thread(
+        target=_exit_without, args=(importer_pid,), name="importer-watch", daemon=True
+    )
+    watch.start()
+
+
+def _exit_without(importer_pid: int) -> None:
+    while alive(importer_pid):
+        time.sleep(_WATCH_EVERY)
+    os._exit(1)  # nothing to flush: results only ever go to the importer
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:  # no /proc: kill(0) is all there is to go by
+        return True
