@@ -6,8 +6,6 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
-import orjson
-
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
 
@@ -90,9 +88,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _insert(table: str) -> str:
     columns = _COLUMNS[table]
-    values = ", ".join(f"value ->> {i}" for i in range(len(columns)))
     verb = "INSERT OR IGNORE" if table == "idx_present" else "INSERT"
-    return f"{verb} INTO {table} ({', '.join(columns)}) SELECT {values} FROM json_each(?)"  # noqa: S608 - fixed names
+    marks = ", ".join("?" * len(columns))
+    return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 _INSERTS = {table: _insert(table) for table in _COLUMNS}
@@ -106,9 +104,9 @@ def write_indexes(
 ) -> None:
     """Insert the index rows of resource versions, given as (type, rid, entries).
 
-    One statement per table for all of them: each statement step releases the GIL and
-    takes it back, which under a busy event loop costs far more than the step, so the
-    rows go in as one JSON array per table rather than one step per row.
+    One ``executemany`` per table for all of them. (Measured: one INSERT ... SELECT
+    FROM json_each per table costs more SQLite time per row than it saves in GIL
+    hand-offs, 5-10% slower end to end on the HL7 import.)
     """
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in _COLUMNS}
     for resource_type, rid, entries in versions:
@@ -119,7 +117,7 @@ def write_indexes(
         _rows(rows, p, rid, entries)
     for table, table_rows in rows.items():
         if table_rows:
-            conn.execute(_INSERTS[table], (orjson.dumps(table_rows).decode(),))
+            conn.executemany(_INSERTS[table], table_rows)
     for key, low, high, _ in rows["idx_date"]:
         widths.widen(conn, cast(int, key), cast(int, high) - cast(int, low))
 
