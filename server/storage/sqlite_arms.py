@@ -78,7 +78,7 @@ def _condition_arms(
     if p is None:
         return []
     if isinstance(cond, MissingCond):
-        return [Sql().add("SELECT rid FROM idx_present WHERE p = ?", p)]
+        return [Sql().add("SELECT rid FROM idx_sort WHERE p = ?", p)]
     if isinstance(cond, StringCond):
         return _string(conn, p, cond)
     if isinstance(cond, TokenCond):

@@ -80,7 +80,6 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "idx_date": ("p", "low", "high", "rid"),
     "idx_reference": ("p", "target_type", "target_id", "url", "rid"),
     "idx_uri": ("p", "value", "rid"),
-    "idx_present": ("p", "rid"),
     "idx_sort": ("p", "rid", "value"),
     "idx_ref_date": ("pr", "pd", "target_type", "target_id", "low", "high", "rid"),
 }
@@ -88,9 +87,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _insert(table: str) -> str:
     columns = _COLUMNS[table]
-    verb = "INSERT OR IGNORE" if table == "idx_present" else "INSERT"
     marks = ", ".join("?" * len(columns))
-    return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
 
 _INSERTS = {table: _insert(table) for table in _COLUMNS}
@@ -135,8 +133,12 @@ def _rows(
         (p(e.param), e.target_type, e.target_id, e.url, rid) for e in entries.references
     ]
     rows["idx_uri"] += [(p(e.param), e.value, rid) for e in entries.uris]
-    rows["idx_present"] += [(p(code), rid) for code in sorted(entries.present)]
-    rows["idx_sort"] += [(p(code), rid, value) for code, value in entries.sort_keys.items()]
+    # Every parameter with a value gets a sort row (NULL when its values do not sort,
+    # a system-only token say): the rows also answer :missing.
+    sort_keys = entries.sort_keys
+    rows["idx_sort"] += [
+        (p(code), rid, sort_keys.get(code)) for code in sorted(entries.present | sort_keys.keys())
+    ]
     rows["idx_ref_date"] += [
         (p(r.param), p(d.param), r.target_type, r.target_id, d.low, d.high, rid)
         for r in entries.references

@@ -79,9 +79,6 @@ DDL: tuple[str, ...] = (
         value ANY, PRIMARY KEY (p, rid)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS idx_sort_value ON idx_sort (p, value, rid)",
     "CREATE INDEX IF NOT EXISTS idx_sort_rid ON idx_sort (rid)",
-    """CREATE TABLE IF NOT EXISTS idx_present (p INTEGER NOT NULL, rid INTEGER NOT NULL,
-        PRIMARY KEY (p, rid)) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS idx_present_rid ON idx_present (rid)",
     # One row per (reference, date) value pair of a resource: "this practitioner's
     # appointments on this day" is a range on one index instead of an intersection of
     # two large match lists (every appointment of the practitioner, every one that day).
@@ -116,7 +113,6 @@ INDEX_TABLES: tuple[str, ...] = (
     "idx_date",
     "idx_reference",
     "idx_uri",
-    "idx_present",
     "idx_sort",
     "idx_ref_date",
 )
@@ -146,6 +142,15 @@ _BACKFILL_WIDTHS = """INSERT INTO date_width (p, widest)
     SELECT p, max(high - low) FROM idx_date GROUP BY p"""
 
 
+# Databases written before idx_sort answered :missing kept the present parameters in
+# a table of their own: their rows become sort rows without a value (where there is
+# no sort row already), and the table goes.
+_RETIRE_PRESENT = (
+    "INSERT OR IGNORE INTO idx_sort (p, rid, value) SELECT p, rid, NULL FROM idx_present",
+    "DROP TABLE idx_present",
+)
+
+
 def apply_schema(conn: sqlite3.Connection) -> None:
     """Create every table and index that does not exist yet, filling new index tables.
 
@@ -163,6 +168,9 @@ def apply_schema(conn: sqlite3.Connection) -> None:
             conn.execute(_BACKFILL_PAIRS)
         if "resource" in existing and "date_width" not in existing:
             conn.execute(_BACKFILL_WIDTHS)
+        if "idx_present" in existing:
+            for statement in _RETIRE_PRESENT:
+                conn.execute(statement)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

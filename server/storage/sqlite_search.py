@@ -210,12 +210,12 @@ def _missing(p: int, cond: MissingCond, sql: Sql, correlated: bool) -> None:
         sql.add(
             "SELECT r2.rid FROM resource r2 WHERE r2.type = "
             "(SELECT type FROM search_param WHERE p = ?) AND r2.deleted = 0 "
-            "AND NOT EXISTS (SELECT 1 FROM idx_present x WHERE x.p = ? AND x.rid = r2.rid)",
+            "AND NOT EXISTS (SELECT 1 FROM idx_sort x WHERE x.p = ? AND x.rid = r2.rid)",
             p,
             p,
         )
     else:
-        sql.add("SELECT rid FROM idx_present WHERE p = ?", p)
+        sql.add("SELECT rid FROM idx_sort WHERE p = ?", p)  # a row per present parameter
 
 
 def _table(name: str, correlated: bool) -> str:
