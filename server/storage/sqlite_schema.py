@@ -68,13 +68,16 @@ DDL: tuple[str, ...] = (
         p INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT, rid INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS idx_reference_target "
     "ON idx_reference (p, target_id, target_type, rid)",
-    "CREATE INDEX IF NOT EXISTS idx_reference_url ON idx_reference (p, url, rid)",
+    # Partial: most references point inside the server and most codings have no text,
+    # and a row outside an index costs nothing to write there.
+    "CREATE INDEX IF NOT EXISTS idx_reference_urls ON idx_reference (p, url, rid) "
+    "WHERE url IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid)",
     """CREATE TABLE IF NOT EXISTS idx_uri (
         p INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS idx_uri_value ON idx_uri (p, value, rid)",
     "CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid)",
-    "CREATE INDEX IF NOT EXISTS idx_token_text ON idx_token (p, text, rid)",
+    "CREATE INDEX IF NOT EXISTS idx_token_texts ON idx_token (p, text, rid) WHERE text IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS idx_sort (p INTEGER NOT NULL, rid INTEGER NOT NULL,
         value ANY, PRIMARY KEY (p, rid)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS idx_sort_value ON idx_sort (p, value, rid)",
@@ -168,6 +171,9 @@ def apply_schema(conn: sqlite3.Connection) -> None:
             conn.execute(_BACKFILL_PAIRS)
         if "resource" in existing and "date_width" not in existing:
             conn.execute(_BACKFILL_WIDTHS)
+        # Their whole-table predecessors (every row, NULLs too).
+        conn.execute("DROP INDEX IF EXISTS idx_reference_url")
+        conn.execute("DROP INDEX IF EXISTS idx_token_text")
         if "idx_present" in existing:
             for statement in _RETIRE_PRESENT:
                 conn.execute(statement)

@@ -1,0 +1,43 @@
+"""The text and URL indexes hold only rows that have one, on new and older databases."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from server.storage.sqlite_schema import apply_schema
+
+
+def _indexes(conn: sqlite3.Connection) -> dict[str, str]:
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+    return {name: sql for name, sql in rows if sql}
+
+
+def test_an_older_database_trades_its_whole_table_indexes_for_partial_ones() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    apply_schema(conn)
+    conn.execute("DROP INDEX idx_token_texts")
+    conn.execute("DROP INDEX idx_reference_urls")
+    conn.execute("CREATE INDEX idx_token_text ON idx_token (p, text, rid)")  # as before
+    conn.execute("CREATE INDEX idx_reference_url ON idx_reference (p, url, rid)")
+
+    apply_schema(conn)
+
+    indexes = _indexes(conn)
+    assert "idx_token_text" not in indexes
+    assert "idx_reference_url" not in indexes
+    assert indexes["idx_token_texts"].endswith("WHERE text IS NOT NULL")
+    assert indexes["idx_reference_urls"].endswith("WHERE url IS NOT NULL")
+
+
+def test_text_and_url_searches_use_the_partial_indexes() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    apply_schema(conn)
+    plans = [
+        conn.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()[0][3]
+        for query in (
+            "SELECT rid FROM idx_token WHERE p = 1 AND text >= 'ab' AND text < 'ac'",
+            "SELECT rid FROM idx_reference WHERE p = 1 AND url = 'http://x.org/a'",
+        )
+    ]
+    assert "idx_token_texts" in plans[0]
+    assert "idx_reference_urls" in plans[1]
