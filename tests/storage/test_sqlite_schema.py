@@ -1,10 +1,11 @@
-"""The text and URL indexes hold only rows that have one, on new and older databases."""
+"""SQLite schema facts: which index tables there are, and which indexes are partial."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from server.storage.sqlite_schema import apply_schema
+from server.storage.sqlite_index import INDEX_COLUMNS
+from server.storage.sqlite_schema import INDEX_TABLES, apply_schema
 
 
 def _indexes(conn: sqlite3.Connection) -> dict[str, str]:
@@ -41,3 +42,9 @@ def test_text_and_url_searches_use_the_partial_indexes() -> None:
     ]
     assert "idx_token_texts" in plans[0]
     assert "idx_reference_urls" in plans[1]
+
+
+def test_every_index_table_is_written_and_cleared() -> None:
+    # Rows are written per table (sqlite_index) and deleted per table by the trigger
+    # built from INDEX_TABLES: a table known to one and not the other keeps stale rows.
+    assert set(INDEX_COLUMNS) == set(INDEX_TABLES)
