@@ -36,6 +36,7 @@ from server.storage.sqlite_dates import date_where
 from server.storage.sqlite_sql import Sql
 
 MAX_ARMS = 48
+_LOWEST = -(2**63)  # below every stored ``high``: a position before all rows of a ``low``
 _TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 
 Key = Callable[[str], int | None]
@@ -145,24 +146,21 @@ def _date(
     first, end = cond.low_bounds(widest)
     if first is None or end is None:  # open-ended: its distinct values are unbounded
         return None
+    # One statement for every step, from just before ``first``; only its position changes.
+    step = Sql().add(
+        "SELECT low, high FROM idx_date WHERE p = ? AND (low, high) > (?, ?)", p, first, _LOWEST
+    )
+    date_where(cond, step, widest)
+    sql, args = f"{step} ORDER BY low, high LIMIT 1", step.args
     arms: list[Sql] = []
-    low, high = first, None
-    while True:
-        step = Sql().add("SELECT low, high FROM idx_date WHERE p = ?", p)
-        if high is None:
-            step.add(" AND low >= ?", low)
-        else:
-            step.add(" AND (low, high) > (?, ?)", low, high)
-        date_where(cond, step, widest)
-        row = conn.execute(f"{step} ORDER BY low, high LIMIT 1", step.args).fetchone()
-        if row is None:
-            return arms
-        low, high = row
+    while (row := conn.execute(sql, args).fetchone()) is not None:
         if len(arms) == MAX_ARMS:
             raise _TooMany
+        low, high = args[1], args[2] = row
         arms.append(
             Sql().add("SELECT rid FROM idx_date WHERE p = ? AND low = ? AND high = ?", p, low, high)
         )
+    return arms
 
 
 def _reference(conn: sqlite3.Connection, p: int, cond: ReferenceCond) -> list[Sql] | None:
