@@ -470,7 +470,8 @@ def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) ->
     try:
         return _run_search(conn, keys, query)
     finally:
-        conn.execute("COMMIT")
+        if conn.in_transaction:  # an error may have ended it already
+            conn.execute("COMMIT")
 
 
 def _run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
