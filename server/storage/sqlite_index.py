@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -94,25 +94,26 @@ def _insert(table: str) -> str:
 _INSERTS = {table: _insert(table) for table in INDEX_COLUMNS}
 
 
-def write_indexes(
+def write_index(
     conn: sqlite3.Connection,
     keys: ParamKeys,
     widths: DateWidths,
-    versions: Iterable[tuple[str, int, IndexEntries]],
+    resource_type: str,
+    rid: int,
+    entries: IndexEntries,
 ) -> None:
-    """Insert the index rows of resource versions, given as (type, rid, entries).
+    """Insert the index rows of one resource version, one ``executemany`` per table.
 
-    One ``executemany`` per table for all of them. (Measured: one INSERT ... SELECT
-    FROM json_each per table costs more SQLite time per row than it saves in GIL
-    hand-offs: 0-13% slower end to end on the HL7 import, in four pairs of runs.)
+    (Measured: one INSERT ... SELECT FROM json_each per table costs more SQLite time
+    per row than it saves in GIL hand-offs: 0-13% slower end to end on the HL7 import,
+    in four pairs of runs.)
     """
+
+    def p(code: str) -> int:
+        return keys.ensure(conn, resource_type, code)
+
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
-    for resource_type, rid, entries in versions:
-
-        def p(code: str, resource_type: str = resource_type) -> int:
-            return keys.ensure(conn, resource_type, code)
-
-        _rows(rows, p, rid, entries)
+    _rows(rows, p, rid, entries)
     for table, table_rows in rows.items():
         if table_rows:
             conn.executemany(_INSERTS[table], table_rows)

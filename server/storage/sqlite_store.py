@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from server.search.index_entries import IndexEntries
 from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
@@ -21,7 +20,7 @@ from server.storage.port import (
     VersionConflict,
     Write,
 )
-from server.storage.sqlite_index import DateWidths, ParamKeys, write_indexes
+from server.storage.sqlite_index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite_ledger import ledger_get, ledger_put
 from server.storage.sqlite_schema import PRAGMAS, apply_schema
 from server.storage.sqlite_search import run_search
@@ -153,20 +152,8 @@ class SqliteStore:
 
     async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
         def apply(conn: sqlite3.Connection) -> None:
-            # The index rows of each resource's last version here, written together.
-            indexed: dict[int, tuple[str, IndexEntries] | None] = {}
             for write in writes:
-                indexed[self._apply_one(conn, write)] = (
-                    (write.version.resource_type, write.index)
-                    if write.index is not None and not write.version.deleted
-                    else None
-                )
-            write_indexes(
-                conn,
-                self._write_keys,
-                self._widths,
-                [(found[0], rid, found[1]) for rid, found in indexed.items() if found],
-            )
+                self._apply_one(conn, write)
             if ledger is not None:
                 ledger_put(conn, ledger)
 
@@ -175,8 +162,7 @@ class SqliteStore:
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
 
-    def _apply_one(self, conn: sqlite3.Connection, write: Write) -> int:
-        """Store one version (its index rows are the caller's); return its rid."""
+    def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
         new = write.version
         row = conn.execute(
             "SELECT rid, version FROM resource WHERE type = ? AND id = ?",
@@ -205,7 +191,8 @@ class SqliteStore:
             "UPDATE resource SET version = ?, seq = ?, deleted = ?, updated = ? WHERE rid = ?",
             (new.version, seq, int(new.deleted), new.last_updated, rid),
         )
-        return rid
+        if write.index is not None and not new.deleted:
+            write_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
 
     async def history(
         self,
