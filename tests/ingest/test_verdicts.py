@@ -10,6 +10,7 @@ from hl7.ingest_prepare import prepare
 from hl7.ingest_verdicts import PassedValidation
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
+from server.errors import InvalidResource
 from tests.ingest.factories import patient
 from tests.ingest.messages import adt
 
@@ -48,7 +49,7 @@ def test_only_passes_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     def validate_resource(resource: dict[str, object], expected_type: str) -> None:
         validated.append(str(resource["id"]))
         if resource.get("gender") == "sometimes":
-            raise ingest_prepare.InvalidResource("gender: not a code")
+            raise InvalidResource("gender: not a code")
 
     monkeypatch.setattr(ingest_prepare, "map_message", map_message)
     monkeypatch.setattr(ingest_prepare, "validate_resource", validate_resource)
