@@ -126,7 +126,7 @@ class Ingestor:
                 _validate(plan)
             except InvalidResource as exc:
                 return await self._refuse(prepared, invalid(exc), plan.warnings, dry_run)
-            writes = {} if dry_run else self._writes(plan)
+            writes = {} if dry_run else self._writes(plan, header.event_time)
             touched = [_touched(p, writes) for p in plan.resources]
             changed = [t for t in touched if t.change.writes]
             stale = any(t.change is Change.STALE for t in touched)
@@ -146,8 +146,12 @@ class Ingestor:
         failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
         return await self._refuse(prepared, failure, [], dry_run)
 
-    def _writes(self, plan: Plan) -> dict[str, Write]:
-        """Stamp and index every planned change; keyed by reference."""
+    def _writes(self, plan: Plan, event_time: int | None) -> dict[str, Write]:
+        """Stamp and index every planned change; keyed by reference.
+
+        A delete marker keeps the message's event time (``event_time``), which the
+        planning of later messages compares theirs with.
+        """
         writes: dict[str, Write] = {}
         for item in plan.resources:
             if not item.change.writes:
@@ -158,7 +162,7 @@ class Ingestor:
             expected = current.version if current else 0
             if item.body is None:
                 marker = StoredVersion(
-                    item.resource_type, item.id, number, updated, Method.DELETE, None
+                    item.resource_type, item.id, number, updated, Method.DELETE, None, event_time
                 )
                 writes[item.reference] = Write(marker, expected, None)
                 continue

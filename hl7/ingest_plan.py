@@ -5,7 +5,8 @@ of them loses a race the whole message is planned again from fresh reads.
 
 Rules, per resource (by its deterministic id):
 - the stored version came from a newer event (EVN-2/MSH-7) than this message: kept
-  as it is (``stale``), so a late, older update never overwrites a newer one;
+  as it is (``stale``), so a late, older update never overwrites a newer one; a
+  resource deleted by a newer event stays deleted (its delete marker keeps the time);
 - the stored content equals the mapped content (meta aside): ``unchanged``, no new
   version, which is what makes re-importing an archive a no-op;
 - ``CREATE_ONLY`` resources (a payer Organization) are never overwritten;
@@ -270,7 +271,9 @@ async def _decide(
 ) -> PlannedResource:
     current = await reads.version(resource_type, resource_id)
     stored = await reads.body(resource_type, resource_id)
-    stored_time = event_time_of(stored) if stored is not None else None
+    # A deleted resource's time is its delete marker's: a late, older update must not
+    # bring back what a newer message deleted.
+    stored_time = event_time_of(stored) if stored is not None else _deleted_at(current)
     stale = stored_time is not None and event_time is not None and stored_time > event_time
 
     def planned(change: Change, body: dict[str, Any] | None) -> PlannedResource:
@@ -280,6 +283,8 @@ async def _decide(
         if stored is None:
             return planned(Change.UNCHANGED, None)
         return planned(Change.STALE if stale else Change.DELETED, None)
+    if stale and stored is None:
+        return planned(Change.STALE, None)
     if target.action is Action.CREATE_ONLY and stored is not None:
         return planned(Change.UNCHANGED, None)
     if target.mapped is not None and not stale:
@@ -299,3 +304,7 @@ async def _decide(
         return planned(Change.STALE if stale and target.mapped else Change.UNCHANGED, None)
     mark_source(body, source, written_time)
     return planned(Change.CREATED if stored is None else Change.UPDATED, body)
+
+
+def _deleted_at(current: StoredVersion | None) -> int | None:
+    return current.event_time if current is not None and current.deleted else None

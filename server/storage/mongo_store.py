@@ -33,7 +33,8 @@ from server.storage.port import (
     Write,
 )
 
-_VERSION_FIELDS = {"type": 1, "id": 1, "version": 1, "updated": 1, "method": 1, "body": 1}
+_HISTORY_FIELDS = ("type", "id", "version", "updated", "method", "body", "event_time")
+_VERSION_FIELDS = dict.fromkeys(_HISTORY_FIELDS, 1)
 
 
 def _version(doc: dict[str, Any]) -> StoredVersion:
@@ -45,6 +46,7 @@ def _version(doc: dict[str, Any]) -> StoredVersion:
         last_updated=doc["updated"],
         method=Method(doc["method"]),
         body=bytes(body) if body is not None else None,
+        event_time=doc.get("event_time"),
     )
 
 
@@ -167,6 +169,7 @@ class MongoStore:
             "method": str(new.method),
             "deleted": new.deleted,
             "body": new.body,
+            "event_time": new.event_time,
             "idx": index_document(write.index) if write.index and not new.deleted else {},
         }
         if write.expected_version == 0:
@@ -180,7 +183,7 @@ class MongoStore:
             )
             if result.matched_count == 0:
                 raise await self._conflict(new.resource_type, new.id)
-        history = {k: document[k] for k in ("type", "id", "version", "updated", "method", "body")}
+        history = {k: document[k] for k in _HISTORY_FIELDS}
         await self.versions.insert_one(history, session=session)
 
     async def _conflict(self, resource_type: str, resource_id: str) -> VersionConflict:

@@ -38,6 +38,10 @@ class StoredVersion:
     last_updated: int  # microseconds since the Unix epoch, UTC
     method: Method
     body: bytes | None  # None for a delete
+    # A delete marker's time of the deletion in the system it came from (an HL7v2
+    # message's EVN-2/MSH-7), when known: a body records its own (meta), a delete
+    # has nowhere else to keep it, and a late, older message must not undo it.
+    event_time: int | None = None
 
     @property
     def deleted(self) -> bool:

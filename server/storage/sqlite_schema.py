@@ -40,6 +40,7 @@ DDL: tuple[str, ...] = (
         updated INTEGER NOT NULL,
         method TEXT NOT NULL,
         body BLOB,
+        event_time INTEGER,
         UNIQUE (rid, version)
     )""",
     "CREATE INDEX IF NOT EXISTS version_by_type ON version (type, seq)",
@@ -158,7 +159,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
     """Create every table and index that does not exist yet, filling new index tables.
 
     A database written before a table existed gets its rows derived from the tables
-    it already has, in the same transaction, so no search misses older resources.
+    it already has, in the same transaction, so no search misses older resources;
+    a column added since (``version.event_time``) is empty in the rows before it.
     """
     existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     conn.execute("BEGIN IMMEDIATE")
@@ -174,6 +176,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
         # Their whole-table predecessors (every row, NULLs too).
         conn.execute("DROP INDEX IF EXISTS idx_reference_url")
         conn.execute("DROP INDEX IF EXISTS idx_token_text")
+        if "version" in existing and not _has_column(conn, "version", "event_time"):
+            conn.execute("ALTER TABLE version ADD COLUMN event_time INTEGER")
         if "idx_present" in existing:
             for statement in _RETIRE_PRESENT:
                 conn.execute(statement)
@@ -181,3 +185,7 @@ def apply_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))

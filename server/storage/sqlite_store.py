@@ -26,7 +26,7 @@ from server.storage.sqlite_schema import PRAGMAS, apply_schema
 from server.storage.sqlite_search import run_search
 from server.storage.sqlite_threads import ReaderPool, WriterThread
 
-_VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body"
+_VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time"
 _READ_MANY_CHUNK = 400  # keys per statement (two bound parameters each)
 
 
@@ -38,6 +38,7 @@ def _version(row: tuple[Any, ...]) -> StoredVersion:
         last_updated=row[3],
         method=Method(row[4]),
         body=row[5],
+        event_time=row[6],
     )
 
 
@@ -183,9 +184,18 @@ class SqliteStore:
         else:
             rid = int(row[0])  # its index rows go with the UPDATE below (resource_unindex)
         seq = conn.execute(
-            "INSERT INTO version (rid, type, id, version, updated, method, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (rid, new.resource_type, new.id, new.version, new.last_updated, new.method, new.body),
+            "INSERT INTO version (rid, type, id, version, updated, method, body, event_time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rid,
+                new.resource_type,
+                new.id,
+                new.version,
+                new.last_updated,
+                new.method,
+                new.body,
+                new.event_time,
+            ),
         ).lastrowid
         conn.execute(
             "UPDATE resource SET version = ?, seq = ?, deleted = ?, updated = ? WHERE rid = ?",
@@ -229,7 +239,7 @@ class SqliteStore:
             ).fetchall()
             more = len(rows) > count
             rows = rows[:count]
-            next_cursor = encode_cursor({"seq": rows[-1][6]}) if more and rows else None
+            next_cursor = encode_cursor({"seq": rows[-1][7]}) if more and rows else None
             return HistoryPage([_version(r) for r in rows], next_cursor)
 
         return await self.readers.run(query)

@@ -193,6 +193,29 @@ async def test_cancel_then_delete_an_appointment(ingestor: Ingestor, store: Stor
     assert [t.change for t in again.touched] == [Change.UNCHANGED]
 
 
+async def test_older_update_arriving_after_a_delete_leaves_it_deleted(
+    ingestor: Ingestor, store: Store
+) -> None:
+    await ingestor.apply(prepared("S12", appointment("a1", "p1"), message_type="SIU^S12"))
+    await ingestor.apply(
+        prepared("S17", (appointment("a1", "p1"), Action.DELETE), event_time=T0 + 2 * HOUR)
+    )
+
+    late = await ingestor.apply(
+        prepared("S14", appointment("a1", "p1", "booked"), event_time=T0 + HOUR)
+    )
+
+    assert late.outcome is Outcome.STALE
+    assert [(t.change, t.version) for t in late.touched] == [(Change.STALE, 2)]
+    current = await store.read("Appointment", "a1")
+    assert current is not None
+    assert (current.version, current.deleted, current.event_time) == (2, True, T0 + 2 * HOUR)
+    rebooked = await ingestor.apply(
+        prepared("S12b", appointment("a1", "p1"), event_time=T0 + 3 * HOUR)
+    )
+    assert [(t.change, t.version) for t in rebooked.touched] == [(Change.CREATED, 3)]
+
+
 async def test_create_only_never_overwrites(ingestor: Ingestor, store: Store) -> None:
     org = {"resourceType": "Organization", "id": "o1", "name": "Payer"}
     await ingestor.apply(prepared("M1", (org, Action.CREATE_ONLY)))

@@ -48,3 +48,17 @@ def test_every_index_table_is_written_and_cleared() -> None:
     # Rows are written per table (sqlite_index) and deleted per table by the trigger
     # built from INDEX_TABLES: a table known to one and not the other keeps stale rows.
     assert set(INDEX_COLUMNS) == set(INDEX_TABLES)
+
+
+def test_an_older_database_gets_the_event_time_column_empty() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    apply_schema(conn)
+    conn.execute(
+        "INSERT INTO version (rid, type, id, version, updated, method) "
+        "VALUES (1, 'Patient', 'a', 1, 5, 'DELETE')"
+    )
+    conn.execute("ALTER TABLE version DROP COLUMN event_time")  # as written before it
+
+    apply_schema(conn)
+
+    assert conn.execute("SELECT id, event_time FROM version").fetchall() == [("a", None)]

@@ -75,6 +75,20 @@ async def test_delete_marker_and_count(store: Store) -> None:
     assert await store.count("Patient") == 1
 
 
+async def test_a_delete_marker_keeps_its_event_time(store: Store) -> None:
+    await store.write([Write(version("a", 1, 100), 0, entries())])
+    marker = StoredVersion("Patient", "a", 2, 120, Method.DELETE, None, event_time=115)
+    await store.write([Write(marker, 1, None)])
+
+    current = await store.read("Patient", "a")
+    many = await store.read_many([("Patient", "a")])
+    again = await store.vread("Patient", "a", 2)
+    history = await store.history("Patient", "a", since=None, count=5, cursor=None)
+
+    assert current == many[("Patient", "a")] == again == marker
+    assert [v.event_time for v in history.versions] == [115, None]
+
+
 async def test_history_pages_newest_first(store: Store) -> None:
     for number in range(1, 6):
         await store.write([Write(version("a", number, number * 10), number - 1, entries())])
