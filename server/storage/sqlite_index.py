@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -14,19 +14,25 @@ class ParamKeys:
     """Small integer keys for (type, search parameter), cached per connection owner."""
 
     def __init__(self) -> None:
-        self._keys: dict[tuple[str, str], int] = {}
+        self._types: dict[str, _TypeKeys] = {}
+
+    def _of(self, resource_type: str) -> _TypeKeys:
+        known = self._types.get(resource_type)
+        if known is None:
+            known = self._types[resource_type] = _TypeKeys(self, resource_type)
+        return known
 
     def get(self, conn: sqlite3.Connection, resource_type: str, code: str) -> int | None:
         """Return the key of a parameter, or None if nothing was ever indexed under it."""
-        key = self._keys.get((resource_type, code))
+        known = self._of(resource_type)
+        key = known.get(code)
         if key is None:
             row = conn.execute(
                 "SELECT p FROM search_param WHERE type = ? AND code = ?", (resource_type, code)
             ).fetchone()
             if row is None:
                 return None
-            key = int(row[0])
-            self._keys[(resource_type, code)] = key
+            key = known[code] = int(row[0])
         return key
 
     def ensure(self, conn: sqlite3.Connection, resource_type: str, code: str) -> int:
@@ -36,12 +42,37 @@ class ParamKeys:
             cursor = conn.execute(
                 "INSERT INTO search_param (type, code) VALUES (?, ?)", (resource_type, code)
             )
-            key = int(cursor.lastrowid or 0)
-            # Not cached until committed: a rolled-back savepoint would leave a stale key.
+            key = self._of(resource_type)[code] = int(cursor.lastrowid or 0)
         return key
 
+    def writable(self, conn: sqlite3.Connection, resource_type: str) -> Mapping[str, int]:
+        """A type's keys by code, a code not seen yet created on first use (``ensure``).
+
+        For the writer, which builds some forty index rows a write: a subscript each
+        instead of a call.
+        """
+        known = self._of(resource_type)
+        known.conn = conn
+        return known
+
     def forget_uncommitted(self) -> None:
-        self._keys.clear()
+        """Forget every key: a rolled-back write may have created some of them."""
+        self._types.clear()
+
+
+class _TypeKeys(dict[str, int]):
+    """One type's parameter keys by code; a missing code goes to ``ParamKeys.ensure``."""
+
+    def __init__(self, owner: ParamKeys, resource_type: str) -> None:
+        super().__init__()
+        self.owner = owner
+        self.resource_type = resource_type
+        self.conn: sqlite3.Connection | None = None
+
+    def __missing__(self, code: str) -> int:
+        if self.conn is None:
+            raise KeyError(code)
+        return self.owner.ensure(self.conn, self.resource_type, code)
 
 
 class DateWidths:
@@ -109,11 +140,8 @@ def write_index(
     in four pairs of runs.)
     """
 
-    def p(code: str) -> int:
-        return keys.ensure(conn, resource_type, code)
-
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
-    _rows(rows, p, rid, entries)
+    _rows(rows, keys.writable(conn, resource_type), rid, entries)
     for table, table_rows in rows.items():
         if table_rows:
             conn.executemany(_INSERTS[table], table_rows)
@@ -123,25 +151,25 @@ def write_index(
 
 def _rows(
     rows: dict[str, list[tuple[object, ...]]],
-    p: Callable[[str], int],
+    p: Mapping[str, int],
     rid: int,
     entries: IndexEntries,
 ) -> None:
-    rows["idx_string"] += [(p(e.param), e.folded, e.exact, rid) for e in entries.strings]
-    rows["idx_token"] += [(p(e.param), e.system, e.code, e.text, rid) for e in entries.tokens]
-    rows["idx_date"] += [(p(e.param), e.low, e.high, rid) for e in entries.dates]
+    rows["idx_string"] += [(p[e.param], e.folded, e.exact, rid) for e in entries.strings]
+    rows["idx_token"] += [(p[e.param], e.system, e.code, e.text, rid) for e in entries.tokens]
+    rows["idx_date"] += [(p[e.param], e.low, e.high, rid) for e in entries.dates]
     rows["idx_reference"] += [
-        (p(e.param), e.target_type, e.target_id, e.url, rid) for e in entries.references
+        (p[e.param], e.target_type, e.target_id, e.url, rid) for e in entries.references
     ]
-    rows["idx_uri"] += [(p(e.param), e.value, rid) for e in entries.uris]
+    rows["idx_uri"] += [(p[e.param], e.value, rid) for e in entries.uris]
     # Every parameter with a value gets a sort row (NULL when its values do not sort,
     # a system-only token say): the rows also answer :missing.
     sort_keys = entries.sort_keys
     rows["idx_sort"] += [
-        (p(code), rid, sort_keys.get(code)) for code in sorted(entries.present | sort_keys.keys())
+        (p[code], rid, sort_keys.get(code)) for code in sorted(entries.present | sort_keys.keys())
     ]
     rows["idx_ref_date"] += [
-        (p(r.param), p(d.param), r.target_type, r.target_id, d.low, d.high, rid)
+        (p[r.param], p[d.param], r.target_type, r.target_id, d.low, d.high, rid)
         for r in entries.references
         if r.target_id is not None and not r.param.startswith("_")
         for d in entries.dates
