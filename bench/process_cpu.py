@@ -1,0 +1,80 @@
+"""CPU time of a process's descendants, read from /proc while they run (Linux only).
+
+The import's workers come from a forkserver: they are not this process's children, and
+they end before the forkserver is reaped, so ``RUSAGE_CHILDREN`` never counts them.
+A sampler thread reads every descendant's /proc/PID/stat instead and keeps the last
+figure of each; what a worker spends after the last sample (under one period) is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a process, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # the command name may hold spaces
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def descendants_cpu(root: int) -> dict[int, float]:
+    """CPU seconds so far of every live descendant of ``root``, by pid."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found is not None:
+                stats[int(entry.name)] = found
+    below: dict[int, float] = {}
+    for pid in stats:
+        parent = stats[pid][0]
+        while parent > 1 and parent != root:
+            parent = stats.get(parent, (0, 0.0))[0]
+        if parent == root and pid != root:
+            below[pid] = stats[pid][1]
+    return below
+
+
+class DescendantsCpu:
+    """Samples the CPU time of this process's descendants for the length of a block."""
+
+    def __init__(self, period: float = 0.2) -> None:
+        self.period = period
+        self.seen: dict[int, float] = {}
+        self.before: dict[int, float] = {}  # of descendants already running at the start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+
+    def __enter__(self) -> DescendantsCpu:
+        self.before = descendants_cpu(os.getpid())
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.seen.items())
+
+    def _run(self) -> None:
+        root = os.getpid()
+        while True:
+            self.seen.update(descendants_cpu(root))
+            if self._stop.wait(self.period):
+                return
