@@ -10,6 +10,7 @@ Rules, per resource (by its deterministic id):
 - the stored content equals the mapped content (meta aside): ``unchanged``, no new
   version, which is what makes re-importing an archive a no-op;
 - ``CREATE_ONLY`` resources (a payer Organization) are never overwritten;
+- an ``UPDATE`` (ADT^A08/A31) that finds nothing on file creates, with a warning;
 - Patient ids merged away are followed to their survivor (ingest_identity).
 """
 
@@ -194,6 +195,10 @@ async def plan_message(
                 if current is not None and not current.deleted:
                     known.remember((resource_type, resource_id), current)
         item.validated = validated and not target.patches and item.body is target.mapped
+        if target.action is Action.UPDATE and item.change is Change.CREATED:
+            plan.warnings.append(
+                f"{item.reference} was not on file: {header.message_type} created it"
+            )
         plan.resources.append(item)
     return plan
 

@@ -16,6 +16,9 @@ class Action(StrEnum):
     """What the pipeline should do with a mapped resource."""
 
     UPSERT = "upsert"  # create, or replace the current version (if this message is newer)
+    # An UPSERT from a message that updates what it expects on file (ADT^A08/A31): the
+    # data is kept all the same, and a creation is reported (the registration is missing).
+    UPDATE = "update"
     CREATE_ONLY = "create-only"  # create if absent, never overwrite (e.g. a payer Organization)
     DELETE = "delete"  # e.g. SIU^S17 deletes an appointment
 

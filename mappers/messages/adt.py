@@ -2,9 +2,11 @@
 
 A01/A04/A05/A28 create or update, A08/A31 update: all are complete upserts of what
 the message says (an update for a patient never seen creates it, as HL7 receivers
-commonly do, rather than lose the data). A40/A34 merge: the surviving Patient (PID)
-gets a ``replaces`` link and the pair goes to ``merges``; marking the retired one
-inactive needs its stored version, so the ingest pipeline does it.
+commonly do, rather than lose the data; its Patient is ``Action.UPDATE``, so that the
+ingest reports the creation: the archive lacks that patient's registration). A40/A34
+merge: the surviving Patient (PID) gets a ``replaces`` link and the pair goes to
+``merges``; marking the retired one inactive needs its stored version, so the ingest
+pipeline does it.
 """
 
 from __future__ import annotations
@@ -14,21 +16,23 @@ from mappers.context import MapContext
 from mappers.identity import deterministic_id
 from mappers.messages.groups import patient_groups
 from mappers.messages.patient import map_patient
-from mappers.result import MappingError
+from mappers.result import Action, MappingError
 from mappers.segments.coverage import map_insurance
 from mappers.segments.gt1 import map_gt1
 from mappers.segments.nk1 import map_nk1
 from mappers.segments.pid import preferred_identifier
 
 REGISTRATION_EVENTS = ("A01", "A04", "A05", "A08", "A28", "A31")
+UPDATE_EVENTS = frozenset({"A08", "A31"})
 MERGE_EVENTS = ("A34", "A40")
 MRG_HANDLED = frozenset({1})
 
 
 def map_registration(message: Message, ctx: MapContext) -> None:
     """Map A01/A04/A05/A08/A28/A31: demographics, next of kin, insurance, guarantors."""
+    action = Action.UPDATE if message.trigger_event in UPDATE_EVENTS else Action.UPSERT
     for group in patient_groups(message):
-        _, patient_ref = map_patient(group, ctx)
+        _, patient_ref = map_patient(group, ctx, action)
         for segment in group.following:
             if segment.name == "NK1":
                 map_nk1(segment, patient_ref, ctx)

@@ -216,6 +216,23 @@ async def test_older_update_arriving_after_a_delete_leaves_it_deleted(
     assert [(t.change, t.version) for t in rebooked.touched] == [(Change.CREATED, 3)]
 
 
+async def test_an_update_of_a_patient_not_on_file_creates_it_and_says_so(
+    ingestor: Ingestor, store: Store
+) -> None:
+    first = await ingestor.apply(prepared("A08", (patient("p1"), Action.UPDATE)))
+
+    assert [(t.reference, t.change) for t in first.touched] == [("Patient/p1", Change.CREATED)]
+    assert "Patient/p1 was not on file: ADT^A08 created it" in first.warnings
+    entry = await store.ledger_get(SENDER, "A08")
+    assert entry is not None
+    assert "Patient/p1 was not on file: ADT^A08 created it" in entry.warnings
+    again = await ingestor.apply(
+        prepared("A08b", (patient("p1", "Newer"), Action.UPDATE), event_time=T0 + HOUR)
+    )
+    assert [t.change for t in again.touched] == [Change.UPDATED]
+    assert not any("not on file" in w for w in again.warnings)
+
+
 async def test_create_only_never_overwrites(ingestor: Ingestor, store: Store) -> None:
     org = {"resourceType": "Organization", "id": "o1", "name": "Payer"}
     await ingestor.apply(prepared("M1", (org, Action.CREATE_ONLY)))

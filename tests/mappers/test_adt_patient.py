@@ -183,6 +183,20 @@ def test_ids_do_not_depend_on_the_message() -> None:
     ]
 
 
+def test_updates_expect_the_patient_on_file_and_registrations_do_not() -> None:
+    def patient_action(event: str) -> Action:
+        result = map_lines(msh(f"ADT^{event}^ADT_A01"), *A04[1:])
+        return next(m.action for m in result.resources if m.resource["resourceType"] == "Patient")
+
+    assert [patient_action(e) for e in ("A04", "A01", "A28", "A08", "A31")] == [
+        Action.UPSERT,
+        Action.UPSERT,
+        Action.UPSERT,
+        Action.UPDATE,
+        Action.UPDATE,
+    ]
+
+
 def test_configured_authority_gives_the_identifier_system() -> None:
     config = MappingConfig(authority_systems={"HOSP": "https://hosp.example.org/mrn"})
     patient = only(map_lines(*A04, config=config), "Patient")
