@@ -8,7 +8,12 @@ entries, keyed by the resource's ``rid`` and a small integer per search paramete
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
+import time
+
+log = logging.getLogger("fhirport.storage")
 
 PRAGMAS: tuple[str, ...] = (
     "PRAGMA journal_mode=WAL",
@@ -163,6 +168,16 @@ def apply_schema(conn: sqlite3.Connection) -> None:
     a column added since (``version.event_time``) is empty in the rows before it.
     """
     existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    upgrades = _upgrades(existing)
+    if upgrades:
+        # The store is unavailable until this commits, for minutes on a large database.
+        log.warning(
+            "Upgrading the SQLite database %s (%s) in one transaction; a large database "
+            "takes minutes, and the store opens when it is done",
+            _file_of(conn),
+            ", ".join(upgrades),
+        )
+    started = time.monotonic()
     conn.execute("BEGIN IMMEDIATE")
     try:
         for statement in DDL:
@@ -185,6 +200,35 @@ def apply_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if upgrades:
+        log.warning("Upgraded %s in %.1f s", _file_of(conn), time.monotonic() - started)
+
+
+_INDEX_OF = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+)")
+
+
+def _upgrades(existing: set[str]) -> list[str]:
+    """What opening a database written by an older fhirport rebuilds (slow steps only)."""
+    if "resource" not in existing:
+        return []  # a new database: nothing to derive
+    found = [
+        f"index {match[1]}"
+        for statement in DDL
+        if (match := _INDEX_OF.match(statement))
+        and match[2] in existing
+        and match[1] not in existing
+    ]
+    if "idx_ref_date" not in existing:
+        found.append("reference and date pairs (idx_ref_date)")
+    if "date_width" not in existing:
+        found.append("date widths")
+    if "idx_present" in existing:
+        found.append("presence rows moved to idx_sort")
+    return found
+
+
+def _file_of(conn: sqlite3.Connection) -> str:
+    return str(next((row[2] for row in conn.execute("PRAGMA database_list")), "") or ":memory:")
 
 
 def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+
+import pytest
 
 from server.storage.sqlite_index import INDEX_COLUMNS
 from server.storage.sqlite_schema import INDEX_TABLES, apply_schema
@@ -62,3 +65,23 @@ def test_an_older_database_gets_the_event_time_column_empty() -> None:
     apply_schema(conn)
 
     assert conn.execute("SELECT id, event_time FROM version").fetchall() == [("a", None)]
+
+
+def test_an_upgrade_that_rebuilds_says_so_and_a_current_database_does_not(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    apply_schema(conn)
+    conn.execute("DROP INDEX idx_token_texts")
+    conn.execute("DROP TABLE date_width")
+
+    with caplog.at_level(logging.WARNING, logger="fhirport.storage"):
+        apply_schema(conn)
+        upgraded = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        apply_schema(conn)
+
+    assert len(upgraded) == 2
+    assert "(index idx_token_texts, date widths) in one transaction" in upgraded[0]
+    assert upgraded[1].startswith("Upgraded :memory: in ")
+    assert caplog.records == []
