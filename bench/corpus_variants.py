@@ -5,8 +5,9 @@ denser ones: the corpus's ADT^A04 messages are 2.8 and 8.6 KB, with repetitions,
 sub-components, PV2, OBX and PRT segments. To measure at that density, every corpus
 message of the benchmark's types is copied over and over with the fields that key its
 resources made unique per copy (MSH-10; PID-3 and PID-18, the patient and account;
-SCH-1 and SCH-2, the appointment; FT1-2, the charge), so that each copy makes
-resources of its own instead of finding the previous copy's unchanged.
+IN1-36 and IN1-49, the card; SCH-1 and SCH-2, the appointment; FT1-2, the charge), so
+that each copy makes resources of its own instead of finding the previous copy's
+unchanged (and waiting for its commit: the writes of one resource are applied in order).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hl7.er7 import ParseError, parse
 BENCH_EVENTS = frozenset({"ADT^A04", "ADT^A08", "SIU^S12", "DFT^P03"})
 # (segment, field) whose first repetition's first component becomes unique per copy.
 _KEYS = frozenset(
-    {("PID", 3), ("PID", 18), ("SCH", 1), ("SCH", 2), ("FT1", 2)},
+    {("PID", 3), ("PID", 18), ("IN1", 36), ("IN1", 49), ("SCH", 1), ("SCH", 2), ("FT1", 2)},
 )
 
 
