@@ -14,6 +14,7 @@ import pytest
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import Store
+from server.storage.sqlite_store import SqliteStore
 
 STORE_KINDS = ["sqlite", "memory"] + (
     ["mongodb"] if os.environ.get("FHIRPORT_TEST_MONGODB_URI") else []
@@ -108,3 +109,12 @@ def make_claim(patient: str, **overrides: Any) -> dict[str, Any]:
 
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """The SQLite store alone, for tests of what only it has (its tables, its caches)."""
+    opened = SqliteStore(tmp_path / "sqlite-only.sqlite3")
+    await opened.open()
+    yield opened
+    await opened.close()

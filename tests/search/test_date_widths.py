@@ -9,7 +9,6 @@ failed transactions and into databases written before the table existed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -33,11 +32,8 @@ def _patient(id: str, birth_date: str, version: int = 1) -> Write:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "widths.sqlite3")
-    await opened.open()
-    yield opened
-    await opened.close()
+def store(sqlite_store: SqliteStore) -> SqliteStore:
+    return sqlite_store
 
 
 async def _ids(store: SqliteStore, query: str) -> list[str]:
