@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
+from server.storage.sqlite_schema import INDEX_COLUMNS
+
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
 
@@ -102,18 +104,6 @@ class DateWidths:
 
     def forget_uncommitted(self) -> None:
         self._widest.clear()
-
-
-# The columns each index table is filled with, in the order of the rows built below.
-INDEX_COLUMNS: dict[str, tuple[str, ...]] = {
-    "idx_string": ("p", "folded", "exact", "rid"),
-    "idx_token": ("p", "system", "code", "text", "rid"),
-    "idx_date": ("p", "low", "high", "rid"),
-    "idx_reference": ("p", "target_type", "target_id", "url", "rid"),
-    "idx_uri": ("p", "value", "rid"),
-    "idx_sort": ("p", "rid", "value"),
-    "idx_ref_date": ("pr", "pd", "target_type", "target_id", "low", "high", "rid"),
-}
 
 
 def _insert(table: str) -> str:

@@ -116,15 +116,18 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS hl7_ledger_received ON hl7_ledger (received)",
 )
 
-INDEX_TABLES: tuple[str, ...] = (
-    "idx_string",
-    "idx_token",
-    "idx_date",
-    "idx_reference",
-    "idx_uri",
-    "idx_sort",
-    "idx_ref_date",
-)
+# Every index table and the columns its rows are written with (sqlite_index builds
+# rows in this order); the trigger below clears the same tables.
+INDEX_COLUMNS: dict[str, tuple[str, ...]] = {
+    "idx_string": ("p", "folded", "exact", "rid"),
+    "idx_token": ("p", "system", "code", "text", "rid"),
+    "idx_date": ("p", "low", "high", "rid"),
+    "idx_reference": ("p", "target_type", "target_id", "url", "rid"),
+    "idx_uri": ("p", "value", "rid"),
+    "idx_sort": ("p", "rid", "value"),
+    "idx_ref_date": ("pr", "pd", "target_type", "target_id", "low", "high", "rid"),
+}
+INDEX_TABLES: tuple[str, ...] = tuple(INDEX_COLUMNS)
 
 # Pairs of the type's own parameters only: ``_lastUpdated`` would double the rows of
 # every resource that has a reference, for a query (recent changes of one patient's

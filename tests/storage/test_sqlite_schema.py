@@ -7,8 +7,7 @@ import sqlite3
 
 import pytest
 
-from server.storage.sqlite_index import INDEX_COLUMNS
-from server.storage.sqlite_schema import INDEX_TABLES, apply_schema
+from server.storage.sqlite_schema import INDEX_COLUMNS, apply_schema
 
 
 def _indexes(conn: sqlite3.Connection) -> dict[str, str]:
@@ -47,10 +46,16 @@ def test_text_and_url_searches_use_the_partial_indexes() -> None:
     assert "idx_reference_urls" in plans[1]
 
 
-def test_every_index_table_is_written_and_cleared() -> None:
-    # Rows are written per table (sqlite_index) and deleted per table by the trigger
-    # built from INDEX_TABLES: a table known to one and not the other keeps stale rows.
-    assert set(INDEX_COLUMNS) == set(INDEX_TABLES)
+def test_index_rows_are_written_with_the_columns_their_tables_have() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    apply_schema(conn)
+    for table, columns in INDEX_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        assert set(columns) == have, table
+    (trigger,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'resource_unindex'"
+    ).fetchone()
+    assert all(f"DELETE FROM {table} " in trigger for table in INDEX_COLUMNS)
 
 
 def test_an_older_database_gets_the_event_time_column_empty() -> None:
