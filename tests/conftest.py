@@ -15,6 +15,7 @@ from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import Store
 from server.storage.sqlite_store import SqliteStore
+from tests.direct_store import opened_sqlite
 
 STORE_KINDS = ["sqlite", "memory"] + (
     ["mongodb"] if os.environ.get("FHIRPORT_TEST_MONGODB_URI") else []
@@ -114,7 +115,5 @@ FHIR_JSON = {"Content-Type": "application/fhir+json"}
 @pytest.fixture
 async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     """The SQLite store alone, for tests of what only it has (its tables, its caches)."""
-    opened = SqliteStore(tmp_path / "sqlite-only.sqlite3")
-    await opened.open()
-    yield opened
-    await opened.close()
+    async with opened_sqlite(tmp_path / "sqlite-only.sqlite3") as opened:
+        yield opened

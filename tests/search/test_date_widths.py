@@ -11,14 +11,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
-from server.search.engine import SearchEngine
-from server.search.extract import extract_index
-from server.storage.port import LedgerEntry, Method, StoredVersion, Write
+from server.storage.port import LedgerEntry, Write
 from server.storage.sqlite_store import SqliteStore
+from tests.direct_store import indexed, opened_sqlite, search_ids
 
 pytestmark = pytest.mark.anyio
 
@@ -26,20 +24,12 @@ DAY_US = 86_400_000_000
 
 
 def _patient(id: str, birth_date: str, version: int = 1) -> Write:
-    body = {"resourceType": "Patient", "id": id, "birthDate": birth_date}
-    stored = StoredVersion("Patient", id, version, 0, Method.PUT, b"{}")
-    return Write(stored, version - 1, extract_index(body, base_urls=()))
+    return indexed({"resourceType": "Patient", "id": id, "birthDate": birth_date}, version)
 
 
 @pytest.fixture
 def store(sqlite_store: SqliteStore) -> SqliteStore:
     return sqlite_store
-
-
-async def _ids(store: SqliteStore, query: str) -> list[str]:
-    engine = SearchEngine(store, ())
-    result = await engine.run(engine.parse("Patient", parse_qsl(query), lenient=False))
-    return sorted(v.id for v in result.page.versions)
 
 
 async def _widest(store: SqliteStore) -> Any:
@@ -57,8 +47,10 @@ async def test_a_wider_value_widens_the_search(store: SqliteStore) -> None:
     await store.write([_patient("year", "1970")])
 
     assert await _widest(store) == (365 * DAY_US,)
-    assert await _ids(store, "birthdate=ge1970-03-01&birthdate=lt1970-03-15") == ["year"]
-    assert await _ids(store, "birthdate=gt1970-03-01") == ["year"]
+    assert await search_ids(store, "Patient", "birthdate=ge1970-03-01&birthdate=lt1970-03-15") == [
+        "year"
+    ]
+    assert await search_ids(store, "Patient", "birthdate=gt1970-03-01") == ["year"]
 
 
 async def test_a_width_from_a_failed_write_is_not_remembered(store: SqliteStore) -> None:
@@ -70,26 +62,20 @@ async def test_a_width_from_a_failed_write_is_not_remembered(store: SqliteStore)
 
     await store.write([_patient("later", "1971")])
 
-    assert await _ids(store, "birthdate=ge1971-06-01") == ["later"]
+    assert await search_ids(store, "Patient", "birthdate=ge1971-06-01") == ["later"]
 
 
 async def test_an_older_database_gets_its_widths_when_opened(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    store = SqliteStore(path)
-    await store.open()
-    await store.write([_patient("year", "1970")])
-    await store.close()
+    async with opened_sqlite(path) as store:
+        await store.write([_patient("year", "1970")])
     with sqlite3.connect(path) as conn:  # as written before the table existed
         conn.execute("DROP TABLE date_width")
     conn.close()
 
-    reopened = SqliteStore(path)
-    await reopened.open()
-    try:
-        assert await _ids(reopened, "birthdate=ge1970-03-01") == ["year"]
+    async with opened_sqlite(path) as reopened:
+        assert await search_ids(reopened, "Patient", "birthdate=ge1970-03-01") == ["year"]
         assert await _widest(reopened) == (365 * DAY_US,)
-    finally:
-        await reopened.close()
 
 
 async def test_an_update_replaces_every_index_row(store: SqliteStore) -> None:
@@ -107,5 +93,5 @@ async def test_an_update_replaces_every_index_row(store: SqliteStore) -> None:
     await store.write([_patient("p", "1990-02-20", version=3)])
 
     assert await store.readers.run(rows) == once
-    assert await _ids(store, "birthdate=1980-02-20") == []
-    assert await _ids(store, "birthdate=1990-02-20") == ["p"]
+    assert await search_ids(store, "Patient", "birthdate=1980-02-20") == []
+    assert await search_ids(store, "Patient", "birthdate=1990-02-20") == ["p"]

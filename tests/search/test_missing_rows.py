@@ -9,52 +9,35 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import pytest
 
-from server.search.engine import SearchEngine
-from server.search.extract import extract_index
-from server.storage.port import Method, StoredVersion, Write
-from server.storage.sqlite_store import SqliteStore
+from server.storage.port import Write
+from tests.direct_store import indexed, opened_sqlite, search_ids
 
 pytestmark = pytest.mark.anyio
 
 
 def _patient(id: str, **elements: object) -> Write:
-    body = {"resourceType": "Patient", "id": id, **elements}
-    stored = StoredVersion("Patient", id, 1, 0, Method.PUT, b"{}")
-    return Write(stored, 0, extract_index(body, base_urls=()))
-
-
-async def _ids(store: SqliteStore, query: str) -> list[str]:
-    engine = SearchEngine(store, ())
-    result = await engine.run(engine.parse("Patient", parse_qsl(query), lenient=False))
-    return sorted(v.id for v in result.page.versions)
+    return indexed({"resourceType": "Patient", "id": id, **elements})
 
 
 async def _write_both(path: Path) -> None:
-    store = SqliteStore(path)
-    await store.open()
-    await store.write(
-        [
-            _patient("system-only", identifier=[{"system": "urn:mrn"}]),
-            _patient("none", gender="female"),
-        ]
-    )
-    await store.close()
+    async with opened_sqlite(path) as store:
+        await store.write(
+            [
+                _patient("system-only", identifier=[{"system": "urn:mrn"}]),
+                _patient("none", gender="female"),
+            ]
+        )
 
 
 async def test_a_value_that_does_not_sort_is_present(tmp_path: Path) -> None:
     await _write_both(tmp_path / "db.sqlite3")
-    store = SqliteStore(tmp_path / "db.sqlite3")
-    await store.open()
-    try:
-        assert await _ids(store, "identifier:missing=false") == ["system-only"]
-        assert await _ids(store, "identifier:missing=true") == ["none"]
-        assert await _ids(store, "_sort=identifier") == ["none", "system-only"]
-    finally:
-        await store.close()
+    async with opened_sqlite(tmp_path / "db.sqlite3") as store:
+        assert await search_ids(store, "Patient", "identifier:missing=false") == ["system-only"]
+        assert await search_ids(store, "Patient", "identifier:missing=true") == ["none"]
+        assert await search_ids(store, "Patient", "_sort=identifier") == ["none", "system-only"]
 
 
 async def test_an_older_database_gets_its_presence_rows_when_opened(tmp_path: Path) -> None:
@@ -69,15 +52,11 @@ async def test_an_older_database_gets_its_presence_rows_when_opened(tmp_path: Pa
         conn.execute("DELETE FROM idx_sort WHERE value IS NULL")
     conn.close()
 
-    reopened = SqliteStore(path)
-    await reopened.open()
-    try:
-        assert await _ids(reopened, "identifier:missing=false") == ["system-only"]
-        assert await _ids(reopened, "identifier:missing=true") == ["none"]
+    async with opened_sqlite(path) as reopened:
+        assert await search_ids(reopened, "Patient", "identifier:missing=false") == ["system-only"]
+        assert await search_ids(reopened, "Patient", "identifier:missing=true") == ["none"]
         tables = await reopened.readers.run(
             lambda c: {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
         )
-    finally:
-        await reopened.close()
 
     assert "idx_present" not in tables
