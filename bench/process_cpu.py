@@ -16,32 +16,33 @@ from types import TracebackType
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user + system CPU seconds) of a process, or None if it is gone."""
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of a process so far, or None if it is gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = text.rsplit(")", 1)[1].split()  # the command name may hold spaces
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def descendants_cpu(root: int) -> dict[int, float]:
-    """CPU seconds so far of every live descendant of ``root``, by pid.
+def descendants(root: int) -> list[int]:
+    """Every live descendant of ``root``, children before grandchildren.
 
     Walks /proc/PID/task/TID/children from ``root`` down (Linux 3.5 and later): about
     a tenth of the cost of reading every process's stat to find the tree.
     """
-    found: dict[int, float] = {}
+    found: list[int] = []
     parents = [root]
     while parents:
-        children = [child for parent in parents for child in _children(parent)]
-        for child in children:
-            stat = _stat(child)
-            if stat is not None:
-                found[child] = stat[1]
-        parents = children
+        parents = [child for parent in parents for child in _children(parent)]
+        found += parents
     return found
+
+
+def descendants_cpu(root: int) -> dict[int, float]:
+    """CPU seconds so far of every live descendant of ``root``, by pid."""
+    return {pid: cpu for pid in descendants(root) if (cpu := _cpu_seconds(pid)) is not None}
 
 
 def _children(pid: int) -> list[int]:

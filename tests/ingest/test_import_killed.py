@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.process_cpu import descendants
 from hl7.import_worker import alive
 from hl7.importer import expand_paths
 from hl7.ingest_report import ImportReport
@@ -77,22 +78,6 @@ def kill_part_way(command: list[str], started: Path) -> list[int]:
     process.send_signal(signal.SIGKILL)
     process.wait()
     return left
-
-
-def descendants(pid: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found: list[int] = []
-    level = [pid]
-    while level:
-        level = [child for child, parent in parents.items() if parent in level]
-        found += level
-    return found
 
 
 def still_running(pids: list[int], wait: float) -> list[int]:
