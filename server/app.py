@@ -63,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # A redirect to the path with its slash removed answers a path no route serves
+        # (an encoded "../" id became "/fhir/Patient/.."): an unknown path is a 404.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     install_error_handlers(app)
