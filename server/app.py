@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from hl7.ingest_listener import ingest_running
 from hl7.record_query import RecordQueries
 from hl7.record_query_config import query_config_from_env
+from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.routes_fast import FAST_ROUTES
 from server.api.routes_hl7 import router as hl7_router
@@ -61,14 +62,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="fhirport",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
+        openapi_url=OPENAPI_PATH if settings.api_docs else None,
         # A redirect to the path with its slash removed answers a path no route serves
         # (an encoded "../" id became "/fhir/Patient/.."): an unknown path is a 404.
         redirect_slashes=False,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    if settings.api_docs:
+        install_api_docs(app)
     app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (see the module)
     app.include_router(system_router)
     app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*

@@ -52,6 +52,13 @@ def main() -> None:
     type=click.IntRange(0, 65535),
     help="Also receive HL7v2 over MLLP on this port (e.g. 2575); ACK after commit.",
 )
+@click.option(
+    "--api-docs/--no-api-docs",
+    envvar="FHIRPORT_API_DOCS",
+    default=False,
+    show_default=True,
+    help="Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
+)
 def serve(
     host: str,
     port: int,
@@ -61,6 +68,7 @@ def serve(
     max_body_bytes: int,
     log_level: str,
     mllp_port: int | None,
+    api_docs: bool,
 ) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     import uvicorn
@@ -79,6 +87,7 @@ def serve(
         max_body_bytes=max_body_bytes,
         log_level=log_level,
         mllp_port=mllp_port,
+        api_docs=api_docs,
     )
     uvicorn.run(
         create_app(settings),

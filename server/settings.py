@@ -28,3 +28,4 @@ class Settings(BaseSettings):
     # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"
+    api_docs: bool = Field(False, description="Serve /docs and /openapi.json")

@@ -105,8 +105,16 @@ async def patient_disclosures(
     return fhir_response(bundle("searchset", entries, links, len(entries)), fmt)
 
 
-@router.api_route(_OPERATIONS[0], methods=["GET", "PUT", "PATCH", "DELETE"])
-@router.api_route(_OPERATIONS[1], methods=["GET", "PUT", "PATCH", "DELETE"])
-@router.api_route("/Patient/{resource_id}/$disclosures", methods=["POST", "PUT", "PATCH", "DELETE"])
+@router.api_route(
+    _OPERATIONS[0], methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+@router.api_route(
+    _OPERATIONS[1], methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+@router.api_route(
+    "/Patient/{resource_id}/$disclosures",
+    methods=["POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
 async def wrong_verb(resource_id: str, request: Request) -> Response:
     raise MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
