@@ -28,8 +28,15 @@ from server.search.query import (
 from server.search.values import MODIFIERS, VALUE_PARSERS, split_escaped
 
 DEFAULT_COUNT = 20
+# The reference hops one parameter may take, chain links and ``_has`` levels together.
+# Each hop is a join, and a target with several types (``subject``) multiplies them.
+MAX_JOIN_DEPTH = 6
 MAX_COUNT = 1000
 _TOTALS = ("none", "estimate", "accurate")
+
+
+class _TooDeep(Exception):
+    """A chain or ``_has`` nested past MAX_JOIN_DEPTH (reported for the whole name)."""
 
 
 class UnknownParameter(Exception):
@@ -115,15 +122,30 @@ def merge_point_dates(clauses: list[Clause]) -> list[Clause]:
 
 def parse_clause(resource_type: str, name: str, value: str, base_urls: tuple[str, ...]) -> Clause:
     """Parse one ``name=value`` filter on ``resource_type`` (chains and _has recursively)."""
+    try:
+        return _clause(resource_type, name, value, base_urls, MAX_JOIN_DEPTH)
+    except _TooDeep:
+        raise InvalidRequest(
+            f"Chains and _has follow at most {MAX_JOIN_DEPTH} references in one parameter; "
+            "this one follows more",
+            expression=name,
+        ) from None
+
+
+def _clause(
+    resource_type: str, name: str, value: str, base_urls: tuple[str, ...], hops: int
+) -> Clause:
+    """``parse_clause`` with ``hops`` references left to follow."""
     if name.startswith("_has:"):
-        return Clause((_has(resource_type, name, value, base_urls),))
+        return Clause((_has(resource_type, name, value, base_urls, hops),))
     head, dot, rest = name.partition(".")
     code, _, modifier = head.partition(":")
     param = search_params(resource_type).get(code)
     if param is None:
         raise UnknownParameter(name, f"{code!r} is not a search parameter of {resource_type}")
     if dot:
-        return Clause(_chain(resource_type, param, modifier or None, rest, value, base_urls))
+        chains = _chain(resource_type, param, modifier or None, rest, value, base_urls, hops)
+        return Clause(chains)
     if modifier == "missing":
         if value not in ("true", "false"):
             raise InvalidRequest(f"{name} must be true or false", expression=name)
@@ -163,9 +185,12 @@ def _chain(
     rest: str,
     value: str,
     base_urls: tuple[str, ...],
+    hops: int,
 ) -> tuple[Condition, ...]:
     if param.type != "reference":
         raise UnknownParameter(param.code, f"{param.code} is not a reference; it cannot chain")
+    if hops == 0:
+        raise _TooDeep
     targets = [type_modifier] if type_modifier else list(param.targets)
     chains: list[Condition] = []
     for target in targets:
@@ -173,7 +198,7 @@ def _chain(
             continue
         inner_code = rest.split(".")[0].split(":")[0]
         if inner_code in search_params(target) or rest.startswith("_has:"):
-            inner = parse_clause(target, rest, value, base_urls)
+            inner = _clause(target, rest, value, base_urls, hops - 1)
             chains.append(ChainCond(param.code, target, (inner,)))
     if not chains:
         raise UnknownParameter(
@@ -182,17 +207,21 @@ def _chain(
     return tuple(chains)
 
 
-def _has(resource_type: str, name: str, value: str, base_urls: tuple[str, ...]) -> HasCond:
+def _has(
+    resource_type: str, name: str, value: str, base_urls: tuple[str, ...], hops: int
+) -> HasCond:
     parts = name.split(":", 3)
     if len(parts) != 4 or not all(parts):
         raise InvalidRequest(f"{name} is not _has:Type:reference:parameter", expression=name)
+    if hops == 0:
+        raise _TooDeep
     _, source, code, rest = parts
     if source not in HELD_TYPES:
         raise UnknownParameter(name, f"{source!r} is not a resource type this server holds")
     param = search_params(source).get(code)
     if param is None or param.type != "reference" or resource_type not in param.targets:
         raise UnknownParameter(name, f"{source}.{code} is not a reference to {resource_type}")
-    return HasCond(source, code, (parse_clause(source, rest, value, base_urls),))
+    return HasCond(source, code, (_clause(source, rest, value, base_urls, hops - 1),))
 
 
 def _result_param(parsed: ParsedSearch, name: str, value: str) -> None:

@@ -11,6 +11,7 @@ search first and continue with the ids it found (at most ``JOIN_LIMIT``).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from server.search.query import (
@@ -132,6 +133,9 @@ class MongoSearch:
 
     def __init__(self, resources: Any) -> None:
         self.resources = resources
+        # The ids each join's inner search found, shared by the joins with the same inner
+        # match (a chain through a reference to several types repeats its tail under each).
+        self._joined: dict[Hashable, list[str]] = {}
 
     async def filter(self, resource_type: str, clauses: tuple[Clause, ...]) -> dict[str, Any]:
         """The filter of current resources of a type matching every clause."""
@@ -146,22 +150,40 @@ class MongoSearch:
 
     async def condition(self, resource_type: str, cond: Condition) -> dict[str, Any]:
         if isinstance(cond, ChainCond):
-            inner = await self.filter(cond.target_type, cond.inner)
-            targets = [d["id"] async for d in self._find(inner, {"id": 1})]
+            chained = ("chain", cond.target_type, cond.inner)
+            targets = await self._joined_ids(chained, lambda: self._targets(cond))
             match = {"p": cond.param, "t": cond.target_type, "i": {"$in": targets}}
             return _elem("r", match) if targets else _NONE
         if isinstance(cond, HasCond):
-            inner = await self.filter(cond.source_type, cond.inner)
-            ids: set[str] = set()
-            async for doc in self._find(inner, {"idx.r": 1}):
-                ids.update(
-                    r["i"]
-                    for r in doc.get("idx", {}).get("r", ())
-                    if r["p"] == cond.param and r["t"] == resource_type and r["i"]
-                )
-            return {"id": {"$in": sorted(ids)}} if ids else _NONE
+            referring = ("has", resource_type, cond)
+            ids = await self._joined_ids(referring, lambda: self._referenced(resource_type, cond))
+            return {"id": {"$in": ids}} if ids else _NONE
         built: dict[str, Any] = _SIMPLE[type(cond)](cond)
         return built
+
+    async def _joined_ids(
+        self, key: Hashable, search: Callable[[], Awaitable[list[str]]]
+    ) -> list[str]:
+        if key not in self._joined:
+            self._joined[key] = await search()
+        return self._joined[key]
+
+    async def _targets(self, cond: ChainCond) -> list[str]:
+        """The ids of the chain's targets that match its inner clauses."""
+        inner = await self.filter(cond.target_type, cond.inner)
+        return [d["id"] async for d in self._find(inner, {"id": 1})]
+
+    async def _referenced(self, resource_type: str, cond: HasCond) -> list[str]:
+        """The ids of ``resource_type`` that sources matching the inner clauses refer to."""
+        inner = await self.filter(cond.source_type, cond.inner)
+        ids: set[str] = set()
+        async for doc in self._find(inner, {"idx.r": 1}):
+            ids.update(
+                r["i"]
+                for r in doc.get("idx", {}).get("r", ())
+                if r["p"] == cond.param and r["t"] == resource_type and r["i"]
+            )
+        return sorted(ids)
 
     def _find(self, query: dict[str, Any], projection: dict[str, int]) -> Any:
         return self.resources.find(query, projection).limit(JOIN_LIMIT)

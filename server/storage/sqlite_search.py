@@ -7,7 +7,8 @@ the query; the other selective clauses are IN lists built once, the broad ones a
 checked per candidate with correlated probes on the ``(rid)`` indexes. A reference
 and a date clause together drive through their pair index (``idx_ref_date``); an
 unsorted page merges rid-ordered arms of its driver (``sqlite_arms``) and stops when
-full. Chains and ``_has`` join through ``idx_reference`` and ``resource (type, id)``.
+full. Chains and ``_has`` join through ``idx_reference`` and ``resource (type, id)``,
+each inner match a named table of the statement's WITH (``CommonTables``).
 Pages are keyset-paged on (sort keys..., rid): a cursor holds the last row's sort
 position, never an offset.
 """
@@ -42,7 +43,7 @@ from server.storage.port import Method, SearchPage, StoredVersion
 from server.storage.sqlite_arms import clause_arms
 from server.storage.sqlite_dates import date_where
 from server.storage.sqlite_index import ParamKeys
-from server.storage.sqlite_sql import Sql
+from server.storage.sqlite_sql import CommonTables, Sql
 
 _TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 _NOTHING = "SELECT NULL AS rid WHERE 0"
@@ -55,6 +56,9 @@ class SqlSearch:
         self.conn = conn
         self.keys = keys
         self._widths: dict[int, int | None] = {}
+        # The inner matches of joins, shared by the joins with the same inner match (a
+        # chain through a reference to several types repeats its tail under each).
+        self.joins = CommonTables()
 
     def key(self, resource_type: str, code: str) -> int | None:
         return self.keys.get(self.conn, resource_type, code)
@@ -130,29 +134,37 @@ class SqlSearch:
             if p is None:
                 sql.add(_NOTHING)
                 return
-            sql.add(
-                "SELECT ref.rid FROM idx_reference ref WHERE ref.p = ? AND ref.target_type = ? "
-                "AND ref.target_id IN (SELECT t.id FROM resource t WHERE +t.type = ?",
-                p,
-                cond.target_type,
-                cond.target_type,
+            targets = self.joins.name(
+                ("chain", cond.target_type, cond.inner), lambda: self._chained(cond)
             )
-            self.where(cond.target_type, cond.inner, "t.rid", sql)
-            sql.add(")")
+            select = "SELECT ref.rid FROM idx_reference ref WHERE ref.p = ? AND ref.target_type = ?"
+            sql.add(f"{select} AND ref.target_id IN {targets}", p, cond.target_type)
             return
         p = self.key(cond.source_type, cond.param)
         if p is None:
             sql.add(_NOTHING)
             return
-        sql.add(
-            "SELECT t.rid FROM resource t WHERE t.type = ? AND +t.deleted = 0 AND t.id IN "
-            "(SELECT ref.target_id FROM idx_reference ref WHERE +ref.p = ? AND ref.target_type = ?",
-            resource_type,
+        referenced = self.joins.name(
+            ("has", resource_type, cond), lambda: self._referenced(resource_type, p, cond)
+        )
+        select = "SELECT t.rid FROM resource t WHERE t.type = ? AND +t.deleted = 0"
+        sql.add(f"{select} AND t.id IN {referenced}", resource_type)
+
+    def _chained(self, cond: ChainCond) -> Sql:
+        """The ids of the chain's targets that match its inner clauses."""
+        sql = Sql().add("SELECT t.id FROM resource t WHERE +t.type = ?", cond.target_type)
+        self.where(cond.target_type, cond.inner, "t.rid", sql)
+        return sql
+
+    def _referenced(self, resource_type: str, p: int, cond: HasCond) -> Sql:
+        """The ids of ``resource_type`` that sources matching the inner clauses refer to."""
+        sql = Sql().add(
+            "SELECT ref.target_id FROM idx_reference ref WHERE +ref.p = ? AND ref.target_type = ?",
             p,
             resource_type,
         )
         self.where(cond.source_type, cond.inner, "ref.rid", sql)
-        sql.add(")")
+        return sql
 
 
 def _string(p: int, cond: StringCond, sql: Sql, correlated: bool) -> None:
@@ -301,6 +313,7 @@ def compile_search(
     page.add(f" FROM ({inner}) page", *inner.args)
     page.add(" JOIN resource r ON r.rid = page.rid JOIN version v ON v.seq = r.seq")
     page.add(f" ORDER BY {_order([*page_keys, 'page.rid'], directions)}")
+    page, total = search.joins.before(page), search.joins.before(total)
     return CompiledSearch(page, total, position, backwards, arms is not None)
 
 
@@ -501,9 +514,10 @@ def _broad(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> boo
     drive = query.clauses[0]
     if _selectivity(drive) <= _LISTABLE_RANK:
         return False
+    search = SqlSearch(conn, keys)
     sql = Sql().add("SELECT count(*) FROM (")
-    SqlSearch(conn, keys).rids(query.resource_type, drive, sql)
-    sql.add(" LIMIT ?)", _BROAD)
+    search.rids(query.resource_type, drive, sql)
+    sql = search.joins.before(sql.add(" LIMIT ?)", _BROAD))
     return int(conn.execute(str(sql), sql.args).fetchone()[0]) >= _BROAD
 
 
