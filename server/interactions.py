@@ -4,13 +4,17 @@ Store-agnostic: the service stamps what the server owns (``id`` on create,
 ``meta.versionId``, ``meta.lastUpdated``), computes the search index entries, and
 writes with compare-and-swap on the version number. A write that loses a race is
 retried from a fresh read, unless the client pinned the version with If-Match, in
-which case it is a 412 (http.html#concurrency).
+which case it is a 412 (http.html#concurrency). A conditional create or update that
+finds no match claims its criteria's guard with the resource it writes, so racing
+writers of the same criteria make one resource (see server.storage.port).
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -31,6 +35,8 @@ from server.fhir.validation import validate_resource
 from server.keyed_lock import KeyedLock
 from server.search.index_entries import IndexEntries
 from server.storage.port import (
+    Guard,
+    GuardTaken,
     HistoryPage,
     InvalidCursor,
     Method,
@@ -41,6 +47,11 @@ from server.storage.port import (
 )
 
 _MAX_ATTEMPTS = 8
+# A guard naming a resource that does not exist is a claim whose resource is still
+# being written (a store without transactions writes the claim first), or one whose
+# writer died in between: it is waited for this long before its key is taken over.
+ORPHAN_WAIT_S = 2.0
+_ORPHAN_POLL_S = 0.02
 
 
 class Matcher(Protocol):
@@ -75,7 +86,14 @@ def stamp(resource: dict[str, Any], resource_id: str, version: int, updated: int
     return orjson.dumps(resource)
 
 
+def criteria_key(resource_type: str, params: Sequence[tuple[str, str]]) -> str:
+    """The guard key of conditional criteria: the type and the sorted parameters, hashed."""
+    return hashlib.sha256(orjson.dumps([resource_type, sorted(params)])).hexdigest()
+
+
 Indexer = Callable[[dict[str, Any]], IndexEntries]
+OnMatch = Callable[[str], Awaitable[WriteResult]]
+OnNoMatch = Callable[[Guard], Awaitable[WriteResult]]
 
 
 class WriteRule(Protocol):
@@ -93,7 +111,9 @@ class ResourceService:
     """Versioned CRUD and history over a Store.
 
     ``indexer`` computes a resource's search index entries (the search package's
-    extractor); ``matcher`` answers the search queries of conditional interactions.
+    extractor); ``matcher`` answers the search queries of conditional interactions;
+    ``orphan_wait`` is how long (seconds) a conditional write waits for the resource
+    of a criteria's guard to appear before taking the guard over.
     """
 
     def __init__(
@@ -102,12 +122,18 @@ class ResourceService:
         indexer: Indexer,
         matcher: Matcher | None = None,
         rules: Mapping[str, WriteRule] | None = None,
+        *,
+        orphan_wait: float = ORPHAN_WAIT_S,
     ) -> None:
         self.store = store
         self.indexer = indexer
         self.matcher = matcher
         self.rules: Mapping[str, WriteRule] = rules or {}
         self.writers = KeyedLock()
+        # Same-criteria conditional writers in this process queue here rather than
+        # meet at the store's guard; the guard is what holds across processes.
+        self.conditionals = KeyedLock()
+        self.orphan_wait = orphan_wait
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -139,14 +165,29 @@ class ResourceService:
         *,
         if_none_exist: str | None = None,
     ) -> WriteResult:
-        """Create with a server-assigned id; conditional on ``If-None-Exist`` when given."""
+        """Create with a server-assigned id; conditional on ``If-None-Exist`` when given.
+
+        A conditional create with one match answers that match (http.html#ccreate).
+        """
         validate_resource(resource, resource_type)
-        if if_none_exist is not None:
-            existing = await self._conditional_match(resource_type, if_none_exist)
-            if existing is not None:
-                return WriteResult(existing, created=False)
-        resource_id = new_id()
-        version = await self._write(resource_type, resource_id, resource, None, Method.POST, 0)
+        if if_none_exist is None:
+            return await self._create(resource_type, resource)
+        params = parse_qsl(if_none_exist.lstrip("?"), keep_blank_values=True)
+
+        async def existing(match: str) -> WriteResult:
+            return WriteResult(await self.read(resource_type, match), created=False)
+
+        async def new(guard: Guard) -> WriteResult:
+            return await self._create(resource_type, resource, guard)
+
+        return await self._conditional_write(
+            resource_type, params, "create", "If-None-Exist", existing, new
+        )
+
+    async def _create(
+        self, resource_type: str, resource: dict[str, Any], guard: Guard | None = None
+    ) -> WriteResult:
+        version = await self._write(resource_type, new_id(), resource, None, Method.POST, 0, guard)
         return WriteResult(version, created=True)
 
     async def update(
@@ -166,6 +207,16 @@ class ResourceService:
                 code="invalid",
             )
         validate_resource(resource, resource_type)
+        return await self._update(resource_type, resource_id, resource, if_match)
+
+    async def _update(
+        self,
+        resource_type: str,
+        resource_id: str,
+        resource: dict[str, Any],
+        if_match: int | None,
+        guard: Guard | None = None,
+    ) -> WriteResult:
         async with self.writers.hold((resource_type, resource_id)):
             for _ in range(_MAX_ATTEMPTS):
                 current = await self.store.read(resource_type, resource_id)
@@ -173,7 +224,7 @@ class ResourceService:
                 expected = current.version if current else 0
                 try:
                     version = await self._write(
-                        resource_type, resource_id, resource, current, Method.PUT, expected
+                        resource_type, resource_id, resource, current, Method.PUT, expected, guard
                     )
                 except VersionConflict:
                     if if_match is not None:
@@ -245,21 +296,28 @@ class ResourceService:
         if_match: int | None = None,
     ) -> WriteResult:
         """``PUT /T?criteria`` (http.html#cond-update): create on 0 matches, update on 1, 412."""
-        ids = await self._criteria_matches(resource_type, params, "PUT")
-        if not ids:
-            body_id = resource.get("id")
+        body_id = resource.get("id")  # before a lost attempt stamps one of its own
+
+        async def update_match(match: str) -> WriteResult:
+            if body_id not in (None, match):
+                raise InvalidResource(
+                    f"Resource id {body_id!r} is not the matching {resource_type}/{match}",
+                    expression=f"{resource_type}.id",
+                    code="invalid",
+                )
+            resource["id"] = match
+            validate_resource(resource, resource_type)
+            return await self._update(resource_type, match, resource, if_match)
+
+        async def create(guard: Guard) -> WriteResult:
+            validate_resource(resource, resource_type)
             if isinstance(body_id, str):
-                return await self.update(resource_type, body_id, resource, if_match=if_match)
-            return await self.create(resource_type, resource)
-        match = ids[0]
-        if resource.get("id") not in (None, match):
-            raise InvalidResource(
-                f"Resource id {resource.get('id')!r} is not the matching {resource_type}/{match}",
-                expression=f"{resource_type}.id",
-                code="invalid",
-            )
-        resource["id"] = match
-        return await self.update(resource_type, match, resource, if_match=if_match)
+                return await self._update(resource_type, body_id, resource, if_match, guard)
+            return await self._create(resource_type, resource, guard)
+
+        return await self._conditional_write(
+            resource_type, params, "PUT", None, update_match, create
+        )
 
     async def conditional_delete(
         self, resource_type: str, params: Sequence[tuple[str, str]]
@@ -307,11 +365,46 @@ class ResourceService:
         except InvalidCursor as exc:
             raise InvalidRequest(str(exc), expression="_page") from None
 
-    async def _conditional_match(self, resource_type: str, query: str) -> StoredVersion | None:
-        """Apply the R4 rules for a conditional create: 0 matches, 1 match, or 412."""
-        params = parse_qsl(query.lstrip("?"), keep_blank_values=True)
-        ids = await self._criteria_matches(resource_type, params, "create", "If-None-Exist")
-        return await self.read(resource_type, ids[0]) if ids else None
+    async def _conditional_write(
+        self,
+        resource_type: str,
+        params: Sequence[tuple[str, str]],
+        verb: str,
+        expression: str | None,
+        on_match: OnMatch,
+        on_no_match: OnNoMatch,
+    ) -> WriteResult:
+        """Search the criteria, then write the one match or a new resource claiming them.
+
+        A claim lost to another writer means that writer's resource is stored: the
+        next search finds it, or, if it no longer matches (changed or deleted since),
+        the claim is taken over from it by compare-and-swap.
+        """
+        key = criteria_key(resource_type, params)
+        async with self.conditionals.hold(key):
+            expected: str | None = None
+            for _ in range(_MAX_ATTEMPTS):
+                ids = await self._criteria_matches(resource_type, params, verb, expression)
+                if ids:
+                    return await on_match(ids[0])
+                try:
+                    return await on_no_match(Guard(key, expected))
+                except GuardTaken as taken:
+                    expected = taken.holder
+                    if expected is not None:
+                        await self._wait_for(resource_type, expected)
+            raise Conflict(
+                f"The criteria of this conditional {verb} are contended by other writers; retry"
+            )
+
+    async def _wait_for(self, resource_type: str, resource_id: str) -> None:
+        """Return once the resource exists, or after ``orphan_wait`` if it never does."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.orphan_wait
+        while await self.store.read(resource_type, resource_id) is None:
+            if loop.time() >= deadline:
+                return
+            await asyncio.sleep(_ORPHAN_POLL_S)
 
     async def _write(
         self,
@@ -321,6 +414,7 @@ class ResourceService:
         current: StoredVersion | None,
         method: Method,
         expected: int,
+        guard: Guard | None = None,
     ) -> StoredVersion:
         rule = self.rules.get(resource_type)
         if rule is not None:
@@ -331,7 +425,7 @@ class ResourceService:
         body = stamp(resource, resource_id, number, updated)
         index = self.indexer(resource)
         version = StoredVersion(resource_type, resource_id, number, updated, method, body)
-        await self.store.write([Write(version, expected, index)])
+        await self.store.write([Write(version, expected, index, guard)])
         return version
 
     @staticmethod

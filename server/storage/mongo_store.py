@@ -3,25 +3,29 @@
 Writes are compare-and-swap on ``version``; with a replica set they run in a
 multi-document transaction (resource and history together). Without one (mongomock
 in tests) the resource CAS comes first, so a crash between the two steps can leave a
-history entry missing but never a current version that is wrong.
+history entry missing but never a current version that is wrong. A conditional
+write's guard (see server.storage.port) is claimed before its resource either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
 from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.ledger_codec import details_json, entry_from
 from server.storage.mongo_client import MongoConnection, connect
+from server.storage.mongo_guard import ClaimRefused, claim_guard, give_back, holder_of
 from server.storage.mongo_index import MONGO_INDEXES, index_document
 from server.storage.mongo_search import run_search
 from server.storage.port import (
+    GuardTaken,
     HistoryPage,
     InvalidCursor,
     LedgerEntry,
@@ -75,6 +79,10 @@ class MongoStore:
     def ledger(self) -> Any:
         return self.conn.database["hl7_ledger"]
 
+    @property
+    def guards(self) -> Any:
+        return self.conn.database["guards"]
+
     async def open(self) -> None:
         self._conn = await connect(self.url)
         await self.versions.create_index(
@@ -87,6 +95,11 @@ class MongoStore:
         await self.resources.create_index([("type", ASCENDING), ("deleted", ASCENDING)])
         for keys in MONGO_INDEXES:
             await self.resources.create_index(keys)
+        # A transaction's first write to a collection that does not exist yet may fail
+        # (it would have to create it), so the guards' collection is made here.
+        if "guards" not in await self.conn.database.list_collection_names():
+            with suppress(CollectionInvalid):  # another process made it meanwhile
+                await self.conn.database.create_collection("guards")
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -123,11 +136,14 @@ class MongoStore:
         return _version(doc)
 
     async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
-        if self.conn.transactions:
-            async with self.conn.client.start_session() as session:
-                await session.with_transaction(lambda s: self._apply_all(writes, ledger, s))
-        else:
-            await self._apply_all(writes, ledger, None)
+        try:
+            if self.conn.transactions:
+                async with self.conn.client.start_session() as session:
+                    await session.with_transaction(lambda s: self._apply_all(writes, ledger, s))
+            else:
+                await self._apply_all(writes, ledger, None)
+        except ClaimRefused as refused:
+            raise GuardTaken(refused.key, await holder_of(self.guards, refused.key)) from None
 
     async def _apply_all(
         self, writes: Sequence[Write], ledger: LedgerEntry | None, session: Any
@@ -172,6 +188,21 @@ class MongoStore:
             "event_time": new.event_time,
             "idx": index_document(write.index) if write.index and not new.deleted else {},
         }
+        guard = write.guard
+        if guard is not None:
+            await claim_guard(self.guards, guard, new.resource_type, new.id, session)
+        try:
+            await self._swap(key, write, document, session)
+        except VersionConflict:
+            if guard is not None and session is None:  # a transaction undoes the claim itself
+                await give_back(self.guards, guard, new.id)
+            raise
+        history = {k: document[k] for k in _HISTORY_FIELDS}
+        await self.versions.insert_one(history, session=session)
+
+    async def _swap(self, key: str, write: Write, document: dict[str, Any], session: Any) -> None:
+        """Insert or replace the resource document if its version is the expected one."""
+        new = write.version
         if write.expected_version == 0:
             try:
                 await self.resources.insert_one({"_id": key, **document}, session=session)
@@ -183,8 +214,6 @@ class MongoStore:
             )
             if result.matched_count == 0:
                 raise await self._conflict(new.resource_type, new.id)
-        history = {k: document[k] for k in _HISTORY_FIELDS}
-        await self.versions.insert_one(history, session=session)
 
     async def _conflict(self, resource_type: str, resource_id: str) -> VersionConflict:
         current = await self.read(resource_type, resource_id)

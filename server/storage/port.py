@@ -5,6 +5,32 @@ and stamped, plus the search index entries of the current version. Writes are
 compare-and-swap on the version number, which is how concurrent writers never lose
 an update: a write that expected version n fails with VersionConflict if another
 writer got there first.
+
+Conditional create and update (http.html#cond-update) search, then write; two
+writers that both searched before either wrote would both create. Version CAS cannot
+stop that (the two resources have different ids), so such a write also claims a
+``Guard``: a key derived from the resource type and the normalised criteria, naming
+the resource that claimed it. The claim is a write on one row or document that every
+racer conflicts on, which is what makes it hold across processes and under MongoDB's
+snapshot-isolated transactions, where two transactions can both see no match. The
+claim succeeds if no one holds the key, or, as a compare-and-swap, if it still names
+``expected_holder`` (a holder that no longer matches the criteria, or was deleted, is
+taken over that way); otherwise the write fails with GuardTaken and stores nothing
+of its own.
+
+What differs between stores:
+
+- SQLite: the ``conditional_guard`` table (key PRIMARY KEY), claimed in the write's
+  transaction. SQLite serialises writers, across processes too, so a claim is decided
+  only after the holder's resource is committed.
+- MongoDB with transactions (replica set, mongos): the ``guards`` collection, ``_id``
+  the key, claimed in the write's transaction. Two transactions claiming one key
+  conflict on that document; the loser is retried by the driver and then fails.
+- MongoDB without transactions (standalone, mongomock for ``memory://``): the claim
+  is written first, then the resource; a write that fails after its claim gives the
+  key back. A crash in between leaves a key naming a resource that does not exist;
+  since a racer also sees that while the holder's write is still in flight, the
+  service waits for such a holder before taking its key over.
 """
 
 from __future__ import annotations
@@ -49,17 +75,31 @@ class StoredVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    """A claim on conditional criteria, for the resource of the write that carries it.
+
+    ``key`` identifies the criteria (type included); the claim succeeds if no one holds
+    the key yet, or if it names ``expected_holder`` (an id of the same type).
+    """
+
+    key: str
+    expected_holder: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Write:
     """A new version to store if the current version is still ``expected_version``.
 
     ``expected_version`` 0 means the resource must not exist yet (or exist only
     as a deleted marker whose version is 0: never the case). ``index`` is None for
-    a delete, which also removes the resource from search.
+    a delete, which also removes the resource from search. With a ``guard``, the
+    write stores nothing unless its claim succeeds too.
     """
 
     version: StoredVersion
     expected_version: int
     index: IndexEntries | None
+    guard: Guard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +149,19 @@ class VersionConflict(Exception):
         self.current = current
 
 
+class GuardTaken(Exception):
+    """A guard's key names another resource than the claim expected.
+
+    ``holder`` is the id it names; None if the key was free again by the time the
+    store looked (only a store without transactions gives a key back).
+    """
+
+    def __init__(self, key: str, holder: str | None) -> None:
+        super().__init__(f"Conditional guard {key} is held by {holder or 'no one now'}")
+        self.key = key
+        self.holder = holder
+
+
 class StoreUnavailable(Exception):
     """The store cannot be reached or opened (bad URL, server down)."""
 
@@ -140,7 +193,11 @@ class Store(Protocol):
         """Return one version, or None."""
 
     async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
-        """Apply all writes (and the ledger entry) atomically, or none (VersionConflict)."""
+        """Apply all writes (and the ledger entry) atomically, or none.
+
+        Raise VersionConflict when a write's expected version is not current, and
+        GuardTaken when its guard's claim fails.
+        """
 
     async def history(
         self,

@@ -4,6 +4,7 @@
 ``version`` keeps every version's bytes in commit order (``seq``), which is the order
 history is served in. The ``idx_*`` tables hold the current version's search index
 entries, keyed by the resource's ``rid`` and a small integer per search parameter.
+``conditional_guard`` holds the claims that keep conditional writes to one resource.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ DDL: tuple[str, ...] = (
         PRIMARY KEY (sender, control_id)
     )""",
     "CREATE INDEX IF NOT EXISTS hl7_ledger_received ON hl7_ledger (received)",
+    # Which resource claimed each conditional create's or update's criteria (the key
+    # hashes the type and the criteria): see server.storage.port.
+    """CREATE TABLE IF NOT EXISTS conditional_guard (
+        key TEXT PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL) WITHOUT ROWID""",
 )
 
 # Every index table and the columns its rows are written with (sqlite_index builds

@@ -20,6 +20,7 @@ from server.storage.port import (
     VersionConflict,
     Write,
 )
+from server.storage.sqlite_guard import claim_guard
 from server.storage.sqlite_index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite_ledger import ledger_get, ledger_put
 from server.storage.sqlite_schema import PRAGMAS, apply_schema
@@ -165,6 +166,8 @@ class SqliteStore:
 
     def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
         new = write.version
+        if write.guard is not None:
+            claim_guard(conn, write.guard, new.resource_type, new.id)
         row = conn.execute(
             "SELECT rid, version FROM resource WHERE type = ? AND id = ?",
             (new.resource_type, new.id),
