@@ -9,14 +9,20 @@ writer got there first.
 Conditional create and update (http.html#cond-update) search, then write; two
 writers that both searched before either wrote would both create. Version CAS cannot
 stop that (the two resources have different ids), so such a write also claims a
-``Guard``: a key derived from the resource type and the normalised criteria, naming
-the resource that claimed it. The claim is a write on one row or document that every
-racer conflicts on, which is what makes it hold across processes and under MongoDB's
-snapshot-isolated transactions, where two transactions can both see no match. The
-claim succeeds if no one holds the key, or, as a compare-and-swap, if it still names
+``Guard``: a key naming the resource that claimed it, derived from the resource type
+and the criteria (sha256 of the type and the parameters sorted by name, then value:
+``server.interactions.criteria_key``; criteria that differ only in the order of
+their parameters share a key, criteria written differently, ``a,b`` and ``b,a`` say,
+do not). The claim is a write on one row or document that every racer conflicts on,
+which is what makes it hold across processes and under MongoDB's snapshot-isolated
+transactions, where two transactions can both see no match. The claim succeeds if
+no one holds the key, or, as a compare-and-swap, if it still names
 ``expected_holder`` (a holder that no longer matches the criteria, or was deleted, is
 taken over that way); otherwise the write fails with GuardTaken and stores nothing
-of its own.
+of its own. A row or document per criteria rather than a lock: nothing to release
+after a crash. A claim stays when its resource changes or is deleted, and is taken
+over then. In one process the service also queues same-criteria writers
+(KeyedLock), so that they rarely meet at the store.
 
 What differs between stores:
 
@@ -27,8 +33,8 @@ What differs between stores:
   the key, claimed in the write's transaction. Two transactions claiming one key
   conflict on that document; the loser is retried by the driver and then fails.
 - MongoDB without transactions (standalone, mongomock for ``memory://``): the claim
-  is written first, then the resource; a write that fails after its claim gives the
-  key back. A crash in between leaves a key naming a resource that does not exist;
+  is written first, then the resource; a write whose version check fails after its
+  claim gives the key back. A crash in between leaves a key naming a resource that does not exist;
   since a racer also sees that while the holder's write is still in flight, the
   service waits for such a holder before taking its key over.
 """
