@@ -105,13 +105,22 @@ def elements_of(type_name: str) -> dict[str, Element]:
         table[alias] = _element(alias, field.annotation, extra)
     for alias, codes in _supplemented_bindings().get(type_name, {}).items():
         if alias in table:
-            table[alias] = replace(table[alias], codes=frozenset(codes))
+            table[alias] = replace(table[alias], codes=codes)
     return table
 
 
 @cache
-def _supplemented_bindings() -> dict[str, dict[str, list[str]]]:
-    """Required bindings the model metadata lacks or abbreviates (required-bindings.json)."""
-    raw = resources.files("server.fhir").joinpath("required-bindings.json").read_bytes()
-    bindings: dict[str, dict[str, list[str]]] = orjson.loads(raw)["bindings"]
+def _supplemented_bindings() -> dict[str, dict[str, frozenset[str] | None]]:
+    """Required bindings the model metadata lacks or abbreviates, by model and element.
+
+    Generated into ``server/spec/generated/required-bindings.json``; ``None`` clears a
+    model's partial list for an element whose binding is not required.
+    """
+    generated = resources.files("server.spec.generated")
+    raw = generated.joinpath("required-bindings.json").read_bytes()
+    bindings: dict[str, dict[str, frozenset[str] | None]] = {}
+    for entry in orjson.loads(raw)["bindings"]:
+        codes = entry["codes"]
+        model = bindings.setdefault(entry["model"], {})
+        model[entry["element"]] = None if codes is None else frozenset(codes)
     return bindings

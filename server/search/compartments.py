@@ -1,5 +1,8 @@
 """The Patient compartment (compartmentdefinition-patient), as data: who belongs to a patient.
 
+The held types' entries are generated into ``server/spec/generated/compartment-patient.json``
+(``python -m server.spec.generate``).
+
 ``GET /fhir/Patient/123/Appointment`` is a search of Appointments restricted to those
 whose compartment parameters (``actor``) reference Patient/123.
 """
@@ -19,7 +22,8 @@ def compartment_params(compartment: str) -> dict[str, tuple[str, ...]]:
     """For a compartment type, the member types and the parameters that link them to it."""
     if compartment != "Patient":
         return {}
-    raw = resources.files("server.search").joinpath("compartment-patient.json").read_bytes()
+    generated = resources.files("server.spec.generated")
+    raw = generated.joinpath("compartment-patient.json").read_bytes()
     definition = orjson.loads(raw)
     return {
         entry["code"]: tuple(entry["param"])

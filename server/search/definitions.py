@@ -1,9 +1,11 @@
 """The search parameters of the held types, read from the specification's SearchParameter Bundle.
 
 Nothing here is a hand-written list of parameters: names, types, FHIRPath expressions,
-reference targets and composite components all come from ``search-parameters.json``
-(FHIR R4B 4.3.0, identical to R4 for the held types). A definition shared by many
-resource types carries one union expression; each type keeps only its own branches.
+reference targets and composite components come from the held types' SearchParameters,
+generated from FHIR R4 4.0.1 into ``server/spec/generated/search-parameters.json``
+(``python -m server.spec.generate``), plus fhirport's own few in
+``search-parameters-fhirport.json``. A definition shared by many resource types carries
+one union expression; each type keeps only its own branches.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from server.registry import HELD_TYPES
 # the CapabilityStatement, so a request using them is an unknown parameter (400).
 UNSUPPORTED: frozenset[str] = frozenset(
     {"_text", "_content", "_filter", "_list", "_query", "_type", "_has", "near"}
+)
+# Parameters unsupported on one type only. Bundle's composition and message search the
+# resource inside the first entry (a chain into an embedded resource, not a reference),
+# which the index does not hold; releases are collections, where they never match.
+UNSUPPORTED_ON: frozenset[tuple[str, str]] = frozenset(
+    {("Bundle", "composition"), ("Bundle", "message")}
 )
 # Result parameters (search.html#Summary): they shape the answer, they do not filter.
 RESULT_PARAMS: frozenset[str] = frozenset(
@@ -83,15 +91,18 @@ def split_union(expression: str) -> list[str]:
 
 
 # The specification's definitions first: on a code defined twice for a type, they win.
-# The second file adds the release-of-information types' parameters (server.roi).
-_DEFINITION_FILES = ("search-parameters.json", "search-parameters-roi.json")
+# The second file holds the parameters fhirport defines itself (server.roi uses them).
+_DEFINITION_FILES = (
+    ("server.spec.generated", "search-parameters.json"),
+    ("server.search", "search-parameters-fhirport.json"),
+)
 
 
 @cache
 def _bundle_entries() -> tuple[dict[str, Any], ...]:
     found: list[dict[str, Any]] = []
-    for name in _DEFINITION_FILES:
-        bundle = orjson.loads(resources.files("server.search").joinpath(name).read_bytes())
+    for package, name in _DEFINITION_FILES:
+        bundle = orjson.loads(resources.files(package).joinpath(name).read_bytes())
         found.extend(entry["resource"] for entry in bundle.get("entry", []))
     return tuple(found)
 
@@ -135,7 +146,9 @@ def search_params(resource_type: str) -> dict[str, SearchParam]:
     return {
         code: param
         for code, param in all_params(resource_type).items()
-        if code not in UNSUPPORTED and param.type != "special"
+        if code not in UNSUPPORTED
+        and (resource_type, code) not in UNSUPPORTED_ON
+        and param.type != "special"
     }
 
 

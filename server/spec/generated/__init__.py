@@ -1,0 +1,1 @@
+"""Files written by ``python -m server.spec.generate``; edit the generator, not these."""
