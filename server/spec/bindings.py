@@ -50,29 +50,37 @@ class CodeElement:
 
 def generate(spec: SpecDir, held: Iterable[str]) -> bytes:
     """The bindings to add or clear, sorted by model and element."""
-    value_sets = ValueSets(spec)
-    unclassified: list[str] = []
-    bindings: list[dict[str, Any]] = []
-    for code in sorted(code_elements(held), key=lambda c: (c.model, c.element)):
-        required = code.source_key(binding_sources.REQUIRED)
-        not_checked = code.source_key(binding_sources.NOT_CHECKED)
-        name = {"model": code.model, "element": code.element}
-        if required is not None:
-            url = binding_sources.REQUIRED[required]
-            bindings.append({**name, "valueSet": url, "codes": value_sets.codes(url)})
-        elif not_checked is not None:
-            if code.listed:  # a partial list the walk must not treat as the whole binding
-                reason = binding_sources.NOT_CHECKED[not_checked]
-                bindings.append({**name, "valueSet": None, "codes": None, "note": reason})
-        elif not code.checked_by_model:
-            unclassified.append(f"{code.model}.{code.element}")
+    elements = sorted(code_elements(held), key=lambda c: (c.model, c.element))
+    unclassified = [
+        f"{c.model}.{c.element}"
+        for c in elements
+        if not c.checked_by_model
+        and c.source_key(binding_sources.REQUIRED) is None
+        and c.source_key(binding_sources.NOT_CHECKED) is None
+    ]
     if unclassified:
         raise SpecError(
             "classify these code elements in server/spec/binding_sources.py from the FHIR R4"
             f" StructureDefinitions: {', '.join(unclassified)}"
         )
+    value_sets = ValueSets(spec)
+    bindings = [b for c in elements if (b := _binding(c, value_sets)) is not None]
     header = {"_generated": provenance(spec, f"{VALUE_SETS} and server/spec/binding_sources.py")}
     return render(header, "bindings", bindings)
+
+
+def _binding(code: CodeElement, value_sets: ValueSets) -> dict[str, Any] | None:
+    name = {"model": code.model, "element": code.element}
+    required = code.source_key(binding_sources.REQUIRED)
+    if required is not None:
+        url = binding_sources.REQUIRED[required]
+        return {**name, "valueSet": url, "codes": value_sets.codes(url)}
+    not_checked = code.source_key(binding_sources.NOT_CHECKED)
+    if not_checked is not None and code.listed:
+        # A partial list the walk must not take for the whole binding.
+        reason = binding_sources.NOT_CHECKED[not_checked]
+        return {**name, "valueSet": None, "codes": None, "note": reason}
+    return None
 
 
 def code_elements(held: Iterable[str]) -> Iterator[CodeElement]:
