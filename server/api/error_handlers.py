@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.api.allow import allowed_methods, method_not_allowed
 from server.api.negotiation import FHIR_JSON
 from server.errors import FhirError, Issue, operation_outcome
 
@@ -42,19 +43,25 @@ def _outcome_response(
     )
 
 
-async def _fhir_error(_: Request, exc: Exception) -> Response:
+async def _fhir_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FhirError)
-    return _outcome_response(exc.status, exc.issues, exc.headers)
+    headers = exc.headers
+    if exc.status == 405 and "Allow" not in headers:
+        headers = {**headers, "Allow": ", ".join(allowed_methods(request))}
+    return _outcome_response(exc.status, exc.issues, headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
+    # The router's 405 lists the methods of the first route whose pattern matched;
+    # the path may take more, or none at all (a type the server does not hold).
+    allowed = allowed_methods(request) if exc.status_code == 405 else []
+    if allowed:
+        return await _fhir_error(request, method_not_allowed(request, allowed))
+    if exc.status_code in (404, 405):
         message = f"No FHIR endpoint at {request.method} {request.url.path}"
-    elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path}"
-    else:
-        message = str(exc.detail)
+        return _outcome_response(404, [Issue(message, "not-found")])
+    message = str(exc.detail)
     code = _CODE_BY_STATUS.get(exc.status_code, "processing")
     return _outcome_response(exc.status_code, [Issue(message, code)], dict(exc.headers or {}))
 

@@ -13,10 +13,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
+from server.api.allow import serves
 from server.api.context import AppSettings, Service, base_url, held_type
 from server.api.criteria import query_criteria
 from server.api.history_params import history_query
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
+from server.api.path_ids import require_id
 from server.api.prefer import ReturnPreference, return_preference
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
@@ -78,6 +81,7 @@ async def _resource_body(request: Request, settings: AppSettings) -> dict[str, A
 
 
 @router.post("/{resource_type}")
+@serves(Interaction.CREATE)
 async def create(
     resource_type: str, request: Request, service: Service, settings: AppSettings
 ) -> Response:
@@ -91,6 +95,7 @@ async def create(
 
 
 @router.put("/{resource_type}")
+@serves(Interaction.UPDATE)
 async def conditional_update(
     resource_type: str, request: Request, service: Service, settings: AppSettings
 ) -> Response:
@@ -104,6 +109,7 @@ async def conditional_update(
 
 
 @router.delete("/{resource_type}")
+@serves(Interaction.DELETE)
 async def conditional_delete(resource_type: str, request: Request, service: Service) -> Response:
     held_type(resource_type, Interaction.DELETE)
     marker = await service.conditional_delete(resource_type, query_criteria(request))
@@ -112,32 +118,39 @@ async def conditional_delete(resource_type: str, request: Request, service: Serv
 
 
 @router.get("/{resource_type}/_history")
+@serves(Interaction.HISTORY_TYPE)
 async def type_history(resource_type: str, request: Request, service: Service) -> Response:
     held_type(resource_type, Interaction.HISTORY_TYPE)
     return await history_response(request, service, resource_type, None)
 
 
-@router.get("/{resource_type}/{resource_id}")
+@router.get("/{resource_type}/{resource_id:id}")
+@serves(Interaction.READ)
 async def read(
     resource_type: str, resource_id: str, request: Request, service: Service
 ) -> Response:
     held_type(resource_type, Interaction.READ)
+    require_id(request, resource_id)
     fmt = response_format(request)
     version = await service.read(resource_type, resource_id)
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
-@router.get("/{resource_type}/{resource_id}/_history/{version_id}")
+@router.get("/{resource_type}/{resource_id:id}/_history/{version_id:id}")
+@serves(Interaction.VREAD)
 async def vread(
     resource_type: str, resource_id: str, version_id: str, request: Request, service: Service
 ) -> Response:
     held_type(resource_type, Interaction.VREAD)
+    require_id(request, resource_id)
+    require_id(request, version_id, "vid")
     fmt = response_format(request)
     version = await service.vread(resource_type, resource_id, version_id)
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
-@router.put("/{resource_type}/{resource_id}")
+@router.put("/{resource_type}/{resource_id:id}")
+@serves(Interaction.UPDATE)
 async def update(
     resource_type: str,
     resource_id: str,
@@ -146,13 +159,15 @@ async def update(
     settings: AppSettings,
 ) -> Response:
     held_type(resource_type, Interaction.UPDATE)
+    require_id(request, resource_id)
     response_format(request)
     resource = await _resource_body(request, settings)
     result = await service.update(resource_type, resource_id, resource, if_match=_if_match(request))
     return _write_response(request, result, base_url(request))
 
 
-@router.patch("/{resource_type}/{resource_id}")
+@router.patch("/{resource_type}/{resource_id:id}")
+@serves(Interaction.PATCH)
 async def patch(
     resource_type: str,
     resource_id: str,
@@ -161,6 +176,7 @@ async def patch(
     settings: AppSettings,
 ) -> Response:
     held_type(resource_type, Interaction.PATCH)
+    require_id(request, resource_id)
     response_format(request)
     require_body_type(request, {JSON_PATCH})
     body = await read_body(request, settings.max_body_bytes)
@@ -174,19 +190,25 @@ async def patch(
     return _write_response(request, result, base_url(request))
 
 
-@router.delete("/{resource_type}/{resource_id}")
-async def delete(resource_type: str, resource_id: str, service: Service) -> Response:
+@router.delete("/{resource_type}/{resource_id:id}")
+@serves(Interaction.DELETE)
+async def delete(
+    resource_type: str, resource_id: str, request: Request, service: Service
+) -> Response:
     held_type(resource_type, Interaction.DELETE)
+    require_id(request, resource_id)
     marker = await service.delete(resource_type, resource_id)
     headers = {"ETag": f'W/"{marker.version}"'} if marker else None
     return Response(status_code=204, headers=headers)
 
 
-@router.get("/{resource_type}/{resource_id}/_history")
+@router.get("/{resource_type}/{resource_id:id}/_history")
+@serves(Interaction.HISTORY_INSTANCE)
 async def instance_history(
     resource_type: str, resource_id: str, request: Request, service: Service
 ) -> Response:
     held_type(resource_type, Interaction.HISTORY_INSTANCE)
+    require_id(request, resource_id)
     return await history_response(request, service, resource_type, resource_id)
 
 

@@ -2,6 +2,7 @@
 
 Included before the resource and search routers: ``GET /fhir/Patient/1/$disclosures``
 would otherwise be read as a compartment search for a type named ``$disclosures``.
+A method these paths do not take is answered by server.api.routes_operations.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
+from server.api.allow import serves
 from server.api.context import AppSettings, Service, base_url, held_type
 from server.api.negotiation import require_body_type, response_format
+from server.api.path_ids import require_id
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
 from server.api.routes_search import Engine
-from server.errors import InvalidRequest, MethodNotAllowed
+from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, embedded
 from server.fhir.validation import parse_json_object
 from server.registry import Interaction
@@ -29,8 +33,6 @@ from server.roi.summary import release_parameters
 
 router = APIRouter(prefix="/fhir")
 
-_OPERATIONS = ("/Task/{resource_id}/$release", "/Task/{resource_id}/$extend")
-
 
 def _flag(request: Request, name: str) -> bool:
     value = request.query_params.get(name, "false").lower()
@@ -39,9 +41,11 @@ def _flag(request: Request, name: str) -> bool:
     return value == "true"
 
 
-@router.post("/Task/{resource_id}/$release")
+@router.post("/Task/{resource_id:id}/$release")
+@serves(Interaction.UPDATE, "Task", "release")
 async def release_task(resource_id: str, request: Request, service: Service) -> Response:
     held_type("Task", Interaction.UPDATE)
+    require_id(request, resource_id)
     fmt = response_format(request)
     outcome = await release(
         service, resource_id, base_url(request), explain=_flag(request, "_explain")
@@ -49,11 +53,13 @@ async def release_task(resource_id: str, request: Request, service: Service) -> 
     return fhir_response(release_parameters(outcome), fmt, 200, version_headers(outcome.task))
 
 
-@router.post("/Task/{resource_id}/$extend")
+@router.post("/Task/{resource_id:id}/$extend")
+@serves(Interaction.UPDATE, "Task", "extend")
 async def extend_task(
     resource_id: str, request: Request, service: Service, settings: AppSettings
 ) -> Response:
     held_type("Task", Interaction.UPDATE)
+    require_id(request, resource_id)
     fmt = response_format(request)
     reason = request.query_params.get("reason")
     has_body = (
@@ -81,11 +87,13 @@ def _reason(parameters: dict[str, Any]) -> str:
     )
 
 
-@router.get("/Patient/{resource_id}/$disclosures")
+@router.get("/Patient/{resource_id:id}/$disclosures")
+@serves(Interaction.READ, "Patient", "disclosures")
 async def patient_disclosures(
     resource_id: str, request: Request, service: Service, engine: Engine
 ) -> Response:
     held_type("Patient", Interaction.READ)
+    require_id(request, resource_id)
     fmt = response_format(request)
     include_exempt = _flag(request, "all")
     await service.read("Patient", resource_id)  # 404 / 410 for an unknown patient
@@ -103,18 +111,3 @@ async def patient_disclosures(
         for v in found
     ]
     return fhir_response(bundle("searchset", entries, links, len(entries)), fmt)
-
-
-@router.api_route(
-    _OPERATIONS[0], methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
-)
-@router.api_route(
-    _OPERATIONS[1], methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
-)
-@router.api_route(
-    "/Patient/{resource_id}/$disclosures",
-    methods=["POST", "PUT", "PATCH", "DELETE"],
-    include_in_schema=False,
-)
-async def wrong_verb(resource_id: str, request: Request) -> Response:
-    raise MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")

@@ -9,9 +9,12 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
+from server.api.allow import serves
 from server.api.context import AppSettings, base_url, held_type
 from server.api.criteria import criteria, query_criteria
 from server.api.negotiation import response_format
+from server.api.path_ids import require_id
 from server.api.prefer import lenient_handling
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
@@ -50,11 +53,13 @@ async def _respond(
 
 
 @router.get("/{resource_type}")
+@serves(Interaction.SEARCH_TYPE)
 async def search_type(resource_type: str, request: Request, engine: Engine) -> Response:
     return await _respond(request, engine, resource_type, query_criteria(request), resource_type)
 
 
 @router.post("/{resource_type}/_search")
+@serves(Interaction.SEARCH_TYPE)
 async def search_post(
     resource_type: str, request: Request, engine: Engine, settings: AppSettings
 ) -> Response:
@@ -70,13 +75,15 @@ async def search_post(
     return await _respond(request, engine, resource_type, params, resource_type)
 
 
-@router.get("/{compartment}/{compartment_id}/{resource_type}")
+@router.get("/{compartment}/{compartment_id:id}/{resource_type}")
+@serves(Interaction.SEARCH_TYPE)
 async def search_compartment(
     compartment: str, compartment_id: str, resource_type: str, request: Request, engine: Engine
 ) -> Response:
     members = compartment_params(compartment)
     if resource_type not in members:
         raise NotFound(f"{resource_type} is not in the {compartment} compartment")
+    require_id(request, compartment_id)
     restrict = compartment_clause(compartment, compartment_id, resource_type)
     path = f"{compartment}/{compartment_id}/{resource_type}"
     return await _respond(request, engine, resource_type, query_criteria(request), path, restrict)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+from server.fhir.ids import is_fhir_id
+
 _TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 
@@ -30,6 +31,6 @@ def split_reference(
             return None, None, value
     relative = relative.split("/_history/")[0]
     parts = relative.split("/")
-    if len(parts) == 2 and _TYPE.fullmatch(parts[0]) and _ID.fullmatch(parts[1]):
+    if len(parts) == 2 and _TYPE.fullmatch(parts[0]) and is_fhir_id(parts[1]):
         return parts[0], parts[1], None
     return None, None, value

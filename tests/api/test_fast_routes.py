@@ -28,7 +28,7 @@ async def test_read_and_vread_serve_the_stored_version(client: httpx.AsyncClient
     ("path", "status"),
     [
         pytest.param("/fhir/Patient/_history", 200, id="type-history-is-not-an-id"),
-        pytest.param("/fhir/Patient/no_such", 404, id="id-outside-the-id-pattern"),
+        pytest.param("/fhir/Patient/no_such", 400, id="id-outside-the-id-pattern"),
         pytest.param("/fhir/Patient/nope", 404, id="unknown-id"),
         pytest.param("/fhir/Observation/x", 404, id="type-not-held"),
         pytest.param("/fhir/patient/x", 404, id="lower-case-type"),
