@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hl7.ingest_listener import ingest_running
 from hl7.record_query import RecordQueries
 from hl7.record_query_config import query_config_from_env
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
+from server.api.public_urls import HostGuard, HostPolicy
 from server.api.routes_fast import FAST_ROUTES
 from server.api.routes_hl7 import router as hl7_router
 from server.api.routes_resources import router as resources_router
@@ -71,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.state.hosts = hosts = HostPolicy(settings)
+    app.add_middleware(HostGuard, policy=hosts)
+    if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     if settings.api_docs:
         install_api_docs(app)
     app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (see the module)

@@ -39,7 +39,22 @@ def main() -> None:
     "--base-url",
     envvar="FHIRPORT_BASE_URL",
     default=None,
-    help="Public base URL of the FHIR API (default: taken from each request).",
+    help="Public base URL of the FHIR API; every absolute URL is built from it "
+    "(default: the request's scheme and its Host, which must be allowed).",
+)
+@click.option(
+    "--allowed-hosts",
+    envvar="FHIRPORT_ALLOWED_HOSTS",
+    default="",
+    help="Comma-separated Host values answered to (NAME or NAME:PORT; NAME alone means any "
+    "port); other Hosts get a 400. Default: HOST:PORT and localhost:PORT, plus --base-url's.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    envvar="FHIRPORT_FORWARDED_ALLOW_IPS",
+    default="",
+    help="Comma-separated proxy addresses or networks whose X-Forwarded-Proto and "
+    "X-Forwarded-For are believed (default: none).",
 )
 @click.option(
     "--max-body-bytes", envvar="FHIRPORT_MAX_BODY_BYTES", default=10 * 1024 * 1024, type=int
@@ -65,6 +80,8 @@ def serve(
     store: str,
     seed: bool,
     base_url: str | None,
+    allowed_hosts: str,
+    forwarded_allow_ips: str,
     max_body_bytes: int,
     log_level: str,
     mllp_port: int | None,
@@ -84,6 +101,8 @@ def serve(
         store=store,
         seed=seed,
         base_url=base_url,
+        allowed_hosts=allowed_hosts,
+        forwarded_allow_ips=forwarded_allow_ips,
         max_body_bytes=max_body_bytes,
         log_level=log_level,
         mllp_port=mllp_port,
@@ -96,6 +115,9 @@ def serve(
         log_level=log_level,
         access_log=False,
         server_header=False,
+        # The app applies X-Forwarded-* itself, from --forwarded-allow-ips only; uvicorn's
+        # own default would believe any process on this machine.
+        proxy_headers=False,
     )
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_STORE = "sqlite:///./data/fhirport.sqlite3"
 SANDBOX_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sandbox"
+
+# A comma-separated list in a FHIRPORT_* variable (as on the command line), not JSON.
+CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -22,10 +26,23 @@ class Settings(BaseSettings):
     seed: bool = False
     max_body_bytes: int = 10 * 1024 * 1024
     base_url: str | None = Field(
-        None, description="Public base URL of the FHIR API; default: from each request"
+        None, description="Public base URL of the FHIR API; default: scheme and allowed Host"
+    )
+    allowed_hosts: CommaList = Field(
+        (), description="Host[:port] values answered to; default: the listening address, localhost"
+    )
+    forwarded_allow_ips: CommaList = Field(
+        (), description="Proxies whose X-Forwarded-Proto/-For are believed; default: none"
     )
     mllp_port: int | None = None
     # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"
     api_docs: bool = Field(False, description="Serve /docs and /openapi.json")
+
+    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value

@@ -54,7 +54,10 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def settings(store_url: str) -> Settings:
-    return Settings(store=store_url, seed=False, host="127.0.0.1", port=8080)
+    # The in-process client below sends ``Host: testserver``: allowed like a deployment's name.
+    return Settings(
+        store=store_url, seed=False, host="127.0.0.1", port=8080, allowed_hosts=("testserver",)
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from hl7.ingest_bundles import CAPABILITY_OPERATIONS
+from server.api.public_urls import public_base
 from server.errors import MethodNotAllowed, NotFound
 from server.interactions import ResourceService
 from server.registry import Interaction, ResourceType, get_type
@@ -31,11 +32,8 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
 def base_url(request: Request) -> str:
-    """The FHIR base URL as clients see it (configured, or from the request)."""
-    configured: str | None = request.app.state.settings.base_url
-    if configured:
-        return configured.rstrip("/")
-    return str(request.base_url).rstrip("/") + "/fhir"
+    """The FHIR base URL as clients see it (``--base-url``, or an allowed Host)."""
+    return public_base(request)
 
 
 # System-level endpoints that a type-level route pattern also matches: a wrong verb on

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from server.api.public_urls import public_request_url
 from server.errors import InvalidRequest
 from server.fhir.clock import parse_instant
 
@@ -24,7 +25,7 @@ class HistoryQuery:
     def next_url(self, request: Request, cursor: str) -> str:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "_page"]
         params.append(("_page", cursor))
-        return str(request.url.replace(query=urlencode(params)))
+        return public_request_url(request, urlencode(params))
 
 
 def history_query(request: Request) -> HistoryQuery:

@@ -21,6 +21,7 @@ from server.api.history_params import history_query
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
 from server.api.path_ids import require_id
 from server.api.prefer import ReturnPreference, return_preference
+from server.api.public_urls import public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.errors import InvalidRequest
@@ -223,7 +224,7 @@ async def history_response(
     base = base_url(request)
     if resource_id is not None and not page.versions and query.cursor is None:
         await service.read(resource_type or "", resource_id)  # 404 for an unknown resource
-    links = {"self": str(request.url)}
+    links = {"self": public_request_url(request)}
     if page.next_cursor:
         links["next"] = query.next_url(request, page.next_cursor)
     entries = [history_entry(base, v) for v in page.versions]

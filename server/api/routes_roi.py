@@ -19,6 +19,7 @@ from server.api.allow import serves
 from server.api.context import AppSettings, Service, base_url, held_type
 from server.api.negotiation import require_body_type, response_format
 from server.api.path_ids import require_id
+from server.api.public_urls import public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
 from server.api.routes_search import Engine
@@ -101,7 +102,7 @@ async def patient_disclosures(
         engine, resource_id, datetime.now(UTC).date(), include_exempt=include_exempt
     )
     base = base_url(request)
-    links = {"self": str(request.url)}
+    links = {"self": public_request_url(request)}
     entries = [
         {
             "fullUrl": f"{base}/AuditEvent/{v.id}",

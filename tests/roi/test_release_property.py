@@ -174,7 +174,10 @@ def test_no_release_holds_a_resource_the_engine_alone_denies(kind: str, tmp_path
     from server.app import create_app
 
     async def open_app(stack: AsyncExitStack) -> httpx.AsyncClient:
-        app = create_app(Settings(store=store_url_for(kind, tmp_path), seed=False))
+        settings = Settings(
+            store=store_url_for(kind, tmp_path), seed=False, allowed_hosts=("testserver",)
+        )
+        app = create_app(settings)
         await stack.enter_async_context(app.router.lifespan_context(app))
         transport = httpx.ASGITransport(app=app)
         return await stack.enter_async_context(
