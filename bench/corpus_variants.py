@@ -17,6 +17,8 @@ from pathlib import Path
 from hl7.batch import split_messages
 from hl7.er7 import ParseError, parse
 
+# The public sample messages kept in the repository (fixtures/hl7v2/corpus/README.md).
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "hl7v2" / "corpus"
 BENCH_EVENTS = frozenset({"ADT^A04", "ADT^A08", "SIU^S12", "DFT^P03"})
 # (segment, field) whose first repetition's first component becomes unique per copy.
 _KEYS = frozenset(

@@ -1,7 +1,7 @@
 """HL7v2 ingest throughput, end to end, against hl7apy's parse-only rate (not a test).
 
     .venv/bin/python -m bench.hl7_ingest [--messages 50000] [--workers 2] [--profile FILE]
-        [--corpus DIR]
+        [--corpus [DIR]]
 
 Generates varied ADT^A04/A28/A08/A31 (PID, PV1, IN1), SIU^S12/S14/S15/S17/S26 and
 DFT^P03 (FT1, DG1, IN1) messages with the archive generator (fixtures/hl7v2), writes
@@ -11,9 +11,10 @@ Then it times hl7apy's ``parse_message`` (default arguments, as a naive ingest w
 call it) over a sample of the same messages. Target: 1,000 messages/s end to end on
 the 2-core machine, 30x hl7apy's parse-only rate or more.
 
-With ``--corpus DIR`` the messages are instead copies of the public corpus's ADT^A04,
+With ``--corpus`` the messages are instead copies of the public corpus's ADT^A04,
 ADT^A08, SIU^S12 and DFT^P03 messages, each with identities of its own
-(bench/corpus_variants.py): the same pipeline on messages some ten times denser.
+(bench/corpus_variants.py): the same pipeline on messages some ten times denser. The
+corpus is the one in fixtures/hl7v2/corpus unless a DIR is given.
 CPU is reported for the importing process and, separately, for its workers.
 """
 
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "hl7v2
 
 import archivegen
 
-from bench.corpus_variants import write_variants
+from bench.corpus_variants import CORPUS, write_variants
 from bench.process_cpu import DescendantsCpu
 from hl7.batch import split_messages
 from hl7.importer import ImportOptions, expand_paths, run_import
@@ -81,7 +82,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--hl7apy-sample", type=int, default=300)
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the import here")
-    parser.add_argument("--corpus", type=Path, help="copy this corpus's messages instead")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        nargs="?",
+        const=CORPUS,
+        help=f"copy this corpus's messages instead (default folder: {CORPUS})",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fhirport-bench-") as tmp:

@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.corpus_variants import CORPUS
 from hl7.er7 import parse
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "hl7v2" / "fhir-converter"
 FAMILIES = ["Smith", "García", "O'Brien", "Nguyen", "Müller", "Kowalski", "Okafor", "Haddad"]
 GIVEN = ["Ann", "José", "Li", "Fatima", "Jean-Luc", "Priya", "Olu", "Zoë"]
 

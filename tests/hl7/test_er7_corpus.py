@@ -1,4 +1,4 @@
-"""parse() on every message of the public fhir-converter corpus (98 files, v2.3 to v2.8)."""
+"""parse() on every message of the public fhir-converter corpus (97 messages, v2.3 to v2.8)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.hl7.conftest import corpus_files, corpus_message
 
 def test_every_corpus_message_parses_with_every_segment_kept() -> None:
     files = corpus_files()
-    assert len(files) == 97  # the 98 files of the corpus include its LICENSE
+    assert len(files) == 97  # beside them, the corpus's LICENSE and README
 
     for path in files:
         data = path.read_bytes()

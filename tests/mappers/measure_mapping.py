@@ -8,11 +8,11 @@ timestamps do not flatter the figure.
 from __future__ import annotations
 
 import timeit
-from pathlib import Path
 
 from hl7.er7 import parse
 from mappers import MappingConfig, UnsupportedMessage, map_message
 from mappers.datetimes import clear_caches
+from tests.corpus import CORPUS
 from tests.mappers.messages import er7, seg
 
 A04 = er7(
@@ -39,7 +39,6 @@ A04 = er7(
         },
     ),
 )
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "hl7v2" / "fhir-converter"
 
 
 def per_message_ms(text: str, config: MappingConfig, number: int = 500) -> float:

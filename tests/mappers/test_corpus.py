@@ -10,9 +10,9 @@ import pytest
 
 from hl7.er7 import parse
 from mappers import MappingConfig, UnsupportedMessage, map_message
+from tests.corpus import CORPUS
 from tests.mappers.messages import validate_all
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "hl7v2" / "fhir-converter"
 FILES = sorted(CORPUS.glob("*.hl7"))
 # What fhirport maps, independently of the dispatch table.
 IN_SCOPE = {
@@ -23,7 +23,7 @@ IN_SCOPE = {
 
 
 def test_the_corpus_is_there() -> None:
-    assert len(FILES) == 97  # the folder holds 97 messages and a LICENSE
+    assert len(FILES) == 97  # beside them, the corpus's LICENSE and README
 
 
 def _in_scope(code: str, event: str, has_con: bool) -> bool:
