@@ -193,17 +193,18 @@ def _chain(
         raise _TooDeep
     targets = [type_modifier] if type_modifier else list(param.targets)
     chains: list[Condition] = []
+    reason = f"no target of {resource_type}.{param.code} has {rest!r}"
     for target in targets:
         if target not in HELD_TYPES or target not in param.targets:
             continue
-        inner_code = rest.split(".")[0].split(":")[0]
-        if inner_code in search_params(target) or rest.startswith("_has:"):
+        try:
             inner = _clause(target, rest, value, base_urls, hops - 1)
-            chains.append(ChainCond(param.code, target, (inner,)))
+        except UnknownParameter as unknown:  # means nothing on this type: no match there
+            reason = unknown.reason
+            continue
+        chains.append(ChainCond(param.code, target, (inner,)))
     if not chains:
-        raise UnknownParameter(
-            f"{param.code}.{rest}", f"no target of {resource_type}.{param.code} has {rest!r}"
-        )
+        raise UnknownParameter(f"{param.code}.{rest}", reason)
     return tuple(chains)
 
 

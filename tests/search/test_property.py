@@ -102,7 +102,9 @@ def resource(i: int, patient: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-async def walk_pages(engine: SearchEngine, query: list[tuple[str, str]]) -> set[str]:
+async def walk_pages(
+    engine: SearchEngine, query: list[tuple[str, str]], resource_type: str = "Patient"
+) -> set[str]:
     """Every match, read two at a time through ``next`` and back through ``previous``.
 
     Both walks must see the same ids, each once: the cursors neither skip nor repeat.
@@ -110,18 +112,18 @@ async def walk_pages(engine: SearchEngine, query: list[tuple[str, str]]) -> set[
     forwards: list[list[str]] = []
     cursor: list[tuple[str, str]] = []
     while True:
-        parsed = engine.parse("Patient", [*query, ("_count", "2"), *cursor], lenient=False)
+        parsed = engine.parse(resource_type, [*query, ("_count", "2"), *cursor], lenient=False)
         page = (await engine.run(parsed)).page
         forwards.append([v.id for v in page.versions])
         if page.next_cursor is None:
             break
-        assert len(forwards) <= 8, "more pages than patients: a cursor does not advance"
+        assert len(forwards) <= 8, "more pages than resources: a cursor does not advance"
         cursor = [("_page", page.next_cursor)]
     backwards: list[list[str]] = [forwards[-1]]
     previous = page.previous_cursor
     while previous is not None:
         back = [*query, ("_count", "2"), ("_page", previous)]
-        parsed = engine.parse("Patient", back, lenient=False)
+        parsed = engine.parse(resource_type, back, lenient=False)
         page = (await engine.run(parsed)).page
         backwards.insert(0, [v.id for v in page.versions])
         previous = page.previous_cursor

@@ -47,6 +47,10 @@ QUERIES = [
     "Patient?gender=female&family=smi",
     "Patient?family=smi&gender:not=male&birthdate:missing=false",
     "Claim?status=active&patient.identifier=urn:mrn|A1",
+    # As deep as chains and _has go (MAX_JOIN_DEPTH), each hop still through an index.
+    "Patient?organization.partof.partof.partof.partof.partof.name=acme",
+    "Organization?_has:Organization:partof:_has:Patient:organization:_has:Claim:patient:"
+    "_has:Task:focus:_has:Task:part-of:_has:Task:part-of:status=requested",
 ]
 
 
@@ -62,6 +66,13 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await store.open()
     resources = [{"resourceType": "Patient", "id": k, **v} for k, v in PATIENTS.items()]
     resources += [appointment(id="a1"), claim("alvarez", id="c1")]
+    org = {"resourceType": "Organization", "name": "Acme"}
+    resources += [{**org, "id": "org1", "partOf": {"reference": "Organization/org2"}}]
+    resources += [{**org, "id": "org2"}]
+    task = {"resourceType": "Task", "id": "t1", "status": "requested", "intent": "order"}
+    resources += [
+        {**task, "focus": {"reference": "Claim/c1"}, "partOf": [{"reference": "Task/t2"}]}
+    ]
     # Values inside the ranges queried below, so their plans read index rows.
     resources += [{"resourceType": "Patient", "id": "march", "birthDate": "1970-03-05"}]
     writes = []
