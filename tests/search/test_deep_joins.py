@@ -102,6 +102,20 @@ async def test_a_chain_ending_in_has(client: httpx.AsyncClient, hierarchy: None)
     assert matched_ids(missed) == []
 
 
+async def test_a_chain_to_several_types_ending_in_has(
+    client: httpx.AsyncClient, hierarchy: None
+) -> None:
+    """Task.focus may point at any type; only the Organizations can have a managing one."""
+    await create(client, task(focus="Organization/o1"))
+    task_id = (await create(client, task(focus="Organization/o2")))["id"]
+
+    bundle = await search(client, "Task?focus._has:Patient:organization:_id=pat")
+    upwards = await search(client, "Task?focus._has:Organization:partof:name=Level 1")
+
+    assert len(matched_ids(bundle)) == 1
+    assert matched_ids(upwards) == [task_id]
+
+
 @pytest.mark.parametrize(
     "name",
     [
