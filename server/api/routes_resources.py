@@ -26,6 +26,7 @@ from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, history_entry
+from server.fhir.strict_parse import parse_json
 from server.fhir.subsetting import Summary, parse_elements, parse_summary, subset
 from server.fhir.validation import parse_json_object
 from server.interactions import WriteResult
@@ -180,11 +181,7 @@ async def patch(
     require_id(request, resource_id)
     response_format(request)
     require_body_type(request, {JSON_PATCH})
-    body = await read_body(request, settings.max_body_bytes)
-    try:
-        operations = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"Body is not valid JSON: {exc.msg}") from None
+    operations = parse_json(await read_body(request, settings.max_body_bytes))
     result = await service.patch(
         resource_type, resource_id, operations, if_match=_if_match(request)
     )

@@ -4,7 +4,9 @@ Checks, with a FHIRPath ``expression`` for each finding:
 - JSON types of primitives (``"active": "yes"`` is not a boolean),
 - required code bindings (``Patient.gender = "robot"``),
 - ``null`` where FHIR JSON forbids it, and keys beginning with ``$`` (never let a
-  client's document carry database operators into a store).
+  client's document carry database operators into a store),
+- the ids a body writes: a resource's ``id`` (contained ones too) and relative
+  ``Reference.reference`` values (``server.fhir.references``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from server.errors import Issue
+from server.fhir.element_path import Path, expression
 from server.fhir.element_schema import Element, Kind, elements_of
+from server.fhir.references import id_problem, reference_problem
 from server.registry import HELD_TYPES
 
 _JSON_CHECK: dict[Kind, tuple[type, ...]] = {
@@ -25,25 +29,30 @@ _JSON_CHECK: dict[Kind, tuple[type, ...]] = {
 }
 
 
-# Where a value is: the type name, then (parent, element name) or (parent, list index)
-# pairs; spelled out as a FHIRPath expression only for a finding (most walks find none).
-Path = str | tuple["Path", str | int]
-
-
 def strict_issues(resource: dict[str, Any], type_name: str) -> list[Issue]:
     """Return every strictness finding in ``resource``, read as a ``type_name``."""
     issues: list[Issue] = []
+    _check_id(resource, type_name, issues)
     _walk_object(resource, type_name, type_name, issues)
     return issues
 
 
 def _expression(path: Path) -> tuple[str]:
-    parts: list[str] = []
-    while isinstance(path, tuple):
-        path, step = path
-        parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
-    parts.append(path)
-    return ("".join(reversed(parts)),)
+    return (expression(path),)
+
+
+def _check_id(resource: dict[str, Any], where: Path, issues: list[Issue]) -> None:
+    value = resource.get("id")
+    problem = id_problem(value) if isinstance(value, str) else None
+    if problem:
+        issues.append(Issue(problem, "value", expression=_expression((where, "id"))))
+
+
+def _check_reference(reference: dict[str, Any], where: Path, issues: list[Issue]) -> None:
+    value = reference.get("reference")
+    problem = reference_problem(value) if isinstance(value, str) else None
+    if problem:
+        issues.append(Issue(problem, "value", expression=_expression((where, "reference"))))
 
 
 def _walk_object(obj: dict[str, Any], type_name: str, path: Path, issues: list[Issue]) -> None:
@@ -51,6 +60,8 @@ def _walk_object(obj: dict[str, Any], type_name: str, path: Path, issues: list[I
         elements = elements_of(type_name)
     except (KeyError, ValueError, AttributeError):
         elements = {}
+    if type_name == "Reference":
+        _check_reference(obj, path, issues)
     for key, value in obj.items():
         if key.startswith("$"):
             issues.append(
@@ -127,6 +138,7 @@ def _check_item(element: Element, value: Any, where: Path, issues: list[Issue]) 
                 )
             )
             return
+        _check_id(value, where, issues)
         _walk_object(value, contained_type, where, issues)
 
 

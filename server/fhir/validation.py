@@ -1,8 +1,9 @@
 """Turn a request body into a validated resource dict, or raise with every finding.
 
-Validation happens once, on the way in: the strict JSON walk, then fhir.resources'
-R4B model for structure (unknown elements, cardinality, formats). The validated dict
-is what gets stored; the model instance is thrown away (serving never rebuilds it).
+Validation happens once, on the way in: the strict parse (repeated keys, control
+characters), the strict JSON walk, then fhir.resources' R4B model for structure (unknown
+elements, cardinality, formats). The validated dict is what gets stored; the model
+instance is thrown away (serving never rebuilds it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import orjson
 from pydantic import ValidationError
 
 from server.errors import InvalidRequest, InvalidResource, Issue
+from server.fhir.control_chars import control_character_issues, may_hold_control_characters
 from server.fhir.strict_json import strict_issues
+from server.fhir.strict_parse import parse_json
 from server.registry import model_class
 
 # pydantic error kinds -> FHIR issue types (http://hl7.org/fhir/issue-type)
@@ -44,11 +47,8 @@ _DIAGNOSTICS_BY_ERROR: dict[str, str] = {
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """Parse a JSON body that must be an object."""
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"Body is not valid JSON: {exc.msg} at position {exc.pos}") from None
+    """Parse a JSON body that must be an object (strictly: see ``strict_parse``)."""
+    document = parse_json(raw)
     if not isinstance(document, dict):
         raise InvalidRequest("Body must be a JSON object")
     return document
@@ -64,6 +64,9 @@ def validate_resource(resource: dict[str, Any], expected_type: str) -> None:
             code="invalid",
         )
     issues = strict_issues(resource, expected_type)
+    # Request bodies were checked as parsed; resources built by the server are checked here.
+    if may_hold_control_characters(orjson.dumps(resource)):
+        issues.extend(control_character_issues(resource, expected_type))
     issues.extend(_model_issues(resource, expected_type))
     if issues:
         raise InvalidResource(issues[0].diagnostics, issues=_dedupe(issues))

@@ -46,6 +46,30 @@ def patient(**extra: Any) -> dict[str, Any]:
             [("structure", "Patient.contained[0].active")],
             id="inside-contained",
         ),
+        pytest.param(patient(id=".."), [("value", "Patient.id")], id="unreachable-id"),
+        pytest.param(
+            patient(contained=[{"resourceType": "Organization", "id": "o" * 65}]),
+            [("value", "Patient.contained[0].id")],
+            id="contained-id-too-long",
+        ),
+        pytest.param(
+            patient(managingOrganization={"reference": "Organization/."}),
+            [("value", "Patient.managingOrganization.reference")],
+            id="reference-id",
+        ),
+        pytest.param(
+            patient(
+                generalPractitioner=[
+                    {"reference": "Practitioner/p1/_history/2"},
+                    {"reference": "https://other.example/fhir/Practitioner/p_1"},
+                    {"reference": "urn:uuid:0b6a6c1e-2d7c-4c59-9c35-3f0f0a1f6e11"},
+                    {"reference": "#c1"},
+                    {"reference": "Practitioner/p1/_history/"},
+                ]
+            ),
+            [("value", "Patient.generalPractitioner[4].reference")],
+            id="reference-forms",
+        ),
     ],
 )
 def test_findings_and_where_they_are(
