@@ -55,7 +55,13 @@ async def ingest_running(
         yield IngestRuntime(ingestor, queries, None)
         return
     handler = mllp_handler(ingestor, queries)
-    listener = await serve_mllp(settings.host, settings.mllp_port, handler)
+    listener = await serve_mllp(
+        settings.host,
+        settings.mllp_port,
+        handler,
+        idle_timeout=settings.mllp_idle_timeout,
+        max_connections=settings.mllp_max_connections,
+    )
     log.info("MLLP listener on %s:%d", settings.host, listener.port)
     async with listener:
         yield IngestRuntime(ingestor, queries, listener)

@@ -5,7 +5,10 @@ in the order they arrived, so an ACK never overtakes the ACK of an earlier messa
 Nothing a client does stops the listener: bytes outside frames are skipped, a frame
 over ``max_frame_bytes`` is dropped while it streams in and answered with an AR, a
 handler that raises is answered with an AE (and logged with its traceback), and a
-client that vanishes mid-frame or mid-answer only ends its own connection.
+client that vanishes mid-frame or mid-answer only ends its own connection. A client
+silent for ``idle_timeout`` seconds is disconnected, and past ``max_connections`` open
+ones a new connection is closed as soon as it is accepted, so that stuck or
+too many clients cannot hold the listener's sockets.
 
 The handler receives a frame's payload (bytes, framing removed) and returns the
 answer's payload; returning ``b""`` sends nothing (for example for an incoming ACK,
@@ -23,11 +26,18 @@ from typing import Final
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.framing import FrameDecoder, FrameTooLarge, frame
 
-__all__ = ["DEFAULT_MAX_FRAME_BYTES", "Handler", "MllpServer", "serve_mllp"]
+__all__ = [
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_FRAME_BYTES",
+    "Handler",
+    "MllpServer",
+    "serve_mllp",
+]
 
 Handler = Callable[[bytes], Awaitable[bytes]]
 
 DEFAULT_MAX_FRAME_BYTES: Final = 8 << 20
+DEFAULT_IDLE_TIMEOUT: Final = 60.0
 _READ_BYTES: Final = 64 << 10
 
 log = logging.getLogger("fhirport.mllp")
@@ -122,13 +132,25 @@ async def _serve_connection(
             await writer.wait_closed()
 
 
+async def _refuse(writer: asyncio.StreamWriter, max_connections: int) -> None:
+    log.warning(
+        "MLLP connection from %s closed: %d connections are already open",
+        writer.get_extra_info("peername"),
+        max_connections,
+    )
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
+
+
 async def serve_mllp(
     host: str,
     port: int,
     handler: Handler,
     *,
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    idle_timeout: float | None = 600.0,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    max_connections: int | None = None,
 ) -> MllpServer:
     """Listen for MLLP connections on host:port (port 0 picks a free one)."""
     connections: set[asyncio.Task[None]] = set()
@@ -138,6 +160,9 @@ async def serve_mllp(
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None  # start_server runs each callback in a task of its own
+        if max_connections is not None and len(connections) >= max_connections:
+            await _refuse(writer, max_connections)
+            return
         connections.add(task)
         idle.clear()
         try:

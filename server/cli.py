@@ -6,10 +6,15 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from server.settings import DEFAULT_STORE, Settings
+
+
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
 
 
 @click.group()
@@ -68,57 +73,63 @@ def main() -> None:
     help="Also receive HL7v2 over MLLP on this port (e.g. 2575); ACK after commit.",
 )
 @click.option(
+    "--timeout-keep-alive",
+    envvar="FHIRPORT_TIMEOUT_KEEP_ALIVE",
+    default=_default("timeout_keep_alive"),
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Seconds an idle keep-alive HTTP connection is kept open.",
+)
+@click.option(
+    "--header-timeout",
+    envvar="FHIRPORT_HEADER_TIMEOUT",
+    default=_default("header_timeout"),
+    type=click.FloatRange(min=0, min_open=True),
+    show_default=True,
+    help="Seconds a client has to send a request line and headers (408 and close after).",
+)
+@click.option(
+    "--limit-concurrency",
+    envvar="FHIRPORT_LIMIT_CONCURRENCY",
+    default=_default("limit_concurrency"),
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="HTTP connections and requests at once; past it, requests get a 503.",
+)
+@click.option(
+    "--mllp-idle-timeout",
+    envvar="FHIRPORT_MLLP_IDLE_TIMEOUT",
+    default=_default("mllp_idle_timeout"),
+    type=click.FloatRange(min=0, min_open=True),
+    show_default=True,
+    help="Seconds an MLLP connection may stay silent before it is closed.",
+)
+@click.option(
+    "--mllp-max-connections",
+    envvar="FHIRPORT_MLLP_MAX_CONNECTIONS",
+    default=_default("mllp_max_connections"),
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="MLLP connections at once; one more is closed as soon as it opens.",
+)
+@click.option(
     "--api-docs/--no-api-docs",
     envvar="FHIRPORT_API_DOCS",
     default=False,
     show_default=True,
     help="Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
 )
-def serve(
-    host: str,
-    port: int,
-    store: str,
-    seed: bool,
-    base_url: str | None,
-    allowed_hosts: str,
-    forwarded_allow_ips: str,
-    max_body_bytes: int,
-    log_level: str,
-    mllp_port: int | None,
-    api_docs: bool,
-) -> None:
+def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
-    import uvicorn
-
     from server.app import create_app
+    from server.serving import run
 
+    settings = Settings(**options)
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    settings = Settings(
-        host=host,
-        port=port,
-        store=store,
-        seed=seed,
-        base_url=base_url,
-        allowed_hosts=allowed_hosts,
-        forwarded_allow_ips=forwarded_allow_ips,
-        max_body_bytes=max_body_bytes,
-        log_level=log_level,
-        mllp_port=mllp_port,
-        api_docs=api_docs,
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        # The app applies X-Forwarded-* itself, from --forwarded-allow-ips only; uvicorn's
-        # own default would believe any process on this machine.
-        proxy_headers=False,
-    )
+    run(create_app(settings), settings)
 
 
 @main.group()

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
         (), description="Proxies whose X-Forwarded-Proto/-For are believed; default: none"
     )
     mllp_port: int | None = None
+    timeout_keep_alive: int = Field(5, ge=1, description="Seconds an idle keep-alive is kept")
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds for a request line and headers, from the first byte"
+    )
+    limit_concurrency: int | None = Field(
+        500, ge=1, description="Connections and requests at once; past it, 503"
+    )
+    mllp_idle_timeout: float = Field(60.0, gt=0, description="Seconds an idle MLLP link is kept")
+    mllp_max_connections: int = Field(100, ge=1, description="MLLP connections at once")
     # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"

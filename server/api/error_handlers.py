@@ -88,9 +88,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         request.url.path,
         exc_info=exc,
     )
+    # Starlette re-raises after this response and uvicorn then drops the connection:
+    # saying so lets a keep-alive client open a new one instead of meeting a reset.
     return _outcome_response(
         500,
         [Issue(f"Internal server error (correlation id {correlation})", "exception", "fatal")],
+        {"Connection": "close"},
     )
 
 

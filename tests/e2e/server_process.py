@@ -25,25 +25,29 @@ def running_server(store_url: str, *extra: str, timeout: float = 30.0) -> Iterat
     """Run ``fhirport serve`` and yield its FHIR base URL once /metadata answers."""
     port = free_port()
     executable = Path(sys.executable).parent / "fhirport"
-    process = subprocess.Popen(
-        [str(executable), "serve", "--port", str(port), "--store", store_url, *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    command = [str(executable), "serve", "--port", str(port), "--store", store_url, *extra]
+    with running_command(command, port, timeout) as base:
+        yield base
+
+
+@contextmanager
+def running_command(command: list[str], port: int, timeout: float = 30.0) -> Iterator[str]:
+    """Run a server command listening on ``port``; yield its FHIR base once /metadata answers."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
                 output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"fhirport serve exited early:\n{output}")
+                raise RuntimeError(f"{command[0]} exited early:\n{output}")
             try:
                 if httpx.get(f"{base}/metadata", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError("fhirport serve did not start in time")
+                raise TimeoutError(f"{command[0]} did not start in time")
             time.sleep(0.1)
         yield base
     finally:

@@ -33,6 +33,4 @@ def test_a_listed_proxy_sets_the_scheme(tmp_path: Path) -> None:
     with running_server(store, "--forwarded-allow-ips", "127.0.0.1") as base:
         created = httpx.post(f"{base}/Patient", json=make_patient(), headers=FORWARDED_HTTPS)
 
-    assert created.headers["location"].startswith(
-        base.replace("http://", "https://") + "/Patient/"
-    )
+    assert created.headers["location"].startswith(base.replace("http://", "https://") + "/Patient/")
