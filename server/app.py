@@ -72,12 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
-    install_error_handlers(app)
     app.state.hosts = hosts = HostPolicy(settings)
     app.add_middleware(HostGuard, policy=hosts)
     if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     if settings.api_docs:
+    install_error_handlers(app)
         install_api_docs(app)
     app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (see the module)
     app.include_router(system_router)
