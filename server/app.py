@@ -76,8 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HostGuard, policy=hosts)
     if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
-    if settings.api_docs:
     install_error_handlers(app)
+    if settings.api_docs:
         install_api_docs(app)
     app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (see the module)
     app.include_router(system_router)
