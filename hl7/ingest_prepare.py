@@ -18,6 +18,7 @@ from mappers.config import MappingConfig
 from mappers.dispatch import map_message
 from mappers.result import Action, MappingError, MappingResult, UnsupportedMessage
 from server.errors import InvalidResource
+from server.fhir.control_chars import strip_control_characters
 from server.fhir.validation import validate_resource
 
 log = logging.getLogger("fhirport.hl7")
@@ -55,12 +56,23 @@ def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Pr
         prepared.failure = Failure(Outcome.FAILED, "Internal error while mapping the message")
     else:
         result.warnings[:0] = message.warnings
+        _remove_control_characters(result)
         prepared.result = result
         prepared.header = replace(header, event_time=result.event_epoch_us)
         if validate:
             prepared.failure = _validate(result)
             prepared.validated = prepared.failure is None
     return prepared
+
+
+def _remove_control_characters(result: MappingResult) -> None:
+    """Strip C0 control characters (a field's raw bytes or ``\\X..\\``) from the mapped
+    strings, which FHIR cannot hold; warn where. The ledger's raw message keeps them."""
+    for mapped in result.resources:
+        resource = mapped.resource
+        for where in strip_control_characters(resource):
+            reference = f"{resource.get('resourceType')}/{resource.get('id')}"
+            result.warnings.append(f"Control characters removed from {where} ({reference})")
 
 
 def _validate(result: MappingResult) -> Failure | None:
