@@ -18,6 +18,7 @@ from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
 from server.api.routes_fast import FAST_ROUTES
 from server.api.routes_hl7 import router as hl7_router
+from server.api.routes_operations import router as operations_router
 from server.api.routes_resources import router as resources_router
 from server.api.routes_roi import router as roi_router
 from server.api.routes_search import router as search_router
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*
     app.include_router(roi_router)  # before resources and search: /fhir/T/id/$operation
+    app.include_router(operations_router)  # after every operation route, before resources
     app.include_router(resources_router)
     app.include_router(search_router)  # last: GET /fhir/{type} must not shadow /fhir/metadata
     return app
