@@ -46,6 +46,7 @@ def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Pr
     prepared = Prepared(header, msh=message.msh.raw)
     try:
         result = map_message(message, config)
+        _remove_control_characters(result)
     except UnsupportedMessage as exc:
         prepared.failure = Failure(Outcome.REJECTED, str(exc), exc.code, exc.location)
     except MappingError as exc:
@@ -56,7 +57,6 @@ def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Pr
         prepared.failure = Failure(Outcome.FAILED, "Internal error while mapping the message")
     else:
         result.warnings[:0] = message.warnings
-        _remove_control_characters(result)
         prepared.result = result
         prepared.header = replace(header, event_time=result.event_epoch_us)
         if validate:

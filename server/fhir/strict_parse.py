@@ -28,6 +28,8 @@ from server.fhir.control_chars import control_character_issues, may_hold_control
 from server.fhir.element_path import Path, expression
 
 _QUOTE: Final = b'"'
+# orjson reads deeper documents than it writes; what it cannot write cannot be stored.
+TOO_DEEP: Final = "The document nests deeper than the server can store"
 _WRITTEN_QUOTE: Final = b"\\u0022"
 
 
@@ -37,7 +39,10 @@ def parse_json(raw: bytes) -> Any:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"Body is not valid JSON: {exc.msg} at position {exc.pos}") from None
-    serialized = orjson.dumps(document)
+    try:
+        serialized = orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        raise InvalidRequest(TOO_DEEP, code="structure") from None
     root = _root_name(document)
     issues: list[Issue] = []
     if raw.count(_QUOTE) + raw.count(_WRITTEN_QUOTE) != serialized.count(_QUOTE):

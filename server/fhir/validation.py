@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from server.errors import InvalidRequest, InvalidResource, Issue
 from server.fhir.control_chars import control_character_issues, may_hold_control_characters
 from server.fhir.strict_json import strict_issues
-from server.fhir.strict_parse import parse_json
+from server.fhir.strict_parse import TOO_DEEP, parse_json
 from server.registry import model_class
 
 # pydantic error kinds -> FHIR issue types (http://hl7.org/fhir/issue-type)
@@ -64,8 +64,12 @@ def validate_resource(resource: dict[str, Any], expected_type: str) -> None:
             code="invalid",
         )
     issues = strict_issues(resource, expected_type)
+    try:
+        serialized = orjson.dumps(resource)
+    except orjson.JSONEncodeError:
+        raise InvalidResource(TOO_DEEP, code="structure") from None
     # Request bodies were checked as parsed; resources built by the server are checked here.
-    if may_hold_control_characters(orjson.dumps(resource)):
+    if may_hold_control_characters(serialized):
         issues.extend(control_character_issues(resource, expected_type))
     issues.extend(_model_issues(resource, expected_type))
     if issues:

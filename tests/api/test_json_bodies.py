@@ -255,3 +255,35 @@ async def test_contained_references_are_accepted(client: httpx.AsyncClient) -> N
     response = await client.post("/fhir/Claim", json=claim, headers=FHIR_JSON)
 
     assert response.status_code == 201, response.text
+
+
+def nested(depth: int) -> bytes:
+    """A JSON array ``depth`` deep (too deep for orjson to write past 254 levels)."""
+    return b"[" * depth + b'"x"' + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [pytest.param(300, id="300"), pytest.param(1000, id="1000")])
+async def test_a_body_nested_too_deeply_to_store_is_400(
+    client: httpx.AsyncClient, depth: int
+) -> None:
+    raw = PATIENT_START + b'"extension":[{"url":"x","valueString":' + nested(depth) + b"}]}"
+
+    response = await client.post("/fhir/Patient", content=raw, headers=FHIR_JSON)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert await nothing_written(client)
+
+
+async def test_a_patch_that_nests_too_deeply_is_400(client: httpx.AsyncClient) -> None:
+    created = await client.post("/fhir/Patient", json=make_patient(), headers=FHIR_JSON)
+    url = f"/fhir/Patient/{created.json()['id']}"
+    # The body is shallow enough to parse; copying a deep value into itself doubles its depth.
+    inside = "/extension/0/valueString" + "/0" * 200
+    raw = b'[{"op":"add","path":"/extension","value":[{"url":"x","valueString":' + nested(200)
+    raw += b'}]},{"op":"copy","from":"/extension","path":"' + inside.encode() + b'"}]'
+
+    response = await client.patch(url, content=raw, headers=JSON_PATCH)
+
+    assert response.status_code == 400, response.text
+    assert (await client.get(url)).json() == created.json()
