@@ -38,7 +38,7 @@ import archivegen
 from bench.corpus_variants import CORPUS, write_variants
 from bench.process_cpu import DescendantsCpu
 from hl7.batch import split_messages
-from hl7.importer import ImportOptions, expand_paths, run_import
+from server.hl7v2.ingest.importer import ImportOptions, expand_paths, run_import
 
 MESSAGES_PER_PATIENT = 5.3  # registration, update, 1-2 appointment events, 1-2 charges
 

@@ -10,9 +10,6 @@ from functools import partial
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from hl7.ingest_listener import ingest_running
-from hl7.record_query import RecordQueries
-from hl7.record_query_config import query_config_from_env
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
@@ -24,6 +21,9 @@ from server.api.routes_roi import router as roi_router
 from server.api.routes_search import router as search_router
 from server.api.routes_system import router as system_router
 from server.gc_settle import settled
+from server.hl7v2.listener import ingest_running
+from server.hl7v2.query.config import query_config_from_env
+from server.hl7v2.query.service import RecordQueries
 from server.interactions import ResourceService
 from server.roi import WRITE_RULES
 from server.search.engine import SearchEngine

@@ -178,7 +178,7 @@ def import_messages(
     """
     import orjson
 
-    from hl7.importer import ImportOptions, NoInput, expand_paths, run_import
+    from server.hl7v2.ingest.importer import ImportOptions, NoInput, expand_paths, run_import
 
     try:
         files = expand_paths(paths)
@@ -209,8 +209,8 @@ def show_ledger(store: str, sender: str, control_id: str) -> None:
     """Show what happened to one message: outcome, raw message, resources, warnings."""
     import orjson
 
-    from hl7.importer import ledger_lookup
-    from hl7.ingest_bundles import ledger_parameters
+    from server.hl7v2.ingest.bundles import ledger_parameters
+    from server.hl7v2.ingest.importer import ledger_lookup
 
     entry = asyncio.run(ledger_lookup(store, sender, control_id))
     if entry is None:

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
-from hl7.ingest_bundles import CAPABILITY_OPERATIONS
 from server.api.public_urls import public_base
 from server.errors import MethodNotAllowed, NotFound
+from server.hl7v2.ingest.bundles import CAPABILITY_OPERATIONS
 from server.interactions import ResourceService
 from server.registry import Interaction, ResourceType, get_type
 from server.settings import Settings

@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hl7.batch import split_messages
-from hl7.ingest import Ingestor
-from hl7.ingest_bundles import batch_response, ledger_parameters, transaction_bundle
-from hl7.ingest_model import IngestOutcome
-from hl7.record_query import RecordQueries
 from server.api.context import AppSettings, base_url
 from server.api.negotiation import require_body_type, response_format
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
+from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
+from server.hl7v2.ingest.model import IngestOutcome
+from server.hl7v2.ingest.service import Ingestor
+from server.hl7v2.query.service import RecordQueries
 
 router = APIRouter(prefix="/fhir")
 

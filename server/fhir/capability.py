@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hl7.ingest_bundles import CAPABILITY_OPERATIONS
 from server.fhir.clock import fhir_instant, now_us
+from server.hl7v2.ingest.bundles import CAPABILITY_OPERATIONS
 from server.registry import HELD_TYPES, Interaction
 from server.search.capabilities import search_capabilities
 

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from hl7.er7 import Message, parse
-from hl7.record_query import QueryAnswer, answer_query
-from hl7.record_query_config import QueryConfig
+from server.hl7v2.query.config import QueryConfig
+from server.hl7v2.query.service import QueryAnswer, answer_query
 from server.interactions import ResourceService
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hl7.record_query_config import QueryConfig, QuerySender
 from server.consent import codes as c
+from server.hl7v2.query.config import QueryConfig, QuerySender
 from tests.conftest import make_patient
 from tests.consent.factories import make_consent
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hl7.record_query import QueryStatus
-from hl7.record_query_config import QueryConfig
 from mappers.config import MappingConfig
 from server.consent import codes as c
+from server.hl7v2.query.config import QueryConfig
+from server.hl7v2.query.service import QueryStatus
 from tests.hl7_query.conftest import Records, names, only
 from tests.hl7_query.factories import (
     CONFIG,

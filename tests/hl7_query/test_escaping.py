@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hl7.record_query import QueryStatus
+from server.hl7v2.query.service import QueryStatus
 from tests.hl7_query.conftest import Records, only
 from tests.hl7_query.factories import patient, privacy_consent, qbp_q22, qry_a19
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hl7.record_query import QueryStatus
 from server.consent import codes as c
+from server.hl7v2.query.service import QueryStatus
 from tests.hl7_query.conftest import Records, names, only
 from tests.hl7_query.factories import deny_purpose, patient, privacy_consent, qbp_q22
 

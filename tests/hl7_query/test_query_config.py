@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from hl7.record_query_config import (
+from server.consent import Coding, Effect
+from server.hl7v2.query.config import (
     CONFIG_ENV,
     QueryConfig,
     QueryConfigError,
@@ -16,7 +17,6 @@ from hl7.record_query_config import (
     query_config,
     query_config_from_env,
 )
-from server.consent import Coding, Effect
 
 
 def test_the_file_named_in_the_environment_is_loaded(tmp_path: Path) -> None:

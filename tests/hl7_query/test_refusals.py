@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hl7.er7 import parse
-from hl7.record_query import QueryStatus, is_record_query
-from hl7.record_query_config import QueryConfig
 from server.consent import codes as c
+from server.hl7v2.query.config import QueryConfig
+from server.hl7v2.query.service import QueryStatus, is_record_query
 from tests.hl7_query.conftest import Records, names, only
 from tests.hl7_query.factories import (
     CLINIC,

@@ -11,7 +11,7 @@ from hl7.ack import AckError, ack_bytes, ack_for_raw
 from hl7.er7 import parse
 from hl7.mllp import serve_mllp
 from hl7.mllp_client import send_messages
-from hl7.record_query import RecordQueries
+from server.hl7v2.query.service import RecordQueries
 from server.roi.accounting import disclosures
 from tests.hl7_query.conftest import NOW, Records, names
 from tests.hl7_query.factories import CONFIG, msh, patient, privacy_consent, qbp_q22, qry_a19

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from hl7.ingest_model import Header, Prepared
 from mappers.result import Action, MappingResult
+from server.hl7v2.ingest.model import Header, Prepared
 from server.interactions import ResourceService
 from server.search.extract import extract_index
 from server.storage.port import Store

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from hl7.ingest import Ingestor
-from hl7.ingest_model import Change
-from hl7.ingest_reads import BatchedReader, Found, Key
 from mappers.result import Action
+from server.hl7v2.ingest.model import Change
+from server.hl7v2.ingest.reads import BatchedReader, Found, Key
+from server.hl7v2.ingest.service import Ingestor
 from server.storage.port import Store, StoredVersion
 from tests.ingest.factories import T0, coverage, patient, prepared, service_on
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from hl7.importer import Importer, ImportOptions
-from hl7.ingest import Ingestor
-from hl7.ingest_model import Outcome
+from server.hl7v2.ingest.importer import Importer, ImportOptions
+from server.hl7v2.ingest.model import Outcome
+from server.hl7v2.ingest.service import Ingestor
 from server.storage.port import Store
 from tests.ingest.factories import SENDER, service_on
 from tests.ingest.messages import adt

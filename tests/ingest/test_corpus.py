@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hl7.importer import Importer, expand_paths
-from hl7.ingest import Ingestor
+from server.hl7v2.ingest.importer import Importer, expand_paths
+from server.hl7v2.ingest.service import Ingestor
 from server.storage.port import Store
 from tests.corpus import CORPUS
 from tests.ingest.factories import service_on

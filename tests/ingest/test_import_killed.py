@@ -16,10 +16,10 @@ import orjson
 import pytest
 
 from bench.process_cpu import descendants
-from hl7.import_worker import alive
-from hl7.importer import expand_paths
-from hl7.ingest_ledger import ACCEPTED
-from hl7.ingest_report import ImportReport
+from server.hl7v2.ingest.import_worker import alive
+from server.hl7v2.ingest.importer import expand_paths
+from server.hl7v2.ingest.ledger import ACCEPTED
+from server.hl7v2.ingest.report import ImportReport
 from server.storage.factory import store_from_url
 from tests.ingest.messages import ARCHIVE
 from tests.ingest.test_importer import Snapshot, run, snapshot

@@ -11,13 +11,13 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from hl7 import importer
-from hl7.importer import Importer, ImportOptions, NoInput, expand_paths, run_import
-from hl7.ingest import Ingestor
-from hl7.ingest_provenance import content_of
-from hl7.ingest_report import ImportReport
 from server.cli import main
 from server.gc_settle import settled
+from server.hl7v2.ingest import importer
+from server.hl7v2.ingest.importer import Importer, ImportOptions, NoInput, expand_paths, run_import
+from server.hl7v2.ingest.provenance import content_of
+from server.hl7v2.ingest.report import ImportReport
+from server.hl7v2.ingest.service import Ingestor
 from server.storage.factory import store_from_url
 from server.storage.port import Store
 from tests.ingest.factories import service_on

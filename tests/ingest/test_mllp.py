@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from hl7.framing import frame
-from hl7.ingest_listener import IngestRuntime
 from server.app import create_app
+from server.hl7v2.listener import IngestRuntime
 from server.settings import Settings
 from server.storage.port import Store
 from tests.ingest.messages import adt, unsupported, without_pid

@@ -8,10 +8,10 @@ from dataclasses import replace
 import orjson
 import pytest
 
-from hl7.ingest import Ingestor
-from hl7.ingest_model import Change, Failure, Outcome
-from hl7.ingest_provenance import EVENT_TIME_URL
 from mappers.result import Action
+from server.hl7v2.ingest.model import Change, Failure, Outcome
+from server.hl7v2.ingest.provenance import EVENT_TIME_URL
+from server.hl7v2.ingest.service import Ingestor
 from server.storage.port import LedgerEntry, Store, VersionConflict, Write
 from tests.ingest.factories import (
     SENDER,

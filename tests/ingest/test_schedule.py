@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hl7.ingest_model import Header, Prepared
-from hl7.ingest_schedule import MessageKeys
 from mappers.result import Action, MappingResult
+from server.hl7v2.ingest.model import Header, Prepared
+from server.hl7v2.ingest.schedule import MessageKeys
 
 
 def prepared(control_id: str, patient: str, merges: tuple[tuple[str, str], ...] = ()) -> Prepared:

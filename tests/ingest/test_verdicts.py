@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from hl7 import ingest_prepare
 from hl7.er7 import Message
-from hl7.ingest_prepare import prepare
-from hl7.ingest_verdicts import PassedValidation
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
 from server.errors import InvalidResource
+from server.hl7v2.ingest import prepare as ingest_prepare
+from server.hl7v2.ingest.prepare import prepare
+from server.hl7v2.ingest.verdicts import PassedValidation
 from tests.ingest.factories import patient
 from tests.ingest.messages import adt
 

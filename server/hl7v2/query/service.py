@@ -28,15 +28,21 @@ from typing import Final
 
 from hl7.ack import AckCode, AckError, ack_bytes, build_ack
 from hl7.er7 import Message, ParseError, parse
-from hl7.record_query_audit import AnsweredQuery, query_audit_event
-from hl7.record_query_config import QueryConfig
-from hl7.record_query_criteria import PatientQuery, QueryKind, QueryRefusal, query_kind, read_query
-from hl7.record_query_release import Released, released_patients
-from hl7.record_query_response import QueryStatus, answer_text
 from mappers.config import MappingConfig
 from mappers.fhir_to_v2 import in1_segment, pid_segment
 from server.errors import InvalidRequest
 from server.fhir.clock import fhir_instant, now_us
+from server.hl7v2.query.audit import AnsweredQuery, query_audit_event
+from server.hl7v2.query.config import QueryConfig
+from server.hl7v2.query.criteria import (
+    PatientQuery,
+    QueryKind,
+    QueryRefusal,
+    query_kind,
+    read_query,
+)
+from server.hl7v2.query.release import Released, released_patients
+from server.hl7v2.query.response import QueryStatus, answer_text
 from server.interactions import ResourceService
 from server.roi.versions import created
 from server.search.engine import SearchEngine

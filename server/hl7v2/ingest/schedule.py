@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import TypeVar
 
-from hl7.ingest_model import Prepared
 from mappers.result import Action
+from server.hl7v2.ingest.model import Prepared
 
 T = TypeVar("T")
 

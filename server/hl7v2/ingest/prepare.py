@@ -12,14 +12,14 @@ import logging
 from dataclasses import replace
 
 from hl7.er7 import Message, ParseError, parse
-from hl7.ingest_model import Failure, Header, Outcome, Prepared
-from hl7.ingest_verdicts import PassedValidation
 from mappers.config import MappingConfig
 from mappers.dispatch import map_message
 from mappers.result import Action, MappingError, MappingResult, UnsupportedMessage
 from server.errors import InvalidResource
 from server.fhir.control_chars import strip_control_characters
 from server.fhir.validation import validate_resource
+from server.hl7v2.ingest.model import Failure, Header, Outcome, Prepared
+from server.hl7v2.ingest.verdicts import PassedValidation
 
 log = logging.getLogger("fhirport.hl7")
 

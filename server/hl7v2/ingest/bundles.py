@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from hl7.ingest_model import IngestOutcome, Outcome
 from server.errors import Issue, operation_outcome
 from server.fhir.clock import fhir_instant, now_us
+from server.hl7v2.ingest.model import IngestOutcome, Outcome
 from server.storage.port import LedgerEntry
 
 # The HTTP status an entry of the $hl7v2-ingest batch-response carries per outcome.

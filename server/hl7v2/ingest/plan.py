@@ -23,7 +23,8 @@ from typing import Any
 
 import orjson
 
-from hl7.ingest_identity import (
+from mappers.result import Action, MappingResult
+from server.hl7v2.ingest.identity import (
     REPLACED_BY,
     REPLACES,
     add_link,
@@ -32,10 +33,9 @@ from hl7.ingest_identity import (
     survivor_of,
     union_identifiers,
 )
-from hl7.ingest_model import Change, Header
-from hl7.ingest_provenance import content_of, event_time_of, mark_source, source_uri
-from hl7.ingest_reads import Reader
-from mappers.result import Action, MappingResult
+from server.hl7v2.ingest.model import Change, Header
+from server.hl7v2.ingest.provenance import content_of, event_time_of, mark_source, source_uri
+from server.hl7v2.ingest.reads import Reader
 from server.storage.port import StoredVersion
 
 Key = tuple[str, str]

@@ -23,7 +23,7 @@ from typing import Final
 from hl7.ack import AckCode, AckError, build_ack
 from hl7.er7 import Message
 from hl7.escapes import escape
-from hl7.record_query_criteria import QueryKind
+from server.hl7v2.query.criteria import QueryKind
 
 
 class QueryStatus(StrEnum):

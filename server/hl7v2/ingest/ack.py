@@ -5,7 +5,7 @@ from __future__ import annotations
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.ack import build_ack as ack_for_message
 from hl7.er7 import ParseError, parse
-from hl7.ingest_model import Failure, Outcome, Prepared
+from server.hl7v2.ingest.model import Failure, Outcome, Prepared
 
 # MSA-3 text (before v2.7) for AA answers that did not apply anything new.
 _NOTES: dict[Outcome, str] = {

@@ -17,9 +17,9 @@ from typing import Any, Final
 
 import orjson
 
-from hl7.record_query_config import RECIPIENT_ROLE, REQUESTER_ROLE, QueryConfig, QuerySender
-from hl7.record_query_criteria import PatientQuery, QueryKind
 from server.consent import ConsentDecider, DisclosureRequest, Scope
+from server.hl7v2.query.config import RECIPIENT_ROLE, REQUESTER_ROLE, QueryConfig, QuerySender
+from server.hl7v2.query.criteria import PatientQuery, QueryKind
 from server.search.engine import SearchEngine
 
 # What each answer discloses: minimum necessary (45 CFR 164.502(b)) names these types.

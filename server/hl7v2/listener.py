@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from hl7.ingest import Ingestor
-from hl7.ingest_prepare import prepare
 from hl7.mllp import Handler, MllpServer, serve_mllp
-from hl7.record_query import RecordQueries
+from server.hl7v2.ingest.prepare import prepare
+from server.hl7v2.ingest.service import Ingestor
+from server.hl7v2.query.service import RecordQueries
 from server.interactions import ResourceService
 from server.settings import Settings
 

@@ -30,14 +30,14 @@ from pathlib import Path
 import orjson
 
 from hl7.batch import RawMessage, read_messages
-from hl7.import_worker import start_worker
-from hl7.ingest import Ingestor
-from hl7.ingest_model import IngestOutcome, Prepared
-from hl7.ingest_prepare import prepare
-from hl7.ingest_report import ImportReport, message_record
-from hl7.ingest_schedule import MessageKeys, OrderedScheduler
 from mappers.config import MappingConfig
 from server.gc_settle import settled
+from server.hl7v2.ingest.import_worker import start_worker
+from server.hl7v2.ingest.model import IngestOutcome, Prepared
+from server.hl7v2.ingest.prepare import prepare
+from server.hl7v2.ingest.report import ImportReport, message_record
+from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
+from server.hl7v2.ingest.service import Ingestor
 from server.interactions import ResourceService
 from server.search.extract import extract_index
 from server.settings import Settings

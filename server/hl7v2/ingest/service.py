@@ -23,9 +23,14 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 
-from hl7.ingest_ack import build_ack
-from hl7.ingest_ledger import duplicate, ledger_entry, previous_entry
-from hl7.ingest_model import (
+from mappers.config import MappingConfig
+from mappers.result import MappingResult
+from server.errors import InvalidResource
+from server.fhir.clock import now_us
+from server.fhir.validation import validate_resource
+from server.hl7v2.ingest.ack import build_ack
+from server.hl7v2.ingest.ledger import duplicate, ledger_entry, previous_entry
+from server.hl7v2.ingest.model import (
     Change,
     Failure,
     IngestOutcome,
@@ -33,15 +38,10 @@ from hl7.ingest_model import (
     Prepared,
     Touched,
 )
-from hl7.ingest_plan import KnownCreateOnly, Plan, PlannedResource, plan_message
-from hl7.ingest_prepare import invalid, prepare
-from hl7.ingest_reads import BatchedReader
-from hl7.ingest_schedule import MessageKeys, OrderedScheduler
-from mappers.config import MappingConfig
-from mappers.result import MappingResult
-from server.errors import InvalidResource
-from server.fhir.clock import now_us
-from server.fhir.validation import validate_resource
+from server.hl7v2.ingest.plan import KnownCreateOnly, Plan, PlannedResource, plan_message
+from server.hl7v2.ingest.prepare import invalid, prepare
+from server.hl7v2.ingest.reads import BatchedReader
+from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
 from server.interactions import ResourceService, stamp
 from server.keyed_lock import KeyedLock
 from server.storage.port import Method, StoredVersion, VersionConflict, Write

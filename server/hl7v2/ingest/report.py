@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from hl7.ingest_model import IngestOutcome
+from server.hl7v2.ingest.model import IngestOutcome
 
 
 def message_record(file: str, index: int, outcome: IngestOutcome) -> dict[str, Any]:

@@ -14,9 +14,9 @@ import hashlib
 from dataclasses import replace
 from functools import partial
 
-from hl7.ingest_ack import build_ack
-from hl7.ingest_model import Change, IngestOutcome, Outcome, Prepared, Touched
 from server.fhir.clock import now_us
+from server.hl7v2.ingest.ack import build_ack
+from server.hl7v2.ingest.model import Change, IngestOutcome, Outcome, Prepared, Touched
 from server.storage.port import LedgerEntry, Store
 
 ACCEPTED = frozenset(o.value for o in Outcome if o.accepted)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hl7.er7 import Message
-from hl7.record_query_config import RECIPIENT_ROLE, REQUESTER_ROLE, QuerySender
+from server.hl7v2.query.config import RECIPIENT_ROLE, REQUESTER_ROLE, QuerySender
 from server.roi import codes
 from server.roi.audit import Disclosure, disclosure_event
 
