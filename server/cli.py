@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from server.settings import DEFAULT_STORE, Settings
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _default(name: str) -> Any:
@@ -23,101 +26,75 @@ def main() -> None:
     """fhirport: a FHIR R4 server with HL7v2 ingest."""
 
 
+def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F], _F]:
+    """A ``serve`` option that also reads its FHIRPORT_* variable; its default is the Settings'."""
+    name = flag.split("/")[0].removeprefix("--").replace("-", "_")
+    default = _default(name)
+    return click.option(
+        flag,
+        envvar=f"FHIRPORT_{name.upper()}",
+        default=",".join(default) if isinstance(default, tuple) else default,
+        show_default=True,
+        help=help,
+        **kwargs,
+    )
+
+
 @main.command()
-@click.option("--host", envvar="FHIRPORT_HOST", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="FHIRPORT_PORT", default=8080, type=int, show_default=True)
-@click.option(
-    "--store",
-    envvar="FHIRPORT_STORE",
-    default=DEFAULT_STORE,
-    show_default=True,
-    help="sqlite:///PATH, mongodb://HOST/DB, mongodb+srv://..., or memory://",
-)
-@click.option(
-    "--seed/--no-seed",
-    envvar="FHIRPORT_SEED",
-    default=False,
-    show_default=True,
-    help="Load the sandbox data set when the store is empty.",
-)
-@click.option(
+@_setting("--host")
+@_setting("--port", type=int)
+@_setting("--store", "sqlite:///PATH, mongodb://HOST/DB, mongodb+srv://..., or memory://")
+@_setting("--seed/--no-seed", "Load the sandbox data set when the store is empty.")
+@_setting(
     "--base-url",
-    envvar="FHIRPORT_BASE_URL",
-    default=None,
-    help="Public base URL of the FHIR API; every absolute URL is built from it "
+    "Public base URL of the FHIR API; every absolute URL is built from it "
     "(default: the request's scheme and its Host, which must be allowed).",
 )
-@click.option(
+@_setting(
     "--allowed-hosts",
-    envvar="FHIRPORT_ALLOWED_HOSTS",
-    default="",
-    help="Comma-separated Host values answered to (NAME or NAME:PORT; NAME alone means any "
+    "Comma-separated Host values answered to (NAME or NAME:PORT; NAME alone means any "
     "port); other Hosts get a 400. Default: HOST:PORT and localhost:PORT, plus --base-url's.",
 )
-@click.option(
+@_setting(
     "--forwarded-allow-ips",
-    envvar="FHIRPORT_FORWARDED_ALLOW_IPS",
-    default="",
-    help="Comma-separated proxy addresses or networks whose X-Forwarded-Proto and "
+    "Comma-separated proxy addresses or networks whose X-Forwarded-Proto and "
     "X-Forwarded-For are believed (default: none).",
 )
-@click.option(
-    "--max-body-bytes", envvar="FHIRPORT_MAX_BODY_BYTES", default=10 * 1024 * 1024, type=int
-)
-@click.option("--log-level", envvar="FHIRPORT_LOG_LEVEL", default="info", show_default=True)
-@click.option(
+@_setting("--max-body-bytes", type=int)
+@_setting("--log-level")
+@_setting(
     "--mllp-port",
-    envvar="FHIRPORT_MLLP_PORT",
-    default=None,
+    "Also receive HL7v2 over MLLP on this port (e.g. 2575); ACK after commit.",
     type=click.IntRange(0, 65535),
-    help="Also receive HL7v2 over MLLP on this port (e.g. 2575); ACK after commit.",
 )
-@click.option(
+@_setting(
     "--timeout-keep-alive",
-    envvar="FHIRPORT_TIMEOUT_KEEP_ALIVE",
-    default=_default("timeout_keep_alive"),
+    "Seconds an idle keep-alive HTTP connection is kept open.",
     type=click.IntRange(min=1),
-    show_default=True,
-    help="Seconds an idle keep-alive HTTP connection is kept open.",
 )
-@click.option(
+@_setting(
     "--header-timeout",
-    envvar="FHIRPORT_HEADER_TIMEOUT",
-    default=_default("header_timeout"),
+    "Seconds a client has to send a request line and headers (408 and close after).",
     type=click.FloatRange(min=0, min_open=True),
-    show_default=True,
-    help="Seconds a client has to send a request line and headers (408 and close after).",
 )
-@click.option(
+@_setting(
     "--limit-concurrency",
-    envvar="FHIRPORT_LIMIT_CONCURRENCY",
-    default=_default("limit_concurrency"),
+    "HTTP connections and requests at once; past it, requests get a 503.",
     type=click.IntRange(min=1),
-    show_default=True,
-    help="HTTP connections and requests at once; past it, requests get a 503.",
 )
-@click.option(
+@_setting(
     "--mllp-idle-timeout",
-    envvar="FHIRPORT_MLLP_IDLE_TIMEOUT",
-    default=_default("mllp_idle_timeout"),
+    "Seconds an MLLP connection may stay silent before it is closed.",
     type=click.FloatRange(min=0, min_open=True),
-    show_default=True,
-    help="Seconds an MLLP connection may stay silent before it is closed.",
 )
-@click.option(
+@_setting(
     "--mllp-max-connections",
-    envvar="FHIRPORT_MLLP_MAX_CONNECTIONS",
-    default=_default("mllp_max_connections"),
+    "MLLP connections at once; one more is closed as soon as it opens.",
     type=click.IntRange(min=1),
-    show_default=True,
-    help="MLLP connections at once; one more is closed as soon as it opens.",
 )
-@click.option(
+@_setting(
     "--api-docs/--no-api-docs",
-    envvar="FHIRPORT_API_DOCS",
-    default=False,
-    show_default=True,
-    help="Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
+    "Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
 )
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
