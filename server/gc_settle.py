@@ -1,8 +1,8 @@
 """Exempt the FHIR models from garbage collection: they live as long as the process.
 
 fhir.resources' models are some 200,000 long-lived objects: without this every full
-collection walks them again, and a busy server or import allocates enough to run many
-(2.8 s of an 18 s import of 5,155 messages; unpickling workers' results ran 5x slower).
+collection walks them again, and a busy server or import allocates enough to run many,
+which slowed imports, reads and the unpickling of workers' results (bench/RESULTS.md).
 Collections of what requests allocate still run, only less often.
 """
 

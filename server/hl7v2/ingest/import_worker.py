@@ -17,8 +17,7 @@ from server.gc_settle import settle
 _WATCH_EVERY = 1.0  # seconds
 # The import's pace is set by the importing process (its one SQLite writer thread and
 # its event loop), not by the workers, which idle more than half the time: a worker
-# that shares a core with them gives way. Measured (bench/hl7_ingest, 50,000 messages,
-# 2 workers): 934-976 messages/s as equals, 906-1,067 niced by 10.
+# that shares a core with them gives way (bench/hl7_ingest; bench/RESULTS.md).
 _NICENESS = 10
 
 

@@ -264,9 +264,8 @@ def _bulk_collection() -> Iterator[None]:
     An import keeps a thousand or so messages in flight (unpickled from the workers, then
     planned and indexed), each for a good part of a second, and every collection walks
     the young ones among them again, holding the lock the store's writer thread waits
-    for. With collections every 20,000 allocations that was a tenth of the importing
-    process's CPU (1.2 s of 21 s for 20,000 messages); every 200,000, 0.2 s. Reference
-    counting frees everything else as before.
+    for. At the default thresholds that was a noticeable share of the importing process's
+    CPU (bench/RESULTS.md). Reference counting frees everything else as before.
     """
     previous = gc.get_threshold()
     gc.set_threshold(*_IMPORT_GC_THRESHOLDS)
