@@ -39,7 +39,7 @@ from server.roi.release import release
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index
 from server.storage.port import Method, StoredVersion, Write
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.consent.bench_decisions import chart, three_consents
 from tests.consent.factories import (
     INSURER,

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.wrk_run import WrkResult, run_wrk
 from server.interactions import ResourceService
 from server.search.extract import extract_index
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.e2e.server_process import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -29,7 +29,7 @@ from server.interactions import stamp
 from server.search.engine import SearchEngine, search_bundle
 from server.search.extract import extract_index
 from server.storage.port import Method, StoredVersion, Write
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 
 BASE = "http://localhost:8080/fhir"
 SURNAMES = [

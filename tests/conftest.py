@@ -14,7 +14,7 @@ import pytest
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import Store
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.direct_store import opened_sqlite
 
 STORE_KINDS = ["sqlite", "memory"] + (

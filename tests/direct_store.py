@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index
 from server.storage.port import Method, Store, StoredVersion, Write
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 
 
 def indexed(body: dict[str, Any], version: int = 1) -> Write:

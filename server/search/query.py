@@ -1,8 +1,8 @@
 """A parsed search as the stores receive it: conditions on index entries, AND of ORs.
 
 The parser (``server.search.parse``) builds these from request parameters; each store
-compiles them to its own indexed query (``server.storage.sqlite_search``,
-``server.storage.mongo_search``). Values here are already normalized (folded
+compiles them to its own indexed query (``server.storage.sqlite.search``,
+``server.storage.mongo.search``). Values here are already normalized (folded
 strings, microsecond date ranges, split references), never raw user text.
 """
 

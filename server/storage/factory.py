@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from server.storage.mongo_store import MongoStore
+from server.storage.mongo.store import MongoStore
 from server.storage.port import Store, StoreUnavailable
-from server.storage.sqlite_store import SqliteStore, sqlite_path_from_url
+from server.storage.sqlite.store import SqliteStore, sqlite_path_from_url
 
 
 def store_from_url(url: str) -> Store:

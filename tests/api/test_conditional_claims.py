@@ -12,9 +12,9 @@ import pytest
 from server.interactions import ResourceService, criteria_key
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index
-from server.storage.mongo_store import MongoStore
+from server.storage.mongo.store import MongoStore
 from server.storage.port import Store
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.conftest import FHIR_JSON, make_patient
 
 pytestmark = pytest.mark.anyio

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from server.storage.port import LedgerEntry, Write
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.direct_store import indexed, opened_sqlite, search_ids
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from server.search.parse import parse_search
-from server.storage.mongo_search import MongoSearch
+from server.storage.mongo.search import MongoSearch
 
 pytestmark = pytest.mark.anyio
 

@@ -16,9 +16,9 @@ from server.search.parse import parse_search
 from server.search.query import SearchQuery
 from server.storage.cursor import encode_cursor
 from server.storage.port import Method, StoredVersion, Write
-from server.storage.sqlite_index import ParamKeys
-from server.storage.sqlite_search import compile_search
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.index import ParamKeys
+from server.storage.sqlite.search import compile_search
+from server.storage.sqlite.store import SqliteStore
 from tests.search.conftest import PATIENTS, appointment, claim
 
 pytestmark = pytest.mark.anyio

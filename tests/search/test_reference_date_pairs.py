@@ -16,7 +16,7 @@ import pytest
 
 from server.search.extract import extract_index
 from server.storage.port import Method, StoredVersion, Write
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.search.conftest import appointment, matched_ids, put, search
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.storage.port import Guard, GuardTaken, Store, VersionConflict, Write
-from server.storage.sqlite_schema import apply_schema
+from server.storage.sqlite.schema import apply_schema
 from tests.direct_store import opened_sqlite
 from tests.released_together import released_together
 from tests.storage.test_store_port import entries, version

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.storage.port import LedgerEntry
-from server.storage.sqlite_store import SqliteStore
+from server.storage.sqlite.store import SqliteStore
 from tests.direct_store import indexed, search_ids
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from server.storage.sqlite_schema import INDEX_COLUMNS, apply_schema
+from server.storage.sqlite.schema import INDEX_COLUMNS, apply_schema
 
 
 def _indexes(conn: sqlite3.Connection) -> dict[str, str]:

@@ -20,10 +20,10 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError
 from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.ledger_codec import details_json, entry_from
-from server.storage.mongo_client import MongoConnection, connect
-from server.storage.mongo_guard import ClaimRefused, claim_guard, give_back, holder_of
-from server.storage.mongo_index import MONGO_INDEXES, index_document
-from server.storage.mongo_search import run_search
+from server.storage.mongo.client import MongoConnection, connect
+from server.storage.mongo.guard import ClaimRefused, claim_guard, give_back, holder_of
+from server.storage.mongo.index import MONGO_INDEXES, index_document
+from server.storage.mongo.search import run_search
 from server.storage.port import (
     GuardTaken,
     HistoryPage,

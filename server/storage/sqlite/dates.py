@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.search.query import DateAllCond, DateCond, DateOp
-from server.storage.sqlite_sql import Sql
+from server.storage.sqlite.sql import Sql
 
 
 def date_predicate(op: DateOp, low: int, high: int) -> tuple[str, tuple[int, ...]]:

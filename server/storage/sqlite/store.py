@@ -20,12 +20,12 @@ from server.storage.port import (
     VersionConflict,
     Write,
 )
-from server.storage.sqlite_guard import claim_guard
-from server.storage.sqlite_index import DateWidths, ParamKeys, write_index
-from server.storage.sqlite_ledger import ledger_get, ledger_put
-from server.storage.sqlite_schema import PRAGMAS, apply_schema
-from server.storage.sqlite_search import run_search
-from server.storage.sqlite_threads import ReaderPool, WriterThread
+from server.storage.sqlite.guard import claim_guard
+from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
+from server.storage.sqlite.ledger import ledger_get, ledger_put
+from server.storage.sqlite.schema import PRAGMAS, apply_schema
+from server.storage.sqlite.search import run_search
+from server.storage.sqlite.threads import ReaderPool, WriterThread
 
 _VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time"
 _READ_MANY_CHUNK = 400  # keys per statement (two bound parameters each)

@@ -6,7 +6,7 @@ search never walks a whole resource type. The most selective positive clause dri
 the query; the other selective clauses are IN lists built once, the broad ones are
 checked per candidate with correlated probes on the ``(rid)`` indexes. A reference
 and a date clause together drive through their pair index (``idx_ref_date``); an
-unsorted page merges rid-ordered arms of its driver (``sqlite_arms``) and stops when
+unsorted page merges rid-ordered arms of its driver (``sqlite.arms``) and stops when
 full. Chains and ``_has`` join through ``idx_reference`` and ``resource (type, id)``,
 each inner match a named table of the statement's WITH (``CommonTables``).
 Pages are keyset-paged on (sort keys..., rid): a cursor holds the last row's sort
@@ -40,10 +40,10 @@ from server.search.query import (
 from server.search.text_fold import fold
 from server.storage.cursor import decode_search_cursor, encode_cursor, neighbours
 from server.storage.port import Method, SearchPage, StoredVersion
-from server.storage.sqlite_arms import clause_arms
-from server.storage.sqlite_dates import date_where
-from server.storage.sqlite_index import ParamKeys
-from server.storage.sqlite_sql import CommonTables, Sql
+from server.storage.sqlite.arms import clause_arms
+from server.storage.sqlite.dates import date_where
+from server.storage.sqlite.index import ParamKeys
+from server.storage.sqlite.sql import CommonTables, Sql
 
 _TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 _NOTHING = "SELECT NULL AS rid WHERE 0"
@@ -278,7 +278,7 @@ def compile_search(
     rows then join ``resource`` and ``version`` for their bytes. A reference clause
     and a date clause together drive through their pair index. Without ``_sort``
     and with ``split``, a driving clause that splits into rid-ordered arms
-    (``server.storage.sqlite_arms``) is merged and read only as far as the page.
+    (``server.storage.sqlite.arms``) is merged and read only as far as the page.
     With ``walk`` the type's live rows are walked in rid order instead, every clause
     probed per row: for a broad clause that does not split, a page then costs about
     count/selectivity probes, whatever the number of matches.

@@ -1,7 +1,7 @@
 """Compile a SearchQuery to MongoDB filters on the ``idx`` sub-document, and run it.
 
 Each condition is an ``$elemMatch`` on one index array (``idx.s``, ``idx.t``, ...) led
-by the parameter code, which the compound indexes in ``mongo_index`` serve. Only
+by the parameter code, which the compound indexes in ``mongo.index`` serve. Only
 plain query operators that both MongoDB and mongomock support are used. User input
 only ever appears as a comparison value, never as a key; the one ``$regex``
 (``:contains``) is built with ``re.escape``. Chains and ``_has`` run their inner

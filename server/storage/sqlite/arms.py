@@ -32,8 +32,8 @@ from server.search.query import (
     UriMatch,
 )
 from server.search.text_fold import fold
-from server.storage.sqlite_dates import date_where
-from server.storage.sqlite_sql import Sql
+from server.storage.sqlite.dates import date_where
+from server.storage.sqlite.sql import Sql
 
 MAX_ARMS = 48
 _LOWEST = -(2**63)  # below every stored ``high``: a position before all rows of a ``low``

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
-from server.storage.sqlite_schema import INDEX_COLUMNS
+from server.storage.sqlite.schema import INDEX_COLUMNS
 
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
@@ -125,9 +125,8 @@ def write_index(
 ) -> None:
     """Insert the index rows of one resource version, one ``executemany`` per table.
 
-    (Measured: one INSERT ... SELECT FROM json_each per table costs more SQLite time
-    per row than it saves in GIL hand-offs: 0-13% slower end to end on the HL7 import,
-    in four pairs of runs.)
+    (One INSERT ... SELECT FROM json_each per table was tried: it costs more SQLite time
+    per row than it saves in GIL hand-offs, and the HL7 import was slower; bench/RESULTS.md.)
     """
 
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
