@@ -30,10 +30,9 @@ from server.errors import (
     NotFound,
     PreconditionFailed,
 )
-from server.fhir.clock import fhir_instant, now_us
+from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
 from server.keyed_lock import KeyedLock
-from server.search.index_entries import IndexEntries
 from server.storage.port import (
     Guard,
     GuardTaken,
@@ -43,8 +42,9 @@ from server.storage.port import (
     Store,
     StoredVersion,
     VersionConflict,
-    Write,
 )
+from server.versions import Indexer, next_version
+from server.versions import stamp as stamp  # re-exported: callers stamp versions of their own
 
 _MAX_ATTEMPTS = 8
 # A guard naming a resource that does not exist is a claim whose resource is still
@@ -75,23 +75,11 @@ def new_id() -> str:
     return f"{now_us():x}{secrets.token_hex(4)}"
 
 
-def stamp(resource: dict[str, Any], resource_id: str, version: int, updated: int) -> bytes:
-    """Set the server-owned fields and serialize."""
-    resource["id"] = resource_id
-    meta = resource.get("meta")
-    meta = dict(meta) if isinstance(meta, dict) else {}
-    meta["versionId"] = str(version)
-    meta["lastUpdated"] = fhir_instant(updated)
-    resource["meta"] = meta
-    return orjson.dumps(resource)
-
-
 def criteria_key(resource_type: str, params: Sequence[tuple[str, str]]) -> str:
     """The guard key of conditional criteria: the type and the sorted parameters, hashed."""
     return hashlib.sha256(orjson.dumps([resource_type, sorted(params)])).hexdigest()
 
 
-Indexer = Callable[[dict[str, Any]], IndexEntries]
 OnMatch = Callable[[str], Awaitable[WriteResult]]
 OnNoMatch = Callable[[Guard], Awaitable[WriteResult]]
 
@@ -187,7 +175,7 @@ class ResourceService:
     async def _create(
         self, resource_type: str, resource: dict[str, Any], guard: Guard | None = None
     ) -> WriteResult:
-        version = await self._write(resource_type, new_id(), resource, None, Method.POST, 0, guard)
+        version = await self._write(resource_type, new_id(), resource, None, Method.POST, guard)
         return WriteResult(version, created=True)
 
     async def update(
@@ -221,10 +209,9 @@ class ResourceService:
             for _ in range(_MAX_ATTEMPTS):
                 current = await self.store.read(resource_type, resource_id)
                 self._check_if_match(current, if_match)
-                expected = current.version if current else 0
                 try:
                     version = await self._write(
-                        resource_type, resource_id, resource, current, Method.PUT, expected, guard
+                        resource_type, resource_id, resource, current, Method.PUT, guard
                     )
                 except VersionConflict:
                     if if_match is not None:
@@ -260,7 +247,7 @@ class ResourceService:
                 validate_resource(patched, resource_type)
                 try:
                     version = await self._write(
-                        resource_type, resource_id, patched, current, Method.PATCH, current.version
+                        resource_type, resource_id, patched, current, Method.PATCH
                     )
                 except VersionConflict:
                     if if_match is not None:
@@ -276,15 +263,14 @@ class ResourceService:
                 current = await self.store.read(resource_type, resource_id)
                 if current is None or current.deleted:
                     return None
-                updated = max(now_us(), current.last_updated + 1)
-                marker = StoredVersion(
-                    resource_type, resource_id, current.version + 1, updated, Method.DELETE, None
+                marker = next_version(
+                    resource_type, resource_id, current, None, Method.DELETE, self.indexer
                 )
                 try:
-                    await self.store.write([Write(marker, current.version, None)])
+                    await self.store.write([marker])
                 except VersionConflict:
                     continue
-                return marker
+                return marker.version
             raise self._busy(resource_type, resource_id)
 
     async def conditional_update(
@@ -413,20 +399,18 @@ class ResourceService:
         resource: dict[str, Any],
         current: StoredVersion | None,
         method: Method,
-        expected: int,
         guard: Guard | None = None,
     ) -> StoredVersion:
+        """Run the type's write rule, then store the next version after ``current``."""
         rule = self.rules.get(resource_type)
         if rule is not None:
             live = current.body if current is not None else None  # None: new or deleted
             rule(resource, orjson.loads(live) if live is not None else None)
-        number = (current.version + 1) if current else 1
-        updated = max(now_us(), current.last_updated + 1) if current else now_us()
-        body = stamp(resource, resource_id, number, updated)
-        index = self.indexer(resource)
-        version = StoredVersion(resource_type, resource_id, number, updated, method, body)
-        await self.store.write([Write(version, expected, index, guard)])
-        return version
+        write = next_version(
+            resource_type, resource_id, current, resource, method, self.indexer, guard=guard
+        )
+        await self.store.write([write])
+        return write.version
 
     @staticmethod
     def _check_if_match(current: StoredVersion | None, if_match: int | None) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
-from server.interactions import ResourceService, new_id, stamp
+from server.interactions import ResourceService, new_id
 from server.storage.port import Method, StoredVersion, Write
+from server.versions import next_version
 
 
 def created(
@@ -23,16 +23,14 @@ def created(
     if validate:
         validate_resource(resource, resource_type)
     resource_id = str(resource.get("id") or new_id())
-    body = stamp(resource, resource_id, 1, updated)
-    version = StoredVersion(resource_type, resource_id, 1, updated, Method.POST, body)
-    return Write(version, 0, service.indexer(resource))
+    return next_version(
+        resource_type, resource_id, None, resource, Method.POST, service.indexer, updated=updated
+    )
 
 
 def replaced(service: ResourceService, current: StoredVersion, resource: dict[str, Any]) -> Write:
     """A Write storing ``resource`` as the next version of ``current`` (compare-and-swap)."""
     validate_resource(resource, current.resource_type)
-    number = current.version + 1
-    updated = max(now_us(), current.last_updated + 1)
-    body = stamp(resource, current.id, number, updated)
-    version = StoredVersion(current.resource_type, current.id, number, updated, Method.PUT, body)
-    return Write(version, current.version, service.indexer(resource))
+    return next_version(
+        current.resource_type, current.id, current, resource, Method.PUT, service.indexer
+    )

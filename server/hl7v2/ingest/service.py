@@ -26,7 +26,6 @@ from functools import partial
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
 from server.errors import InvalidResource
-from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
 from server.hl7v2.ingest.ack import build_ack
 from server.hl7v2.ingest.ledger import duplicate, ledger_entry, previous_entry
@@ -42,9 +41,10 @@ from server.hl7v2.ingest.plan import KnownCreateOnly, Plan, PlannedResource, pla
 from server.hl7v2.ingest.prepare import invalid, prepare
 from server.hl7v2.ingest.reads import BatchedReader
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
-from server.interactions import ResourceService, stamp
+from server.interactions import ResourceService
 from server.keyed_lock import KeyedLock
-from server.storage.port import Method, StoredVersion, VersionConflict, Write
+from server.storage.port import Method, VersionConflict, Write
+from server.versions import next_version
 
 log = logging.getLogger("fhirport.hl7")
 
@@ -156,19 +156,15 @@ class Ingestor:
         for item in plan.resources:
             if not item.change.writes:
                 continue
-            current = item.current
-            number = current.version + 1 if current else 1
-            updated = max(now_us(), current.last_updated + 1) if current else now_us()
-            expected = current.version if current else 0
-            if item.body is None:
-                marker = StoredVersion(
-                    item.resource_type, item.id, number, updated, Method.DELETE, None, event_time
-                )
-                writes[item.reference] = Write(marker, expected, None)
-                continue
-            body = stamp(item.body, item.id, number, updated)
-            version = StoredVersion(item.resource_type, item.id, number, updated, Method.PUT, body)
-            writes[item.reference] = Write(version, expected, self.service.indexer(item.body))
+            writes[item.reference] = next_version(
+                item.resource_type,
+                item.id,
+                item.current,
+                item.body,
+                Method.DELETE if item.body is None else Method.PUT,
+                self.service.indexer,
+                event_time=event_time,
+            )
         return writes
 
     async def _refuse(

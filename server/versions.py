@@ -1,0 +1,66 @@
+"""The next stored version of a resource: the one way every writer builds it.
+
+REST interactions (server.interactions), the server's own writes (server.roi.versions)
+and HL7v2 ingest (server.hl7v2.ingest.service) all number, time, stamp and index a
+version here, so a version means the same whichever way it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from server.fhir.clock import fhir_instant, now_us
+from server.search.index_entries import IndexEntries
+from server.storage.port import Guard, Method, StoredVersion, Write
+
+Indexer = Callable[[dict[str, Any]], IndexEntries]
+
+
+def stamp(resource: dict[str, Any], resource_id: str, version: int, updated: int) -> bytes:
+    """Set the server-owned fields and serialize."""
+    resource["id"] = resource_id
+    meta = resource.get("meta")
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    meta["versionId"] = str(version)
+    meta["lastUpdated"] = fhir_instant(updated)
+    resource["meta"] = meta
+    return orjson.dumps(resource)
+
+
+def next_version(
+    resource_type: str,
+    resource_id: str,
+    current: StoredVersion | None,
+    body: dict[str, Any] | None,
+    method: Method,
+    indexer: Indexer,
+    *,
+    updated: int | None = None,
+    event_time: int | None = None,
+    guard: Guard | None = None,
+) -> Write:
+    """The Write storing ``body`` as the version after ``current`` (None: a new resource).
+
+    ``body`` None makes a delete marker (``method`` DELETE), which keeps ``event_time``
+    (the HL7v2 message's, compared with later messages'). The write expects ``current``
+    to still be the latest version (compare-and-swap). ``updated`` defaults to now, and
+    is always after ``current``'s, so versions are ordered by time too. ``body`` is
+    stamped in place (id, versionId, lastUpdated) before it is indexed.
+    """
+    if (body is None) != (method is Method.DELETE):
+        raise ValueError("a delete marker, and only a delete marker, has no body")
+    number = current.version + 1 if current else 1
+    expected = current.version if current else 0
+    if updated is None:
+        updated = max(now_us(), current.last_updated + 1) if current else now_us()
+    if body is None:
+        marker = StoredVersion(
+            resource_type, resource_id, number, updated, method, None, event_time
+        )
+        return Write(marker, expected, None, guard)
+    stored = stamp(body, resource_id, number, updated)
+    version = StoredVersion(resource_type, resource_id, number, updated, method, stored)
+    return Write(version, expected, indexer(body), guard)
