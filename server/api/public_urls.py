@@ -20,6 +20,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.api.dependencies import host_policy
 from server.api.negotiation import FHIR_JSON
 from server.errors import InvalidRequest, Issue, operation_outcome
 from server.settings import Settings
@@ -116,8 +117,7 @@ async def _refuse(send: Send, issues: list[Issue]) -> None:
 
 def public_base(request: Request) -> str:
     """The FHIR base URL as clients see it (``--base-url``, or scheme and allowed Host)."""
-    policy: HostPolicy = request.app.state.hosts
-    return policy.base(request.scope)
+    return host_policy(request).base(request.scope)
 
 
 def public_request_url(request: Request, query: str | None = None) -> str:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from server.api import convertors as _convertors  # noqa: F401  (registers fhirtype, fhirid)
 from server.api.allow import serves
-from server.api.context import get_service, get_settings
+from server.api.dependencies import get_service, get_settings
 from server.api.routes_resources import create, read, update, vread
 from server.registry import Interaction
 

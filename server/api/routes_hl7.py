@@ -12,15 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hl7.batch import split_messages
-from server.api.context import AppSettings, base_url
+from server.api.dependencies import AppSettings, Hl7Ingestor, Hl7Queries
 from server.api.negotiation import require_body_type, response_format
+from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
-from server.hl7v2.ingest.service import Ingestor
-from server.hl7v2.query.service import RecordQueries
 
 router = APIRouter(prefix="/fhir")
 
@@ -34,11 +33,6 @@ ER7_MEDIA_TYPES = {
 }
 
 
-def _ingestor(request: Request) -> Ingestor:
-    ingestor: Ingestor = request.app.state.hl7.ingestor
-    return ingestor
-
-
 async def _messages(request: Request, settings: AppSettings) -> list[bytes]:
     require_body_type(request, ER7_MEDIA_TYPES)
     body = await read_body(request, settings.max_body_bytes)
@@ -49,20 +43,19 @@ async def _messages(request: Request, settings: AppSettings) -> list[bytes]:
 
 
 @router.post("/$hl7v2-ingest")
-async def hl7v2_ingest(request: Request, settings: AppSettings) -> Response:
+async def hl7v2_ingest(request: Request, settings: AppSettings, ingestor: Hl7Ingestor) -> Response:
     """Apply each message; answer a batch-response with one entry per message."""
     messages = await _messages(request, settings)
-    outcomes = await _ingestor(request).ingest_many(messages)
+    outcomes = await ingestor.ingest_many(messages)
     return fhir_response(batch_response(outcomes), response_format(request))
 
 
 @router.post("/$hl7v2-query")
-async def hl7v2_query(request: Request, settings: AppSettings) -> Response:
+async def hl7v2_query(request: Request, settings: AppSettings, queries: Hl7Queries) -> Response:
     """Answer one QRY^A19 or QBP^Q22 with its ER7 response (ADR^A19, RSP^K22)."""
     messages = await _messages(request, settings)
     if len(messages) != 1:
         raise InvalidRequest("$hl7v2-query takes exactly one query message")
-    queries: RecordQueries = request.app.state.hl7.queries
     answer = await queries.answer(messages[0])
     if answer is None:
         raise InvalidRequest(
@@ -73,17 +66,17 @@ async def hl7v2_query(request: Request, settings: AppSettings) -> Response:
 
 
 @router.post("/$hl7v2-convert")
-async def hl7v2_convert(request: Request, settings: AppSettings) -> Response:
+async def hl7v2_convert(request: Request, settings: AppSettings, ingestor: Hl7Ingestor) -> Response:
     """Return the transaction Bundle the messages would apply; nothing is stored."""
     messages = await _messages(request, settings)
-    outcomes = await _ingestor(request).ingest_many(messages, dry_run=True)
+    outcomes = await ingestor.ingest_many(messages, dry_run=True)
     refused = [(n, o) for n, o in enumerate(outcomes, 1) if not o.outcome.accepted]
     if refused:
         raise BusinessRuleViolation(
             "Some messages cannot be converted",
             issues=[_refusal(n, o) for n, o in refused],
         )
-    bundle = transaction_bundle(base_url(request), outcomes)
+    bundle = transaction_bundle(public_base(request), outcomes)
     return fhir_response(bundle, response_format(request))
 
 
@@ -97,7 +90,7 @@ def _refusal(number: int, outcome: IngestOutcome) -> Issue:
 
 
 @router.get("/$hl7v2-ledger")
-async def hl7v2_ledger(request: Request) -> Response:
+async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor) -> Response:
     """Return what happened to one message: ``?sender=APP|FACILITY&control-id=MSH-10``."""
     sender = request.query_params.get("sender")
     control_id = request.query_params.get("control-id")
@@ -106,7 +99,7 @@ async def hl7v2_ledger(request: Request) -> Response:
             "Both sender (MSH-3|MSH-4) and control-id (MSH-10) are required",
             expression="sender" if not sender else "control-id",
         )
-    entry = await _ingestor(request).store.ledger_get(sender, control_id)
+    entry = await ingestor.store.ledger_get(sender, control_id)
     if entry is None:
         raise NotFound(f"No message {control_id!r} from {sender!r} was received")
     return fhir_response(ledger_parameters(entry), response_format(request))

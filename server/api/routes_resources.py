@@ -15,13 +15,13 @@ from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
 from server.api.allow import serves
-from server.api.context import AppSettings, Service, base_url, held_type
 from server.api.criteria import query_criteria
+from server.api.dependencies import AppSettings, Service, held_type
 from server.api.history_params import history_query
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
 from server.api.path_ids import require_id
 from server.api.prefer import ReturnPreference, return_preference
-from server.api.public_urls import public_request_url
+from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.errors import InvalidRequest
@@ -93,7 +93,7 @@ async def create(
     result = await service.create(
         resource_type, resource, if_none_exist=request.headers.get("if-none-exist")
     )
-    return _write_response(request, result, base_url(request))
+    return _write_response(request, result, public_base(request))
 
 
 @router.put("/{resource_type}")
@@ -107,7 +107,7 @@ async def conditional_update(
     result = await service.conditional_update(
         resource_type, query_criteria(request), resource, if_match=_if_match(request)
     )
-    return _write_response(request, result, base_url(request))
+    return _write_response(request, result, public_base(request))
 
 
 @router.delete("/{resource_type}")
@@ -165,7 +165,7 @@ async def update(
     response_format(request)
     resource = await _resource_body(request, settings)
     result = await service.update(resource_type, resource_id, resource, if_match=_if_match(request))
-    return _write_response(request, result, base_url(request))
+    return _write_response(request, result, public_base(request))
 
 
 @router.patch("/{resource_type}/{resource_id:id}")
@@ -185,7 +185,7 @@ async def patch(
     result = await service.patch(
         resource_type, resource_id, operations, if_match=_if_match(request)
     )
-    return _write_response(request, result, base_url(request))
+    return _write_response(request, result, public_base(request))
 
 
 @router.delete("/{resource_type}/{resource_id:id}")
@@ -218,7 +218,7 @@ async def history_response(
     page = await service.history(
         resource_type, resource_id, since=query.since, count=query.count, cursor=query.cursor
     )
-    base = base_url(request)
+    base = public_base(request)
     if resource_id is not None and not page.versions and query.cursor is None:
         await service.read(resource_type or "", resource_id)  # 404 for an unknown resource
     links = {"self": public_request_url(request)}

@@ -16,13 +16,12 @@ from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
 from server.api.allow import serves
-from server.api.context import AppSettings, Service, base_url, held_type
+from server.api.dependencies import AppSettings, Engine, Service, held_type
 from server.api.negotiation import require_body_type, response_format
 from server.api.path_ids import require_id
-from server.api.public_urls import public_request_url
+from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
-from server.api.routes_search import Engine
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, embedded
 from server.fhir.validation import parse_json_object
@@ -49,7 +48,7 @@ async def release_task(resource_id: str, request: Request, service: Service) -> 
     require_id(request, resource_id)
     fmt = response_format(request)
     outcome = await release(
-        service, resource_id, base_url(request), explain=_flag(request, "_explain")
+        service, resource_id, public_base(request), explain=_flag(request, "_explain")
     )
     return fhir_response(release_parameters(outcome), fmt, 200, version_headers(outcome.task))
 
@@ -101,7 +100,7 @@ async def patient_disclosures(
     found = await disclosures(
         engine, resource_id, datetime.now(UTC).date(), include_exempt=include_exempt
     )
-    base = base_url(request)
+    base = public_base(request)
     links = {"self": public_request_url(request)}
     entries = [
         {

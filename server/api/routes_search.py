@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
 from server.api.allow import serves
-from server.api.context import AppSettings, base_url, held_type
 from server.api.criteria import criteria, query_criteria
+from server.api.dependencies import AppSettings, Engine, held_type
 from server.api.negotiation import response_format
 from server.api.path_ids import require_id
 from server.api.prefer import lenient_handling
+from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.errors import NotFound, UnsupportedMediaType
@@ -27,14 +27,6 @@ from server.search.query import Clause
 router = APIRouter(prefix="/fhir")
 
 _FORM = "application/x-www-form-urlencoded"
-
-
-async def get_engine(request: Request) -> SearchEngine:
-    engine: SearchEngine = request.app.state.search
-    return engine
-
-
-Engine = Annotated[SearchEngine, Depends(get_engine)]
 
 
 async def _respond(
@@ -49,7 +41,7 @@ async def _respond(
     fmt = response_format(request)
     parsed = engine.parse(resource_type, params, lenient=lenient_handling(request))
     result = await engine.run(parsed, restrict)
-    return fhir_response(search_bundle(result, base_url(request), path), fmt)
+    return fhir_response(search_bundle(result, public_base(request), path), fmt)
 
 
 @router.get("/{resource_type}")

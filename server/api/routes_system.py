@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.context import Service, base_url
+from server.api.dependencies import Service
 from server.api.negotiation import response_format
+from server.api.public_urls import public_base
 from server.api.responses import fhir_response
 from server.api.routes_resources import history_response
 from server.fhir.capability import capability_statement
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/fhir")
 
 @router.get("/metadata")
 async def metadata(request: Request) -> Response:
-    return fhir_response(capability_statement(base_url(request)), response_format(request))
+    return fhir_response(capability_statement(public_base(request)), response_format(request))
 
 
 @router.get("/_history")

@@ -1,18 +1,27 @@
-"""What a route needs from the running app, declared once (FastAPI dependencies)."""
+"""What a route needs from the running app, declared once: every FastAPI dependency.
+
+The app's parts (set on ``app.state`` by server.app) are read here and nowhere else;
+a route takes them as annotated parameters (``service: Service``). The fast Starlette
+routes (server.api.route_table) resolve the same dependencies by awaiting them.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 from starlette.requests import Request
 
-from server.api.public_urls import public_base
 from server.errors import MethodNotAllowed, NotFound
-from server.hl7v2.ingest.bundles import CAPABILITY_OPERATIONS
+from server.hl7v2.ingest.service import Ingestor
+from server.hl7v2.query.service import RecordQueries
 from server.interactions import ResourceService
-from server.registry import Interaction, ResourceType, get_type
+from server.registry import SYSTEM_OPERATIONS, Interaction, ResourceType, get_type
+from server.search.engine import SearchEngine
 from server.settings import Settings
+
+if TYPE_CHECKING:  # public_urls reads its policy from here
+    from server.api.public_urls import HostPolicy
 
 
 # Dependencies are coroutines: FastAPI runs a plain ``def`` dependency on a worker
@@ -27,19 +36,38 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_engine(request: Request) -> SearchEngine:
+    engine: SearchEngine = request.app.state.search
+    return engine
+
+
+async def get_ingestor(request: Request) -> Ingestor:
+    ingestor: Ingestor = request.app.state.hl7.ingestor
+    return ingestor
+
+
+async def get_record_queries(request: Request) -> RecordQueries:
+    queries: RecordQueries = request.app.state.hl7.queries
+    return queries
+
+
 Service = Annotated[ResourceService, Depends(get_service)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+Engine = Annotated[SearchEngine, Depends(get_engine)]
+Hl7Ingestor = Annotated[Ingestor, Depends(get_ingestor)]
+Hl7Queries = Annotated[RecordQueries, Depends(get_record_queries)]
 
 
-def base_url(request: Request) -> str:
-    """The FHIR base URL as clients see it (``--base-url``, or an allowed Host)."""
-    return public_base(request)
+def host_policy(request: Request) -> HostPolicy:
+    """The Host policy the app was built with (a plain function: URL helpers are sync)."""
+    policy: HostPolicy = request.app.state.hosts
+    return policy
 
 
 # System-level endpoints that a type-level route pattern also matches: a wrong verb on
 # them is a 405 (the endpoint exists), not a 404 for an unknown resource type.
 SYSTEM_ENDPOINTS = frozenset(
-    {"metadata", "_history"} | {f"${op['name']}" for op in CAPABILITY_OPERATIONS}
+    {"metadata", "_history"} | {f"${op.name}" for op in SYSTEM_OPERATIONS}
 )
 
 
