@@ -1,7 +1,10 @@
 """The resource types this server holds: the one list routes, validation and metadata read.
 
 Adding a type is an entry here; the FHIR semantics (structure, bindings, search
-parameters) come from the specification's data, not from code per type.
+parameters) come from the specification's data, not from code per type. What the
+server itself decides about a type (the element that dates its data for release
+scoping, whether it is a record of the release workflow, where it comes in an HL7v2
+message's writes, its operations) is declared on its entry, not in side tables.
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ class Operation:
     definition: str  # canonical URL of its OperationDefinition
     documentation: str = ""
 
+    def capability(self) -> dict[str, str]:
+        """The operation as a CapabilityStatement ``operation`` entry."""
+        return {
+            "name": self.name,
+            "definition": self.definition,
+            "documentation": self.documentation,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ResourceType:
@@ -58,6 +69,16 @@ class ResourceType:
     interactions: frozenset[Interaction] = ALL_INTERACTIONS
     documentation: str = ""
     operations: tuple[Operation, ...] = ()
+    # The elements that date the type's data (the date of service, not when it was
+    # stored), first present wins: a consent's dataPeriod and a release request's data
+    # period are compared with it. Empty for undated types (Patient, directories).
+    clinical_date: tuple[str, ...] = ()
+    # The server's own records about releases (Task, AuditEvent, Provenance, Bundle):
+    # never part of a patient's released records.
+    workflow: bool = False
+    # Where the type comes in an HL7v2 message's writes, lowest first, so that whatever
+    # is referenced is written before what refers to it; None for types no mapper makes.
+    hl7v2_write_rank: int | None = None
 
     @property
     def model(self) -> type[BaseModel]:
@@ -84,16 +105,42 @@ HELD_TYPES: dict[str, ResourceType] = {
                 ),
             ),
         ),
-        ResourceType("Appointment", documentation="Scheduled, cancelled and completed visits"),
-        ResourceType("Coverage", documentation="Insurance that may pay for care"),
-        ResourceType("Consent", documentation="Consent to treatment and privacy decisions"),
         ResourceType(
-            "Claim", documentation="Billing claims with ICD-10 diagnoses and CPT/HCPCS items"
+            "Appointment",
+            documentation="Scheduled, cancelled and completed visits",
+            clinical_date=("start",),
+            hl7v2_write_rank=6,
         ),
-        ResourceType("Organization", documentation="Payers and provider organizations"),
-        ResourceType("Practitioner", documentation="Clinicians and staff"),
-        ResourceType("Location", documentation="Places where care is given"),
-        ResourceType("RelatedPerson", documentation="Next of kin, guarantors and subscribers"),
+        ResourceType(
+            "Coverage",
+            documentation="Insurance that may pay for care",
+            clinical_date=("period",),
+            hl7v2_write_rank=5,
+        ),
+        ResourceType(
+            "Consent",
+            documentation="Consent to treatment and privacy decisions",
+            clinical_date=("dateTime",),
+            hl7v2_write_rank=8,
+        ),
+        ResourceType(
+            "Claim",
+            documentation="Billing claims with ICD-10 diagnoses and CPT/HCPCS items",
+            clinical_date=("billablePeriod", "created"),
+            hl7v2_write_rank=7,
+        ),
+        ResourceType(
+            "Organization",
+            documentation="Payers and provider organizations",
+            hl7v2_write_rank=0,
+        ),
+        ResourceType("Practitioner", documentation="Clinicians and staff", hl7v2_write_rank=1),
+        ResourceType("Location", documentation="Places where care is given", hl7v2_write_rank=2),
+        ResourceType(
+            "RelatedPerson",
+            documentation="Next of kin, guarantors and subscribers",
+            hl7v2_write_rank=4,
+        ),
         ResourceType(
             "Task",
             documentation="Work items; release-of-information requests with their 30-day clock",
@@ -110,29 +157,74 @@ HELD_TYPES: dict[str, ResourceType] = {
                     "POST: extend an ROI request's due date once by 30 days, with a reason",
                 ),
             ),
+            clinical_date=("authoredOn",),
+            workflow=True,
         ),
         # Written by the server only: disclosure records and the provenance of releases.
         ResourceType(
             "AuditEvent",
             READ_ONLY_INTERACTIONS,
             "Disclosure records (IHE BALP PrivacyDisclosure), written by the server",
+            clinical_date=("recorded",),
+            workflow=True,
         ),
         ResourceType(
             "Provenance",
             READ_ONLY_INTERACTIONS,
             "Where release bundles came from, written by the server",
+            clinical_date=("recorded",),
+            workflow=True,
         ),
         # Release bundles are produced by $release; clients read them, never write them.
         ResourceType(
-            "Bundle", READ_ONLY_INTERACTIONS, "Released record sets produced by Task/$release"
+            "Bundle",
+            READ_ONLY_INTERACTIONS,
+            "Released record sets produced by Task/$release",
+            workflow=True,
         ),
     )
 }
+
+# Operations on the whole server (CapabilityStatement.rest.operation), not on a type.
+SYSTEM_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "hl7v2-ingest",
+        f"{_OPERATIONS_BASE}/hl7v2-ingest",
+        "POST one or more HL7v2 ER7 messages (x-application/hl7-v2+er7, "
+        "text/plain; MLLP-framed or FHS/BHS batches too); answers a batch-response Bundle "
+        "with one entry per message (OperationOutcome, created/updated references)",
+    ),
+    Operation(
+        "hl7v2-convert",
+        f"{_OPERATIONS_BASE}/hl7v2-convert",
+        "Dry run of $hl7v2-ingest: the transaction Bundle the messages "
+        "would apply (PUT by deterministic id); nothing is stored",
+    ),
+    Operation(
+        "hl7v2-query",
+        f"{_OPERATIONS_BASE}/hl7v2-query",
+        "POST one QRY^A19 or QBP^Q22; answers ADR^A19 or RSP^K22 in ER7 "
+        "with only what the patient's consents permit; each answer is a disclosure record",
+    ),
+    Operation(
+        "hl7v2-ledger",
+        f"{_OPERATIONS_BASE}/hl7v2-ledger",
+        "GET ?sender=MSH-3|MSH-4&control-id=MSH-10: what happened to one "
+        "message (outcome, raw message, resources written, unmapped fields, warnings)",
+    ),
+)
 
 
 def get_type(name: str) -> ResourceType | None:
     """Return the held type called ``name``, or None."""
     return HELD_TYPES.get(name)
+
+
+def hl7v2_write_order() -> dict[str, int]:
+    """Each type an HL7v2 message may write, with its rank in the message's writes."""
+    return {
+        t.name: t.hl7v2_write_rank for t in HELD_TYPES.values() if t.hl7v2_write_rank is not None
+    }
 
 
 @cache

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from server.consent.inputs import Coding
 from server.consent.time_range import TimeRange
-
-# The element that dates each type's data (the date of service, not when it was stored),
-# first present wins. dataPeriod and a request's data period are compared with it.
-RELEVANT_DATE: Final[dict[str, tuple[str, ...]]] = {
-    "Claim": ("billablePeriod", "created"),
-    "ExplanationOfBenefit": ("billablePeriod", "created"),
-    "Appointment": ("start",),
-    "Coverage": ("period",),
-    "Consent": ("dateTime",),
-    "Encounter": ("period",),
-    "Observation": ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued"),
-    "DiagnosticReport": ("effectiveDateTime", "effectivePeriod", "issued"),
-    "Condition": ("onsetDateTime", "onsetPeriod", "recordedDate"),
-    "Procedure": ("performedDateTime", "performedPeriod"),
-    "DocumentReference": ("date",),
-    "MedicationRequest": ("authoredOn",),
-    "Immunization": ("occurrenceDateTime",),
-    "AllergyIntolerance": ("recordedDate",),
-    "Task": ("authoredOn",),
-    "AuditEvent": ("recorded",),
-    "Provenance": ("recorded",),
-}
+from server.registry import get_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +47,8 @@ def candidate_from_resource(resource: dict[str, Any], *, with_codes: bool = Fals
 
 def relevant_date(resource_type: str, resource: dict[str, Any]) -> TimeRange | None:
     """The span the resource's data belongs to, or None for undated types and bad values."""
-    for element in RELEVANT_DATE.get(resource_type, ()):
+    held = get_type(resource_type)
+    for element in held.clinical_date if held is not None else ():
         value = resource.get(element)
         try:
             if isinstance(value, str):

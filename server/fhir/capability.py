@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.fhir.clock import fhir_instant, now_us
-from server.hl7v2.ingest.bundles import CAPABILITY_OPERATIONS
-from server.registry import HELD_TYPES, Interaction
+from server.registry import HELD_TYPES, SYSTEM_OPERATIONS, Interaction
 from server.search.capabilities import search_capabilities
 
 SOFTWARE_VERSION = "0.1.0"
@@ -46,10 +45,7 @@ def _resource_entry(name: str) -> dict[str, Any]:
     if searchable:
         entry.update(search_capabilities(name))
     if resource_type.operations:
-        entry["operation"] = [
-            {"name": op.name, "definition": op.definition, "documentation": op.documentation}
-            for op in resource_type.operations
-        ]
+        entry["operation"] = [op.capability() for op in resource_type.operations]
     return entry
 
 
@@ -71,7 +67,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "mode": "server",
                 "resource": [_resource_entry(name) for name in sorted(HELD_TYPES)],
                 "interaction": [{"code": "history-system"}],
-                "operation": CAPABILITY_OPERATIONS,
+                "operation": [op.capability() for op in SYSTEM_OPERATIONS],
             }
         ],
     }

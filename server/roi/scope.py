@@ -15,7 +15,7 @@ from server.search.compartments import compartment_clause, compartment_params
 from server.search.query import SearchQuery
 from server.storage.port import Store, StoredVersion
 
-WORKFLOW_TYPES: Final = frozenset({"Task", "AuditEvent", "Provenance", "Bundle"})
+WORKFLOW_TYPES: Final = frozenset(name for name, held in HELD_TYPES.items() if held.workflow)
 RECORD_TYPES: Final = frozenset(
     name
     for name in compartment_params("Patient")
