@@ -116,33 +116,3 @@ def ledger_parameters(entry: LedgerEntry) -> dict[str, Any]:
     parameters += [{"name": "unmapped", "valueString": u} for u in entry.unmapped]
     parameters += [{"name": "warning", "valueString": w} for w in entry.warnings]
     return {"resourceType": "Parameters", "parameter": parameters}
-
-
-# CapabilityStatement.rest.operation entries for the HL7v2 operations (capability.py lists them).
-CAPABILITY_OPERATIONS: list[dict[str, str]] = [
-    {
-        "name": "hl7v2-ingest",
-        "definition": "https://fhirport.dev/fhir/OperationDefinition/hl7v2-ingest",
-        "documentation": "POST one or more HL7v2 ER7 messages (x-application/hl7-v2+er7, "
-        "text/plain; MLLP-framed or FHS/BHS batches too); answers a batch-response Bundle "
-        "with one entry per message (OperationOutcome, created/updated references)",
-    },
-    {
-        "name": "hl7v2-convert",
-        "definition": "https://fhirport.dev/fhir/OperationDefinition/hl7v2-convert",
-        "documentation": "Dry run of $hl7v2-ingest: the transaction Bundle the messages "
-        "would apply (PUT by deterministic id); nothing is stored",
-    },
-    {
-        "name": "hl7v2-query",
-        "definition": "https://fhirport.dev/fhir/OperationDefinition/hl7v2-query",
-        "documentation": "POST one QRY^A19 or QBP^Q22; answers ADR^A19 or RSP^K22 in ER7 "
-        "with only what the patient's consents permit; each answer is a disclosure record",
-    },
-    {
-        "name": "hl7v2-ledger",
-        "definition": "https://fhirport.dev/fhir/OperationDefinition/hl7v2-ledger",
-        "documentation": "GET ?sender=MSH-3|MSH-4&control-id=MSH-10: what happened to one "
-        "message (outcome, raw message, resources written, unmapped fields, warnings)",
-    },
-]
