@@ -17,7 +17,7 @@ from server.search.query import SearchQuery
 from server.storage.cursor import encode_cursor
 from server.storage.port import Method, StoredVersion, Write
 from server.storage.sqlite.index import ParamKeys
-from server.storage.sqlite.search import compile_search
+from server.storage.sqlite.planner import compile_search
 from server.storage.sqlite.store import SqliteStore
 from tests.search.conftest import PATIENTS, appointment, claim
 

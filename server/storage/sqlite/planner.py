@@ -1,0 +1,225 @@
+"""Plan a SQLite search: which clause drives it, which are listed or probed, and the SQL.
+
+The most selective positive clause drives the query; the other selective clauses are
+IN lists built once, the broad ones are checked per candidate with correlated probes
+on the ``(rid)`` indexes. A reference and a date clause together drive through their
+pair index (``idx_ref_date``); an unsorted page merges rid-ordered arms of its driver
+(``sqlite.arms``) and stops when full. A lone broad clause walks the type instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from server.search.query import (
+    ChainCond,
+    Clause,
+    Condition,
+    DateAllCond,
+    DateCond,
+    DateOp,
+    HasCond,
+    MissingCond,
+    ReferenceCond,
+    SearchQuery,
+    StringCond,
+    StringMatch,
+    TokenCond,
+    UriCond,
+)
+from server.storage.cursor import decode_search_cursor
+from server.storage.sqlite.arms import clause_arms
+from server.storage.sqlite.conditions import SqlSearch
+from server.storage.sqlite.dates import date_where
+from server.storage.sqlite.index import ParamKeys
+from server.storage.sqlite.paging import merged_page, order, sorted_page
+from server.storage.sqlite.sql import Sql
+
+_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, r.rid"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSearch:
+    """The SQL of one page (and of its total), and where the page starts.
+
+    ``merged``: the page merges rid-ordered arms of its driving clause and stops when
+    full, so walking the type instead would not make it cheaper.
+    """
+
+    page: Sql
+    total: Sql
+    position: dict[str, Any] | None
+    backwards: bool
+    merged: bool = False
+
+
+def compile_search(
+    conn: sqlite3.Connection,
+    keys: ParamKeys,
+    query: SearchQuery,
+    *,
+    walk: bool = False,
+    split: bool = True,
+) -> CompiledSearch:
+    """Build the SQL of a search page (EXPLAIN QUERY PLAN-able, see tests/search).
+
+    The page is chosen on bare rids: driven by the index rows of the positive clause
+    likely to match fewest (or the type's live rows when there is none), checked
+    against the other clauses by index probes, sorted and limited; only the page's
+    rows then join ``resource`` and ``version`` for their bytes. A reference clause
+    and a date clause together drive through their pair index. Without ``_sort``
+    and with ``split``, a driving clause that splits into rid-ordered arms
+    (``server.storage.sqlite.arms``) is merged and read only as far as the page.
+    With ``walk`` the type's live rows are walked in rid order instead, every clause
+    probed per row: for a broad clause that does not split, a page then costs about
+    count/selectivity probes, whatever the number of matches.
+    """
+    search = SqlSearch(conn, keys)
+    position = (
+        decode_search_cursor(query.cursor, len(query.sort), ("r", int)) if query.cursor else None
+    )
+    backwards = position is not None and position["d"] == "p"
+    source, drive, rest = _walked(query) if walk else _driven(search, query)
+    filters = Sql()
+    # A selective clause is cheaper as one IN list built once; a broad one (every
+    # female patient) as per-candidate probes that never list its matches.
+    search.where(query.resource_type, tuple(c for c in rest if _listable(c)), "m.rid", filters)
+    search.check(query.resource_type, tuple(c for c in rest if not _listable(c)), "m.rid", filters)
+    total = Sql().add(f"SELECT count(*) FROM ({source}) m WHERE 1{filters}", *source.args)  # noqa: S608 - fragments with ? args
+    total.args.extend(filters.args)
+    arms = None
+    if split and drive is not None and not query.sort:
+        arms = clause_arms(
+            conn, lambda code: search.key(query.resource_type, code), search.widest, drive
+        )
+    if arms is None:
+        inner = sorted_page(search, query, source, filters, position, backwards)
+    else:
+        inner = merged_page(arms, filters, position, backwards, query.count + 1)
+    page_keys = [f"page.k{i}" for i in range(len(query.sort))]
+    directions = [k.descending != backwards for k in query.sort] + [backwards]
+    page = Sql().add(f"SELECT {_COLUMNS}")
+    for column in page_keys:
+        page.add(f", {column}")
+    page.add(f" FROM ({inner}) page", *inner.args)
+    page.add(" JOIN resource r ON r.rid = page.rid JOIN version v ON v.seq = r.seq")
+    page.add(f" ORDER BY {order([*page_keys, 'page.rid'], directions)}")
+    page, total = search.joins.before(page), search.joins.before(total)
+    return CompiledSearch(page, total, position, backwards, arms is not None)
+
+
+def _walked(query: SearchQuery) -> tuple[Sql, None, tuple[Clause, ...]]:
+    """The type's live rows as candidates, every clause still to check."""
+    source = Sql().add(
+        "SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type
+    )
+    return source, None, query.clauses
+
+
+def _driven(search: SqlSearch, query: SearchQuery) -> tuple[Sql, Clause | None, tuple[Clause, ...]]:
+    """The candidates of the most selective clause (or clause pair), and what is left."""
+    positive = [c for c in query.clauses if not c.negate]
+    drive = min(positive, key=_selectivity, default=None)
+    if drive is None:
+        return _walked(query)
+    if _selectivity(drive) > 0:
+        pair = _pair_source(search, query.resource_type, positive)
+        if pair is not None:
+            source, used = pair
+            return source, None, tuple(c for c in query.clauses if c not in used)
+    source = Sql().add("SELECT DISTINCT rid FROM (")
+    search.rids(query.resource_type, drive, source)
+    source.add(")")
+    return source, drive, tuple(c for c in query.clauses if c is not drive)
+
+
+def _pair_source(
+    search: SqlSearch, resource_type: str, positive: list[Clause]
+) -> tuple[Sql, tuple[Clause, Clause]] | None:
+    """A reference clause and a date clause as one range on ``idx_ref_date``, if present.
+
+    Only single-valued clauses on the type's own parameters and local references:
+    what the pair table holds (see its DDL).
+    """
+    reference: tuple[Clause, ReferenceCond] | None = None
+    date: tuple[Clause, DateCond | DateAllCond] | None = None
+    for clause in positive:
+        cond = clause.any_of[0]
+        if len(clause.any_of) != 1 or cond.param.startswith("_"):
+            continue
+        if reference is None and isinstance(cond, ReferenceCond) and cond.target_id is not None:
+            reference = (clause, cond)
+        elif date is None and isinstance(cond, DateCond | DateAllCond):
+            date = (clause, cond)
+    if reference is None or date is None:
+        return None
+    (ref_clause, ref), (date_clause, when) = reference, date
+    pr, pd = search.key(resource_type, ref.param), search.key(resource_type, when.param)
+    if pr is None or pd is None:
+        return None
+    source = Sql().add(
+        "SELECT DISTINCT rid FROM idx_ref_date WHERE pr = ? AND pd = ? AND target_id = ?",
+        pr,
+        pd,
+        ref.target_id,
+    )
+    if ref.target_type is not None:
+        source.add(" AND target_type = ?", ref.target_type)
+    date_where(when, source, search.widest(pd))
+    return source, (ref_clause, date_clause)
+
+
+_LISTABLE_RANK = 3  # identifiers, references, exact strings, system|code, date ranges
+
+
+def _listable(clause: Clause) -> bool:
+    return _selectivity(clause) <= _LISTABLE_RANK
+
+
+def _selectivity(clause: Clause) -> int:
+    """A rough rank of how few rows a clause matches (lower: fewer), to pick the driver."""
+    return max(_condition_rank(c) for c in clause.any_of)
+
+
+def _condition_rank(cond: Condition) -> int:
+    if isinstance(cond, TokenCond):
+        if cond.param in ("_id", "identifier") or ":" in cond.param:
+            return 0
+        return 3 if cond.system and cond.code else 5
+    if isinstance(cond, StringCond):
+        return {StringMatch.EXACT: 2, StringMatch.PREFIX: 4, StringMatch.CONTAINS: 7}[cond.match]
+    if isinstance(cond, DateCond):
+        return 3 if cond.op is DateOp.EQ else 6
+    ranks: dict[type, int] = {
+        ReferenceCond: 1,
+        ChainCond: 2,
+        HasCond: 2,
+        UriCond: 3,
+        DateAllCond: 3,
+        MissingCond: 8,
+    }
+    return ranks.get(type(cond), 8)
+
+
+_BROAD = 2000  # a driving clause with this many matches is walked, not listed
+
+
+def broad(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> bool:
+    """Whether even the most selective clause matches so many rows that walking wins.
+
+    Only for one broad positive clause and no ``_sort`` (a walk yields rid order):
+    with more clauses, their intersection may be rare and the walk would not stop
+    early. Decided by counting the clause's matches up to ``_BROAD``, which is cheap.
+    """
+    if query.sort or len(query.clauses) != 1 or query.clauses[0].negate:
+        return False
+    drive = query.clauses[0]
+    if _selectivity(drive) <= _LISTABLE_RANK:
+        return False
+    search = SqlSearch(conn, keys)
+    sql = Sql().add("SELECT count(*) FROM (")
+    search.rids(query.resource_type, drive, sql)
+    sql = search.joins.before(sql.add(" LIMIT ?)", _BROAD))
+    return int(conn.execute(str(sql), sql.args).fetchone()[0]) >= _BROAD
