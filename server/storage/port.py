@@ -37,6 +37,34 @@ What differs between stores:
   claim gives the key back. A crash in between leaves a key naming a resource that does not exist;
   since a racer also sees that while the holder's write is still in flight, the
   service waits for such a holder before taking its key over.
+
+The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry point,
+``server.storage.factory.store_from_url``) differ beyond the guard too:
+
+- Atomicity. ``Store.write`` is all-or-nothing on SQLite (one transaction, writers
+  serialised across processes) and on MongoDB with transactions. MongoDB without a
+  replica set, and ``memory://`` (mongomock), is not atomic across documents: each
+  write's resource compare-and-swap comes first, then its history entry, then the
+  next write, then the ledger entry; a failure or crash part-way leaves the earlier
+  documents written (never a wrong current version, possibly a missing history
+  entry or ledger entry). A batch that fails with VersionConflict may have applied
+  the writes before the one that conflicted.
+- Snapshots. A SQLite search (its planning, page and total) reads one snapshot. A
+  MongoDB search runs its joins' inner searches, its page and its count as separate
+  queries, so a concurrent write can be seen by one and not another.
+- Chains and ``_has``. Both follow up to ``MAX_JOIN_DEPTH`` references (the parser
+  refuses more). SQLite joins inside one statement, without a cap; MongoDB runs each
+  inner search first and continues with at most ``JOIN_LIMIT`` ids
+  (``server.storage.mongo.search``), so an inner match wider than that is cut short.
+- Index use. SQLite drives every search from a B-tree range on an ``idx_*`` table
+  and probes the others, or walks the type when a lone clause is broad; MongoDB uses
+  its compound indexes on ``idx.*`` (``server.storage.mongo.index``); mongomock
+  ignores indexes and scans every document, so ``memory://`` is for tests and small
+  demos. ``:contains`` is a substring test (``instr``) on SQLite and an escaped
+  ``$regex`` on MongoDB, neither served by an index.
+- Paging. Both page by keyset on (sort keys..., a tie-breaker), nulls first, with
+  opaque cursors; the tie-breaker is the row id on SQLite and the document ``_id`` on
+  MongoDB, so a cursor from one store is refused (InvalidCursor) by the other.
 """
 
 from __future__ import annotations

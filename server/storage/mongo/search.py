@@ -33,10 +33,10 @@ from server.search.query import (
 )
 from server.search.text_fold import fold
 from server.storage.cursor import decode_search_cursor, encode_cursor, neighbours
+from server.storage.ordering import PREFIX_END, Past, keyset_steps
 from server.storage.port import Method, SearchPage, StoredVersion
 
 JOIN_LIMIT = 10_000
-_TOP = "\U0010ffff"
 _NONE: dict[str, Any] = {"_id": {"$in": []}}
 
 
@@ -46,7 +46,7 @@ def _elem(array: str, match: dict[str, Any]) -> dict[str, Any]:
 
 def _string(cond: StringCond) -> dict[str, Any]:
     if cond.match is StringMatch.PREFIX:
-        value: Any = {"$gte": cond.value, "$lt": cond.value + _TOP}
+        value: Any = {"$gte": cond.value, "$lt": cond.value + PREFIX_END}
         return _elem("s", {"p": cond.param, "f": value})
     if cond.match is StringMatch.CONTAINS:
         return _elem("s", {"p": cond.param, "f": {"$regex": re.escape(cond.value)}})
@@ -60,7 +60,7 @@ def _token(cond: TokenCond) -> dict[str, Any]:
     if cond.system is not None:
         match["s"] = cond.system or None
     if cond.text is not None:
-        match["x"] = {"$gte": cond.text, "$lt": cond.text + _TOP}
+        match["x"] = {"$gte": cond.text, "$lt": cond.text + PREFIX_END}
     return _elem("t", match)
 
 
@@ -107,7 +107,7 @@ def _reference(cond: ReferenceCond) -> dict[str, Any]:
 def _uri(cond: UriCond) -> dict[str, Any]:
     value: Any = cond.value
     if cond.match is UriMatch.BELOW:
-        value = {"$gte": cond.value, "$lt": cond.value + _TOP}
+        value = {"$gte": cond.value, "$lt": cond.value + PREFIX_END}
     elif cond.match is UriMatch.ABOVE:
         value = {"$in": list(cond.candidates)}
     return _elem("u", {"p": cond.param, "v": value})
@@ -240,15 +240,14 @@ async def run_search(resources: Any, query: SearchQuery) -> SearchPage:
 def _keyset(fields: list[str], descending: list[bool], values: list[Any]) -> dict[str, Any]:
     """The documents strictly after ``values`` in the order of ``fields`` (null first)."""
     alternatives: list[dict[str, Any]] = []
-    for i, (field, desc, value) in enumerate(zip(fields, descending, values, strict=True)):
-        match: dict[str, Any] = {f: v for f, v in zip(fields[:i], values[:i], strict=True)}
-        if value is None:
-            if desc:
-                continue
+    for step in keyset_steps(fields, descending, values):
+        match: dict[str, Any] = dict(step.equal)
+        field = step.column
+        if step.past is Past.NOT_NULL:
             match[field] = {"$ne": None}
-        elif desc:
-            match = {"$and": [match, {"$or": [{field: {"$lt": value}}, {field: None}]}]}
+        elif step.past is Past.BELOW_OR_NULL:
+            match = {"$and": [match, {"$or": [{field: {"$lt": step.value}}, {field: None}]}]}
         else:
-            match[field] = {"$gt": value}
+            match[field] = {"$gt": step.value}
         alternatives.append(match)
     return {"$or": alternatives} if alternatives else _NONE

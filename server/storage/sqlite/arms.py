@@ -32,12 +32,12 @@ from server.search.query import (
     UriMatch,
 )
 from server.search.text_fold import fold
+from server.storage.ordering import PREFIX_END
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.sql import Sql
 
 MAX_ARMS = 48
 _LOWEST = -(2**63)  # below every stored ``high``: a position before all rows of a ``low``
-_TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 
 Key = Callable[[str], int | None]
 Widest = Callable[[int], int | None]  # a date parameter's widest indexed value
@@ -102,7 +102,7 @@ def _string(conn: sqlite3.Connection, p: int, cond: StringCond) -> list[Sql] | N
         "SELECT min(folded) FROM idx_string WHERE p = ? AND folded {} ? AND folded < ?",
         (p,),
         cond.value,
-        (cond.value + _TOP,),
+        (cond.value + PREFIX_END,),
     )
     return [Sql().add(select, p, value) for value in values]
 

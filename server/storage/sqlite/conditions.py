@@ -30,11 +30,11 @@ from server.search.query import (
     UriMatch,
 )
 from server.search.text_fold import fold
+from server.storage.ordering import PREFIX_END
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.index import ParamKeys
 from server.storage.sqlite.sql import CommonTables, Sql
 
-_TOP = "\U0010ffff"  # sorts after every other character: the end of a prefix range
 NOTHING = "SELECT NULL AS rid WHERE 0"
 
 
@@ -159,7 +159,7 @@ class SqlSearch:
 def _string(p: int, cond: StringCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_string', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
     if cond.match is StringMatch.PREFIX:
-        sql.add(" AND folded >= ? AND folded < ?", cond.value, cond.value + _TOP)
+        sql.add(" AND folded >= ? AND folded < ?", cond.value, cond.value + PREFIX_END)
     elif cond.match is StringMatch.CONTAINS:
         sql.add(" AND instr(folded, ?) > 0", cond.value)
     else:
@@ -175,7 +175,7 @@ def _token(p: int, cond: TokenCond, sql: Sql, correlated: bool) -> None:
     elif cond.system is not None:
         sql.add(" AND system = ?", cond.system)
     if cond.text is not None:
-        sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + _TOP)
+        sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + PREFIX_END)
 
 
 def _date(
@@ -198,7 +198,7 @@ def _reference(p: int, cond: ReferenceCond, sql: Sql, correlated: bool) -> None:
 def _uri(p: int, cond: UriCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_uri', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
     if cond.match is UriMatch.BELOW:
-        sql.add(" AND value >= ? AND value < ?", cond.value, cond.value + _TOP)
+        sql.add(" AND value >= ? AND value < ?", cond.value, cond.value + PREFIX_END)
     elif cond.match is UriMatch.ABOVE:
         marks = ", ".join("?" * len(cond.candidates))
         sql.add(f" AND value IN ({marks})", *cond.candidates)

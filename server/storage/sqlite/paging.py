@@ -10,6 +10,7 @@ from typing import Any
 
 from server.search.query import SearchQuery
 from server.storage.cursor import encode_cursor, neighbours
+from server.storage.ordering import Past, keyset_steps
 from server.storage.port import Method, SearchPage, StoredVersion
 from server.storage.sqlite.conditions import NOTHING, SqlSearch
 from server.storage.sqlite.sql import Sql
@@ -99,21 +100,22 @@ def keyset(sql: Sql, columns: list[str], descending: list[bool], values: list[An
     """Append the rows strictly after ``values`` in the order of ``columns`` (NULL first)."""
     alternatives: list[str] = []
     args: list[Any] = []
-    for i, (column, desc, value) in enumerate(zip(columns, descending, values, strict=True)):
+    for step in keyset_steps(columns, descending, values):
         parts: list[str] = []
-        for prior, prior_value in zip(columns[:i], values[:i], strict=True):
+        for prior, prior_value in step.equal:
             if prior_value is None:
                 parts.append(f"{prior} IS NULL")
             else:
                 parts.append(f"{prior} = ?")
                 args.append(prior_value)
-        if value is None:
-            parts.append("0" if desc else f"{column} IS NOT NULL")
-        elif desc:
+        column = step.column
+        if step.past is Past.NOT_NULL:
+            parts.append(f"{column} IS NOT NULL")
+        elif step.past is Past.BELOW_OR_NULL:
             parts.append(f"({column} < ? OR {column} IS NULL)")
-            args.append(value)
+            args.append(step.value)
         else:
             parts.append(f"{column} > ?")
-            args.append(value)
+            args.append(step.value)
         alternatives.append("(" + " AND ".join(parts) + ")")
-    sql.add(" AND (" + " OR ".join(alternatives) + ")", *args)
+    sql.add(" AND (" + (" OR ".join(alternatives) or "0") + ")", *args)
