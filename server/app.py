@@ -13,9 +13,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
-from server.api.routes_fast import FAST_ROUTES
 from server.api.routes_hl7 import router as hl7_router
 from server.api.routes_operations import router as operations_router
+from server.api.routes_resources import FAST_ROUTES
 from server.api.routes_resources import router as resources_router
 from server.api.routes_roi import router as roi_router
 from server.api.routes_search import router as search_router
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     if settings.api_docs:
         install_api_docs(app)
-    app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (see the module)
+    app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (server.api.route_table)
     app.include_router(system_router)
     app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*
     app.include_router(roi_router)  # before resources and search: /fhir/T/id/$operation

@@ -57,6 +57,17 @@ def serves(
     return mark
 
 
+def serves_as(handler: Callable[..., Any]) -> Callable[[Endpoint], Endpoint]:
+    """Mark a route handler that serves what ``handler`` serves (a fast route's)."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        if handler in _SERVES:
+            _SERVES[endpoint] = _SERVES[handler]
+        return endpoint
+
+    return mark
+
+
 def fallback(endpoint: Endpoint) -> Endpoint:
     """Mark a handler that answers paths no other route takes: it adds no method."""
     _FALLBACKS.add(endpoint)

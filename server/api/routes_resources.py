@@ -1,7 +1,8 @@
 """REST interactions on resources: create, read, vread, update, patch, delete, history.
 
 Thin: each route negotiates the format, asks the ResourceService, and shapes the
-HTTP answer (status codes and headers per FHIR R4 http.html).
+HTTP answer (status codes and headers per FHIR R4 http.html). ``ROUTES`` is their
+table; the hot interactions (read, vread, create, update) are also fast routes.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,6 +24,7 @@ from server.api.prefer import ReturnPreference, return_preference
 from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
+from server.api.route_table import Row, api_router, fast_routes
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, history_entry
 from server.fhir.strict_parse import parse_json
@@ -32,8 +33,6 @@ from server.fhir.validation import parse_json_object
 from server.interactions import WriteResult
 from server.registry import Interaction
 from server.storage.port import StoredVersion
-
-router = APIRouter(prefix="/fhir")
 
 
 def _if_match(request: Request) -> int | None:
@@ -82,7 +81,6 @@ async def _resource_body(request: Request, settings: AppSettings) -> dict[str, A
     return parse_json_object(await read_body(request, settings.max_body_bytes))
 
 
-@router.post("/{resource_type}")
 @serves(Interaction.CREATE)
 async def create(
     resource_type: str, request: Request, service: Service, settings: AppSettings
@@ -96,7 +94,6 @@ async def create(
     return _write_response(request, result, public_base(request))
 
 
-@router.put("/{resource_type}")
 @serves(Interaction.UPDATE)
 async def conditional_update(
     resource_type: str, request: Request, service: Service, settings: AppSettings
@@ -110,7 +107,6 @@ async def conditional_update(
     return _write_response(request, result, public_base(request))
 
 
-@router.delete("/{resource_type}")
 @serves(Interaction.DELETE)
 async def conditional_delete(resource_type: str, request: Request, service: Service) -> Response:
     held_type(resource_type, Interaction.DELETE)
@@ -119,14 +115,12 @@ async def conditional_delete(resource_type: str, request: Request, service: Serv
     return Response(status_code=204, headers=headers)
 
 
-@router.get("/{resource_type}/_history")
 @serves(Interaction.HISTORY_TYPE)
 async def type_history(resource_type: str, request: Request, service: Service) -> Response:
     held_type(resource_type, Interaction.HISTORY_TYPE)
     return await history_response(request, service, resource_type, None)
 
 
-@router.get("/{resource_type}/{resource_id:id}")
 @serves(Interaction.READ)
 async def read(
     resource_type: str, resource_id: str, request: Request, service: Service
@@ -138,7 +132,6 @@ async def read(
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
-@router.get("/{resource_type}/{resource_id:id}/_history/{version_id:id}")
 @serves(Interaction.VREAD)
 async def vread(
     resource_type: str, resource_id: str, version_id: str, request: Request, service: Service
@@ -151,7 +144,6 @@ async def vread(
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
-@router.put("/{resource_type}/{resource_id:id}")
 @serves(Interaction.UPDATE)
 async def update(
     resource_type: str,
@@ -168,7 +160,6 @@ async def update(
     return _write_response(request, result, public_base(request))
 
 
-@router.patch("/{resource_type}/{resource_id:id}")
 @serves(Interaction.PATCH)
 async def patch(
     resource_type: str,
@@ -188,7 +179,6 @@ async def patch(
     return _write_response(request, result, public_base(request))
 
 
-@router.delete("/{resource_type}/{resource_id:id}")
 @serves(Interaction.DELETE)
 async def delete(
     resource_type: str, resource_id: str, request: Request, service: Service
@@ -200,7 +190,6 @@ async def delete(
     return Response(status_code=204, headers=headers)
 
 
-@router.get("/{resource_type}/{resource_id:id}/_history")
 @serves(Interaction.HISTORY_INSTANCE)
 async def instance_history(
     resource_type: str, resource_id: str, request: Request, service: Service
@@ -226,3 +215,19 @@ async def history_response(
         links["next"] = query.next_url(request, page.next_cursor)
     entries = [history_entry(base, v) for v in page.versions]
     return fhir_response(bundle("history", entries, links), fmt)
+
+
+ROUTES = (
+    Row("/{resource_type}", ("POST",), create, fast=True),
+    Row("/{resource_type}", ("PUT",), conditional_update),
+    Row("/{resource_type}", ("DELETE",), conditional_delete),
+    Row("/{resource_type}/_history", ("GET",), type_history),
+    Row("/{resource_type}/{resource_id:id}", ("GET",), read, fast=True),
+    Row("/{resource_type}/{resource_id:id}/_history/{version_id:id}", ("GET",), vread, fast=True),
+    Row("/{resource_type}/{resource_id:id}", ("PUT",), update, fast=True),
+    Row("/{resource_type}/{resource_id:id}", ("PATCH",), patch),
+    Row("/{resource_type}/{resource_id:id}", ("DELETE",), delete),
+    Row("/{resource_type}/{resource_id:id}/_history", ("GET",), instance_history),
+)
+router = api_router(ROUTES)
+FAST_ROUTES = fast_routes(ROUTES)
