@@ -1,7 +1,9 @@
 """HL7 v2 to FHIR R4 mappers: pure functions, table-driven from the V2-to-FHIR IG.
 
-``map_message(message, config)`` is the entry point; it returns a MappingResult or
-raises UnsupportedMessage (answer AR) / MappingError (answer AE).
+``map_message(message, config, write_order=...)`` is the entry point; it returns a
+MappingResult (its resources ordered by the caller's ranking of the types) or raises
+UnsupportedMessage (answer AR) / MappingError (answer AE). The mappers import nothing
+from ``server``: the server's registry supplies the order.
 """
 
 from mappers.config import MappingConfig

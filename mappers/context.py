@@ -3,6 +3,7 @@ the referenced resources already emitted, and the bookkeeping of unmapped fields
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,30 +12,16 @@ from mappers.config import MappingConfig
 from mappers.datetimes import to_fhir_date, to_fhir_datetime
 from mappers.result import Action, MappingResult
 
-# Resources are returned so that whatever is referenced comes before what refers to it.
-WRITE_ORDER: dict[str, int] = {
-    name: rank
-    for rank, name in enumerate(
-        (
-            "Organization",
-            "Practitioner",
-            "Location",
-            "Patient",
-            "RelatedPerson",
-            "Coverage",
-            "Appointment",
-            "Claim",
-            "Consent",
-        )
-    )
-}
-
 
 @dataclass(slots=True)
 class MapContext:
     """Per-message mapping state (one per ``map_message`` call)."""
 
     config: MappingConfig
+    # Rank of each resource type in the result, lowest first (the server's registry
+    # declares it: whatever is referenced comes before what refers to it). Types not
+    # ranked come last; within a type, the mappers' order is kept.
+    write_order: Mapping[str, int] = field(default_factory=dict)
     result: MappingResult = field(default_factory=MappingResult)
     _emitted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _unmapped: dict[str, None] = field(default_factory=dict)
@@ -115,5 +102,9 @@ class MapContext:
             if id(segment) not in self._consumed and segment.name != "MSH":
                 self._unmapped[segment.name] = None
         self.result.unmapped = list(self._unmapped)
-        self.result.resources.sort(key=lambda m: WRITE_ORDER.get(m.resource["resourceType"], 99))
+        self.result.resources.sort(key=lambda m: self._rank(m.resource["resourceType"]))
         return self.result
+
+    def _rank(self, resource_type: str) -> tuple[bool, int]:
+        rank = self.write_order.get(resource_type)
+        return (rank is None, rank or 0)

@@ -15,7 +15,7 @@ answered AR), with the reason sent back to the sender:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from hl7.er7 import Message
 from mappers.config import MappingConfig
@@ -47,14 +47,19 @@ FAMILY_REASONS: dict[str, str] = {
 _EVN_HANDLED = frozenset({1, 2})
 
 
-def map_message(message: Message, config: MappingConfig) -> MappingResult:
-    """Map a parsed message to FHIR resources; raise UnsupportedMessage when out of scope."""
+def map_message(
+    message: Message, config: MappingConfig, *, write_order: Mapping[str, int]
+) -> MappingResult:
+    """Map a parsed message to FHIR resources; raise UnsupportedMessage when out of scope.
+
+    The resources come ordered by ``write_order`` (resource type -> rank, lowest first).
+    """
     code, event = message.message_code.upper(), message.trigger_event.upper()
     mapper = ROUTES.get((code, event))
     if mapper is None:
         template = FAMILY_REASONS.get(code, "{code}^{event} messages are not mapped by fhirport")
         raise UnsupportedMessage(template.format(code=code, event=event))
-    ctx = MapContext(config)
+    ctx = MapContext(config, write_order)
     _event_time(message, ctx)
     mapper(message, ctx)
     return ctx.finish(message.segments)

@@ -104,6 +104,7 @@ HELD_TYPES: dict[str, ResourceType] = {
                     " all=true includes the exempt ones",
                 ),
             ),
+            hl7v2_write_rank=3,
         ),
         ResourceType(
             "Appointment",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from hl7.er7 import Message
@@ -39,7 +41,9 @@ def test_only_passes_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same invalid content is refused every time; valid content is validated once."""
     mapped = {"good": patient("p1"), "bad": patient("p2", gender="sometimes")}
 
-    def map_message(message: Message, config: MappingConfig) -> MappingResult:
+    def map_message(
+        message: Message, config: MappingConfig, *, write_order: Mapping[str, int]
+    ) -> MappingResult:
         result = MappingResult()
         result.add(mapped[message.control_id])
         return result

@@ -12,6 +12,7 @@ import timeit
 from hl7.er7 import parse
 from mappers import MappingConfig, UnsupportedMessage, map_message
 from mappers.datetimes import clear_caches
+from server.registry import hl7v2_write_order
 from tests.corpus import CORPUS
 from tests.mappers.messages import er7, seg
 
@@ -46,7 +47,7 @@ def per_message_ms(text: str, config: MappingConfig, number: int = 500) -> float
 
     def once() -> None:
         clear_caches()
-        map_message(parse(text), config)
+        map_message(parse(text), config, write_order=hl7v2_write_order())
 
     return min(timeit.repeat(once, number=number, repeat=5)) / number * 1e3
 
@@ -57,7 +58,7 @@ def main() -> None:
     for path in sorted(CORPUS.glob("*.hl7")):
         text = path.read_text(encoding="utf-8-sig")
         try:
-            map_message(parse(text), config)
+            map_message(parse(text), config, write_order=hl7v2_write_order())
         except UnsupportedMessage:
             continue
         print(f"{path.name:20} {per_message_ms(text, config, 200):.3f} ms")

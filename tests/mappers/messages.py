@@ -8,6 +8,7 @@ from hl7.er7 import parse
 from mappers import MappingConfig, MappingResult, map_message
 from mappers.result import Action
 from server.fhir.validation import validate_resource
+from server.registry import hl7v2_write_order
 
 MSH_ADT_A04 = "MSH|^~\\&|REG|HOSP|FHIRPORT|HOSP|20240131083000-0500||ADT^A04^ADT_A01|MSG001|P|2.5.1"
 
@@ -24,7 +25,9 @@ def er7(*lines: str) -> str:
 
 def map_lines(*lines: str, config: MappingConfig | None = None) -> MappingResult:
     """Parse and map a message given as segment lines."""
-    return map_message(parse(er7(*lines)), config or MappingConfig())
+    return map_message(
+        parse(er7(*lines)), config or MappingConfig(), write_order=hl7v2_write_order()
+    )
 
 
 def only(result: MappingResult, resource_type: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 
 from hl7.er7 import parse
 from mappers import MappingConfig, UnsupportedMessage, map_message
+from server.registry import hl7v2_write_order
 from tests.corpus import CORPUS
 from tests.mappers.messages import validate_all
 
@@ -37,9 +38,9 @@ def test_corpus_message_maps_or_is_rejected_as_out_of_scope(path: Path) -> None:
     expected = _in_scope(message.message_code, message.trigger_event, has_con)
     if not expected:
         with pytest.raises(UnsupportedMessage, match=message.trigger_event):
-            map_message(message, MappingConfig())
+            map_message(message, MappingConfig(), write_order=hl7v2_write_order())
         return
-    result = map_message(message, MappingConfig())
+    result = map_message(message, MappingConfig(), write_order=hl7v2_write_order())
     assert result.resources
     validate_all(result)
     ids = [(m.resource["resourceType"], m.resource["id"]) for m in result.resources]

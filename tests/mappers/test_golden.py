@@ -16,6 +16,7 @@ import pytest
 
 from hl7.er7 import parse
 from mappers import MappingConfig, MappingResult, map_message
+from server.registry import hl7v2_write_order
 from tests.mappers.messages import validate_all
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,7 +46,7 @@ def as_document(result: MappingResult) -> dict[str, Any]:
 
 @pytest.mark.parametrize("source", CASES, ids=[p.stem for p in CASES])
 def test_message_maps_to_its_golden_json(source: Path) -> None:
-    result = map_message(parse(source.read_bytes()), CONFIG)
+    result = map_message(parse(source.read_bytes()), CONFIG, write_order=hl7v2_write_order())
     validate_all(result)
     document = as_document(result)
     expected_path = source.with_suffix(".json")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hl7.er7 import parse
 from mappers import MappingConfig, MappingError, map_message
+from server.registry import hl7v2_write_order
 from tests.mappers.messages import validate_all
 
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.hl7"))
@@ -40,7 +41,7 @@ def garbled(draw: st.DrawFn) -> str:
 @given(garbled())
 def test_garbled_messages_map_or_fail_cleanly(text: str) -> None:
     try:
-        result = map_message(parse(text), MappingConfig())
+        result = map_message(parse(text), MappingConfig(), write_order=hl7v2_write_order())
     except MappingError:
         return
     validate_all(result)

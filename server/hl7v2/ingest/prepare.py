@@ -20,10 +20,13 @@ from server.fhir.control_chars import strip_control_characters
 from server.fhir.validation import validate_resource
 from server.hl7v2.ingest.model import Failure, Header, Outcome, Prepared
 from server.hl7v2.ingest.verdicts import PassedValidation
+from server.registry import hl7v2_write_order
 
 log = logging.getLogger("fhirport.hl7")
 
 UNKNOWN_SENDER = "unknown|unknown"
+# The mapped resources in the order they are written: the registry ranks the types.
+WRITE_ORDER = hl7v2_write_order()
 # Resources that passed validation in this process (a worker's lifetime).
 _PASSED = PassedValidation()
 
@@ -45,7 +48,7 @@ def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Pr
     header = header_of(message, data)
     prepared = Prepared(header, msh=message.msh.raw)
     try:
-        result = map_message(message, config)
+        result = map_message(message, config, write_order=WRITE_ORDER)
         _remove_control_characters(result)
     except UnsupportedMessage as exc:
         prepared.failure = Failure(Outcome.REJECTED, str(exc), exc.code, exc.location)
