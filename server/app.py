@@ -1,11 +1,11 @@
-"""The FastAPI application: the store opened and closed in the lifespan, routers, error handlers."""
+"""The FastAPI application: the runtime (server.runtime) opened and closed in the lifespan,
+routers, error handlers."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -23,14 +23,9 @@ from server.api.routes_system import router as system_router
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
-from server.hl7v2.query.service import RecordQueries
-from server.interactions import ResourceService
-from server.roi import WRITE_RULES
-from server.search.engine import SearchEngine
-from server.search.extract import extract_index
+from server.runtime import open_runtime
 from server.seed import seed_if_empty
 from server.settings import Settings
-from server.storage.factory import store_from_url
 
 log = logging.getLogger("fhirport")
 
@@ -41,25 +36,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = store_from_url(settings.store)
-        await store.open()
-        base_urls = _base_urls(settings)
-        search = SearchEngine(store, base_urls)
-        indexer = partial(extract_index, base_urls=base_urls)
-        service = ResourceService(store, indexer, search, rules=WRITE_RULES)
-        app.state.store = store
-        app.state.service = service
-        app.state.search = search
-        try:
+        async with open_runtime(settings, query_config=query_config_from_env()) as runtime:
+            app.state.runtime = runtime
+            app.state.store = runtime.store
+            app.state.service = runtime.service
+            app.state.search = runtime.search
             if settings.seed:
-                loaded = await seed_if_empty(service, settings.sandbox_dir)
+                loaded = await seed_if_empty(runtime.service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
-            queries = RecordQueries(store, search, query_config_from_env())
             with settled():
-                async with ingest_running(service, queries, settings) as app.state.hl7:
+                async with ingest_running(runtime) as app.state.hl7:
                     yield
-        finally:
-            await store.close()
 
     app = FastAPI(
         title="fhirport",
@@ -88,14 +75,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(resources_router)
     app.include_router(search_router)  # last: GET /fhir/{type} must not shadow /fhir/metadata
     return app
-
-
-def _base_urls(settings: Settings) -> tuple[str, ...]:
-    """Base URLs under which absolute references point into this server."""
-    bases = [
-        f"http://{settings.host}:{settings.port}/fhir",
-        f"http://localhost:{settings.port}/fhir",
-    ]
-    if settings.base_url:
-        bases.insert(0, settings.base_url.rstrip("/"))
-    return tuple(bases)

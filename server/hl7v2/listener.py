@@ -1,7 +1,9 @@
-"""The ingest pipeline inside the server: one Ingestor for HTTP, and the MLLP listener.
+"""The HL7v2 side of the running server: the runtime's ingestor and record queries, and
+the MLLP listener.
 
-Started and stopped in the app's lifespan. The listener hands each framed message to
-the pipeline and sends back the ACK the pipeline built after its write committed.
+Started and stopped in the app's lifespan, on the parts server.runtime built. The
+listener hands each framed message to the pipeline and sends back the ACK the pipeline
+built after its write committed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from hl7.mllp import Handler, MllpServer, serve_mllp
 from server.hl7v2.ingest.prepare import prepare
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.service import RecordQueries
-from server.interactions import ResourceService
-from server.settings import Settings
+from server.runtime import Runtime
 
 log = logging.getLogger("fhirport.hl7")
 
@@ -46,11 +47,9 @@ class IngestRuntime:
 
 
 @asynccontextmanager
-async def ingest_running(
-    service: ResourceService, queries: RecordQueries, settings: Settings
-) -> AsyncIterator[IngestRuntime]:
-    """Run the pipeline, with the MLLP listener up when ``settings.mllp_port`` is set."""
-    ingestor = Ingestor(service)
+async def ingest_running(runtime: Runtime) -> AsyncIterator[IngestRuntime]:
+    """Run the runtime's pipeline, with the MLLP listener up when ``mllp_port`` is set."""
+    ingestor, queries, settings = runtime.ingestor, runtime.queries, runtime.settings
     if settings.mllp_port is None:
         yield IngestRuntime(ingestor, queries, None)
         return

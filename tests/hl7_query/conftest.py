@@ -38,7 +38,7 @@ class Records:
 
     async def ask(self, raw: bytes, config: QueryConfig = CONFIG) -> tuple[QueryAnswer, Message]:
         """Answer ``raw``; return the answer and the answer parsed back."""
-        answer = await answer_query(parse(raw), raw, self.store, self.engine, config, NOW)
+        answer = await answer_query(parse(raw), raw, self.service, self.engine, config, NOW)
         return answer, parse(answer.message)
 
     async def audit_events(self) -> list[dict[str, Any]]:

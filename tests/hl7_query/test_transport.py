@@ -25,7 +25,7 @@ async def test_queries_are_answered_over_mllp_and_other_messages_passed_on(
     records: Records,
 ) -> None:
     await records.put(*SEEDED)
-    queries = RecordQueries(records.store, records.engine, CONFIG, clock=lambda: NOW)
+    queries = RecordQueries(records.service, records.engine, CONFIG, clock=lambda: NOW)
     passed_on: list[bytes] = []
 
     async def dispatch(raw: bytes) -> bytes:

@@ -38,8 +38,6 @@ from server.hl7v2.ingest.prepare import prepare
 from server.hl7v2.ingest.report import ImportReport, message_record
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
 from server.hl7v2.ingest.service import Ingestor
-from server.interactions import ResourceService
-from server.search.extract import extract_index
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import LedgerEntry, Store
@@ -247,14 +245,12 @@ async def run_import(
     The garbage collector is settled meanwhile (``settle``), and collects less often
     (``_bulk_collection``); workers settle when they start.
     """
-    from server.app import _base_urls
+    # Imported here: worker processes import this module, and need none of the server.
+    from server.runtime import open_runtime
 
     with settled(), _bulk_collection():
-        async with opened_store(store_url) as store:
-            indexer = partial(extract_index, base_urls=_base_urls(Settings(store=store_url)))
-            ingestor = Ingestor(ResourceService(store, indexer), remember_create_only=True)
-            importer = Importer(ingestor, options)
-            return await importer.run(files)
+        async with open_runtime(Settings(store=store_url), bulk_import=True) as runtime:
+            return await Importer(runtime.ingestor, options).run(files)
 
 
 @contextmanager

@@ -46,8 +46,7 @@ from server.hl7v2.query.response import QueryStatus, answer_text
 from server.interactions import ResourceService
 from server.roi.versions import created
 from server.search.engine import SearchEngine
-from server.search.extract import extract_index
-from server.storage.port import Store, StoredVersion
+from server.storage.port import StoredVersion
 
 __all__ = ["QueryAnswer", "QueryStatus", "RecordQueries", "answer_query", "is_record_query"]
 
@@ -80,12 +79,12 @@ class RecordQueries:
 
     def __init__(
         self,
-        store: Store,
+        service: ResourceService,
         engine: SearchEngine,
         config: QueryConfig,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.store = store
+        self.service = service
         self.engine = engine
         self.config = config
         self.clock = clock or partial(datetime.now, UTC)
@@ -99,21 +98,22 @@ class RecordQueries:
         if not is_record_query(message):
             return None
         now = self.clock()
-        answered = await answer_query(message, raw, self.store, self.engine, self.config, now)
+        answered = await answer_query(message, raw, self.service, self.engine, self.config, now)
         return answered.message
 
 
 async def answer_query(
     message: Message,
     raw: bytes,
-    store: Store,
+    service: ResourceService,
     engine: SearchEngine,
     config: QueryConfig,
     now: datetime,
 ) -> QueryAnswer:
     """Answer one QRY^A19 or QBP^Q22 with ADR^A19 or RSP^K22; never raises for bad input.
 
-    ``now`` (aware) decides which Consents are in force and stamps the answer and record.
+    ``service`` stores the answer's record; ``now`` (aware) decides which Consents are in
+    force and stamps the answer and record.
     """
     kind = query_kind(message)
     if kind is None:
@@ -155,7 +155,7 @@ async def answer_query(
         server=engine.base_urls[0] if engine.base_urls else "urn:fhirport",
     )
     try:
-        record = await _store_record(store, engine, query_audit_event(answered))
+        record = await _store_record(service, query_audit_event(answered))
     except Exception:
         log.exception("Cannot record the answer to query %s", message.control_id)
         failure = AckError("The answer could not be recorded; send the query again", "207")
@@ -210,11 +210,8 @@ def _body(
     return body
 
 
-async def _store_record(
-    store: Store, engine: SearchEngine, event: dict[str, object]
-) -> StoredVersion:
+async def _store_record(service: ResourceService, event: dict[str, object]) -> StoredVersion:
     """Validate, stamp, index and store the AuditEvent of an answer."""
-    service = ResourceService(store, partial(extract_index, base_urls=engine.base_urls), engine)
     write = created(service, dict(event), now_us())
-    await store.write([write])
+    await service.store.write([write])
     return write.version

@@ -1,0 +1,88 @@
+"""The composition root: the one place the server's parts are built, wired and closed.
+
+``open_runtime`` opens the store named by the settings and builds on it the search
+engine, the resource service (with the client write rules), the HL7v2 ingestor and the
+record queries; the app's lifespan (server.app), the MLLP listener (server.hl7v2.listener)
+and the HL7v2 importer (server.hl7v2.ingest.importer) all run on what it yields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+
+from server.hl7v2.ingest.service import Ingestor
+from server.hl7v2.query.config import QueryConfig
+from server.hl7v2.query.service import RecordQueries
+from server.interactions import ResourceService
+from server.roi import WRITE_RULES
+from server.search.engine import SearchEngine
+from server.search.extract import extract_index
+from server.settings import Settings
+from server.storage.factory import store_from_url
+from server.storage.port import Store
+
+# The write rules (server.roi) are business rules for what clients write through the
+# REST interactions. The server's own writes run none: HL7v2 ingest and the record
+# queries' AuditEvents build their versions with server.versions.next_version and store
+# them directly, so they share the service's store and indexer but not its rules.
+CLIENT_WRITE_RULES = WRITE_RULES
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The server's parts on one open store."""
+
+    settings: Settings
+    store: Store
+    base_urls: tuple[str, ...]
+    search: SearchEngine
+    service: ResourceService
+    ingestor: Ingestor
+    queries: RecordQueries
+
+
+def base_urls(settings: Settings) -> tuple[str, ...]:
+    """Base URLs under which absolute references point into this server."""
+    bases = [
+        f"http://{settings.host}:{settings.port}/fhir",
+        f"http://localhost:{settings.port}/fhir",
+    ]
+    if settings.base_url:
+        bases.insert(0, settings.base_url.rstrip("/"))
+    return tuple(bases)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    query_config: QueryConfig | None = None,
+    bulk_import: bool = False,
+) -> AsyncIterator[Runtime]:
+    """Open the store, build the parts on it, and close the store after the block.
+
+    ``query_config``: who may query records over HL7v2 (default: nobody configured).
+    ``bulk_import``: the run owns the store (``fhirport hl7 import``), so the ingestor
+    remembers the create-only resources it has seen instead of reading them again.
+    """
+    store = store_from_url(settings.store)
+    await store.open()
+    try:
+        urls = base_urls(settings)
+        search = SearchEngine(store, urls)
+        indexer = partial(extract_index, base_urls=urls)
+        service = ResourceService(store, indexer, search, rules=CLIENT_WRITE_RULES)
+        yield Runtime(
+            settings=settings,
+            store=store,
+            base_urls=urls,
+            search=search,
+            service=service,
+            ingestor=Ingestor(service, remember_create_only=bulk_import),
+            queries=RecordQueries(service, search, query_config or QueryConfig()),
+        )
+    finally:
+        await store.close()
