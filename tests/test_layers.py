@@ -2,8 +2,9 @@
 
 ``hl7/`` is the HL7v2 wire layer (ER7, batches, MLLP, ACKs) and knows nothing of the
 mapping or the server; ``mappers/`` turns HL7v2 into FHIR and back and knows nothing of the
-server. Every import is checked, at any depth (a function's local import too), with
-relative imports resolved.
+server; ``server/fhir/``, the FHIR core, knows nothing of HL7v2 (the HL7v2 service builds on
+it, not the other way round). Every import is checked, at any depth (a function's local
+import too), with relative imports resolved.
 """
 
 from __future__ import annotations
