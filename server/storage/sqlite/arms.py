@@ -16,21 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 
-from server.search.query import (
-    ChainCond,
-    Clause,
-    Condition,
-    DateAllCond,
-    DateCond,
-    HasCond,
-    MissingCond,
-    ReferenceCond,
-    StringCond,
-    StringMatch,
-    TokenCond,
-    UriCond,
-    UriMatch,
-)
+from server.search import query as sq
 from server.search.text_fold import fold
 from server.storage.ordering import PREFIX_END
 from server.storage.sqlite.dates import date_where
@@ -48,7 +34,7 @@ class _TooMany(Exception):
 
 
 def clause_arms(
-    conn: sqlite3.Connection, key: Key, widest: Widest, clause: Clause
+    conn: sqlite3.Connection, key: Key, widest: Widest, clause: sq.Clause
 ) -> list[Sql] | None:
     """The rid-ordered arms of a positive clause, or None when it cannot be split.
 
@@ -69,33 +55,33 @@ def clause_arms(
 
 
 def _condition_arms(
-    conn: sqlite3.Connection, key: Key, widest: Widest, cond: Condition
+    conn: sqlite3.Connection, key: Key, widest: Widest, cond: sq.Condition
 ) -> list[Sql] | None:
-    if isinstance(cond, ChainCond | HasCond):
+    if isinstance(cond, sq.ChainCond | sq.HasCond):
         return None
-    if isinstance(cond, MissingCond) and cond.missing:  # no index holds the rows it wants
+    if isinstance(cond, sq.MissingCond) and cond.missing:  # no index holds the rows it wants
         return None
     p = key(cond.param)
     if p is None:
         return []
-    if isinstance(cond, MissingCond):
+    if isinstance(cond, sq.MissingCond):
         return [Sql().add("SELECT rid FROM idx_sort WHERE p = ?", p)]
-    if isinstance(cond, StringCond):
+    if isinstance(cond, sq.StringCond):
         return _string(conn, p, cond)
-    if isinstance(cond, TokenCond):
+    if isinstance(cond, sq.TokenCond):
         return _token(conn, p, cond)
-    if isinstance(cond, ReferenceCond):
+    if isinstance(cond, sq.ReferenceCond):
         return _reference(conn, p, cond)
-    if isinstance(cond, UriCond):
+    if isinstance(cond, sq.UriCond):
         return _uri(p, cond)
     return _date(conn, p, cond, widest(p))
 
 
-def _string(conn: sqlite3.Connection, p: int, cond: StringCond) -> list[Sql] | None:
+def _string(conn: sqlite3.Connection, p: int, cond: sq.StringCond) -> list[Sql] | None:
     select = "SELECT rid FROM idx_string WHERE p = ? AND folded = ?"
-    if cond.match is StringMatch.EXACT:
+    if cond.match is sq.StringMatch.EXACT:
         return [Sql().add(f"{select} AND exact = ?", p, fold(cond.value), cond.value)]
-    if cond.match is not StringMatch.PREFIX:
+    if cond.match is not sq.StringMatch.PREFIX:
         return None
     values = _distinct(
         conn,
@@ -107,7 +93,7 @@ def _string(conn: sqlite3.Connection, p: int, cond: StringCond) -> list[Sql] | N
     return [Sql().add(select, p, value) for value in values]
 
 
-def _token(conn: sqlite3.Connection, p: int, cond: TokenCond) -> list[Sql] | None:
+def _token(conn: sqlite3.Connection, p: int, cond: sq.TokenCond) -> list[Sql] | None:
     if cond.text is not None:
         return None
     if cond.code is None:
@@ -141,7 +127,7 @@ def _system_arm(sql: Sql, system: str) -> Sql:
 
 
 def _date(
-    conn: sqlite3.Connection, p: int, cond: DateCond | DateAllCond, widest: int | None
+    conn: sqlite3.Connection, p: int, cond: sq.DateCond | sq.DateAllCond, widest: int | None
 ) -> list[Sql] | None:
     first, end = cond.low_bounds(widest)
     if first is None or end is None:  # open-ended: its distinct values are unbounded
@@ -163,7 +149,7 @@ def _date(
     return arms
 
 
-def _reference(conn: sqlite3.Connection, p: int, cond: ReferenceCond) -> list[Sql] | None:
+def _reference(conn: sqlite3.Connection, p: int, cond: sq.ReferenceCond) -> list[Sql] | None:
     if cond.url is not None:
         return [Sql().add("SELECT rid FROM idx_reference WHERE p = ? AND url = ?", p, cond.url)]
     select = "SELECT rid FROM idx_reference WHERE p = ? AND target_id = ? AND target_type = ?"
@@ -182,11 +168,11 @@ def _reference(conn: sqlite3.Connection, p: int, cond: ReferenceCond) -> list[Sq
     return [Sql().add(select, p, cond.target_id, kind) for kind in types]
 
 
-def _uri(p: int, cond: UriCond) -> list[Sql] | None:
+def _uri(p: int, cond: sq.UriCond) -> list[Sql] | None:
     select = "SELECT rid FROM idx_uri WHERE p = ? AND value = ?"
-    if cond.match is UriMatch.EQ:
+    if cond.match is sq.UriMatch.EQ:
         return [Sql().add(select, p, cond.value)]
-    if cond.match is UriMatch.ABOVE:
+    if cond.match is sq.UriMatch.ABOVE:
         return [Sql().add(select, p, value) for value in cond.candidates]
     return None
 

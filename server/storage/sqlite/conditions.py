@@ -14,21 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from server.search.query import (
-    ChainCond,
-    Clause,
-    Condition,
-    DateAllCond,
-    DateCond,
-    HasCond,
-    MissingCond,
-    ReferenceCond,
-    StringCond,
-    StringMatch,
-    TokenCond,
-    UriCond,
-    UriMatch,
-)
+from server.search import query as sq
 from server.search.text_fold import fold
 from server.storage.ordering import PREFIX_END
 from server.storage.sqlite.dates import date_where
@@ -63,14 +49,14 @@ class SqlSearch:
             self._widths[p] = None if row is None else int(row[0])
         return self._widths[p]
 
-    def where(self, resource_type: str, clauses: tuple[Clause, ...], rid: str, sql: Sql) -> None:
+    def where(self, resource_type: str, clauses: tuple[sq.Clause, ...], rid: str, sql: Sql) -> None:
         """Append `` AND <clause>`` for each clause, about the rows whose rid is ``rid``."""
         for clause in clauses:
             sql.add(f" AND {rid} {'NOT IN' if clause.negate else 'IN'} (")
             self.rids(resource_type, clause, sql)
             sql.add(")")
 
-    def check(self, resource_type: str, clauses: tuple[Clause, ...], rid: str, sql: Sql) -> None:
+    def check(self, resource_type: str, clauses: tuple[sq.Clause, ...], rid: str, sql: Sql) -> None:
         """Like ``where``, as correlated EXISTS: index probes per candidate row.
 
         For the clauses that do not drive a query: an uncorrelated IN would build the
@@ -82,7 +68,7 @@ class SqlSearch:
             sql.add(")")
 
     def rids(
-        self, resource_type: str, clause: Clause, sql: Sql, correlate: str | None = None
+        self, resource_type: str, clause: sq.Clause, sql: Sql, correlate: str | None = None
     ) -> None:
         """Append a SELECT of the rids one (positive) clause matches (only ``correlate``'s).
 
@@ -95,30 +81,30 @@ class SqlSearch:
             self.condition(resource_type, condition, sql, correlate)
 
     def condition(
-        self, resource_type: str, cond: Condition, sql: Sql, correlate: str | None = None
+        self, resource_type: str, cond: sq.Condition, sql: Sql, correlate: str | None = None
     ) -> None:
         """Append a SELECT of the rids matching one condition (only ``correlate`` if given)."""
-        if isinstance(cond, ChainCond | HasCond):
+        if isinstance(cond, sq.ChainCond | sq.HasCond):
             self._join(resource_type, cond, sql)
         else:
             p = self.key(resource_type, cond.param)
             if p is None:  # nothing was ever indexed under this parameter
-                if not (isinstance(cond, MissingCond) and cond.missing):
+                if not (isinstance(cond, sq.MissingCond) and cond.missing):
                     sql.add(NOTHING)
                     return
                 sql.add("SELECT rid FROM resource WHERE type = ? AND deleted = 0", resource_type)
-            elif isinstance(cond, DateCond | DateAllCond):
+            elif isinstance(cond, sq.DateCond | sq.DateAllCond):
                 _date(p, cond, sql, correlate is not None, self.widest(p))
             else:
                 _COMPILERS[type(cond)](p, cond, sql, correlate is not None)
         if correlate is not None:  # every SELECT above ends in its top-level WHERE
             sql.add(f" AND rid = {correlate}")
 
-    def _join(self, resource_type: str, cond: ChainCond | HasCond, sql: Sql) -> None:
+    def _join(self, resource_type: str, cond: sq.ChainCond | sq.HasCond, sql: Sql) -> None:
         # Both directions are driven by the inner search: its rids, then the (p, target_id)
         # index, never every reference row of the parameter. A unary + keeps SQLite from
         # choosing the (type, ...) or (p, ...) index, which would walk a whole type.
-        if isinstance(cond, ChainCond):
+        if isinstance(cond, sq.ChainCond):
             p = self.key(resource_type, cond.param)
             if p is None:
                 sql.add(NOTHING)
@@ -139,13 +125,13 @@ class SqlSearch:
         select = "SELECT t.rid FROM resource t WHERE t.type = ? AND +t.deleted = 0"
         sql.add(f"{select} AND t.id IN {referenced}", resource_type)
 
-    def _chained(self, cond: ChainCond) -> Sql:
+    def _chained(self, cond: sq.ChainCond) -> Sql:
         """The ids of the chain's targets that match its inner clauses."""
         sql = Sql().add("SELECT t.id FROM resource t WHERE +t.type = ?", cond.target_type)
         self.where(cond.target_type, cond.inner, "t.rid", sql)
         return sql
 
-    def _referenced(self, resource_type: str, p: int, cond: HasCond) -> Sql:
+    def _referenced(self, resource_type: str, p: int, cond: sq.HasCond) -> Sql:
         """The ids of ``resource_type`` that sources matching the inner clauses refer to."""
         sql = Sql().add(
             "SELECT ref.target_id FROM idx_reference ref WHERE +ref.p = ? AND ref.target_type = ?",
@@ -156,17 +142,17 @@ class SqlSearch:
         return sql
 
 
-def _string(p: int, cond: StringCond, sql: Sql, correlated: bool) -> None:
+def _string(p: int, cond: sq.StringCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_string', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    if cond.match is StringMatch.PREFIX:
+    if cond.match is sq.StringMatch.PREFIX:
         sql.add(" AND folded >= ? AND folded < ?", cond.value, cond.value + PREFIX_END)
-    elif cond.match is StringMatch.CONTAINS:
+    elif cond.match is sq.StringMatch.CONTAINS:
         sql.add(" AND instr(folded, ?) > 0", cond.value)
     else:
         sql.add(" AND folded = ? AND exact = ?", fold(cond.value), cond.value)
 
 
-def _token(p: int, cond: TokenCond, sql: Sql, correlated: bool) -> None:
+def _token(p: int, cond: sq.TokenCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_token', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
     if cond.code is not None:
         sql.add(" AND code = ?", cond.code)
@@ -179,13 +165,13 @@ def _token(p: int, cond: TokenCond, sql: Sql, correlated: bool) -> None:
 
 
 def _date(
-    p: int, cond: DateCond | DateAllCond, sql: Sql, correlated: bool, widest: int | None
+    p: int, cond: sq.DateCond | sq.DateAllCond, sql: Sql, correlated: bool, widest: int | None
 ) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_date', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
     date_where(cond, sql, widest)
 
 
-def _reference(p: int, cond: ReferenceCond, sql: Sql, correlated: bool) -> None:
+def _reference(p: int, cond: sq.ReferenceCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_reference', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
     if cond.url is not None:
         sql.add(" AND url = ?", cond.url)
@@ -195,18 +181,18 @@ def _reference(p: int, cond: ReferenceCond, sql: Sql, correlated: bool) -> None:
         sql.add(" AND target_type = ?", cond.target_type)
 
 
-def _uri(p: int, cond: UriCond, sql: Sql, correlated: bool) -> None:
+def _uri(p: int, cond: sq.UriCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_uri', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    if cond.match is UriMatch.BELOW:
+    if cond.match is sq.UriMatch.BELOW:
         sql.add(" AND value >= ? AND value < ?", cond.value, cond.value + PREFIX_END)
-    elif cond.match is UriMatch.ABOVE:
+    elif cond.match is sq.UriMatch.ABOVE:
         marks = ", ".join("?" * len(cond.candidates))
         sql.add(f" AND value IN ({marks})", *cond.candidates)
     else:
         sql.add(" AND value = ?", cond.value)
 
 
-def _missing(p: int, cond: MissingCond, sql: Sql, correlated: bool) -> None:
+def _missing(p: int, cond: sq.MissingCond, sql: Sql, correlated: bool) -> None:
     if cond.missing:
         sql.add(
             "SELECT r2.rid FROM resource r2 WHERE r2.type = "
@@ -226,9 +212,9 @@ def _table(name: str, correlated: bool) -> str:
 
 
 _COMPILERS: dict[type, Callable[[int, Any, Sql, bool], None]] = {
-    StringCond: _string,
-    TokenCond: _token,
-    ReferenceCond: _reference,
-    UriCond: _uri,
-    MissingCond: _missing,
+    sq.StringCond: _string,
+    sq.TokenCond: _token,
+    sq.ReferenceCond: _reference,
+    sq.UriCond: _uri,
+    sq.MissingCond: _missing,
 }

@@ -13,22 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from server.search.query import (
-    ChainCond,
-    Clause,
-    Condition,
-    DateAllCond,
-    DateCond,
-    DateOp,
-    HasCond,
-    MissingCond,
-    ReferenceCond,
-    SearchQuery,
-    StringCond,
-    StringMatch,
-    TokenCond,
-    UriCond,
-)
+from server.search import query as sq
 from server.storage.cursor import decode_search_cursor
 from server.storage.sqlite.arms import clause_arms
 from server.storage.sqlite.conditions import SqlSearch
@@ -58,7 +43,7 @@ class CompiledSearch:
 def compile_search(
     conn: sqlite3.Connection,
     keys: ParamKeys,
-    query: SearchQuery,
+    query: sq.SearchQuery,
     *,
     walk: bool = False,
     split: bool = True,
@@ -110,7 +95,7 @@ def compile_search(
     return CompiledSearch(page, total, position, backwards, arms is not None)
 
 
-def _walked(query: SearchQuery) -> tuple[Sql, None, tuple[Clause, ...]]:
+def _walked(query: sq.SearchQuery) -> tuple[Sql, None, tuple[sq.Clause, ...]]:
     """The type's live rows as candidates, every clause still to check."""
     source = Sql().add(
         "SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type
@@ -118,7 +103,9 @@ def _walked(query: SearchQuery) -> tuple[Sql, None, tuple[Clause, ...]]:
     return source, None, query.clauses
 
 
-def _driven(search: SqlSearch, query: SearchQuery) -> tuple[Sql, Clause | None, tuple[Clause, ...]]:
+def _driven(
+    search: SqlSearch, query: sq.SearchQuery
+) -> tuple[Sql, sq.Clause | None, tuple[sq.Clause, ...]]:
     """The candidates of the most selective clause (or clause pair), and what is left."""
     positive = [c for c in query.clauses if not c.negate]
     drive = min(positive, key=_selectivity, default=None)
@@ -136,22 +123,22 @@ def _driven(search: SqlSearch, query: SearchQuery) -> tuple[Sql, Clause | None, 
 
 
 def _pair_source(
-    search: SqlSearch, resource_type: str, positive: list[Clause]
-) -> tuple[Sql, tuple[Clause, Clause]] | None:
+    search: SqlSearch, resource_type: str, positive: list[sq.Clause]
+) -> tuple[Sql, tuple[sq.Clause, sq.Clause]] | None:
     """A reference clause and a date clause as one range on ``idx_ref_date``, if present.
 
     Only single-valued clauses on the type's own parameters and local references:
     what the pair table holds (see its DDL).
     """
-    reference: tuple[Clause, ReferenceCond] | None = None
-    date: tuple[Clause, DateCond | DateAllCond] | None = None
+    reference: tuple[sq.Clause, sq.ReferenceCond] | None = None
+    date: tuple[sq.Clause, sq.DateCond | sq.DateAllCond] | None = None
     for clause in positive:
         cond = clause.any_of[0]
         if len(clause.any_of) != 1 or cond.param.startswith("_"):
             continue
-        if reference is None and isinstance(cond, ReferenceCond) and cond.target_id is not None:
+        if reference is None and isinstance(cond, sq.ReferenceCond) and cond.target_id is not None:
             reference = (clause, cond)
-        elif date is None and isinstance(cond, DateCond | DateAllCond):
+        elif date is None and isinstance(cond, sq.DateCond | sq.DateAllCond):
             date = (clause, cond)
     if reference is None or date is None:
         return None
@@ -174,31 +161,32 @@ def _pair_source(
 _LISTABLE_RANK = 3  # identifiers, references, exact strings, system|code, date ranges
 
 
-def _listable(clause: Clause) -> bool:
+def _listable(clause: sq.Clause) -> bool:
     return _selectivity(clause) <= _LISTABLE_RANK
 
 
-def _selectivity(clause: Clause) -> int:
+def _selectivity(clause: sq.Clause) -> int:
     """A rough rank of how few rows a clause matches (lower: fewer), to pick the driver."""
     return max(_condition_rank(c) for c in clause.any_of)
 
 
-def _condition_rank(cond: Condition) -> int:
-    if isinstance(cond, TokenCond):
+def _condition_rank(cond: sq.Condition) -> int:
+    if isinstance(cond, sq.TokenCond):
         if cond.param in ("_id", "identifier") or ":" in cond.param:
             return 0
         return 3 if cond.system and cond.code else 5
-    if isinstance(cond, StringCond):
-        return {StringMatch.EXACT: 2, StringMatch.PREFIX: 4, StringMatch.CONTAINS: 7}[cond.match]
-    if isinstance(cond, DateCond):
-        return 3 if cond.op is DateOp.EQ else 6
+    if isinstance(cond, sq.StringCond):
+        match = sq.StringMatch
+        return {match.EXACT: 2, match.PREFIX: 4, match.CONTAINS: 7}[cond.match]
+    if isinstance(cond, sq.DateCond):
+        return 3 if cond.op is sq.DateOp.EQ else 6
     ranks: dict[type, int] = {
-        ReferenceCond: 1,
-        ChainCond: 2,
-        HasCond: 2,
-        UriCond: 3,
-        DateAllCond: 3,
-        MissingCond: 8,
+        sq.ReferenceCond: 1,
+        sq.ChainCond: 2,
+        sq.HasCond: 2,
+        sq.UriCond: 3,
+        sq.DateAllCond: 3,
+        sq.MissingCond: 8,
     }
     return ranks.get(type(cond), 8)
 
@@ -206,7 +194,7 @@ def _condition_rank(cond: Condition) -> int:
 _BROAD = 2000  # a driving clause with this many matches is walked, not listed
 
 
-def broad(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> bool:
+def broad(conn: sqlite3.Connection, keys: ParamKeys, query: sq.SearchQuery) -> bool:
     """Whether even the most selective clause matches so many rows that walking wins.
 
     Only for one broad positive clause and no ``_sort`` (a walk yields rid order):
