@@ -13,13 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
-from server.api.routes_hl7 import router as hl7_router
-from server.api.routes_operations import router as operations_router
-from server.api.routes_resources import FAST_ROUTES
-from server.api.routes_resources import router as resources_router
-from server.api.routes_roi import router as roi_router
-from server.api.routes_search import router as search_router
-from server.api.routes_system import router as system_router
+from server.api.routes import install_routes
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
@@ -67,11 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     if settings.api_docs:
         install_api_docs(app)
-    app.router.routes.extend(FAST_ROUTES)  # first: the hot interactions (server.api.route_table)
-    app.include_router(system_router)
-    app.include_router(hl7_router)  # before resources: POST /fhir/{type} would take $hl7v2-*
-    app.include_router(roi_router)  # before resources and search: /fhir/T/id/$operation
-    app.include_router(operations_router)  # after every operation route, before resources
-    app.include_router(resources_router)
-    app.include_router(search_router)  # last: GET /fhir/{type} must not shadow /fhir/metadata
+    install_routes(app)
     return app

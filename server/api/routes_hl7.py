@@ -7,7 +7,6 @@ the order they appear in the body.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,11 +16,10 @@ from server.api.negotiation import require_body_type, response_format
 from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
+from server.api.route_table import Row
 from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
-
-router = APIRouter(prefix="/fhir")
 
 ER7_MEDIA_TYPES = {
     "x-application/hl7-v2+er7",
@@ -42,7 +40,6 @@ async def _messages(request: Request, settings: AppSettings) -> list[bytes]:
     return messages
 
 
-@router.post("/$hl7v2-ingest")
 async def hl7v2_ingest(request: Request, settings: AppSettings, ingestor: Hl7Ingestor) -> Response:
     """Apply each message; answer a batch-response with one entry per message."""
     messages = await _messages(request, settings)
@@ -50,7 +47,6 @@ async def hl7v2_ingest(request: Request, settings: AppSettings, ingestor: Hl7Ing
     return fhir_response(batch_response(outcomes), response_format(request))
 
 
-@router.post("/$hl7v2-query")
 async def hl7v2_query(request: Request, settings: AppSettings, queries: Hl7Queries) -> Response:
     """Answer one QRY^A19 or QBP^Q22 with its ER7 response (ADR^A19, RSP^K22)."""
     messages = await _messages(request, settings)
@@ -65,7 +61,6 @@ async def hl7v2_query(request: Request, settings: AppSettings, queries: Hl7Queri
     return Response(answer, media_type="x-application/hl7-v2+er7")
 
 
-@router.post("/$hl7v2-convert")
 async def hl7v2_convert(request: Request, settings: AppSettings, ingestor: Hl7Ingestor) -> Response:
     """Return the transaction Bundle the messages would apply; nothing is stored."""
     messages = await _messages(request, settings)
@@ -89,7 +84,6 @@ def _refusal(number: int, outcome: IngestOutcome) -> Issue:
     )
 
 
-@router.get("/$hl7v2-ledger")
 async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor) -> Response:
     """Return what happened to one message: ``?sender=APP|FACILITY&control-id=MSH-10``."""
     sender = request.query_params.get("sender")
@@ -103,3 +97,11 @@ async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor) -> Response:
     if entry is None:
         raise NotFound(f"No message {control_id!r} from {sender!r} was received")
     return fhir_response(ledger_parameters(entry), response_format(request))
+
+
+ROUTES = (
+    Row("/$hl7v2-ingest", ("POST",), hl7v2_ingest),
+    Row("/$hl7v2-query", ("POST",), hl7v2_query),
+    Row("/$hl7v2-convert", ("POST",), hl7v2_convert),
+    Row("/$hl7v2-ledger", ("GET",), hl7v2_ledger),
+)

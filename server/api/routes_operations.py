@@ -9,17 +9,15 @@ path but not for the method is a 405; anything else is an unknown operation: a 4
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.allow import allowed_methods, fallback, method_not_allowed
+from server.api.route_table import Row
 from server.errors import NotFound
 from server.registry import get_type
 
-router = APIRouter(prefix="/fhir")
-
-_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _level(request: Request) -> str:
@@ -31,11 +29,6 @@ def _level(request: Request) -> str:
     return f"on the {resource_type} type"
 
 
-@router.api_route("/${operation}", methods=_ANY_METHOD, include_in_schema=False)
-@router.api_route("/{resource_type}/${operation}", methods=_ANY_METHOD, include_in_schema=False)
-@router.api_route(
-    "/{resource_type}/{resource_id}/${operation}", methods=_ANY_METHOD, include_in_schema=False
-)
 @fallback
 async def unknown_operation(operation: str, request: Request) -> Response:
     allowed = allowed_methods(request)
@@ -53,3 +46,15 @@ async def unknown_operation(operation: str, request: Request) -> Response:
         "(GET /fhir/metadata lists the operations it has)",
         code="not-supported",
     )
+
+
+ROUTES = (
+    Row(
+        "/{resource_type}/{resource_id}/${operation}",
+        _ANY_METHOD,
+        unknown_operation,
+        documented=False,
+    ),
+    Row("/{resource_type}/${operation}", _ANY_METHOD, unknown_operation, documented=False),
+    Row("/${operation}", _ANY_METHOD, unknown_operation, documented=False),
+)

@@ -24,7 +24,7 @@ from server.api.prefer import ReturnPreference, return_preference
 from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
-from server.api.route_table import Row, api_router, fast_routes
+from server.api.route_table import Row
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, history_entry
 from server.fhir.strict_parse import parse_json
@@ -229,5 +229,3 @@ ROUTES = (
     Row("/{resource_type}/{resource_id:id}", ("DELETE",), delete),
     Row("/{resource_type}/{resource_id:id}/_history", ("GET",), instance_history),
 )
-router = api_router(ROUTES)
-FAST_ROUTES = fast_routes(ROUTES)

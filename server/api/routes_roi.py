@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +21,7 @@ from server.api.path_ids import require_id
 from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
+from server.api.route_table import Row
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, embedded
 from server.fhir.validation import parse_json_object
@@ -31,8 +31,6 @@ from server.roi.extension import extend_due_date
 from server.roi.release import release
 from server.roi.summary import release_parameters
 
-router = APIRouter(prefix="/fhir")
-
 
 def _flag(request: Request, name: str) -> bool:
     value = request.query_params.get(name, "false").lower()
@@ -41,7 +39,6 @@ def _flag(request: Request, name: str) -> bool:
     return value == "true"
 
 
-@router.post("/Task/{resource_id:id}/$release")
 @serves(Interaction.UPDATE, "Task", "release")
 async def release_task(resource_id: str, request: Request, service: Service) -> Response:
     held_type("Task", Interaction.UPDATE)
@@ -53,7 +50,6 @@ async def release_task(resource_id: str, request: Request, service: Service) -> 
     return fhir_response(release_parameters(outcome), fmt, 200, version_headers(outcome.task))
 
 
-@router.post("/Task/{resource_id:id}/$extend")
 @serves(Interaction.UPDATE, "Task", "extend")
 async def extend_task(
     resource_id: str, request: Request, service: Service, settings: AppSettings
@@ -87,7 +83,6 @@ def _reason(parameters: dict[str, Any]) -> str:
     )
 
 
-@router.get("/Patient/{resource_id:id}/$disclosures")
 @serves(Interaction.READ, "Patient", "disclosures")
 async def patient_disclosures(
     resource_id: str, request: Request, service: Service, engine: Engine
@@ -111,3 +106,10 @@ async def patient_disclosures(
         for v in found
     ]
     return fhir_response(bundle("searchset", entries, links, len(entries)), fmt)
+
+
+ROUTES = (
+    Row("/Task/{resource_id:id}/$release", ("POST",), release_task),
+    Row("/Task/{resource_id:id}/$extend", ("POST",), extend_task),
+    Row("/Patient/{resource_id:id}/$disclosures", ("GET",), patient_disclosures),
+)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,13 +17,12 @@ from server.api.prefer import lenient_handling
 from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
+from server.api.route_table import Row
 from server.errors import NotFound, UnsupportedMediaType
 from server.registry import Interaction
 from server.search.compartments import compartment_clause, compartment_params
 from server.search.engine import SearchEngine, search_bundle
 from server.search.query import Clause
-
-router = APIRouter(prefix="/fhir")
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -44,13 +42,11 @@ async def _respond(
     return fhir_response(search_bundle(result, public_base(request), path), fmt)
 
 
-@router.get("/{resource_type}")
 @serves(Interaction.SEARCH_TYPE)
 async def search_type(resource_type: str, request: Request, engine: Engine) -> Response:
     return await _respond(request, engine, resource_type, query_criteria(request), resource_type)
 
 
-@router.post("/{resource_type}/_search")
 @serves(Interaction.SEARCH_TYPE)
 async def search_post(
     resource_type: str, request: Request, engine: Engine, settings: AppSettings
@@ -67,7 +63,6 @@ async def search_post(
     return await _respond(request, engine, resource_type, params, resource_type)
 
 
-@router.get("/{compartment}/{compartment_id:id}/{resource_type}")
 @serves(Interaction.SEARCH_TYPE)
 async def search_compartment(
     compartment: str, compartment_id: str, resource_type: str, request: Request, engine: Engine
@@ -79,3 +74,10 @@ async def search_compartment(
     restrict = compartment_clause(compartment, compartment_id, resource_type)
     path = f"{compartment}/{compartment_id}/{resource_type}"
     return await _respond(request, engine, resource_type, query_criteria(request), path, restrict)
+
+
+ROUTES = (
+    Row("/{resource_type}", ("GET",), search_type),
+    Row("/{resource_type}/_search", ("POST",), search_post),
+    Row("/{compartment}/{compartment_id:id}/{resource_type}", ("GET",), search_compartment),
+)

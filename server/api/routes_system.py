@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -10,17 +9,20 @@ from server.api.dependencies import Service
 from server.api.negotiation import response_format
 from server.api.public_urls import public_base
 from server.api.responses import fhir_response
+from server.api.route_table import Row
 from server.api.routes_resources import history_response
 from server.fhir.capability import capability_statement
 
-router = APIRouter(prefix="/fhir")
 
-
-@router.get("/metadata")
 async def metadata(request: Request) -> Response:
     return fhir_response(capability_statement(public_base(request)), response_format(request))
 
 
-@router.get("/_history")
 async def system_history(request: Request, service: Service) -> Response:
     return await history_response(request, service, None, None)
+
+
+ROUTES = (
+    Row("/metadata", ("GET",), metadata),
+    Row("/_history", ("GET",), system_history),
+)

@@ -1,0 +1,38 @@
+"""The server's route table, in matching order, and the one call that installs it.
+
+The order is the table's: a request takes the first route whose pattern and method
+match, and several patterns overlap.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from server.api import (
+    routes_hl7,
+    routes_operations,
+    routes_resources,
+    routes_roi,
+    routes_search,
+    routes_system,
+)
+from server.api.route_table import Row, api_router, fast_routes
+
+ROUTES: tuple[Row, ...] = (
+    *routes_system.ROUTES,
+    # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
+    *routes_hl7.ROUTES,
+    # Before the resource and search routes: /fhir/T/id/$operation.
+    *routes_roi.ROUTES,
+    # After every operation route, before the resource routes (see the module).
+    *routes_operations.ROUTES,
+    *routes_resources.ROUTES,
+    # Last: GET /fhir/{type} must not shadow /fhir/metadata.
+    *routes_search.ROUTES,
+)
+
+
+def install_routes(app: FastAPI) -> None:
+    """The fast routes first, then every route of the table as a FastAPI route."""
+    app.router.routes.extend(fast_routes(ROUTES))
+    app.include_router(api_router(ROUTES))
