@@ -66,9 +66,7 @@ def host_policy(request: Request) -> HostPolicy:
 
 # System-level endpoints that a type-level route pattern also matches: a wrong verb on
 # them is a 405 (the endpoint exists), not a 404 for an unknown resource type.
-SYSTEM_ENDPOINTS = frozenset(
-    {"metadata", "_history"} | {f"${op.name}" for op in SYSTEM_OPERATIONS}
-)
+SYSTEM_ENDPOINTS = frozenset({"metadata", "_history"} | {f"${op.name}" for op in SYSTEM_OPERATIONS})
 
 
 def held_type(name: str, interaction: Interaction) -> ResourceType:
