@@ -33,13 +33,14 @@ import orjson
 
 from server.consent import codes as c
 from server.fhir.clock import now_us
-from server.interactions import ResourceService, stamp
+from server.interactions import ResourceService
 from server.roi import WRITE_RULES
 from server.roi.release import release
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index
 from server.storage.port import Method, StoredVersion, Write
 from server.storage.sqlite.store import SqliteStore
+from server.versions import stamp
 from tests.consent.bench_decisions import chart, three_consents
 from tests.consent.factories import (
     INSURER,

@@ -25,11 +25,11 @@ from urllib.parse import parse_qsl
 import orjson
 
 from server.fhir.clock import now_us
-from server.interactions import stamp
 from server.search.engine import SearchEngine, search_bundle
 from server.search.extract import extract_index
 from server.storage.port import Method, StoredVersion, Write
 from server.storage.sqlite.store import SqliteStore
+from server.versions import stamp
 
 BASE = "http://localhost:8080/fhir"
 SURNAMES = [

@@ -44,7 +44,6 @@ from server.storage.port import (
     VersionConflict,
 )
 from server.versions import Indexer, next_version
-from server.versions import stamp as stamp  # re-exported: callers stamp versions of their own
 
 _MAX_ATTEMPTS = 8
 # A guard naming a resource that does not exist is a claim whose resource is still
