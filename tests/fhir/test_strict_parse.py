@@ -105,7 +105,9 @@ _C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _text = st.text(st.sampled_from(['"', "\\", "a", ":", "\x00", "\x1f", "\t", "\n", "é", "u"]))
 _keys = st.sampled_from(["a", "b", 'q"', "\\", "\x01"])
 _values: st.SearchStrategy[Any] = st.recursive(
-    st.none() | st.booleans() | st.integers() | _text,
+    # orjson reads integers past 64 bits as floats, which no FHIR integer reaches; this
+    # test is about keys and strings, so numbers stay where both parsers agree.
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _text,
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.lists(st.tuples(_keys, inner), max_size=4).map(lambda pairs: ("object", pairs))
