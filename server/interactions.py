@@ -37,6 +37,7 @@ from server.storage.port import (
     Guard,
     GuardTaken,
     HistoryPage,
+    HistoryQuery,
     InvalidCursor,
     Method,
     Store,
@@ -333,20 +334,10 @@ class ResourceService:
             )
         return ids
 
-    async def history(
-        self,
-        resource_type: str | None,
-        resource_id: str | None,
-        *,
-        since: int | None,
-        count: int,
-        cursor: str | None,
-    ) -> HistoryPage:
+    async def history(self, query: HistoryQuery) -> HistoryPage:
         """Return versions newest first, with a cursor for the next page."""
         try:
-            return await self.store.history(
-                resource_type, resource_id, since=since, count=count, cursor=cursor
-            )
+            return await self.store.history(query)
         except InvalidCursor as exc:
             raise InvalidRequest(str(exc), expression="_page") from None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -10,25 +9,23 @@ from starlette.requests import Request
 from server.api.public_urls import public_request_url
 from server.errors import InvalidRequest
 from server.fhir.clock import parse_instant
+from server.storage.port import HistoryQuery
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
 _KNOWN = {"_count", "_since", "_page", "_format", "_pretty", "_at", "_list"}
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    count: int
-    since: int | None
-    cursor: str | None
-
-    def next_url(self, request: Request, cursor: str) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "_page"]
-        params.append(("_page", cursor))
-        return public_request_url(request, urlencode(params))
+def next_page_url(request: Request, cursor: str) -> str:
+    """The request's URL with its ``_page`` replaced by ``cursor``."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "_page"]
+    params.append(("_page", cursor))
+    return public_request_url(request, urlencode(params))
 
 
-def history_query(request: Request) -> HistoryQuery:
+def history_query(
+    request: Request, resource_type: str | None, resource_id: str | None
+) -> HistoryQuery:
     """Parse and check history parameters (400 with the parameter named on bad values)."""
     params = request.query_params
     unknown = sorted(set(params.keys()) - _KNOWN)
@@ -57,4 +54,4 @@ def history_query(request: Request) -> HistoryQuery:
             raise InvalidRequest(
                 f"_since must be an instant, got {params['_since']!r}", expression="_since"
             ) from None
-    return HistoryQuery(count=count, since=since, cursor=params.get("_page"))
+    return HistoryQuery(resource_type, resource_id, since, count, params.get("_page"))

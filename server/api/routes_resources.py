@@ -17,7 +17,7 @@ from server.api import convertors as _convertors  # noqa: F401  (registers the i
 from server.api.allow import serves
 from server.api.criteria import query_criteria
 from server.api.dependencies import AppSettings, Service, held_type
-from server.api.history_params import history_query
+from server.api.history_params import history_query, next_page_url
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
 from server.api.path_ids import require_id
 from server.api.prefer import ReturnPreference, return_preference
@@ -203,16 +203,14 @@ async def history_response(
     request: Request, service: Service, resource_type: str | None, resource_id: str | None
 ) -> Response:
     fmt = response_format(request)
-    query = history_query(request)
-    page = await service.history(
-        resource_type, resource_id, since=query.since, count=query.count, cursor=query.cursor
-    )
+    query = history_query(request, resource_type, resource_id)
+    page = await service.history(query)
     base = public_base(request)
     if resource_id is not None and not page.versions and query.cursor is None:
         await service.read(resource_type or "", resource_id)  # 404 for an unknown resource
     links = {"self": public_request_url(request)}
     if page.next_cursor:
-        links["next"] = query.next_url(request, page.next_cursor)
+        links["next"] = next_page_url(request, page.next_cursor)
     entries = [history_entry(base, v) for v in page.versions]
     return fhir_response(bundle("history", entries, links), fmt)
 

@@ -137,6 +137,18 @@ class Write:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """Which history to read: of one resource (type and id), one type, or the whole system
+    (neither), versions updated at ``since`` or later, ``count`` a page, from ``cursor``."""
+
+    resource_type: str | None
+    resource_id: str | None
+    since: int | None
+    count: int
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPage:
     """A slice of history, newest first, and where the next slice starts."""
 
@@ -233,15 +245,7 @@ class Store(Protocol):
         GuardTaken when its guard's claim fails.
         """
 
-    async def history(
-        self,
-        resource_type: str | None,
-        resource_id: str | None,
-        *,
-        since: int | None,
-        count: int,
-        cursor: str | None,
-    ) -> HistoryPage:
+    async def history(self, query: HistoryQuery) -> HistoryPage:
         """Return versions newest first: of one resource, one type, or the whole system."""
 
     async def search(self, query: SearchQuery) -> SearchPage:

@@ -13,7 +13,7 @@ import pytest
 from server.hl7v2.ingest.importer import Importer, ImportOptions
 from server.hl7v2.ingest.model import Outcome
 from server.hl7v2.ingest.service import Ingestor
-from server.storage.port import Store
+from server.storage.port import HistoryQuery, Store
 from tests.ingest.factories import SENDER, service_on
 from tests.ingest.messages import adt
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def stored_patient(store: Store) -> dict[str, object]:
-    page = await store.history("Patient", None, since=None, count=10, cursor=None)
+    page = await store.history(HistoryQuery("Patient", None, None, 10, None))
     [version] = page.versions
     assert version.body is not None
     patient: dict[str, object] = orjson.loads(version.body)

@@ -19,7 +19,7 @@ from server.hl7v2.ingest.provenance import content_of
 from server.hl7v2.ingest.report import ImportReport
 from server.hl7v2.ingest.service import Ingestor
 from server.storage.factory import store_from_url
-from server.storage.port import Store
+from server.storage.port import HistoryQuery, Store
 from tests.ingest.factories import service_on
 from tests.ingest.messages import ARCHIVE, adt, unsupported, without_pid
 
@@ -32,7 +32,7 @@ Snapshot = dict[str, tuple[int, bool, Any]]
 
 async def snapshot(store: Store) -> Snapshot:
     """Every current resource: version, deleted, and content (meta's server fields aside)."""
-    page = await store.history(None, None, since=None, count=100_000, cursor=None)
+    page = await store.history(HistoryQuery(None, None, None, 100_000, None))
     current: Snapshot = {}
     for version in page.versions:
         key = f"{version.resource_type}/{version.id}"

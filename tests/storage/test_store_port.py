@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.search.index_entries import IndexEntries, TokenEntry
-from server.storage.port import Method, Store, StoredVersion, VersionConflict, Write
+from server.storage.port import HistoryQuery, Method, Store, StoredVersion, VersionConflict, Write
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +83,7 @@ async def test_a_delete_marker_keeps_its_event_time(store: Store) -> None:
     current = await store.read("Patient", "a")
     many = await store.read_many([("Patient", "a")])
     again = await store.vread("Patient", "a", 2)
-    history = await store.history("Patient", "a", since=None, count=5, cursor=None)
+    history = await store.history(HistoryQuery("Patient", "a", None, 5, None))
 
     assert current == many[("Patient", "a")] == again == marker
     assert [v.event_time for v in history.versions] == [115, None]
@@ -93,10 +93,10 @@ async def test_history_pages_newest_first(store: Store) -> None:
     for number in range(1, 6):
         await store.write([Write(version("a", number, number * 10), number - 1, entries())])
 
-    first = await store.history("Patient", "a", since=None, count=2, cursor=None)
-    second = await store.history("Patient", "a", since=None, count=2, cursor=first.next_cursor)
-    third = await store.history("Patient", "a", since=None, count=2, cursor=second.next_cursor)
-    recent = await store.history(None, None, since=40, count=10, cursor=None)
+    first = await store.history(HistoryQuery("Patient", "a", None, 2, None))
+    second = await store.history(HistoryQuery("Patient", "a", None, 2, first.next_cursor))
+    third = await store.history(HistoryQuery("Patient", "a", None, 2, second.next_cursor))
+    recent = await store.history(HistoryQuery(None, None, 40, 10, None))
 
     assert [v.version for v in first.versions] == [5, 4]
     assert [v.version for v in second.versions] == [3, 2]

@@ -27,6 +27,7 @@ from server.storage.mongo.search import run_search
 from server.storage.port import (
     GuardTaken,
     HistoryPage,
+    HistoryQuery,
     InvalidCursor,
     LedgerEntry,
     Method,
@@ -219,33 +220,27 @@ class MongoStore:
         current = await self.read(resource_type, resource_id)
         return VersionConflict(resource_type, resource_id, current.version if current else 0)
 
-    async def history(
-        self,
-        resource_type: str | None,
-        resource_id: str | None,
-        *,
-        since: int | None,
-        count: int,
-        cursor: str | None,
-    ) -> HistoryPage:
-        query: dict[str, Any] = {}
+    async def history(self, query: HistoryQuery) -> HistoryPage:
+        resource_type, resource_id = query.resource_type, query.resource_id
+        since, count, cursor = query.since, query.count, query.cursor
+        where: dict[str, Any] = {}
         if resource_type is not None:
-            query["type"] = resource_type
+            where["type"] = resource_type
         if resource_id is not None:
-            query["id"] = resource_id
+            where["id"] = resource_id
         if since is not None:
-            query["updated"] = {"$gte": since}
+            where["updated"] = {"$gte": since}
         if cursor:
             position = decode_cursor(cursor, {"u": int, "o": str})
             if not ObjectId.is_valid(position["o"]):
                 raise InvalidCursor("Malformed paging cursor")
             before = ObjectId(position["o"])
-            query["$or"] = [
+            where["$or"] = [
                 {"updated": {"$lt": position["u"]}},
                 {"updated": position["u"], "_id": {"$lt": before}},
             ]
         docs = (
-            await self.versions.find(query)
+            await self.versions.find(where)
             .sort([("updated", DESCENDING), ("_id", DESCENDING)])
             .limit(count + 1)
             .to_list(length=None)

@@ -12,6 +12,7 @@ from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
     HistoryPage,
+    HistoryQuery,
     LedgerEntry,
     Method,
     SearchPage,
@@ -207,18 +208,12 @@ class SqliteStore:
         if write.index is not None and not new.deleted:
             write_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
 
-    async def history(
-        self,
-        resource_type: str | None,
-        resource_id: str | None,
-        *,
-        since: int | None,
-        count: int,
-        cursor: str | None,
-    ) -> HistoryPage:
+    async def history(self, query: HistoryQuery) -> HistoryPage:
+        resource_type, resource_id = query.resource_type, query.resource_id
+        since, count, cursor = query.since, query.count, query.cursor
         before = decode_cursor(cursor, {"seq": int})["seq"] if cursor else None
 
-        def query(conn: sqlite3.Connection) -> HistoryPage:
+        def select(conn: sqlite3.Connection) -> HistoryPage:
             clauses: list[str] = []
             args: list[Any] = []
             if resource_id is not None:
@@ -245,7 +240,7 @@ class SqliteStore:
             next_cursor = encode_cursor({"seq": rows[-1][7]}) if more and rows else None
             return HistoryPage([_version(r) for r in rows], next_cursor)
 
-        return await self.readers.run(query)
+        return await self.readers.run(select)
 
     async def search(self, query: SearchQuery) -> SearchPage:
         return await self.readers.run(lambda conn: run_search(conn, self._read_keys, query))
