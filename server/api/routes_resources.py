@@ -7,6 +7,7 @@ table; the hot interactions (read, vread, create, update) are also fast routes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -35,6 +36,14 @@ from server.registry import Interaction
 from server.storage.port import StoredVersion
 
 
+def held_instance(
+    request: Request, resource_type: str, resource_id: str, interaction: Interaction
+) -> None:
+    """404/405 unless the type is held and offers ``interaction``; 400 for a malformed id."""
+    held_type(resource_type, interaction)
+    require_id(request, resource_id)
+
+
 def _if_match(request: Request) -> int | None:
     header = request.headers.get("if-match")
     if header is None:
@@ -47,8 +56,9 @@ def _if_match(request: Request) -> int | None:
     return int(value)
 
 
-def _write_response(request: Request, result: WriteResult, base: str) -> Response:
+def _write_response(request: Request, result: WriteResult) -> Response:
     fmt = response_format(request)
+    base = public_base(request)
     version = result.version
     headers = version_headers(version)
     location = f"{base}/{version.resource_type}/{version.id}/_history/{version.version}"
@@ -76,9 +86,16 @@ def _subsetted(request: Request, version: StoredVersion) -> bytes | dict[str, An
     return subset(orjson.loads(version.body), summary, elements)
 
 
-async def _resource_body(request: Request, settings: AppSettings) -> dict[str, Any]:
+async def _written(
+    request: Request,
+    settings: AppSettings,
+    write: Callable[[dict[str, Any]], Awaitable[WriteResult]],
+) -> Response:
+    """Read the request's resource, ``write`` it, and answer as http.html says."""
+    response_format(request)  # a 406 must come before anything is written
     require_body_type(request)
-    return parse_json_object(await read_body(request, settings.max_body_bytes))
+    resource = parse_json_object(await read_body(request, settings.max_body_bytes))
+    return _write_response(request, await write(resource))
 
 
 @serves(Interaction.CREATE)
@@ -86,12 +103,12 @@ async def create(
     resource_type: str, request: Request, service: Service, settings: AppSettings
 ) -> Response:
     held_type(resource_type, Interaction.CREATE)
-    response_format(request)  # a 406 must come before anything is written
-    resource = await _resource_body(request, settings)
-    result = await service.create(
-        resource_type, resource, if_none_exist=request.headers.get("if-none-exist")
+    if_none_exist = request.headers.get("if-none-exist")
+    return await _written(
+        request,
+        settings,
+        lambda resource: service.create(resource_type, resource, if_none_exist=if_none_exist),
     )
-    return _write_response(request, result, public_base(request))
 
 
 @serves(Interaction.UPDATE)
@@ -99,12 +116,14 @@ async def conditional_update(
     resource_type: str, request: Request, service: Service, settings: AppSettings
 ) -> Response:
     held_type(resource_type, Interaction.UPDATE)
-    response_format(request)
-    resource = await _resource_body(request, settings)
-    result = await service.conditional_update(
-        resource_type, query_criteria(request), resource, if_match=_if_match(request)
+    criteria, if_match = query_criteria(request), _if_match(request)
+    return await _written(
+        request,
+        settings,
+        lambda resource: service.conditional_update(
+            resource_type, criteria, resource, if_match=if_match
+        ),
     )
-    return _write_response(request, result, public_base(request))
 
 
 @serves(Interaction.DELETE)
@@ -125,8 +144,7 @@ async def type_history(resource_type: str, request: Request, service: Service) -
 async def read(
     resource_type: str, resource_id: str, request: Request, service: Service
 ) -> Response:
-    held_type(resource_type, Interaction.READ)
-    require_id(request, resource_id)
+    held_instance(request, resource_type, resource_id, Interaction.READ)
     fmt = response_format(request)
     version = await service.read(resource_type, resource_id)
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
@@ -136,8 +154,7 @@ async def read(
 async def vread(
     resource_type: str, resource_id: str, version_id: str, request: Request, service: Service
 ) -> Response:
-    held_type(resource_type, Interaction.VREAD)
-    require_id(request, resource_id)
+    held_instance(request, resource_type, resource_id, Interaction.VREAD)
     require_id(request, version_id, "vid")
     fmt = response_format(request)
     version = await service.vread(resource_type, resource_id, version_id)
@@ -152,12 +169,13 @@ async def update(
     service: Service,
     settings: AppSettings,
 ) -> Response:
-    held_type(resource_type, Interaction.UPDATE)
-    require_id(request, resource_id)
-    response_format(request)
-    resource = await _resource_body(request, settings)
-    result = await service.update(resource_type, resource_id, resource, if_match=_if_match(request))
-    return _write_response(request, result, public_base(request))
+    held_instance(request, resource_type, resource_id, Interaction.UPDATE)
+    if_match = _if_match(request)
+    return await _written(
+        request,
+        settings,
+        lambda resource: service.update(resource_type, resource_id, resource, if_match=if_match),
+    )
 
 
 @serves(Interaction.PATCH)
@@ -168,23 +186,21 @@ async def patch(
     service: Service,
     settings: AppSettings,
 ) -> Response:
-    held_type(resource_type, Interaction.PATCH)
-    require_id(request, resource_id)
+    held_instance(request, resource_type, resource_id, Interaction.PATCH)
     response_format(request)
     require_body_type(request, {JSON_PATCH})
     operations = parse_json(await read_body(request, settings.max_body_bytes))
     result = await service.patch(
         resource_type, resource_id, operations, if_match=_if_match(request)
     )
-    return _write_response(request, result, public_base(request))
+    return _write_response(request, result)
 
 
 @serves(Interaction.DELETE)
 async def delete(
     resource_type: str, resource_id: str, request: Request, service: Service
 ) -> Response:
-    held_type(resource_type, Interaction.DELETE)
-    require_id(request, resource_id)
+    held_instance(request, resource_type, resource_id, Interaction.DELETE)
     marker = await service.delete(resource_type, resource_id)
     headers = {"ETag": f'W/"{marker.version}"'} if marker else None
     return Response(status_code=204, headers=headers)
@@ -194,8 +210,7 @@ async def delete(
 async def instance_history(
     resource_type: str, resource_id: str, request: Request, service: Service
 ) -> Response:
-    held_type(resource_type, Interaction.HISTORY_INSTANCE)
-    require_id(request, resource_id)
+    held_instance(request, resource_type, resource_id, Interaction.HISTORY_INSTANCE)
     return await history_response(request, service, resource_type, resource_id)
 
 
