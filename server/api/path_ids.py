@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from server.api.allow import allowed_methods, method_not_allowed
+from server.api.dependencies import held_type
 from server.errors import InvalidRequest
 from server.fhir.ids import is_fhir_id
+from server.registry import Interaction
 
 _SHOWN = 64  # characters of a refused id echoed back, as many as an id may have
 
@@ -27,3 +29,11 @@ def require_id(request: Request, value: str, expression: str = "id") -> str:
         " 64 characters of A-Z, a-z, 0-9, '-' and '.', and neither '.' nor '..'",
         expression=expression,
     )
+
+
+def held_instance(
+    request: Request, resource_type: str, resource_id: str, interaction: Interaction
+) -> None:
+    """404/405 unless the type is held and offers ``interaction``; 400 for a malformed id."""
+    held_type(resource_type, interaction)
+    require_id(request, resource_id)

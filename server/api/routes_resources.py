@@ -20,7 +20,7 @@ from server.api.criteria import query_criteria
 from server.api.dependencies import AppSettings, Service, held_type
 from server.api.history_params import history_query, next_page_url
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
-from server.api.path_ids import require_id
+from server.api.path_ids import held_instance, require_id
 from server.api.prefer import ReturnPreference, return_preference
 from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
@@ -34,14 +34,6 @@ from server.fhir.validation import parse_json_object
 from server.interactions import WriteResult
 from server.registry import Interaction
 from server.storage.port import StoredVersion
-
-
-def held_instance(
-    request: Request, resource_type: str, resource_id: str, interaction: Interaction
-) -> None:
-    """404/405 unless the type is held and offers ``interaction``; 400 for a malformed id."""
-    held_type(resource_type, interaction)
-    require_id(request, resource_id)
 
 
 def _if_match(request: Request) -> int | None:

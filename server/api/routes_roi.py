@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
 from server.api.allow import serves
-from server.api.dependencies import AppSettings, Engine, Service, held_type
+from server.api.dependencies import AppSettings, Engine, Service
 from server.api.negotiation import require_body_type, response_format
-from server.api.path_ids import require_id
+from server.api.path_ids import held_instance
 from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
@@ -41,8 +41,7 @@ def _flag(request: Request, name: str) -> bool:
 
 @serves(Interaction.UPDATE, "Task", "release")
 async def release_task(resource_id: str, request: Request, service: Service) -> Response:
-    held_type("Task", Interaction.UPDATE)
-    require_id(request, resource_id)
+    held_instance(request, "Task", resource_id, Interaction.UPDATE)
     fmt = response_format(request)
     outcome = await release(
         service, resource_id, public_base(request), explain=_flag(request, "_explain")
@@ -54,8 +53,7 @@ async def release_task(resource_id: str, request: Request, service: Service) -> 
 async def extend_task(
     resource_id: str, request: Request, service: Service, settings: AppSettings
 ) -> Response:
-    held_type("Task", Interaction.UPDATE)
-    require_id(request, resource_id)
+    held_instance(request, "Task", resource_id, Interaction.UPDATE)
     fmt = response_format(request)
     reason = request.query_params.get("reason")
     has_body = (
@@ -87,8 +85,7 @@ def _reason(parameters: dict[str, Any]) -> str:
 async def patient_disclosures(
     resource_id: str, request: Request, service: Service, engine: Engine
 ) -> Response:
-    held_type("Patient", Interaction.READ)
-    require_id(request, resource_id)
+    held_instance(request, "Patient", resource_id, Interaction.READ)
     fmt = response_format(request)
     include_exempt = _flag(request, "all")
     await service.read("Patient", resource_id)  # 404 / 410 for an unknown patient

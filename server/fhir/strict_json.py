@@ -41,18 +41,22 @@ def _expression(path: Path) -> tuple[str]:
     return (expression(path),)
 
 
+def _report(issues: list[Issue], message: str, code: str, where: Path) -> None:
+    issues.append(Issue(message, code, expression=_expression(where)))
+
+
 def _check_id(resource: dict[str, Any], where: Path, issues: list[Issue]) -> None:
     value = resource.get("id")
     problem = id_problem(value) if isinstance(value, str) else None
     if problem:
-        issues.append(Issue(problem, "value", expression=_expression((where, "id"))))
+        _report(issues, problem, "value", (where, "id"))
 
 
 def _check_reference(reference: dict[str, Any], where: Path, issues: list[Issue]) -> None:
     value = reference.get("reference")
     problem = reference_problem(value) if isinstance(value, str) else None
     if problem:
-        issues.append(Issue(problem, "value", expression=_expression((where, "reference"))))
+        _report(issues, problem, "value", (where, "reference"))
 
 
 def _walk_object(obj: dict[str, Any], type_name: str, path: Path, issues: list[Issue]) -> None:
@@ -64,32 +68,18 @@ def _walk_object(obj: dict[str, Any], type_name: str, path: Path, issues: list[I
         _check_reference(obj, path, issues)
     for key, value in obj.items():
         if key.startswith("$"):
-            issues.append(
-                Issue(
-                    f"Element name '{key}' is not allowed",
-                    "invalid",
-                    expression=_expression((path, key)),
-                )
-            )
+            _report(issues, f"Element name '{key}' is not allowed", "invalid", (path, key))
             continue
         element = elements.get(key)
         if element is None:
             _reject_operator_keys(value, (path, key), issues)
             continue
         if value is None:
-            issues.append(
-                Issue(
-                    "null is not a valid FHIR JSON value",
-                    "structure",
-                    expression=_expression((path, key)),
-                )
-            )
+            _report(issues, "null is not a valid FHIR JSON value", "structure", (path, key))
             continue
         if element.is_list:
             if not isinstance(value, list):
-                issues.append(
-                    Issue("Expected a JSON array", "structure", expression=_expression((path, key)))
-                )
+                _report(issues, "Expected a JSON array", "structure", (path, key))
                 continue
             nulls_allowed = key.startswith("_")  # primitive extensions keep array positions
             where = (path, key)
@@ -106,22 +96,15 @@ def _check_item(element: Element, value: Any, where: Path, issues: list[Issue]) 
     if not isinstance(value, expected) or (
         element.kind in (Kind.INTEGER, Kind.DECIMAL) and isinstance(value, bool)
     ):
-        issues.append(
-            Issue(
-                f"Expected a JSON {element.kind.value}",
-                "structure",
-                expression=_expression(where),
-            )
-        )
+        _report(issues, f"Expected a JSON {element.kind.value}", "structure", where)
         return
     if element.codes is not None and value not in element.codes:
         allowed = ", ".join(sorted(element.codes))
-        issues.append(
-            Issue(
-                f"'{value}' is not in the required value set (allowed: {allowed})",
-                "code-invalid",
-                expression=_expression(where),
-            )
+        _report(
+            issues,
+            f"'{value}' is not in the required value set (allowed: {allowed})",
+            "code-invalid",
+            where,
         )
     elif not isinstance(value, dict):
         return
@@ -130,12 +113,11 @@ def _check_item(element: Element, value: Any, where: Path, issues: list[Issue]) 
     elif element.kind is Kind.RESOURCE:
         contained_type = value.get("resourceType")
         if not isinstance(contained_type, str) or contained_type not in HELD_TYPES:
-            issues.append(
-                Issue(
-                    f"Contained resource type {contained_type!r} is not supported",
-                    "not-supported",
-                    expression=_expression(where),
-                )
+            _report(
+                issues,
+                f"Contained resource type {contained_type!r} is not supported",
+                "not-supported",
+                where,
             )
             return
         _check_id(value, where, issues)
@@ -147,13 +129,7 @@ def _reject_operator_keys(value: Any, where: Path, issues: list[Issue]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if key.startswith("$"):
-                issues.append(
-                    Issue(
-                        f"Element name '{key}' is not allowed",
-                        "invalid",
-                        expression=_expression(where),
-                    )
-                )
+                _report(issues, f"Element name '{key}' is not allowed", "invalid", where)
             else:
                 _reject_operator_keys(item, (where, key), issues)
     elif isinstance(value, list):
