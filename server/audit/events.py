@@ -1,0 +1,283 @@
+"""One access as an AuditEvent (IHE BALP RESTful patterns, FHIR R4), and its index entries.
+
+Built directly, not through validation and the generic index extractor: every request
+makes one, so the event is a small dict of fixed shape and its search index entries
+are written out here, the same entries ``server.search.extract`` would compute
+(``tests/audit/test_events.py`` holds the two together).
+
+Codes: type ``rest`` (audit-event-type) with the restful-interaction subtype, or for
+the token endpoint DICOM 110114 User Authentication / 110122 Login, for an HL7v2
+message the message event (v2 table 0076/0003 as ``ADT^A01``), for a refused HL7v2
+sender DICOM 110113 Security Alert. Agents: the client (Source Role ID, its client id
+as ``who.identifier``, and the network address), the user from ``fhirUser`` (the
+requestor when present), and this server (Destination Role ID). Entities: each
+resource read or written (System Object / Domain Resource), a search's query (Query,
+base64 of the query string), and one Person / Patient entity per patient whose data
+it was.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+import orjson
+
+from server.fhir.clock import fhir_instant
+from server.search.extract import _add_sort_keys as add_sort_keys
+from server.search.index_entries import (
+    DateEntry,
+    IndexEntries,
+    ReferenceEntry,
+    StringEntry,
+    TokenEntry,
+)
+from server.search.references import split_reference
+from server.search.text_fold import fold
+from server.storage.port import Method, StoredVersion, Write
+
+EVENT_TYPE: Final = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+RESTFUL: Final = "http://hl7.org/fhir/restful-interaction"
+DICOM: Final = "http://dicom.nema.org/resources/ontology/DCM"
+HL7V2_EVENT: Final = "http://terminology.hl7.org/CodeSystem/v2-0003"
+PARTICIPATION: Final = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+ENTITY_TYPE: Final = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+OBJECT_ROLE: Final = "http://terminology.hl7.org/CodeSystem/object-role"
+SOURCE_TYPE: Final = "http://terminology.hl7.org/CodeSystem/security-source-type"
+URI: Final = "urn:ietf:rfc:3986"
+
+Code = tuple[str, str, str]  # system, code, display
+
+REST: Final[Code] = (EVENT_TYPE, "rest", "RESTful Operation")
+AUTHENTICATION: Final[Code] = (DICOM, "110114", "User Authentication")
+LOGIN: Final[Code] = (DICOM, "110122", "Login")
+SECURITY_ALERT: Final[Code] = (DICOM, "110113", "Security Alert")
+_SOURCE_ROLE: Final[Code] = (DICOM, "110153", "Source Role ID")
+_DESTINATION_ROLE: Final[Code] = (DICOM, "110152", "Destination Role ID")
+_USER_ROLE: Final[Code] = (PARTICIPATION, "IRCP", "information recipient")
+_PERSON: Final[Code] = (ENTITY_TYPE, "1", "Person")
+_OBJECT: Final[Code] = (ENTITY_TYPE, "2", "System Object")
+_PATIENT_ROLE: Final[Code] = (OBJECT_ROLE, "1", "Patient")
+_RESOURCE_ROLE: Final[Code] = (OBJECT_ROLE, "4", "Domain Resource")
+_QUERY_ROLE: Final[Code] = (OBJECT_ROLE, "24", "Query")
+
+# What each interaction does to data (AuditEvent.action: C, R, U, D, E).
+ACTIONS: Final[dict[str, str]] = {
+    "create": "C",
+    "read": "R",
+    "vread": "R",
+    "update": "U",
+    "patch": "U",
+    "delete": "D",
+    "search-type": "R",
+    "search-system": "R",
+    "search-compartment": "R",
+    "history-instance": "R",
+    "history-type": "R",
+    "history-system": "R",
+    "capabilities": "R",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """The facts of one access: what the middleware or the write hook queues, cheap to make.
+
+    ``recorded`` in microseconds since the epoch; ``outcome`` an R4 AuditEvent.outcome
+    code (0, 4, 8, 12); ``entities`` references (``Type/id``); ``patients`` Patient ids.
+    """
+
+    recorded: int
+    type: Code
+    subtypes: tuple[Code, ...]
+    action: str
+    outcome: str
+    client: str | None = None
+    issuer: str | None = None
+    user: str | None = None
+    address: str | None = None
+    entities: tuple[str, ...] = ()
+    patients: tuple[str, ...] = ()
+    query: str | None = None
+    description: str | None = None  # outcomeDesc, for a failure
+
+
+def outcome_of(status: int) -> str:
+    """The AuditEvent outcome of an HTTP status: success, or a minor or serious failure."""
+    if status < 400:
+        return "0"
+    return "4" if status < 500 else "8"
+
+
+def interaction_code(code: str) -> Code:
+    """The restful-interaction coding of an interaction code."""
+    return (RESTFUL, code, code)
+
+
+def message_code(message_type: str) -> Code:
+    """The subtype of an HL7v2 message: its event (MSH-9.2) under v2 table 0003."""
+    parts = message_type.split("^")
+    event = parts[1] if len(parts) > 1 and parts[1] else message_type
+    return (HL7V2_EVENT, event, message_type)
+
+
+class EventBuilder:
+    """Builds the AuditEvent Writes of one server (its base URL is the observer)."""
+
+    def __init__(self, server: str, base_urls: tuple[str, ...]) -> None:
+        self.server = server
+        self.base_urls = base_urls
+        self._observer = {"identifier": {"system": URI, "value": server}, "display": "fhirport"}
+        self._server_agent = {
+            "type": _concept(_DESTINATION_ROLE),
+            "who": self._observer,
+            "requestor": False,
+        }
+        self._source = {
+            "observer": self._observer,
+            "type": [_coding((SOURCE_TYPE, "4", "Application Server"))],
+        }
+
+    def write(self, access: Access, event_id: str) -> Write:
+        """The Write storing ``access`` as AuditEvent ``event_id``, version 1."""
+        body = self.event(access, event_id)
+        version = StoredVersion(
+            "AuditEvent", event_id, 1, access.recorded, Method.POST, orjson.dumps(body)
+        )
+        return Write(version, 0, self.index(access, event_id))
+
+    def event(self, access: Access, event_id: str) -> dict[str, Any]:
+        """The AuditEvent resource of ``access``."""
+        instant = fhir_instant(access.recorded)
+        event: dict[str, Any] = {
+            "resourceType": "AuditEvent",
+            "id": event_id,
+            "meta": {"versionId": "1", "lastUpdated": instant},
+            "type": _coding(access.type),
+            "subtype": [_coding(s) for s in access.subtypes],
+            "action": access.action,
+            "recorded": instant,
+            "outcome": access.outcome,
+        }
+        if access.description:
+            event["outcomeDesc"] = access.description
+        event["agent"] = self._agents(access)
+        event["source"] = self._source
+        entities = [_entity({"reference": ref}, _OBJECT, _RESOURCE_ROLE) for ref in access.entities]
+        if access.query is not None:
+            query = _entity(None, _OBJECT, _QUERY_ROLE)
+            query["query"] = base64.b64encode(access.query.encode()).decode("ascii")
+            entities.append(query)
+        entities += [
+            _entity({"reference": f"Patient/{p}"}, _PERSON, _PATIENT_ROLE) for p in access.patients
+        ]
+        if entities:
+            event["entity"] = entities
+        return event
+
+    def _agents(self, access: Access) -> list[dict[str, Any]]:
+        client: dict[str, Any] = {"type": _concept(_SOURCE_ROLE), "requestor": access.user is None}
+        if access.client is not None:
+            identifier = {"value": access.client}
+            if access.issuer:
+                identifier = {"system": access.issuer, "value": access.client}
+            client["who"] = {"identifier": identifier}
+        if access.address:
+            client["network"] = {"address": access.address, "type": "2"}
+        agents = [client]
+        if access.user is not None:
+            user = {
+                "type": _concept(_USER_ROLE),
+                "who": {"reference": access.user},
+                "requestor": True,
+            }
+            agents.append(user)
+        agents.append(self._server_agent)
+        return agents
+
+    def index(self, access: Access, event_id: str) -> IndexEntries:
+        """The search index entries of the event ``event`` builds (as the extractor's)."""
+        entries = IndexEntries()
+        tokens = entries.tokens
+        tokens.append(_token("type", access.type))
+        for subtype in dict.fromkeys(access.subtypes):
+            tokens.append(_token("subtype", subtype))
+        tokens.append(TokenEntry("action", None, access.action, None))
+        tokens.append(TokenEntry("outcome", None, access.outcome, None))
+        tokens.append(TokenEntry("_id", None, event_id, None))
+        present = {"type", "action", "outcome", "_id", "date", "_lastUpdated"}
+        if access.subtypes:
+            present.add("subtype")
+        if access.client is not None:
+            tokens.append(
+                TokenEntry("agent:identifier", access.issuer or None, access.client, None)
+            )
+            present.add("agent")
+        tokens.append(TokenEntry("source:identifier", URI, self.server, None))
+        present.add("source")
+        references = entries.references
+        if access.user is not None:
+            target_type, target_id, url = split_reference(access.user, self.base_urls)
+            if target_id is not None or url is not None:
+                references.append(ReferenceEntry("agent", target_type, target_id, url))
+                present.add("agent")
+            if target_type == "Patient":
+                references.append(ReferenceEntry("patient", target_type, target_id, None))
+        kinds: list[Code] = []
+        roles: list[Code] = []
+        for ref in dict.fromkeys(access.entities):
+            target_type, target_id, url = split_reference(ref, self.base_urls)
+            references.append(ReferenceEntry("entity", target_type, target_id, url))
+            if target_type == "Patient":
+                references.append(ReferenceEntry("patient", target_type, target_id, None))
+        if access.entities:
+            kinds.append(_OBJECT)
+            roles.append(_RESOURCE_ROLE)
+        if access.query is not None:
+            kinds.append(_OBJECT)
+            roles.append(_QUERY_ROLE)
+        for patient in dict.fromkeys(access.patients):
+            references.append(ReferenceEntry("entity", "Patient", patient, None))
+            references.append(ReferenceEntry("patient", "Patient", patient, None))
+        if access.patients:
+            kinds.append(_PERSON)
+            roles.append(_PATIENT_ROLE)
+        tokens.extend(_token("entity-type", kind) for kind in dict.fromkeys(kinds))
+        tokens.extend(_token("entity-role", role) for role in dict.fromkeys(roles))
+        if kinds:
+            present.update(("entity-type", "entity-role"))
+        present.update(r.param for r in references)
+        if access.address:
+            entries.strings.append(StringEntry("address", fold(access.address), access.address))
+            present.add("address")
+        low = access.recorded
+        entries.dates.append(DateEntry("date", low, low + 1))
+        entries.dates.append(DateEntry("_lastUpdated", low, low + 1))
+        entries.present = present
+        add_sort_keys(entries)
+        return entries
+
+
+# The displays are the few fixed codes' and the HL7v2 message types: fold each once.
+_fold_display = lru_cache(maxsize=1024)(fold)
+
+
+def _token(param: str, code: Code) -> TokenEntry:
+    return TokenEntry(param, code[0], code[1], _fold_display(code[2]))
+
+
+def _coding(code: Code) -> dict[str, str]:
+    return {"system": code[0], "code": code[1], "display": code[2]}
+
+
+def _concept(code: Code) -> dict[str, Any]:
+    return {"coding": [_coding(code)]}
+
+
+def _entity(what: dict[str, str] | None, kind: Code, role: Code) -> dict[str, Any]:
+    entity: dict[str, Any] = {"type": _coding(kind), "role": _coding(role)}
+    if what is not None:
+        entity["what"] = what
+    return entity

@@ -1,0 +1,213 @@
+"""The audit trail of a running server: queued AuditEvents, group-committed in the background.
+
+Reads must not wait for their audit record, so the events of reads (and of refused
+requests) are queued and written by one background task in one ``store.write`` batch
+at least every ``FLUSH_INTERVAL_S``: a crash loses at most that much, a clean shutdown
+(``close``) nothing. Writes do not queue: the resource service stores a write's event in
+the write's own batch (``write_event``), so the two commit together. The same task
+purges events older than the retention period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Final, Protocol
+
+from server.audit.events import (
+    REST,
+    SECURITY_ALERT,
+    Access,
+    EventBuilder,
+    interaction_code,
+    message_code,
+)
+from server.fhir.clock import now_us
+from server.interactions import new_id
+from server.storage.port import LedgerEntry, Write
+
+log = logging.getLogger("fhirport.audit")
+
+FLUSH_INTERVAL_S: Final = 0.5
+PURGE_INTERVAL_S: Final = 3600.0
+_DAY_US: Final = 86_400 * 1_000_000
+# Past this many queued events a flush is started at once rather than at the next tick.
+_BATCH: Final = 2048
+
+
+class AuditStore(Protocol):
+    """What the trail needs of a store: batched writes, and dropping a type's old records."""
+
+    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None: ...
+
+    async def expunge_before(self, resource_type: str, before: int) -> int:
+        """Remove every version of the resources of a type last updated before ``before``
+        (microseconds since the epoch), with their index entries; return how many
+        resources. Not a FHIR delete: nothing remains of them, not even history."""
+        ...
+
+
+class AuditMode(StrEnum):
+    """What is audited: every access, only those that change data, or nothing."""
+
+    ALL = "all"
+    WRITES = "writes"
+    OFF = "off"
+
+
+class AuditTrail:
+    """Records AuditEvents in ``store``: queued (``record``) or with a write (``write_event``)."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        builder: EventBuilder,
+        mode: AuditMode = AuditMode.ALL,
+        *,
+        retention_days: int = 2190,
+        flush_interval: float = FLUSH_INTERVAL_S,
+        purge_interval: float = PURGE_INTERVAL_S,
+    ) -> None:
+        self.store = store
+        self.builder = builder
+        self.mode = mode
+        self.retention_days = retention_days
+        self.flush_interval = flush_interval
+        self.purge_interval = purge_interval
+        self._queue: list[Access] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
+
+    def wants(self, action: str) -> bool:
+        """Whether an access with this AuditEvent.action is audited in this mode."""
+        if self.mode is AuditMode.ALL:
+            return True
+        return self.mode is AuditMode.WRITES and action != "R"
+
+    def record(self, access: Access) -> None:
+        """Queue an access for the next group commit (if the mode audits it)."""
+        if not self.wants(access.action):
+            return
+        self._queue.append(access)
+        if len(self._queue) >= _BATCH:
+            self._wake.set()
+
+    def write_event(self, access: Access) -> Write | None:
+        """The Write of an access's event, for the caller's own ``store.write`` batch."""
+        if not self.wants(access.action):
+            return None
+        return self.builder.write(access, new_id())
+
+    def security_event(
+        self,
+        *,
+        sender: str,
+        message_type: str | None,
+        reason: str,
+        address: str | None = None,
+        subject: str | None = None,
+    ) -> None:
+        """Record a refused HL7v2 sender or connection (outcome 4, a Security Alert)."""
+        subtypes = (message_code(message_type),) if message_type else ()
+        self.record(
+            Access(
+                recorded=now_us(),
+                type=SECURITY_ALERT,
+                subtypes=subtypes,
+                action="E",
+                outcome="4",
+                client=sender or subject,
+                address=address,
+                description=reason,
+            )
+        )
+
+    def message_event(
+        self,
+        *,
+        sender: str,
+        message_type: str,
+        outcome: str,
+        address: str | None = None,
+        entities: tuple[str, ...] = (),
+        patients: tuple[str, ...] = (),
+        description: str | None = None,
+    ) -> None:
+        """Record an HL7v2 message received over MLLP (type rest, subtype its event)."""
+        self.record(
+            Access(
+                recorded=now_us(),
+                type=REST,
+                subtypes=(message_code(message_type), interaction_code("operation")),
+                action="E",
+                outcome=outcome,
+                client=sender,
+                address=address,
+                entities=entities,
+                patients=patients,
+                description=description,
+            )
+        )
+
+    async def start(self) -> None:
+        """Start the background commits (and the retention purge)."""
+        if self.mode is AuditMode.OFF:
+            return
+        self._task = asyncio.create_task(self._run(), name="audit-flush")
+        if self.retention_days > 0:
+            self._purger = asyncio.create_task(self._purge_loop(), name="audit-purge")
+
+    async def close(self) -> None:
+        """Stop the background tasks and commit what is queued."""
+        for task in (self._task, self._purger):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._purger = None
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Commit every queued event now, in one batch; return how many."""
+        batch, self._queue = self._queue, []
+        if not batch:
+            return 0
+        writes = [self.builder.write(access, new_id()) for access in batch]
+        try:
+            await self.store.write(writes)
+        except Exception:
+            # The store is down or failing: keep the events for the next tick rather
+            # than lose them, up to a bound (the log says what was dropped).
+            log.exception("Audit: %d events not committed", len(batch))
+            if len(self._queue) < 100 * _BATCH:
+                self._queue[:0] = batch
+            raise
+        return len(batch)
+
+    async def purge(self, now: int | None = None) -> int:
+        """Remove the AuditEvents recorded before the retention period; return how many."""
+        cutoff = (now if now is not None else now_us()) - self.retention_days * _DAY_US
+        return await self.store.expunge_before("AuditEvent", cutoff)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            self._wake.clear()
+            with contextlib.suppress(Exception):  # logged by flush; retried next tick
+                await self.flush()
+
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                purged = await self.purge()
+            except Exception:
+                log.exception("Audit: retention purge failed")
+            else:
+                if purged:
+                    log.info("Audit: %d events past retention purged", purged)
+            await asyncio.sleep(self.purge_interval)
