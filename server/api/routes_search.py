@@ -33,7 +33,7 @@ async def _respond(
     resource_type: str,
     params: list[tuple[str, str]],
     path: str,
-    restrict: Clause | None = None,
+    restrict: tuple[Clause, ...] = (),
 ) -> Response:
     held_type(resource_type, Interaction.SEARCH_TYPE)
     fmt = response_format(request)
@@ -71,7 +71,7 @@ async def search_compartment(
     if resource_type not in members:
         raise NotFound(f"{resource_type} is not in the {compartment} compartment")
     require_id(request, compartment_id)
-    restrict = compartment_clause(compartment, compartment_id, resource_type)
+    restrict = (compartment_clause(compartment, compartment_id, resource_type),)
     path = f"{compartment}/{compartment_id}/{resource_type}"
     return await _respond(request, engine, resource_type, query_criteria(request), path, restrict)
 

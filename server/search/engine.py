@@ -18,7 +18,7 @@ from server.errors import InvalidRequest, Issue
 from server.fhir.bundles import bundle, embedded
 from server.fhir.subsetting import Summary, subset
 from server.search.definitions import search_params
-from server.search.includes import IncludeResolver
+from server.search.includes import Admit, IncludeResolver
 from server.search.parse import ParsedSearch, parse_search
 from server.search.query import Clause, SearchQuery
 from server.storage.port import InvalidCursor, SearchPage, Store, StoredVersion
@@ -58,11 +58,21 @@ class SearchEngine:
             )
         return parsed
 
-    async def run(self, parsed: ParsedSearch, restrict: Clause | None = None) -> SearchResult:
-        """Execute a parsed search (optionally restricted, e.g. to a compartment)."""
+    async def run(
+        self,
+        parsed: ParsedSearch,
+        restrict: Sequence[Clause] = (),
+        admit: Admit | None = None,
+    ) -> SearchResult:
+        """Execute a parsed search, ANDed with ``restrict`` (a compartment, access rules).
+
+        ``admit`` decides which resources includes may add (access control); the
+        restrictions are part of the query, so totals and paging count only what they
+        let through.
+        """
         # _summary=count and _count=0 ask for the total alone (search.html#count).
         count_only = parsed.summary is Summary.COUNT or parsed.count == 0
-        clauses = tuple(parsed.clauses) + ((restrict,) if restrict else ())
+        clauses = (*parsed.clauses, *restrict)
         query = SearchQuery(
             parsed.resource_type,
             clauses,
@@ -75,7 +85,9 @@ class SearchEngine:
             page = await self.store.search(query)
         except InvalidCursor as exc:
             raise InvalidRequest(str(exc), expression="_page") from None
-        included = await self.includes.resolve(page.versions, parsed.includes, parsed.revincludes)
+        included = await self.includes.resolve(
+            page.versions, parsed.includes, parsed.revincludes, admit
+        )
         return SearchResult(parsed, page, included)
 
     async def match_ids(

@@ -9,7 +9,7 @@ resources are added to one page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -25,6 +25,8 @@ MAX_INCLUDED = 1000
 MAX_ROUNDS = 4
 
 Key = tuple[str, str]
+# Whether a found resource may be added (and iterated from): access control's say.
+Admit = Callable[[StoredVersion], bool]
 
 
 def _key(version: StoredVersion) -> Key:
@@ -43,8 +45,9 @@ class IncludeResolver:
         matches: list[StoredVersion],
         includes: list[Include],
         revincludes: list[Include],
+        admit: Admit | None = None,
     ) -> list[StoredVersion]:
-        """Return the included resources (not among the matches, each once)."""
+        """Return the included resources (not among the matches, each once, all admitted)."""
         seen: set[Key] = {_key(v) for v in matches}
         added: list[StoredVersion] = []
         frontier = matches
@@ -60,7 +63,8 @@ class IncludeResolver:
             for version in found:
                 if _key(version) not in seen and len(added) < MAX_INCLUDED:
                     seen.add(_key(version))
-                    fresh.append(version)
+                    if admit is None or admit(version):
+                        fresh.append(version)
             added.extend(fresh)
             frontier = fresh
         return added

@@ -146,6 +146,17 @@ class HasCond:
     inner: tuple[Clause, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class AllOfCond:
+    """Resources meeting every one of ``inner``: one arm of an OR of ANDs.
+
+    Access control ORs the granular criteria of several scopes (server.auth.access),
+    each criteria an AND of clauses; request parameters never build one.
+    """
+
+    inner: tuple[Clause, ...]
+
+
 Condition = (
     StringCond
     | TokenCond
@@ -156,6 +167,7 @@ Condition = (
     | MissingCond
     | ChainCond
     | HasCond
+    | AllOfCond
 )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from server.search.query import (
+    AllOfCond,
     ChainCond,
     Clause,
     Condition,
@@ -158,6 +159,8 @@ class MongoSearch:
             referring = ("has", resource_type, cond)
             ids = await self._joined_ids(referring, lambda: self._referenced(resource_type, cond))
             return {"id": {"$in": ids}} if ids else _NONE
+        if isinstance(cond, AllOfCond):
+            return await self.filter(resource_type, cond.inner)
         built: dict[str, Any] = _SIMPLE[type(cond)](cond)
         return built
 

@@ -57,7 +57,7 @@ def clause_arms(
 def _condition_arms(
     conn: sqlite3.Connection, key: Key, widest: Widest, cond: sq.Condition
 ) -> list[Sql] | None:
-    if isinstance(cond, sq.ChainCond | sq.HasCond):
+    if isinstance(cond, sq.ChainCond | sq.HasCond | sq.AllOfCond):
         return None
     if isinstance(cond, sq.MissingCond) and cond.missing:  # no index holds the rows it wants
         return None

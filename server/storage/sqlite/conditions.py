@@ -86,6 +86,11 @@ class SqlSearch:
         """Append a SELECT of the rids matching one condition (only ``correlate`` if given)."""
         if isinstance(cond, sq.ChainCond | sq.HasCond):
             self._join(resource_type, cond, sql)
+        elif isinstance(cond, sq.AllOfCond):
+            sql.add(
+                "SELECT a.rid FROM resource a WHERE a.type = ? AND a.deleted = 0", resource_type
+            )
+            self.where(resource_type, cond.inner, "a.rid", sql)
         else:
             p = self.key(resource_type, cond.param)
             if p is None:  # nothing was ever indexed under this parameter

@@ -184,6 +184,7 @@ def _condition_rank(cond: sq.Condition) -> int:
         sq.ReferenceCond: 1,
         sq.ChainCond: 2,
         sq.HasCond: 2,
+        sq.AllOfCond: 8,
         sq.UriCond: 3,
         sq.DateAllCond: 3,
         sq.MissingCond: 8,
