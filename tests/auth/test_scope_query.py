@@ -101,3 +101,17 @@ async def test_memory_check_agrees_with_the_store(
     assert found
     for version in everything:
         assert matches(version, clauses, BASES) is (version.id in found)
+
+
+@pytest.mark.anyio
+async def test_a_single_all_of_with_a_reference_and_a_date(
+    loaded: tuple[SearchEngine, dict[str, tuple[str, str, str]]],
+) -> None:
+    engine, ids = loaded
+    parsed = engine.parse("Appointment", [("date", "lt2000-01-01")], lenient=False)
+    one = Clause((AllOfCond(EITHER.any_of[1].inner),))  # type: ignore[union-attr]
+    result = await engine.run(parsed, (CONFINED, one))
+    assert [ids[v.id] for v in result.page.versions] == []
+    parsed = engine.parse("Appointment", [], lenient=False)
+    result = await engine.run(parsed, (CONFINED, one))
+    assert [ids[v.id] for v in result.page.versions] == [DATA[3]]

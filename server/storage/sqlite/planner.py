@@ -134,7 +134,7 @@ def _pair_source(
     date: tuple[sq.Clause, sq.DateCond | sq.DateAllCond] | None = None
     for clause in positive:
         cond = clause.any_of[0]
-        if len(clause.any_of) != 1 or cond.param.startswith("_"):
+        if len(clause.any_of) != 1 or isinstance(cond, sq.AllOfCond) or cond.param.startswith("_"):
             continue
         if reference is None and isinstance(cond, sq.ReferenceCond) and cond.target_id is not None:
             reference = (clause, cond)
