@@ -12,7 +12,13 @@ too many clients cannot hold the listener's sockets.
 
 The handler receives a frame's payload (bytes, framing removed) and returns the
 answer's payload; returning ``b""`` sends nothing (for example for an incoming ACK,
-which must not be acknowledged).
+which must not be acknowledged). ``serve_mllp_for_peers`` builds a handler per
+connection from its :class:`Peer` (address, and the TLS client certificate's subject),
+for receivers that decide by who is sending.
+
+Given an ``ssl`` context (``hl7.tls.server_context``), the listener speaks MLLP over TLS;
+a handshake that fails (under mutual TLS: no client certificate, or one from another
+CA) ends that connection before any byte reaches the handler.
 """
 
 from __future__ import annotations
@@ -20,21 +26,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl as _ssl
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Final
 
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.framing import FrameDecoder, FrameTooLarge, frame
+from hl7.tls import peer_subject
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_FRAME_BYTES",
+    "ConnectionHandler",
     "Handler",
     "MllpServer",
+    "Peer",
     "serve_mllp",
+    "serve_mllp_for_peers",
 ]
 
 Handler = Callable[[bytes], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Who is at the other end of one connection."""
+
+    host: str  # the network address, as the socket reports it
+    port: int
+    certificate_subject: str | None  # RFC 4514, when TLS verified a client certificate
+
+
+# Called when a connection opens; the handler it returns answers that connection's frames.
+ConnectionHandler = Callable[[Peer], Handler]
 
 DEFAULT_MAX_FRAME_BYTES: Final = 8 << 20
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
@@ -98,11 +123,12 @@ async def _answer(item: bytes | FrameTooLarge, handler: Handler, max_frame_bytes
 async def _serve_connection(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    handler: Handler,
+    handler_for: ConnectionHandler,
     max_frame_bytes: int,
     idle_timeout: float | None,
 ) -> None:
     peer = writer.get_extra_info("peername")
+    handler = handler_for(_peer_of(writer))
     decoder = FrameDecoder(max_frame_bytes)
     try:
         while True:
@@ -132,6 +158,12 @@ async def _serve_connection(
             await writer.wait_closed()
 
 
+def _peer_of(writer: asyncio.StreamWriter) -> Peer:
+    address = writer.get_extra_info("peername")
+    host, port = (str(address[0]), int(address[1])) if isinstance(address, tuple) else ("", 0)
+    return Peer(host, port, peer_subject(writer.get_extra_info("peercert")))
+
+
 async def _refuse(writer: asyncio.StreamWriter, max_connections: int) -> None:
     log.warning(
         "MLLP connection from %s closed: %d connections are already open",
@@ -151,8 +183,31 @@ async def serve_mllp(
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     max_connections: int | None = None,
+    ssl: _ssl.SSLContext | None = None,
 ) -> MllpServer:
-    """Listen for MLLP connections on host:port (port 0 picks a free one)."""
+    """Listen for MLLP connections on host:port (port 0 picks a free one); TLS with ``ssl``."""
+    return await serve_mllp_for_peers(
+        host,
+        port,
+        lambda _: handler,
+        max_frame_bytes=max_frame_bytes,
+        idle_timeout=idle_timeout,
+        max_connections=max_connections,
+        ssl=ssl,
+    )
+
+
+async def serve_mllp_for_peers(
+    host: str,
+    port: int,
+    handler_for: ConnectionHandler,
+    *,
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    max_connections: int | None = None,
+    ssl: _ssl.SSLContext | None = None,
+) -> MllpServer:
+    """Like ``serve_mllp``, with each connection answered by ``handler_for(its peer)``."""
     connections: set[asyncio.Task[None]] = set()
     idle = asyncio.Event()
     idle.set()
@@ -166,7 +221,7 @@ async def serve_mllp(
         connections.add(task)
         idle.clear()
         try:
-            await _serve_connection(reader, writer, handler, max_frame_bytes, idle_timeout)
+            await _serve_connection(reader, writer, handler_for, max_frame_bytes, idle_timeout)
         except asyncio.CancelledError:
             # close() cancels connections. asyncio's stream callback reports a connection
             # task that ends cancelled as an error, so this one ends quietly instead.
@@ -176,5 +231,9 @@ async def serve_mllp(
             if not connections:
                 idle.set()
 
-    server = await asyncio.start_server(on_connect, host, port)
+    # A client that opens a connection and never finishes the handshake is bounded too.
+    handshake_timeout = idle_timeout if ssl is not None else None
+    server = await asyncio.start_server(
+        on_connect, host, port, ssl=ssl, ssl_handshake_timeout=handshake_timeout
+    )
     return MllpServer(server, connections, idle)

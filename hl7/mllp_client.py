@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl as _ssl
 from collections.abc import Iterable
 from typing import Final
 
@@ -33,13 +34,17 @@ async def send_messages(
     host: str,
     port: int,
     messages: Iterable[bytes | str],
+    *,
+    ssl: _ssl.SSLContext | None = None,
 ) -> list[bytes]:
     """Send each message framed, wait for its answer, and return the answers' payloads.
 
-    ``str`` messages are sent as UTF-8. Raises ConnectionError when the peer closes
-    early; wrap the call in ``asyncio.timeout`` to bound how long it may take.
+    ``str`` messages are sent as UTF-8; ``ssl`` (``hl7.tls.client_context``) sends them
+    over TLS, checking the listener's certificate against ``host``. Raises ConnectionError
+    when the peer closes early, ssl.SSLError when the TLS handshake fails; wrap the call in
+    ``asyncio.timeout`` to bound how long it may take.
     """
-    reader, writer = await asyncio.open_connection(host, port)
+    reader, writer = await asyncio.open_connection(host, port, ssl=ssl)
     try:
         decoder = FrameDecoder(_MAX_ANSWER_BYTES)
         pending: list[bytes] = []
