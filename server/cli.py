@@ -96,6 +96,17 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "--api-docs/--no-api-docs",
     "Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
 )
+@_setting(
+    "--auth-issuer",
+    "Also trust access tokens from this external authorization server (its iss), "
+    "e.g. a Keycloak realm or an Okta, Entra ID or Auth0 tenant.",
+)
+@_setting("--auth-jwks", "The external issuer's signing keys: a JWKS https URL or file.")
+@_setting(
+    "--auth-audience",
+    "The aud the external issuer puts in its tokens for this server (default: the FHIR "
+    "base URL).",
+)
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     from server.app import create_app

@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
+from server.auth.issuers import configured_issuers
+from server.auth.tokens import TokenVerifier
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.config import QueryConfig
 from server.hl7v2.query.service import RecordQueries
@@ -42,6 +44,7 @@ class Runtime:
     service: ResourceService
     ingestor: Ingestor
     queries: RecordQueries
+    tokens: TokenVerifier
 
 
 def base_urls(settings: Settings) -> tuple[str, ...]:
@@ -83,6 +86,7 @@ async def open_runtime(
             service=service,
             ingestor=Ingestor(service, remember_create_only=bulk_import),
             queries=RecordQueries(service, search, query_config or QueryConfig()),
+            tokens=TokenVerifier(configured_issuers(settings, urls)),
         )
     finally:
         await store.close()

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"
     api_docs: bool = Field(False, description="Serve /docs and /openapi.json")
+    auth_issuer: str | None = Field(
+        None, description="An external authorization server whose access tokens are trusted (iss)"
+    )
+    auth_jwks: str | None = Field(
+        None, description="The external issuer's JWKS: an https URL or a file"
+    )
+    auth_audience: str | None = Field(
+        None, description="The aud the external issuer's tokens carry; default: the FHIR base URL"
+    )
 
     @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
     @classmethod
