@@ -7,6 +7,8 @@ raise; ``server.api.error_handlers`` turns every error into an OperationOutcome.
     FhirError                      400 invalid (base)
     +-- InvalidRequest             400 invalid         malformed request, bad parameter
     +-- InvalidResource            400 structure|value|required|code-invalid  body fails validation
+    +-- Unauthorized               401 login           no bearer token, or one refused
+    +-- Forbidden                  403 forbidden       the token's scopes do not allow it
     +-- NotFound                   404 not-found
     +-- MethodNotAllowed           405 not-supported
     +-- NotAcceptable              406 not-supported
@@ -93,6 +95,26 @@ class InvalidRequest(FhirError):
 class InvalidResource(FhirError):
     status = 400
     issue_code = "structure"
+
+
+class Unauthorized(FhirError):
+    """No usable bearer token: answered with ``WWW-Authenticate`` (RFC 6750 section 3).
+
+    ``refused`` is True when a token was sent and rejected (``error="invalid_token"``);
+    without a token the challenge carries no error code.
+    """
+
+    status = 401
+    issue_code = "login"
+
+    def __init__(self, diagnostics: str, *, refused: bool) -> None:
+        challenge = 'Bearer realm="fhirport"' + (', error="invalid_token"' if refused else "")
+        super().__init__(diagnostics, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(FhirError):
+    status = 403
+    issue_code = "forbidden"
 
 
 class NotFound(FhirError):
