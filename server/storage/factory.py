@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from server.storage.auth_port import AuthRecords
+from server.storage.mongo.auth import MongoAuthRecords
 from server.storage.mongo.store import MongoStore
 from server.storage.port import Store, StoreUnavailable
+from server.storage.sqlite.auth import SqliteAuthRecords
 from server.storage.sqlite.store import SqliteStore, sqlite_path_from_url
 
 
@@ -17,3 +20,16 @@ def store_from_url(url: str) -> Store:
         f"Unsupported store URL scheme in {url.split(':', 1)[0]!r}; "
         "use sqlite:///PATH, mongodb://HOST/DB or memory://"
     )
+
+
+async def open_auth_records(store: Store) -> AuthRecords:
+    """The authorization server's records in an open ``store``, their tables made."""
+    records: AuthRecords
+    if isinstance(store, SqliteStore):
+        records = SqliteAuthRecords(store)
+    elif isinstance(store, MongoStore):
+        records = MongoAuthRecords(store.conn.database)
+    else:
+        raise StoreUnavailable(f"{type(store).__name__} keeps no authorization records")
+    await records.prepare()
+    return records

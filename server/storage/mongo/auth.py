@@ -1,0 +1,88 @@
+"""The authorization server's records in MongoDB (server.storage.auth_port).
+
+Collections ``auth_signing_keys``, ``auth_clients`` and ``auth_jti``; the client id and
+the assertion id are the documents' ``_id``, so uniqueness is the server's own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from server.storage.auth_port import ClientRecord, DuplicateClient, SigningKeyRecord
+
+_CLIENT_FIELDS = ("name", "scope", "created", "jwks", "jwks_url", "secret_hash")
+
+
+def _client(doc: dict[str, Any]) -> ClientRecord:
+    fields: dict[str, Any] = {name: doc.get(name) for name in _CLIENT_FIELDS}
+    return ClientRecord(client_id=doc["_id"], **fields)
+
+
+class MongoAuthRecords:
+    """AuthRecords on the database of an open MongoStore."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+
+    async def prepare(self) -> None:
+        """Create the auth collections' indexes when they do not exist yet."""
+        await self.database["auth_signing_keys"].create_index([("created", ASCENDING)])
+        await self.database["auth_clients"].create_index([("created", ASCENDING)])
+        # A TTL index lets MongoDB drop expired assertion ids; claim_jti does not rely on it.
+        await self.database["auth_jti"].create_index(
+            [("expire_at", ASCENDING)], expireAfterSeconds=0
+        )
+
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        cursor = self.database["auth_signing_keys"].find().sort([("created", 1), ("_id", 1)])
+        return [
+            SigningKeyRecord(doc["_id"], doc["private_jwk"], doc["created"]) async for doc in cursor
+        ]
+
+    async def add_signing_key(self, key: SigningKeyRecord) -> None:
+        await self.database["auth_signing_keys"].insert_one(
+            {"_id": key.kid, "private_jwk": key.private_jwk, "created": key.created}
+        )
+
+    async def add_client(self, client: ClientRecord) -> None:
+        doc: dict[str, Any] = {"_id": client.client_id}
+        doc.update((name, getattr(client, name)) for name in _CLIENT_FIELDS)
+        try:
+            await self.database["auth_clients"].insert_one(doc)
+        except DuplicateKeyError:
+            raise DuplicateClient(client.client_id) from None
+
+    async def client(self, client_id: str) -> ClientRecord | None:
+        doc = await self.database["auth_clients"].find_one({"_id": client_id})
+        return _client(doc) if doc else None
+
+    async def clients(self) -> list[ClientRecord]:
+        cursor = self.database["auth_clients"].find().sort([("created", 1), ("_id", 1)])
+        return [_client(doc) async for doc in cursor]
+
+    async def remove_client(self, client_id: str) -> bool:
+        result = await self.database["auth_clients"].delete_one({"_id": client_id})
+        return bool(result.deleted_count)
+
+    async def claim_jti(self, client_id: str, jti: str, expires: int, now: int) -> bool:
+        collection = self.database["auth_jti"]
+        key = f"{client_id}\x1f{jti}"
+        doc = {
+            "_id": key,
+            "expires": expires,
+            "expire_at": datetime.fromtimestamp(expires, UTC),
+        }
+        try:
+            await collection.insert_one(doc)
+        except DuplicateKeyError:
+            # Taken, unless its lifetime is over (the TTL monitor runs only once a minute):
+            # then the one writer whose replace matches the expired entry wins.
+            replaced = await collection.find_one_and_replace(
+                {"_id": key, "expires": {"$lte": now}}, doc
+            )
+            return replaced is not None
+        return True
