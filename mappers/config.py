@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mappers.vocabulary import Vocabulary
+
 # Identifier systems when an authority is not configured: stable, and clearly local.
 LOCAL_SYSTEM_BASE = "urn:fhirport:id:"
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
@@ -29,6 +31,8 @@ class MappingConfig:
     default_patient_system: str = "urn:oid:2.16.840.1.113883.3.9999.1"
     # IANA zone in which v2 times without an offset are read (FHIR needs an offset).
     timezone: str = "UTC"
+    # Each sender's local codes for the HL7 tables (the site's --vocab file).
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     def identifier_system(
         self,

@@ -11,6 +11,7 @@ from hl7.er7 import NULL, Segment
 from mappers.config import MappingConfig
 from mappers.datetimes import to_fhir_date, to_fhir_datetime
 from mappers.result import Action, MappingResult
+from mappers.vocabulary import Sender, local_system
 
 
 @dataclass(slots=True)
@@ -23,6 +24,8 @@ class MapContext:
     # ranked come last; within a type, the mappers' order is kept.
     write_order: Mapping[str, int] = field(default_factory=dict)
     result: MappingResult = field(default_factory=MappingResult)
+    # (MSH-3, MSH-4): whose local codes the message's coded fields are.
+    sender: Sender = ("", "")
     _emitted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _unmapped: dict[str, None] = field(default_factory=dict)
     _consumed: set[int] = field(default_factory=set)
@@ -30,6 +33,23 @@ class MapContext:
     def warn(self, message: str) -> None:
         """Record a recoverable oddity."""
         self.result.warnings.append(message)
+
+    def standard_code(self, table: str, code: str) -> str | None:
+        """Return HL7 table ``table``'s code for the sender's ``code``; None records a gap."""
+        found = self.config.vocabulary.standard(self.sender, table, code)
+        if found is None:
+            gap = (table, code)
+            if gap not in self.result.vocabulary_gaps:
+                self.result.vocabulary_gaps.append(gap)
+                self.warn(
+                    f"HL7 table {table}: code {code!r} of {'|'.join(self.sender)} is not a "
+                    f"table code and no vocabulary maps it; kept as {self.local_system(table)}"
+                )
+        return found
+
+    def local_system(self, table: str) -> str:
+        """The sender's own code system for its codes of ``table``."""
+        return local_system(self.sender, table)
 
     def emit(self, resource: dict[str, Any], action: Action, key: str) -> dict[str, str]:
         """Add ``resource`` once (by type and id) and return a Reference to it."""

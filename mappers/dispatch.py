@@ -59,7 +59,8 @@ def map_message(
     if mapper is None:
         template = FAMILY_REASONS.get(code, "{code}^{event} messages are not mapped by fhirport")
         raise UnsupportedMessage(template.format(code=code, event=event))
-    ctx = MapContext(config, write_order)
+    sender = (message.sending_application, message.sending_facility)
+    ctx = MapContext(config, write_order, sender=sender)
     _event_time(message, ctx)
     mapper(message, ctx)
     return ctx.finish(message.segments)

@@ -42,6 +42,9 @@ class MappingResult:
     # "ZPI" for a whole segment, "PID-13" or "PID-13.4" for a field the mapping ignored.
     unmapped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Codes no vocabulary maps to their HL7 table, as (table, code): kept in the sender's
+    # local code system, and reported so that the site's vocabulary can be completed.
+    vocabulary_gaps: list[tuple[str, str]] = field(default_factory=list)
     # When the event happened (EVN-2, else MSH-7): a FHIR dateTime as the message gave it,
     # and the same moment in microseconds since the epoch (UTC), for out-of-order checks.
     event_time: str | None = None

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -93,6 +93,19 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     type=click.IntRange(min=1),
 )
 @_setting(
+    "--out-of-scope",
+    "ACK for an HL7v2 message type fhirport does not map (kept raw in the ledger): "
+    "reject = AR with the reason, ack = AA.",
+    type=click.Choice(["ack", "reject"]),
+)
+@click.option(
+    "--vocab",
+    "hl7_vocab",
+    envvar="FHIRPORT_HL7_VOCAB",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML or JSON file: each HL7v2 sender's local codes -> HL7 table codes.",
+)
+@_setting(
     "--api-docs/--no-api-docs",
     "Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
 )
@@ -113,11 +126,24 @@ def serve(**options: Any) -> None:
     from server.serving import run
 
     settings = Settings(**options)
+    _check_vocabulary(settings.hl7_vocab)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     run(create_app(settings), settings)
+
+
+def _check_vocabulary(path: Path | None) -> None:
+    """Refuse to start on a vocabulary file that cannot be right (before any work)."""
+    if path is None:
+        return
+    from server.hl7v2.vocabulary_file import VocabularyFileError, load_vocabulary
+
+    try:
+        load_vocabulary(path)
+    except VocabularyFileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vocab") from None
 
 
 @main.group()
@@ -149,6 +175,20 @@ def hl7() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Copy refused messages (AE/AR) here, each with a .json giving the reason.",
 )
+@click.option(
+    "--out-of-scope",
+    type=click.Choice(["ack", "reject"]),
+    default="reject",
+    show_default=True,
+    help="ACK for a message type fhirport does not map: AR with the reason, or AA. Either "
+    "way it is kept raw in the ledger, counted apart, and not an error.",
+)
+@click.option(
+    "--vocab",
+    envvar="FHIRPORT_HL7_VOCAB",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML or JSON file: each sender's local codes -> HL7 table codes.",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def import_messages(
     paths: tuple[str, ...],
@@ -157,6 +197,8 @@ def import_messages(
     report: Path | None,
     workers: int,
     dead_letter: Path | None,
+    out_of_scope: Literal["ack", "reject"],
+    vocab: Path | None,
     progress: bool,
 ) -> None:
     """Import HL7v2 files, folders or globs (many messages, MLLP-framed, FHS/BHS batches).
@@ -172,16 +214,24 @@ def import_messages(
         files = expand_paths(paths)
     except NoInput as exc:
         raise click.BadParameter(str(exc), param_hint="PATHS") from None
+    _check_vocabulary(vocab)
     total = sum(f.stat().st_size for f in files)
     with click.progressbar(
         length=total, label="Importing", file=sys.stderr, hidden=not progress
     ) as bar:
-        options = ImportOptions(dry_run, workers, dead_letter, on_message=bar.update)
+        options = ImportOptions(
+            dry_run,
+            workers,
+            dead_letter,
+            out_of_scope=out_of_scope,
+            vocabulary=vocab,
+            on_message=bar.update,
+        )
         result = asyncio.run(run_import(files, store, options))
     if report is not None:
         report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
     click.echo(result.summary(), err=True)
-    refused = sum(1 for m in result.messages if m["ack_code"] != "AA")
+    refused = sum(1 for m in result.messages if m["outcome"] in ("rejected", "failed"))
     if refused:
         click.echo(f"{refused} messages were refused (AE/AR); see the report", err=True)
         sys.exit(1)

@@ -18,6 +18,7 @@ from server.auth.tokens import TokenVerifier
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.config import QueryConfig
 from server.hl7v2.query.service import RecordQueries
+from server.hl7v2.vocabulary_file import mapping_config
 from server.interactions import ResourceService
 from server.roi import WRITE_RULES
 from server.search.engine import SearchEngine
@@ -84,7 +85,12 @@ async def open_runtime(
             base_urls=urls,
             search=search,
             service=service,
-            ingestor=Ingestor(service, remember_create_only=bulk_import),
+            ingestor=Ingestor(
+                service,
+                mapping_config(settings),
+                remember_create_only=bulk_import,
+                out_of_scope=settings.out_of_scope,
+            ),
             queries=RecordQueries(service, search, query_config or QueryConfig()),
             tokens=TokenVerifier(configured_issuers(settings, urls)),
         )

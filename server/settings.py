@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     )
     mllp_idle_timeout: float = Field(60.0, gt=0, description="Seconds an idle MLLP link is kept")
     mllp_max_connections: int = Field(100, ge=1, description="MLLP connections at once")
+    out_of_scope: Literal["ack", "reject"] = Field(
+        "reject", description="ACK for HL7v2 message types not mapped: AR with the reason, or AA"
+    )
+    hl7_vocab: Path | None = Field(
+        None, description="YAML or JSON file: each sender's local codes -> HL7 table codes"
+    )
     # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"

@@ -131,25 +131,24 @@ def test_cli_reports_and_dead_letters(tmp_path: Path) -> None:
     assert [m["outcome"] for m in report["messages"]] == [
         "rejected",
         "applied",
-        "rejected",
+        "out-of-scope",
         "failed",
     ]
-    assert report["totals"]["by_message_type"]["ORU^R01"] == {"rejected": 1}
+    assert report["totals"]["by_message_type"]["ORU^R01"] == {"out-of-scope": 1}
     assert report["messages"][3]["ack_code"] == "AE"
     letters = sorted(p.name for p in dead.iterdir())
-    assert len(letters) == 6
-    assert "mixed-000002-NO1.hl7" in letters
+    assert len(letters) == 4  # the out-of-scope ORU is no error: not dead-lettered
+    assert "mixed-000002-NO1.hl7" not in letters
     reason = orjson.loads((dead / "mixed-000003-NO2.json").read_bytes())
     assert reason["outcome"] == "failed"
     assert reason["reason"]
-    assert (dead / "mixed-000002-NO1.hl7").read_bytes() == unsupported("NO1").rstrip(b"\r")
     store = ["--store", f"sqlite:///{tmp_path / 'cli.sqlite3'}"]
     shown = CliRunner().invoke(
         main, ["hl7", "ledger", *store, "--sender", "LAB|NORTH", "--control-id", "NO1"]
     )
     assert shown.exit_code == 0, shown.output
     parameters = {p["name"]: p for p in orjson.loads(shown.output)["parameter"]}
-    assert parameters["outcome"]["valueCode"] == "rejected"
+    assert parameters["outcome"]["valueCode"] == "out-of-scope"
     missing = CliRunner().invoke(
         main, ["hl7", "ledger", *store, "--sender", "LAB|NORTH", "--control-id", "NOPE"]
     )

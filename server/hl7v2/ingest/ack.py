@@ -14,9 +14,16 @@ _NOTES: dict[Outcome, str] = {
 }
 
 
-def build_ack(prepared: Prepared, outcome: Outcome, failure: Failure | None) -> bytes:
-    """Return the ACK bytes for ``prepared`` with ``outcome``'s MSA code."""
-    code = AckCode(outcome.ack_code)
+def build_ack(
+    prepared: Prepared,
+    outcome: Outcome,
+    failure: Failure | None,
+    *,
+    code_override: str | None = None,
+    text: str = "",
+) -> bytes:
+    """Return the ACK bytes for ``prepared`` with ``outcome``'s MSA code (or ``code_override``)."""
+    code = AckCode(code_override or outcome.ack_code)
     errors = [AckError(failure.reason, failure.code, failure.location)] if failure else []
     try:
         # The MSH alone is enough: the ACK copies its delimiters, parties, id and version.
@@ -26,4 +33,4 @@ def build_ack(prepared: Prepared, outcome: Outcome, failure: Failure | None) -> 
     if original is None:
         error = errors[0] if errors else AckError("The message could not be read", "100")
         return ack_bytes(ack_for_raw(prepared.header.raw, error, code))
-    return ack_bytes(ack_for_message(original, code, errors, text=_NOTES.get(outcome, "")))
+    return ack_bytes(ack_for_message(original, code, errors, text=text or _NOTES.get(outcome, "")))

@@ -17,8 +17,13 @@ _STATUS: dict[Outcome, str] = {
     Outcome.STALE: "200 OK",
     Outcome.REJECTED: "400 Bad Request",
     Outcome.FAILED: "422 Unprocessable Entity",
+    Outcome.OUT_OF_SCOPE: "400 Bad Request",
 }
-_ERROR_CODE: dict[Outcome, str] = {Outcome.REJECTED: "not-supported", Outcome.FAILED: "processing"}
+_ERROR_CODE: dict[Outcome, str] = {
+    Outcome.REJECTED: "not-supported",
+    Outcome.FAILED: "processing",
+    Outcome.OUT_OF_SCOPE: "not-supported",
+}
 
 
 def outcome_issues(outcome: IngestOutcome) -> list[Issue]:
@@ -26,11 +31,13 @@ def outcome_issues(outcome: IngestOutcome) -> list[Issue]:
     header = outcome.header
     summary = (
         f"{header.message_type or 'message'} {header.control_id} from {header.sender}: "
-        f"{outcome.outcome.value} (ACK {outcome.outcome.ack_code})"
+        f"{outcome.outcome.value} (ACK {outcome.ack_code})"
     )
     issues: list[Issue] = []
     if outcome.outcome.accepted:
         issues.append(Issue(summary, "informational", "information"))
+    elif outcome.ack_code == "AA":  # out of scope, acknowledged as the site asked
+        issues.append(Issue(f"{summary}: {outcome.reason}", "informational", "information"))
     else:
         location = f" at {outcome.error_location}" if outcome.error_location else ""
         issues.append(
@@ -61,7 +68,8 @@ def batch_response(outcomes: Iterable[IngestOutcome]) -> dict[str, Any]:
     """Return the ``batch-response`` Bundle of ``$hl7v2-ingest``: one entry per message."""
     entries: list[dict[str, Any]] = []
     for outcome in outcomes:
-        response: dict[str, Any] = {"status": _STATUS[outcome.outcome]}
+        status = "200 OK" if outcome.ack_code == "AA" else _STATUS[outcome.outcome]
+        response: dict[str, Any] = {"status": status}
         written = outcome.written
         if written:
             first = written[0]

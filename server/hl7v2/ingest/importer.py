@@ -37,7 +37,7 @@ from server.hl7v2.ingest.model import IngestOutcome, Prepared
 from server.hl7v2.ingest.prepare import prepare
 from server.hl7v2.ingest.report import ImportReport, message_record
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
-from server.hl7v2.ingest.service import Ingestor
+from server.hl7v2.ingest.service import Ingestor, OutOfScope
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import LedgerEntry, Store
@@ -101,6 +101,8 @@ class ImportOptions:
     dry_run: bool = False
     workers: int = 1  # processes that parse, map and validate; 1 = in this process
     dead_letter: Path | None = None  # where refused messages are copied, with the reason
+    out_of_scope: OutOfScope = "reject"  # the ACK of a message type fhirport does not map
+    vocabulary: Path | None = None  # the senders' local codes (server.hl7v2.vocabulary_file)
     on_message: Callable[[int], None] = lambda size: None  # progress, in bytes
 
 
@@ -141,7 +143,7 @@ class Importer:
         outcome = task.result()
         report.add(message_record(str(located.path), located.raw.index, outcome))
         folder = self.options.dead_letter
-        if folder is not None and not outcome.outcome.accepted:
+        if folder is not None and outcome.outcome.refused:
             dead_letter(folder, located, outcome)
 
     async def _apply(self, located: Located, prepared: Prepared) -> IngestOutcome:
@@ -197,7 +199,7 @@ def dead_letter(folder: Path, located: Located, outcome: IngestOutcome) -> None:
         "control_id": outcome.header.control_id,
         "message_type": outcome.header.message_type,
         "outcome": outcome.outcome.value,
-        "ack_code": outcome.outcome.ack_code,
+        "ack_code": outcome.ack_code,
         "reason": outcome.reason,
         "error_code": outcome.error_code,
         "error_location": outcome.error_location,
@@ -248,8 +250,12 @@ async def run_import(
     # Imported here: worker processes import this module, and need none of the server.
     from server.runtime import open_runtime
 
+    options = options or ImportOptions()
+    settings = Settings(
+        store=store_url, out_of_scope=options.out_of_scope, hl7_vocab=options.vocabulary
+    )
     with settled(), _bulk_collection():
-        async with open_runtime(Settings(store=store_url), bulk_import=True) as runtime:
+        async with open_runtime(settings, bulk_import=True) as runtime:
             return await Importer(runtime.ingestor, options).run(files)
 
 

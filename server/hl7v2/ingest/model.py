@@ -22,6 +22,9 @@ class Outcome(StrEnum):
     STALE = "stale"  # the store holds newer events for everything the message touches
     REJECTED = "rejected"  # AR: unparseable, or a message type out of scope
     FAILED = "failed"  # AE: a mapping or validation error
+    # A message type fhirport does not map (ORU, VXU, MDM without CON): kept raw in the
+    # ledger, not an error; answered AR with the reason, or AA (``--out-of-scope ack``).
+    OUT_OF_SCOPE = "out-of-scope"
 
     @property
     def ack_code(self) -> str:
@@ -33,6 +36,11 @@ class Outcome(StrEnum):
         """True when the sender must not resend (MSA AA)."""
         return self in (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.STALE)
 
+    @property
+    def refused(self) -> bool:
+        """True for the errors an operator must look at (dead letter, exit status 1)."""
+        return self in (Outcome.REJECTED, Outcome.FAILED)
+
 
 _ACK_CODES: dict[Outcome, str] = {
     Outcome.APPLIED: "AA",
@@ -40,6 +48,7 @@ _ACK_CODES: dict[Outcome, str] = {
     Outcome.STALE: "AA",
     Outcome.REJECTED: "AR",
     Outcome.FAILED: "AE",
+    Outcome.OUT_OF_SCOPE: "AR",
 }
 
 
@@ -120,6 +129,13 @@ class IngestOutcome:
     error_location: str | None = None
     # The resources as they would be written (dry runs fill it; writes leave it empty).
     planned: list[tuple[str, dict[str, object] | None]] = field(default_factory=list)
+    # MSA-1 when it is not the outcome's own (an out-of-scope message acknowledged AA).
+    ack_override: str | None = None
+
+    @property
+    def ack_code(self) -> str:
+        """The MSA-1 code this message is answered with."""
+        return self.ack_override or self.outcome.ack_code
 
     @property
     def ack(self) -> bytes:

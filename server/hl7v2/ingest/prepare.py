@@ -51,7 +51,7 @@ def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Pr
         result = map_message(message, config, write_order=WRITE_ORDER)
         _remove_control_characters(result)
     except UnsupportedMessage as exc:
-        prepared.failure = Failure(Outcome.REJECTED, str(exc), exc.code, exc.location)
+        prepared.failure = Failure(Outcome.OUT_OF_SCOPE, str(exc), exc.code, exc.location)
     except MappingError as exc:
         prepared.failure = Failure(Outcome.FAILED, str(exc), exc.code, exc.location)
     except Exception:

@@ -20,7 +20,7 @@ def message_record(file: str, index: int, outcome: IngestOutcome) -> dict[str, A
         "control_id": header.control_id,
         "message_type": header.message_type,
         "outcome": outcome.outcome.value,
-        "ack_code": outcome.outcome.ack_code,
+        "ack_code": outcome.ack_code,
         "touched": [
             {"reference": t.reference, "change": t.change.value, "version": t.version}
             for t in outcome.touched
@@ -64,6 +64,8 @@ class ImportReport:
             )
         return {
             "messages": len(self.messages),
+            # Not errors: message types fhirport does not map, kept raw in the ledger.
+            "out_of_scope": by_outcome["out-of-scope"],
             "by_outcome": dict(sorted(by_outcome.items())),
             "by_message_type": {k: dict(sorted(v.items())) for k, v in sorted(by_type.items())},
             "resources": dict(sorted(changes.items())),

@@ -22,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
+from typing import Literal
 
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
@@ -48,6 +49,7 @@ from server.versions import next_version
 
 log = logging.getLogger("fhirport.hl7")
 
+OutOfScope = Literal["ack", "reject"]
 _MAX_ATTEMPTS = 8
 _IN_FLIGHT = 64  # messages of one request applied at once
 
@@ -61,10 +63,14 @@ class Ingestor:
         config: MappingConfig | None = None,
         *,
         remember_create_only: bool = False,
+        out_of_scope: OutOfScope = "reject",
     ) -> None:
         """``remember_create_only``: do not re-read create-only resources known to exist
-        (a bulk import, which owns the store for its run: see ``KnownCreateOnly``)."""
+        (a bulk import, which owns the store for its run: see ``KnownCreateOnly``).
+        ``out_of_scope``: answer a message type fhirport does not map AR with the reason
+        (``reject``) or AA (``ack``); either way it is kept raw in the ledger."""
         self.service = service
+        self.out_of_scope = out_of_scope
         self.store = service.store
         self.config = config or MappingConfig()
         self.known = KnownCreateOnly() if remember_create_only else None
@@ -192,6 +198,12 @@ class Ingestor:
         outcome.error_code = failure.code
         outcome.error_location = failure.location
         outcome.make_ack = partial(build_ack, prepared, failure.outcome, failure)
+        if failure.outcome is Outcome.OUT_OF_SCOPE and self.out_of_scope == "ack":
+            outcome.ack_override = "AA"
+            text = f"Not mapped, kept in the ledger: {failure.reason}"
+            outcome.make_ack = partial(
+                build_ack, prepared, failure.outcome, None, code_override="AA", text=text
+            )
         return outcome
 
     @staticmethod
