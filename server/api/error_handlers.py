@@ -15,8 +15,13 @@ from starlette.responses import Response
 from server.api.allow import allowed_methods, method_not_allowed
 from server.api.negotiation import FHIR_JSON
 from server.errors import FhirError, Issue, operation_outcome
+from server.storage.port import DocumentTooLarge, QueryTooCostly, StoreUnavailable
 
 log = logging.getLogger("fhirport.errors")
+
+# Seconds a client is asked to wait when the store is down or failing over: about a
+# replica set's election, which is what most such answers wait on.
+STORE_RETRY_AFTER = 5
 
 _CODE_BY_STATUS: dict[int, str] = {
     400: "invalid",
@@ -79,6 +84,21 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
     return _outcome_response(400, issues or [Issue("Invalid request")])
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("Store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    message = "The store is unavailable (down, failing over or too slow); retry later"
+    headers = {"Retry-After": str(STORE_RETRY_AFTER)}
+    return _outcome_response(503, [Issue(message, "transient")], headers)
+
+
+async def _document_too_large(_: Request, exc: Exception) -> Response:
+    return _outcome_response(422, [Issue(str(exc), "too-long")])
+
+
+async def _query_too_costly(_: Request, exc: Exception) -> Response:
+    return _outcome_response(400, [Issue(str(exc), "too-costly")])
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     correlation = uuid.uuid4().hex
     log.error(
@@ -102,4 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FhirError, _fhir_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    app.add_exception_handler(DocumentTooLarge, _document_too_large)
+    app.add_exception_handler(QueryTooCostly, _query_too_costly)
     app.add_exception_handler(Exception, _unexpected)

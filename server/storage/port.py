@@ -98,10 +98,13 @@ class StoredVersion:
     last_updated: int  # microseconds since the Unix epoch, UTC
     method: Method
     body: bytes | None  # None for a delete
-    # A delete marker's time of the deletion in the system it came from (an HL7v2
-    # message's EVN-2/MSH-7), when known: a body records its own (meta), a delete
-    # has nowhere else to keep it, and a late, older message must not undo it.
+    # When the change happened in the system it came from: an HL7v2 message's
+    # EVN-2/MSH-7, a REST write's own time. A later message with an older event time
+    # is stale for this resource; a delete keeps it too, so nothing older undoes it.
     event_time: int | None = None
+    # Which HL7v2 field owns each part of the body (server.hl7v2.ingest.ownership),
+    # kept beside the body, not in it; opaque to the store.
+    owners: bytes | None = None
 
     @property
     def deleted(self) -> bool:
@@ -187,6 +190,11 @@ class LedgerEntry:
     warnings: tuple[str, ...] = ()
 
 
+# Outcomes after which the sender must not resend: an entry with one of them is final,
+# never replaced (a store that finds one already there raises LedgerTaken).
+ACCEPTED_OUTCOMES = frozenset({"applied", "duplicate", "stale"})
+
+
 class VersionConflict(Exception):
     """The resource's current version is not the one the write expected."""
 
@@ -209,7 +217,40 @@ class GuardTaken(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The store cannot be reached or opened (bad URL, server down)."""
+    """The store cannot be reached or opened (bad URL, server down, timed out, failing over).
+
+    Worth retrying later: the API answers 503 with ``Retry-After``.
+    """
+
+
+class DocumentTooLarge(Exception):
+    """A version or ledger entry is larger than the store can hold in one document."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{what} would be a stored document of {size} bytes; "
+            f"the store holds at most {limit} bytes ({limit // (1024 * 1024)} MiB) in one"
+        )
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+class QueryTooCostly(Exception):
+    """A search the store will not run: a join's inner search matches too much."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class LedgerTaken(Exception):
+    """A message's ledger entry was recorded as accepted by another writer meanwhile."""
+
+    def __init__(self, sender: str, control_id: str) -> None:
+        super().__init__(f"Message {control_id!r} from {sender!r} is already recorded")
+        self.sender = sender
+        self.control_id = control_id
 
 
 class Store(Protocol):
@@ -259,6 +300,13 @@ class Store(Protocol):
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         """Return the ledger entry of a message, or None if it was never recorded."""
+
+    async def expunge_before(self, resource_type: str, before: int) -> int:
+        """Remove the resources of a type last updated before ``before`` (microseconds),
+        every version and index entry of them; return how many resources.
+
+        Not a FHIR delete, which keeps history: retention (the audit trail's) ends it.
+        """
 
 
 class InvalidCursor(ValueError):

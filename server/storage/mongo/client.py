@@ -1,5 +1,11 @@
 """Open a MongoDB client: PyMongo's async driver, or mongomock-motor for ``memory://``.
 
+A ``mongodb://`` server must run transactions (a replica set member or a ``mongos``
+router): the port's writes are all-or-nothing, and only ``memory://`` is allowed to
+be otherwise (see server.storage.port). Every read and write goes to the primary,
+whatever ``readPreference`` the URL names: compare-and-swap must read the current
+version, not a secondary's older one.
+
 mongomock-motor imitates Motor rather than ``AsyncMongoClient``: ``close`` is not
 awaitable and sessions raise NotImplementedError. This module is the only place
 that knows; the store sees one ``MongoConnection`` either way.
@@ -8,15 +14,15 @@ that knows; the store sees one ``MongoConnection`` either way.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReadPreference
 from pymongo.errors import PyMongoError
 
+from server.storage.mongo.uri import DEFAULT_DATABASE, client_options, database_name, hosts_of
 from server.storage.port import StoreUnavailable
-
-DEFAULT_DATABASE = "fhirport"
 
 
 @dataclass(slots=True)
@@ -28,9 +34,25 @@ class MongoConnection:
     transactions: bool
 
     async def close(self) -> None:
-        result = self.client.close()
-        if inspect.isawaitable(result):
-            await result
+        await _close(self.client)
+
+
+async def _close(client: Any) -> None:
+    result = client.close()
+    if inspect.isawaitable(result):
+        await result
+
+
+def require_transactions(hello: Mapping[str, Any], where: str) -> None:
+    """Refuse a server whose ``hello`` answer shows it cannot run transactions."""
+    if "setName" in hello or hello.get("msg") == "isdbgrid":
+        return
+    raise StoreUnavailable(
+        f"MongoDB at {where} is a standalone server, which has no transactions; fhirport "
+        "writes a resource, its history and its ledger entry all-or-nothing. Run it as a "
+        "one-member replica set: start mongod with --replSet rs0, run "
+        "rs.initiate() once, and add ?replicaSet=rs0 to the store URL"
+    )
 
 
 async def connect(url: str) -> MongoConnection:
@@ -40,14 +62,21 @@ async def connect(url: str) -> MongoConnection:
 
         mock: Any = AsyncMongoMockClient()
         return MongoConnection(mock, mock[DEFAULT_DATABASE], transactions=False)
+    where = hosts_of(url)
     try:
-        client: AsyncMongoClient[Any] = AsyncMongoClient(
-            url, w="majority", serverSelectionTimeoutMS=10_000, appname="fhirport"
-        )
-        hello = await client.admin.command("hello")
+        client: AsyncMongoClient[Any] = AsyncMongoClient(url, **client_options(url))
     except (PyMongoError, ValueError) as exc:
-        raise StoreUnavailable(f"Cannot reach MongoDB: {type(exc).__name__}") from None
-    database = client.get_default_database(default=DEFAULT_DATABASE)
-    # Transactions need a replica set member or a mongos router.
-    transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
-    return MongoConnection(client, database, transactions)
+        raise StoreUnavailable(f"Invalid MongoDB URL: {exc}") from None
+    try:
+        hello = await client.admin.command("hello")
+        require_transactions(hello, where)
+    except BaseException as exc:
+        await _close(client)
+        if isinstance(exc, PyMongoError):
+            raise StoreUnavailable(
+                f"Cannot reach MongoDB at {where} ({type(exc).__name__}); check that the "
+                "server is running, the URL's hosts resolve from here, and its replicaSet name"
+            ) from None
+        raise
+    database = client.get_database(database_name(url), read_preference=ReadPreference.PRIMARY)
+    return MongoConnection(client, database, transactions=True)

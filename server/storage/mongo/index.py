@@ -15,17 +15,22 @@ from pymongo import ASCENDING
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
 
-MONGO_INDEXES: tuple[list[tuple[str, int]], ...] = (
-    [("type", ASCENDING), ("idx.s.p", ASCENDING), ("idx.s.f", ASCENDING)],
-    [("type", ASCENDING), ("idx.t.p", ASCENDING), ("idx.t.c", ASCENDING)],
-    [("type", ASCENDING), ("idx.t.p", ASCENDING), ("idx.t.s", ASCENDING)],
-    [("type", ASCENDING), ("idx.d.p", ASCENDING), ("idx.d.l", ASCENDING)],
-    [("type", ASCENDING), ("idx.d.p", ASCENDING), ("idx.d.h", ASCENDING)],
-    [("type", ASCENDING), ("idx.r.p", ASCENDING), ("idx.r.i", ASCENDING)],
-    [("type", ASCENDING), ("idx.r.p", ASCENDING), ("idx.r.u", ASCENDING)],
-    [("type", ASCENDING), ("idx.u.p", ASCENDING), ("idx.u.v", ASCENDING)],
-    [("type", ASCENDING), ("idx.m", ASCENDING)],
-    [("type", ASCENDING), ("updated", ASCENDING)],
+# Each index a clause can drive a search from continues with ``_id``: paging runs in
+# ``_id`` order after an equality match, so a page reads its own documents only.
+MONGO_INDEXES: tuple[list[tuple[str, int]], ...] = tuple(
+    [("type", ASCENDING), *[(field, ASCENDING) for field in fields], ("_id", ASCENDING)]
+    for fields in (
+        ("deleted",),
+        ("idx.s.p", "idx.s.f"),
+        ("idx.t.p", "idx.t.c"),
+        ("idx.t.p", "idx.t.s"),
+        ("idx.d.p", "idx.d.l"),
+        ("idx.d.p", "idx.d.h"),
+        ("idx.r.p", "idx.r.i"),
+        ("idx.r.p", "idx.r.u"),
+        ("idx.u.p", "idx.u.v"),
+        ("idx.m",),
+    )
 )
 
 

@@ -5,7 +5,9 @@ by the parameter code, which the compound indexes in ``mongo.index`` serve. Only
 plain query operators that both MongoDB and mongomock support are used. User input
 only ever appears as a comparison value, never as a key; the one ``$regex``
 (``:contains``) is built with ``re.escape``. Chains and ``_has`` run their inner
-search first and continue with the ids it found (at most ``JOIN_LIMIT``).
+search first and continue with the ids it found; an inner search matching more than
+``JOIN_LIMIT`` is refused (QueryTooCostly), never cut short. Date ranges are bounded
+by the widest span stored under their parameter (``mongo.widths``).
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from server.search.query import (
 )
 from server.search.text_fold import fold
 from server.storage.cursor import decode_search_cursor, encode_cursor, neighbours
+from server.storage.mongo.widths import stored_widths, width_key
 from server.storage.ordering import PREFIX_END, Past, keyset_steps
-from server.storage.port import Method, SearchPage, StoredVersion
+from server.storage.port import Method, QueryTooCostly, SearchPage, StoredVersion
 
 JOIN_LIMIT = 10_000
 _NONE: dict[str, Any] = {"_id": {"$in": []}}
@@ -65,10 +68,10 @@ def _token(cond: TokenCond) -> dict[str, Any]:
     return _elem("t", match)
 
 
-def _date(cond: DateCond | DateAllCond) -> dict[str, Any]:
+def _date(cond: DateCond | DateAllCond, widest: int | None) -> dict[str, Any]:
     parts = cond.parts if isinstance(cond, DateAllCond) else (cond,)
     predicates = [_date_predicate(p) for p in parts]
-    first, end = cond.low_bounds()
+    first, end = cond.low_bounds(widest)
     bounds: dict[str, int] = {}
     if first is not None:
         bounds["$gte"] = first
@@ -121,19 +124,28 @@ def _missing(cond: MissingCond) -> dict[str, Any]:
 _SIMPLE: dict[type, Any] = {
     StringCond: _string,
     TokenCond: _token,
-    DateCond: _date,
-    DateAllCond: _date,
     ReferenceCond: _reference,
     UriCond: _uri,
     MissingCond: _missing,
 }
 
 
+def _too_costly(what: str) -> QueryTooCostly:
+    return QueryTooCostly(
+        f"The search is too costly: {what} matches more than {JOIN_LIMIT} resources, the "
+        "most a chained or _has search may match; narrow it with more criteria",
+        JOIN_LIMIT,
+    )
+
+
 class MongoSearch:
     """Builds filters for one collection of current resources."""
 
-    def __init__(self, resources: Any) -> None:
+    def __init__(self, resources: Any, date_widths: Any = None) -> None:
         self.resources = resources
+        # Read once per search, on its first date condition; None: nothing known.
+        self.date_widths = date_widths
+        self._widths: dict[str, int] | None = None
         # The ids each join's inner search found, shared by the joins with the same inner
         # match (a chain through a reference to several types repeats its tail under each).
         self._joined: dict[Hashable, list[str]] = {}
@@ -158,7 +170,10 @@ class MongoSearch:
         if isinstance(cond, HasCond):
             referring = ("has", resource_type, cond)
             ids = await self._joined_ids(referring, lambda: self._referenced(resource_type, cond))
-            return {"id": {"$in": ids}} if ids else _NONE
+            keys = [f"{resource_type}/{i}" for i in ids]
+            return {"_id": {"$in": keys}} if keys else _NONE
+        if isinstance(cond, DateCond | DateAllCond):
+            return _date(cond, await self._widest(resource_type, cond.param))
         if isinstance(cond, AllOfCond):
             return await self.filter(resource_type, cond.inner)
         built: dict[str, Any] = _SIMPLE[type(cond)](cond)
@@ -171,16 +186,30 @@ class MongoSearch:
             self._joined[key] = await search()
         return self._joined[key]
 
+    async def _widest(self, resource_type: str, param: str) -> int | None:
+        if self.date_widths is None:
+            return None
+        if self._widths is None:
+            self._widths = await stored_widths(self.date_widths)
+        return self._widths.get(width_key(resource_type, param))
+
     async def _targets(self, cond: ChainCond) -> list[str]:
         """The ids of the chain's targets that match its inner clauses."""
         inner = await self.filter(cond.target_type, cond.inner)
-        return [d["id"] async for d in self._find(inner, {"id": 1})]
+        found = [d["id"] async for d in self._find(inner, {"id": 1})]
+        if len(found) > JOIN_LIMIT:
+            raise _too_costly(f"the chain {cond.param}:{cond.target_type}")
+        return found
 
     async def _referenced(self, resource_type: str, cond: HasCond) -> list[str]:
         """The ids of ``resource_type`` that sources matching the inner clauses refer to."""
         inner = await self.filter(cond.source_type, cond.inner)
         ids: set[str] = set()
+        sources = 0
         async for doc in self._find(inner, {"idx.r": 1}):
+            sources += 1
+            if sources > JOIN_LIMIT:
+                raise _too_costly(f"_has:{cond.source_type}:{cond.param}")
             ids.update(
                 r["i"]
                 for r in doc.get("idx", {}).get("r", ())
@@ -189,12 +218,12 @@ class MongoSearch:
         return sorted(ids)
 
     def _find(self, query: dict[str, Any], projection: dict[str, int]) -> Any:
-        return self.resources.find(query, projection).limit(JOIN_LIMIT)
+        return self.resources.find(query, projection).limit(JOIN_LIMIT + 1)
 
 
-async def run_search(resources: Any, query: SearchQuery) -> SearchPage:
+async def run_search(resources: Any, date_widths: Any, query: SearchQuery) -> SearchPage:
     """Execute a search on the collection of current resources."""
-    search = MongoSearch(resources)
+    search = MongoSearch(resources, date_widths)
     position = (
         decode_search_cursor(query.cursor, len(query.sort), ("i", str)) if query.cursor else None
     )

@@ -1,29 +1,36 @@
 """The MongoDB store: current resources with their index entries, and a history collection.
 
-Writes are compare-and-swap on ``version``; with a replica set they run in a
-multi-document transaction (resource and history together). Without one (mongomock
-in tests) the resource CAS comes first, so a crash between the two steps can leave a
-history entry missing but never a current version that is wrong. A conditional
-write's guard (see server.storage.port) is claimed before its resource either way.
+Writes are compare-and-swap on ``version``, in one multi-document transaction
+(resources, history, ledger entry, guards and date widths together) on a replica set
+or a sharded cluster; a standalone server is refused at ``open``. ``memory://``
+(mongomock, tests only) has no transactions: there the resource CAS comes first, so
+a crash between the two steps can leave a history entry missing but never a current
+version that is wrong. A conditional write's guard (see server.storage.port) is
+claimed before its resource either way, inside the transaction when there is one.
+Every document is measured before anything is sent (``mongo.limits``); every driver
+failure becomes StoreUnavailable (``mongo.errors``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import CollectionInvalid, DuplicateKeyError
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
 
 from server.search.query import SearchQuery
 from server.storage.cursor import decode_cursor, encode_cursor
-from server.storage.ledger_codec import details_json, entry_from
 from server.storage.mongo.client import MongoConnection, connect
+from server.storage.mongo.errors import driver_errors
 from server.storage.mongo.guard import ClaimRefused, claim_guard, give_back, holder_of
-from server.storage.mongo.index import MONGO_INDEXES, index_document
+from server.storage.mongo.index import index_document
+from server.storage.mongo.ledger import ledger_document, ledger_get, ledger_put
+from server.storage.mongo.limits import check_document
+from server.storage.mongo.schema import create_collections, create_indexes
 from server.storage.mongo.search import run_search
+from server.storage.mongo.widths import DateWidths, widths_of
 from server.storage.port import (
     GuardTaken,
     HistoryPage,
@@ -38,7 +45,7 @@ from server.storage.port import (
     Write,
 )
 
-_HISTORY_FIELDS = ("type", "id", "version", "updated", "method", "body", "event_time")
+_HISTORY_FIELDS = ("type", "id", "version", "updated", "method", "body", "event_time", "owners")
 _VERSION_FIELDS = dict.fromkeys(_HISTORY_FIELDS, 1)
 
 
@@ -52,7 +59,31 @@ def _version(doc: dict[str, Any]) -> StoredVersion:
         method=Method(doc["method"]),
         body=bytes(body) if body is not None else None,
         event_time=doc.get("event_time"),
+        owners=bytes(owners) if (owners := doc.get("owners")) is not None else None,
     )
+
+
+def _documents(write: Write) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The resource document and the history document of a write, both measured."""
+    new = write.version
+    document: dict[str, Any] = {
+        "type": new.resource_type,
+        "id": new.id,
+        "version": new.version,
+        "updated": new.last_updated,
+        "method": str(new.method),
+        "deleted": new.deleted,
+        "body": new.body,
+        "event_time": new.event_time,
+        "owners": new.owners,
+        "idx": index_document(write.index) if write.index and not new.deleted else {},
+    }
+    what = f"{new.resource_type}/{new.id}"
+    payload = len(new.body or b"")
+    check_document({"_id": what, **document}, what, payload)
+    history = {k: document[k] for k in _HISTORY_FIELDS}
+    check_document(history, f"{what} (its history entry)", payload)
+    return document, history
 
 
 class MongoStore:
@@ -61,6 +92,7 @@ class MongoStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: MongoConnection | None = None
+        self.widths = DateWidths()
 
     @property
     def conn(self) -> MongoConnection:
@@ -84,23 +116,20 @@ class MongoStore:
     def guards(self) -> Any:
         return self.conn.database["guards"]
 
+    @property
+    def date_widths(self) -> Any:
+        return self.conn.database["date_widths"]
+
     async def open(self) -> None:
-        self._conn = await connect(self.url)
-        await self.versions.create_index(
-            [("type", ASCENDING), ("id", ASCENDING), ("version", ASCENDING)], unique=True
-        )
-        await self.versions.create_index([("updated", DESCENDING), ("_id", DESCENDING)])
-        await self.versions.create_index(
-            [("type", ASCENDING), ("updated", DESCENDING), ("_id", DESCENDING)]
-        )
-        await self.resources.create_index([("type", ASCENDING), ("deleted", ASCENDING)])
-        for keys in MONGO_INDEXES:
-            await self.resources.create_index(keys)
-        # A transaction's first write to a collection that does not exist yet may fail
-        # (it would have to create it), so the guards' collection is made here.
-        if "guards" not in await self.conn.database.list_collection_names():
-            with suppress(CollectionInvalid):  # another process made it meanwhile
-                await self.conn.database.create_collection("guards")
+        conn = await connect(self.url)
+        try:
+            async with driver_errors("create its collections and indexes"):
+                await create_collections(conn.database)
+                await create_indexes(conn.database)
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -108,9 +137,10 @@ class MongoStore:
             self._conn = None
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
-        doc = await self.resources.find_one(
-            {"_id": f"{resource_type}/{resource_id}"}, _VERSION_FIELDS
-        )
+        async with driver_errors("read"):
+            doc = await self.resources.find_one(
+                {"_id": f"{resource_type}/{resource_id}"}, _VERSION_FIELDS
+            )
         return _version(doc) if doc else None
 
     async def read_many(
@@ -120,16 +150,18 @@ class MongoStore:
         if not found:
             return found
         ids = [f"{resource_type}/{resource_id}" for resource_type, resource_id in found]
-        async for doc in self.resources.find({"_id": {"$in": ids}}, _VERSION_FIELDS):
-            found[(doc["type"], doc["id"])] = _version(doc)
+        async with driver_errors("read"):
+            async for doc in self.resources.find({"_id": {"$in": ids}}, _VERSION_FIELDS):
+                found[(doc["type"], doc["id"])] = _version(doc)
         return found
 
     async def vread(
         self, resource_type: str, resource_id: str, version: int
     ) -> StoredVersion | None:
-        doc = await self.versions.find_one(
-            {"type": resource_type, "id": resource_id, "version": version}, _VERSION_FIELDS
-        )
+        async with driver_errors("read"):
+            doc = await self.versions.find_one(
+                {"type": resource_type, "id": resource_id, "version": version}, _VERSION_FIELDS
+            )
         if doc is None:
             # The current version, in case its history entry was not written (see module doc).
             current = await self.read(resource_type, resource_id)
@@ -137,69 +169,60 @@ class MongoStore:
         return _version(doc)
 
     async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
-        try:
-            if self.conn.transactions:
-                async with self.conn.client.start_session() as session:
-                    await session.with_transaction(lambda s: self._apply_all(writes, ledger, s))
-            else:
-                await self._apply_all(writes, ledger, None)
-        except ClaimRefused as refused:
-            raise GuardTaken(refused.key, await holder_of(self.guards, refused.key)) from None
-
-    async def _apply_all(
-        self, writes: Sequence[Write], ledger: LedgerEntry | None, session: Any
-    ) -> None:
+        # Measured before anything is sent: a batch with one document too large writes none.
+        documents = [(write, *_documents(write)) for write in writes]
+        entry = ledger_document(ledger) if ledger is not None else None
+        widths: dict[str, int] = {}
         for write in writes:
-            await self._apply_one(write, session)
-        if ledger is not None:
-            document = {
-                "sender": ledger.sender,
-                "control_id": ledger.control_id,
-                "received": ledger.received,
-                "message_type": ledger.message_type,
-                "event_time": ledger.event_time,
-                "outcome": ledger.outcome,
-                "raw": ledger.raw,
-                "details": details_json(ledger),
-            }
-            await self.ledger.replace_one(
-                {"_id": f"{ledger.sender}|{ledger.control_id}"},
-                document,
-                upsert=True,
-                session=session,
-            )
+            if write.index is not None and not write.version.deleted:
+                for key, width in widths_of(write.version.resource_type, write.index).items():
+                    widths[key] = max(widths.get(key, 0), width)
+        widths = self.widths.wider(widths)
+
+        async def apply(session: Any) -> None:
+            for write, document, history in documents:
+                await self._apply_one(write, document, history, session)
+            await self.widths.widen(self.date_widths, widths, session)
+            if entry is not None:
+                await ledger_put(self.ledger, entry, session)
+
+        async with driver_errors("write"):
+            try:
+                if self.conn.transactions:
+                    async with self.conn.client.start_session() as session:
+                        await session.with_transaction(apply)
+                else:
+                    await apply(None)
+            except ClaimRefused as refused:
+                raise GuardTaken(refused.key, await holder_of(self.guards, refused.key)) from None
+        self.widths.committed(widths)
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
-        doc = await self.ledger.find_one({"_id": f"{sender}|{control_id}"})
-        if doc is None:
-            return None
-        return entry_from(doc, bytes(doc["details"]))
+        async with driver_errors("read the HL7v2 ledger"):
+            return await ledger_get(self.ledger, sender, control_id)
 
-    async def _apply_one(self, write: Write, session: Any) -> None:
+    async def expunge_before(self, resource_type: str, before: int) -> int:
+        where = {"type": resource_type, "updated": {"$lt": before}}
+        removed = await self.resources.delete_many(where)
+        await self.versions.delete_many(where)
+        return int(removed.deleted_count)
+
+    async def _apply_one(
+        self, write: Write, document: dict[str, Any], history: dict[str, Any], session: Any
+    ) -> None:
         new = write.version
-        key = f"{new.resource_type}/{new.id}"
-        document: dict[str, Any] = {
-            "type": new.resource_type,
-            "id": new.id,
-            "version": new.version,
-            "updated": new.last_updated,
-            "method": str(new.method),
-            "deleted": new.deleted,
-            "body": new.body,
-            "event_time": new.event_time,
-            "idx": index_document(write.index) if write.index and not new.deleted else {},
-        }
         guard = write.guard
         if guard is not None:
             await claim_guard(self.guards, guard, new.resource_type, new.id, session)
         try:
-            await self._swap(key, write, document, session)
+            await self._swap(f"{new.resource_type}/{new.id}", write, document, session)
         except VersionConflict:
             if guard is not None and session is None:  # a transaction undoes the claim itself
                 await give_back(self.guards, guard, new.id)
             raise
-        history = {k: document[k] for k in _HISTORY_FIELDS}
-        await self.versions.insert_one(history, session=session)
+        # A copy: the driver sets ``_id`` on what it inserts, and a retried transaction
+        # inserts again.
+        await self.versions.insert_one(dict(history), session=session)
 
     async def _swap(self, key: str, write: Write, document: dict[str, Any], session: Any) -> None:
         """Insert or replace the resource document if its version is the expected one."""
@@ -208,17 +231,21 @@ class MongoStore:
             try:
                 await self.resources.insert_one({"_id": key, **document}, session=session)
             except DuplicateKeyError:
-                raise await self._conflict(new.resource_type, new.id) from None
+                raise await self._conflict(new.resource_type, new.id, session) from None
         else:
             result = await self.resources.replace_one(
                 {"_id": key, "version": write.expected_version}, document, session=session
             )
             if result.matched_count == 0:
-                raise await self._conflict(new.resource_type, new.id)
+                raise await self._conflict(new.resource_type, new.id, session)
 
-    async def _conflict(self, resource_type: str, resource_id: str) -> VersionConflict:
-        current = await self.read(resource_type, resource_id)
-        return VersionConflict(resource_type, resource_id, current.version if current else 0)
+    async def _conflict(
+        self, resource_type: str, resource_id: str, session: Any
+    ) -> VersionConflict:
+        doc = await self.resources.find_one(
+            {"_id": f"{resource_type}/{resource_id}"}, {"version": 1}, session=session
+        )
+        return VersionConflict(resource_type, resource_id, doc["version"] if doc else 0)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
         resource_type, resource_id = query.resource_type, query.resource_id
@@ -239,12 +266,13 @@ class MongoStore:
                 {"updated": {"$lt": position["u"]}},
                 {"updated": position["u"], "_id": {"$lt": before}},
             ]
-        docs = (
-            await self.versions.find(where)
-            .sort([("updated", DESCENDING), ("_id", DESCENDING)])
-            .limit(count + 1)
-            .to_list(length=None)
-        )
+        async with driver_errors("read history"):
+            docs = (
+                await self.versions.find(where)
+                .sort([("updated", DESCENDING), ("_id", DESCENDING)])
+                .limit(count + 1)
+                .to_list(length=None)
+            )
         more = len(docs) > count
         docs = docs[:count]
         next_cursor = (
@@ -255,7 +283,11 @@ class MongoStore:
         return HistoryPage([_version(d) for d in docs], next_cursor)
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        return await run_search(self.resources, query)
+        async with driver_errors("search"):
+            return await run_search(self.resources, self.date_widths, query)
 
     async def count(self, resource_type: str) -> int:
-        return int(await self.resources.count_documents({"type": resource_type, "deleted": False}))
+        async with driver_errors("count"):
+            return int(
+                await self.resources.count_documents({"type": resource_type, "deleted": False})
+            )

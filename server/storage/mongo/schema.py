@@ -1,0 +1,53 @@
+"""Every collection and index of the MongoDB store, made in ``open``.
+
+Nothing is created by a first write: a transaction that would have to create a
+collection is refused on a sharded cluster (and before MongoDB 4.4 everywhere), and
+an index built on a full collection blocks its writers. Creating what exists already
+is a no-op, so every process does it at start.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import CollectionInvalid, OperationFailure
+
+from server.storage.mongo.index import MONGO_INDEXES
+
+COLLECTIONS = ("resources", "history", "hl7_ledger", "guards", "date_widths")
+
+_NAMESPACE_EXISTS = 48  # another process created the collection meanwhile
+
+_INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
+    "history": [
+        ([("type", ASCENDING), ("id", ASCENDING), ("version", ASCENDING)], True),
+        ([("updated", DESCENDING), ("_id", DESCENDING)], False),
+        ([("type", ASCENDING), ("updated", DESCENDING), ("_id", DESCENDING)], False),
+    ],
+    "resources": [(keys, False) for keys in MONGO_INDEXES],
+}
+
+
+async def create_collections(database: Any, names: tuple[str, ...] = COLLECTIONS) -> None:
+    """Create each named collection that does not exist yet."""
+    existing = set(await database.list_collection_names())
+    for name in names:
+        if name in existing:
+            continue
+        try:
+            await database.create_collection(name)
+        except CollectionInvalid:
+            pass
+        except OperationFailure as exc:
+            if exc.code != _NAMESPACE_EXISTS:
+                raise
+
+
+async def create_indexes(database: Any) -> None:
+    """Create the store's indexes (the ledger, guards and widths need only ``_id``)."""
+    for collection, indexes in _INDEXES.items():
+        for keys, unique in indexes:
+            with suppress(CollectionInvalid):
+                await database[collection].create_index(keys, unique=unique)
