@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import click
 
+from server.cli_auth import clients, keys
 from server.settings import DEFAULT_STORE, Settings
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -255,3 +256,7 @@ def show_ledger(store: str, sender: str, control_id: str) -> None:
         click.echo(f"No message {control_id!r} from {sender!r} was received", err=True)
         sys.exit(1)
     click.echo(orjson.dumps(ledger_parameters(entry), option=orjson.OPT_INDENT_2).decode())
+
+
+main.add_command(clients)
+main.add_command(keys)

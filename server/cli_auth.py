@@ -1,0 +1,137 @@
+"""``fhirport clients ...`` and ``fhirport keys rotate``: the authorization server's records.
+
+They open the store directly, so they work whether or not a server runs on it (SQLite
+lets a second process write; a server reads new keys and clients as it needs them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+import orjson
+
+from server.settings import DEFAULT_STORE
+
+if TYPE_CHECKING:
+    from server.storage.auth_port import AuthRecords
+
+T = TypeVar("T")
+
+_store_option = click.option(
+    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
+)
+
+
+def _on_records(store_url: str, action: Callable[[AuthRecords], Awaitable[T]]) -> T:
+    """Run ``action`` on the auth records of the store at ``store_url``."""
+    from server.storage.factory import open_auth_records, store_from_url
+    from server.storage.port import StoreUnavailable
+
+    async def run() -> T:
+        store = store_from_url(store_url)
+        await store.open()
+        try:
+            return await action(await open_auth_records(store))
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+@click.group()
+def clients() -> None:
+    """SMART Backend Services clients of the built-in authorization server."""
+
+
+@clients.command("add")
+@click.argument("name")
+@click.option("--scope", required=True, help='e.g. "system/Patient.rs system/Claim.rs"')
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The client's public keys (a JWKS file): it authenticates with private_key_jwt.",
+)
+@click.option("--jwks-url", help="Where the client serves its public keys (https).")
+@click.option(
+    "--secret", is_flag=True, help="Generate a client secret (client_secret_basic), shown once."
+)
+@_store_option
+def add_client(
+    name: str, scope: str, jwks_file: Path | None, jwks_url: str | None, secret: bool, store: str
+) -> None:
+    """Register a client; prints its client_id (and its secret, which is not kept)."""
+    from server.auth.clients import ClientError, describe, register_client
+
+    try:
+        jwks = orjson.loads(jwks_file.read_bytes()) if jwks_file is not None else None
+    except orjson.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--jwks") from None
+
+    async def add(records: AuthRecords) -> dict[str, Any]:
+        record, plain = await register_client(
+            records, name, scope, jwks=jwks, jwks_url=jwks_url, secret=secret
+        )
+        shown = describe(record)
+        if plain is not None:
+            shown["client_secret"] = plain
+        return shown
+
+    try:
+        _echo_json(_on_records(store, add))
+    except ClientError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@clients.command("list")
+@_store_option
+def list_clients(store: str) -> None:
+    """List the registered clients (never their secrets)."""
+    from server.auth.clients import describe
+
+    async def listed(records: AuthRecords) -> list[dict[str, Any]]:
+        return [describe(client) for client in await records.clients()]
+
+    _echo_json(_on_records(store, listed))
+
+
+@clients.command("remove")
+@click.argument("client_id")
+@_store_option
+def remove_client(client_id: str, store: str) -> None:
+    """Remove a client: it gets no new tokens (tokens it holds expire within minutes)."""
+
+    async def remove(records: AuthRecords) -> bool:
+        return await records.remove_client(client_id)
+
+    if not _on_records(store, remove):
+        click.echo(f"No client {client_id!r}", err=True)
+        sys.exit(1)
+    click.echo(f"Removed {client_id}")
+
+
+@click.group()
+def keys() -> None:
+    """The built-in authorization server's token signing keys."""
+
+
+@keys.command("rotate")
+@_store_option
+def rotate_keys(store: str) -> None:
+    """Add a signing key; it signs from now on, and tokens signed before stay valid."""
+    from server.auth.signing_keys import rotate
+
+    kid = _on_records(store, rotate)
+    click.echo(f"New signing key {kid}")
