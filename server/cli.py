@@ -128,6 +128,7 @@ def serve(**options: Any) -> None:
 
     settings = Settings(**options)
     _check_vocabulary(settings.hl7_vocab)
+    _check_store(settings.store)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -260,3 +261,49 @@ def show_ledger(store: str, sender: str, control_id: str) -> None:
 
 main.add_command(clients)
 main.add_command(keys)
+
+
+def _check_store(url: str) -> None:
+    """Exit with status 1 and one line when the store cannot be opened (no traceback)."""
+    from server.storage.factory import check_store
+    from server.storage.port import StoreUnavailable
+
+    try:
+        asyncio.run(check_store(url))
+    except StoreUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def mongo() -> None:
+    """MongoDB: the shard plan, and the indexes it needs."""
+
+
+@mongo.command("shard-plan")
+@click.option(
+    "--store",
+    envvar="FHIRPORT_STORE",
+    required=True,
+    help="The mongodb:// URL; its database is the one the commands name.",
+)
+@click.option(
+    "--create-indexes",
+    is_flag=True,
+    help="Connect first and create every collection and index, shard key indexes included.",
+)
+def shard_plan(store: str, create_indexes: bool) -> None:
+    """Print the mongosh commands that shard the store's collections (see the README)."""
+    from server.storage.mongo.shards import prepare_for_sharding, shard_commands
+    from server.storage.mongo.uri import database_name
+    from server.storage.port import StoreUnavailable
+
+    if create_indexes:
+        try:
+            asyncio.run(prepare_for_sharding(store))
+        except StoreUnavailable as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+    click.echo("// Run in mongosh connected to a mongos router:")
+    for command in shard_commands(database_name(store)):
+        click.echo(command)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from server.storage.factory import store_from_url
 from server.storage.port import Store
 from server.storage.sqlite.store import SqliteStore
 from tests.direct_store import opened_sqlite
+from tests.mongodb_databases import drop_test_databases, fresh_database_url
 
 STORE_KINDS = ["sqlite", "memory"] + (
     ["mongodb"] if os.environ.get("FHIRPORT_TEST_MONGODB_URI") else []
@@ -32,8 +32,14 @@ def store_url_for(kind: str, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     if kind == "memory":
         return "memory://"
-    base = os.environ["FHIRPORT_TEST_MONGODB_URI"].rstrip("/")
-    return f"{base}/fhirport_test_{uuid.uuid4().hex[:12]}"
+    return fresh_database_url()
+
+
+@pytest.fixture(autouse=True)
+def _drop_mongodb_test_databases() -> Iterator[None]:
+    """Each test's MongoDB databases are dropped when it ends (no server: nothing to do)."""
+    yield
+    drop_test_databases()
 
 
 @pytest.fixture(params=STORE_KINDS)

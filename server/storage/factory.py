@@ -22,6 +22,13 @@ def store_from_url(url: str) -> Store:
     )
 
 
+async def check_store(url: str) -> None:
+    """Open and close the store ``url`` names; StoreUnavailable, in one sentence, if it cannot."""
+    store = store_from_url(url)
+    await store.open()
+    await store.close()
+
+
 async def open_auth_records(store: Store) -> AuthRecords:
     """The authorization server's records in an open ``store``, their tables made."""
     records: AuthRecords

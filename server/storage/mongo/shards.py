@@ -22,6 +22,8 @@ from typing import Any
 
 from pymongo import HASHED
 
+from server.storage.mongo.errors import driver_errors
+
 
 @dataclass(frozen=True, slots=True)
 class ShardKey:
@@ -56,3 +58,16 @@ async def create_shard_key_indexes(database: Any) -> None:
     for shard in SHARD_PLAN:
         if shard.hashed:
             await database[shard.collection].create_index(list(shard.key.items()))
+
+
+async def prepare_for_sharding(url: str) -> None:
+    """Open the store at ``url`` (every collection and index made) and add the shard keys'."""
+    from server.storage.mongo.store import MongoStore  # the store imports this module's peers
+
+    store = MongoStore(url)
+    await store.open()
+    try:
+        async with driver_errors("create the shard key indexes"):
+            await create_shard_key_indexes(store.conn.database)
+    finally:
+        await store.close()
