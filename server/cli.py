@@ -107,6 +107,58 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     help="YAML or JSON file: each HL7v2 sender's local codes -> HL7 table codes.",
 )
 @_setting(
+    "--hl7-senders",
+    "YAML or JSON file: the HL7v2 senders MLLP accepts (MSH-3/MSH-4, optionally their "
+    "networks or TLS certificate subjects) and the message types each may send. Without "
+    "it, MLLP listens only on loopback.",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@_setting(
+    "--mllp-tls-cert",
+    "PEM certificate (chain) for MLLP over TLS.",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@_setting(
+    "--mllp-tls-key",
+    "PEM private key of --mllp-tls-cert.",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@_setting(
+    "--mllp-tls-client-ca",
+    "PEM CA certificate(s): MLLP clients must present a certificate they issued (mutual TLS).",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@_setting(
+    "--tls-cert",
+    "PEM certificate (chain): serve HTTPS directly (or terminate TLS at a proxy).",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@_setting(
+    "--tls-key",
+    "PEM private key of --tls-cert.",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@_setting(
+    "--cors-origins",
+    "Comma-separated origins (https://app.example.org) allowed to call the API from a "
+    "browser; default: none (CORS off).",
+)
+@_setting(
+    "--max-url-length",
+    "Longest request target (path and query) in bytes; longer ones get a 414.",
+    type=click.IntRange(min=256),
+)
+@_setting(
+    "--max-query-params",
+    "Most query parameters in one request; more get a 400.",
+    type=click.IntRange(min=1),
+)
+@_setting(
+    "--request-timeout",
+    "Seconds a request may take; a slower one is answered 503 with Retry-After.",
+    type=click.FloatRange(min=0, min_open=True),
+)
+@_setting(
     "--api-docs/--no-api-docs",
     "Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
 )
@@ -128,6 +180,7 @@ def serve(**options: Any) -> None:
 
     settings = Settings(**options)
     _check_vocabulary(settings.hl7_vocab)
+    _check_mllp_senders(settings)
     _check_store(settings.store)
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -146,6 +199,19 @@ def _check_vocabulary(path: Path | None) -> None:
         load_vocabulary(path)
     except VocabularyFileError as exc:
         raise click.BadParameter(str(exc), param_hint="--vocab") from None
+
+
+def _check_mllp_senders(settings: Settings) -> None:
+    """Refuse to start MLLP with a bad allowlist, or without one beyond loopback."""
+    if settings.mllp_port is None:
+        return
+    from server.hl7v2.senders import MllpExposed, SendersFileError, check_exposure, load_senders
+
+    try:
+        senders = load_senders(settings.hl7_senders) if settings.hl7_senders else None
+        check_exposure(settings.host, senders)
+    except (MllpExposed, SendersFileError) as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.group()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_STORE = "sqlite:///./data/fhirport.sqlite3"
 SANDBOX_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sandbox"
+
+# A browser origin: a scheme, a host and perhaps a port; nothing else (no path, no "*").
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
 
 # A comma-separated list in a FHIRPORT_* variable (as on the command line), not JSON.
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -64,9 +70,45 @@ class Settings(BaseSettings):
         None, description="The aud the external issuer's tokens carry; default: the FHIR base URL"
     )
 
-    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    hl7_senders: Path | None = Field(
+        None, description="YAML or JSON file: the HL7v2 senders allowed on MLLP, what each may send"
+    )
+    mllp_tls_cert: Path | None = Field(None, description="PEM certificate (chain): MLLP over TLS")
+    mllp_tls_key: Path | None = Field(None, description="PEM private key of mllp_tls_cert")
+    mllp_tls_client_ca: Path | None = Field(
+        None, description="PEM CA certificates: MLLP clients must present one they issued"
+    )
+    tls_cert: Path | None = Field(None, description="PEM certificate (chain): serve HTTPS")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
+    cors_origins: CommaList = Field(
+        (), description="Origins (scheme://host[:port]) allowed cross-origin; default: CORS off"
+    )
+    max_url_length: int = Field(8192, ge=256, description="Longest request target; past it, 414")
+    max_query_params: int = Field(100, ge=1, description="Query parameters at most; past it, 400")
+    request_timeout: float = Field(
+        60.0, gt=0, description="Seconds a request may take before it is answered 503"
+    )
+
+    @field_validator("allowed_hosts", "forwarded_allow_ips", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is no origin: give scheme://host[:port], never *")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Settings:
+        for cert, key in (("tls_cert", "tls_key"), ("mllp_tls_cert", "mllp_tls_key")):
+            if (getattr(self, cert) is None) != (getattr(self, key) is None):
+                raise ValueError(f"{cert} and {key} go together: give both or neither")
+        if self.mllp_tls_client_ca is not None and self.mllp_tls_cert is None:
+            raise ValueError("mllp_tls_client_ca (mutual TLS) needs mllp_tls_cert and mllp_tls_key")
+        return self
