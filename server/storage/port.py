@@ -32,8 +32,8 @@ What differs between stores:
 - MongoDB with transactions (replica set, mongos): the ``guards`` collection, ``_id``
   the key, claimed in the write's transaction. Two transactions claiming one key
   conflict on that document; the loser is retried by the driver and then fails.
-- MongoDB without transactions (standalone, mongomock for ``memory://``): the claim
-  is written first, then the resource; a write whose version check fails after its
+- ``memory://`` (mongomock, no transactions; a standalone MongoDB server is refused
+  at ``open``, see below): the claim is written first, then the resource; a write whose version check fails after its
   claim gives the key back. A crash in between leaves a key naming a resource that does not exist;
   since a racer also sees that while the holder's write is still in flight, the
   service waits for such a holder before taking its key over.
@@ -42,8 +42,10 @@ The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry poi
 ``server.storage.factory.store_from_url``) differ beyond the guard too:
 
 - Atomicity. ``Store.write`` is all-or-nothing on SQLite (one transaction, writers
-  serialised across processes) and on MongoDB with transactions. MongoDB without a
-  replica set, and ``memory://`` (mongomock), is not atomic across documents: each
+  serialised across processes) and on MongoDB, which runs every write in a
+  transaction: ``open`` refuses a ``mongodb://`` server whose ``hello`` shows neither a
+  replica set nor a ``mongos`` (StoreUnavailable naming the fix, a one-member replica
+  set). Only ``memory://`` (mongomock) is not atomic across documents: each
   write's resource compare-and-swap comes first, then its history entry, then the
   next write, then the ledger entry; a failure or crash part-way leaves the earlier
   documents written (never a wrong current version, possibly a missing history
@@ -54,17 +56,42 @@ The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry poi
   queries, so a concurrent write can be seen by one and not another.
 - Chains and ``_has``. Both follow up to ``MAX_JOIN_DEPTH`` references (the parser
   refuses more). SQLite joins inside one statement, without a cap; MongoDB runs each
-  inner search first and continues with at most ``JOIN_LIMIT`` ids
-  (``server.storage.mongo.search``), so an inner match wider than that is cut short.
+  inner search first and continues with the ids it found, and refuses a search whose
+  inner search matches more than ``JOIN_LIMIT`` (``server.storage.mongo.search``) with
+  QueryTooCostly: an answer is complete or refused, never cut short.
+- Size. SQLite stores a body of any size. MongoDB holds at most 16 MiB in one
+  document, and a version is two (the resource with its index entries, and its
+  history entry), a ledger entry one with its raw message: a write with one too large
+  raises DocumentTooLarge before anything is sent. mongomock has no limit of its own;
+  the adapter applies MongoDB's.
+- The ledger. SQLite replaces a message's entry (writers are serialised, and a
+  message is looked up before it is applied). MongoDB keys entries by (sender,
+  control id) as a compound ``_id`` and inserts if absent: an entry whose outcome is
+  one of ``ACCEPTED_OUTCOMES`` is never replaced, and a write that would replace one
+  (another process applied the same message meanwhile) raises LedgerTaken, in the
+  write's transaction, so the racer's resources are not written either.
+- Failures. SQLite raises StoreUnavailable when its file cannot be opened. MongoDB
+  raises it for every driver error: unreachable, failing over, or past ``timeoutMS``
+  (every operation is bounded; defaults in ``server.storage.mongo.uri``, overridden by
+  the URL's options). Reads and writes go to the primary whatever the URL's
+  ``readPreference``.
+- Date ranges. Both keep the widest span stored under each date parameter and bound a
+  range's ``low`` by it, so the date indexes serve ranges (SQLite ``date_width``,
+  MongoDB ``date_widths``). A MongoDB search reads the widths before its query, so a
+  concurrent write of a wider value can be missed by that one search.
 - Index use. SQLite drives every search from a B-tree range on an ``idx_*`` table
   and probes the others, or walks the type when a lone clause is broad; MongoDB uses
-  its compound indexes on ``idx.*`` (``server.storage.mongo.index``); mongomock
-  ignores indexes and scans every document, so ``memory://`` is for tests and small
-  demos. ``:contains`` is a substring test (``instr``) on SQLite and an escaped
-  ``$regex`` on MongoDB, neither served by an index.
+  its compound indexes on ``idx.*`` (``server.storage.mongo.index``), each ending in
+  ``_id``; mongomock ignores indexes and scans every document, so ``memory://`` is for
+  tests and small demos. ``:contains`` is a substring test (``instr``) on SQLite and an
+  escaped ``$regex`` on MongoDB, which scans the parameter's index keys (not the
+  documents); ``:missing=true`` on MongoDB tests every document of the type.
 - Paging. Both page by keyset on (sort keys..., a tie-breaker), nulls first, with
   opaque cursors; the tie-breaker is the row id on SQLite and the document ``_id`` on
-  MongoDB, so a cursor from one store is refused (InvalidCursor) by the other.
+  MongoDB, so a cursor from one store is refused (InvalidCursor) by the other. On
+  MongoDB a page in the default order (``_id``) driven by an equality clause reads only
+  its own documents from the clause's index; a ``_sort`` on a parameter, or a range
+  clause, sorts the matches in memory.
 """
 
 from __future__ import annotations
