@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: sandbox test lint types unit install bench clean
+.PHONY: test-mongodb test-mongodb-replica-set test-mongodb-standalone test-mongodb-sharded mongodb-down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,31 @@ types: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+## MongoDB (needs Docker): the whole suite on a one-member replica set, then a standalone
+## server's refusal, then the store's tests on two shards behind a mongos router.
+COMPOSE := docker compose -f docker/compose.yaml
+MONGODB_URI := mongodb://localhost:27017/?replicaSet=rs0
+
+test-mongodb: test-mongodb-replica-set test-mongodb-standalone test-mongodb-sharded
+
+test-mongodb-replica-set: $(STAMP)
+	$(COMPOSE) up -d --wait mongo-test
+	FHIRPORT_TEST_MONGODB_URI='$(MONGODB_URI)' $(BIN)/pytest
+
+test-mongodb-standalone: $(STAMP)
+	$(COMPOSE) up -d --wait mongo-standalone
+	FHIRPORT_TEST_MONGODB_STANDALONE_URI='mongodb://localhost:27018/' \
+		$(BIN)/pytest tests/storage/test_mongo_server.py -k standalone
+
+test-mongodb-sharded: $(STAMP)
+	$(COMPOSE) up -d --wait mongos
+	FHIRPORT_TEST_MONGODB_URI='mongodb://localhost:27020/' FHIRPORT_TEST_MONGODB_SHARDED=1 \
+		$(BIN)/pytest tests/storage
+
+## Stop the MongoDB test servers and drop their data.
+mongodb-down:
+	$(COMPOSE) --profile test --profile standalone --profile sharded down -v
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
