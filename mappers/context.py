@@ -10,6 +10,7 @@ from typing import Any
 from hl7.er7 import NULL, Segment
 from mappers.config import MappingConfig
 from mappers.datetimes import to_fhir_date, to_fhir_datetime
+from mappers.fields import FieldReport
 from mappers.result import Action, MappingResult
 from mappers.vocabulary import Sender, local_system
 
@@ -51,14 +52,31 @@ class MapContext:
         """The sender's own code system for its codes of ``table``."""
         return local_system(self.sender, table)
 
-    def emit(self, resource: dict[str, Any], action: Action, key: str) -> dict[str, str]:
-        """Add ``resource`` once (by type and id) and return a Reference to it."""
+    def emit(
+        self,
+        resource: dict[str, Any],
+        action: Action,
+        key: str,
+        fields: FieldReport | None = None,
+    ) -> dict[str, str]:
+        """Add ``resource`` once (by type and id) and return a Reference to it.
+
+        ``fields``: what the message's fields did to it (mappers.fields), for a resource
+        that updates a stored one field by field.
+        """
         reference = f"{resource['resourceType']}/{resource['id']}"
         identity = (resource["resourceType"], resource["id"])
         if identity not in self._emitted:
             self._emitted[identity] = resource
-            self.result.add(resource, action, key)
+            self.result.add(resource, action, key, fields)
         return {"reference": reference}
+
+    def fields_of(self, resource: dict[str, Any]) -> FieldReport | None:
+        """The field report emitted with ``resource``, if any."""
+        for mapped in self.result.resources:
+            if mapped.resource is resource:
+                return mapped.fields
+        return None
 
     def emitted(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
         """Return the resource of this type and id already emitted for the message."""
@@ -122,6 +140,9 @@ class MapContext:
             if id(segment) not in self._consumed and segment.name != "MSH":
                 self._unmapped[segment.name] = None
         self.result.unmapped = list(self._unmapped)
+        for mapped in self.result.resources:
+            if mapped.fields is not None:
+                mapped.fields.finish(mapped.resource)
         self.result.resources.sort(key=lambda m: self._rank(m.resource["resourceType"]))
         return self.result
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mappers.fields import FieldReport
+
 
 class Action(StrEnum):
     """What the pipeline should do with a mapped resource."""
@@ -30,6 +32,9 @@ class MappedResource:
     resource: dict[str, Any]  # a complete FHIR resource; "id" is deterministic (mappers.identity)
     action: Action = Action.UPSERT
     business_key: str = ""  # human-readable key the id was derived from, for reports
+    # Which fields were sent and which produced what (mappers.fields): the ingest
+    # merges them with the stored resource. None: the resource is the whole truth.
+    fields: FieldReport | None = None
 
 
 @dataclass(slots=True)
@@ -50,8 +55,14 @@ class MappingResult:
     event_time: str | None = None
     event_epoch_us: int | None = None
 
-    def add(self, resource: dict[str, Any], action: Action = Action.UPSERT, key: str = "") -> None:
-        self.resources.append(MappedResource(resource, action, key))
+    def add(
+        self,
+        resource: dict[str, Any],
+        action: Action = Action.UPSERT,
+        key: str = "",
+        fields: FieldReport | None = None,
+    ) -> None:
+        self.resources.append(MappedResource(resource, action, key, fields))
 
 
 class MappingError(Exception):

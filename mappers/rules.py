@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from hl7.er7 import NULL, Segment
 from mappers.components import Rep, is_empty
 from mappers.context import MapContext
+from mappers.fields import Feed, FieldReport
 
 # A datatype map: one field repetition -> a FHIR value (None when there is nothing to map).
 Convert = Callable[[Rep, MapContext], Any]
@@ -42,8 +43,15 @@ class FieldRule:
     convert: Convert
     many: bool = False  # the FHIR element repeats: every v2 repetition is appended
 
-    def apply(self, segment: Segment, resource: dict[str, Any], ctx: MapContext) -> None:
-        """Convert the field and put the value(s) into ``resource``."""
+    def apply(
+        self,
+        segment: Segment,
+        resource: dict[str, Any],
+        ctx: MapContext,
+        report: FieldReport | None = None,
+    ) -> None:
+        """Convert the field and put the value(s) into ``resource`` (noted in ``report``)."""
+        label = report.saw(segment, self.field) if report is not None else ""
         for rep in segment.reps(self.field):
             if is_empty(rep):
                 continue
@@ -54,6 +62,8 @@ class FieldRule:
             self._unused_components(segment.name, rep, ctx)
             if self.many:
                 resource.setdefault(self.element, []).append(value)
+                if report is not None:
+                    report.produced(label, value)
             else:
                 resource.setdefault(self.element, value)
                 return
@@ -68,11 +78,25 @@ class FieldRule:
 
 
 def apply_rules(
-    segment: Segment, rules: Iterable[FieldRule], resource: dict[str, Any], ctx: MapContext
+    segment: Segment,
+    rules: Iterable[FieldRule],
+    resource: dict[str, Any],
+    ctx: MapContext,
+    report: FieldReport | None = None,
 ) -> None:
-    """Apply every rule of a segment's table to ``resource``."""
+    """Apply every rule of a segment's table to ``resource`` (noting fields in ``report``)."""
     for rule in rules:
-        rule.apply(segment, resource, ctx)
+        rule.apply(segment, resource, ctx, report)
+
+
+def rule_feeds(segment: str, rules: Iterable[FieldRule]) -> list[Feed]:
+    """The feeds a segment's table declares: per element, the fields that fill it."""
+    fields: dict[str, list[str]] = {}
+    many: dict[str, bool] = {}
+    for rule in rules:
+        fields.setdefault(rule.element, []).append(f"{segment}-{rule.field}")
+        many[rule.element] = many.get(rule.element, False) or rule.many
+    return [Feed((element,), tuple(labels), many[element]) for element, labels in fields.items()]
 
 
 def convert_all(segment: Segment, field: int, convert: Convert, ctx: MapContext) -> list[Any]:

@@ -264,7 +264,13 @@ class ResourceService:
                 if current is None or current.deleted:
                     return None
                 marker = next_version(
-                    resource_type, resource_id, current, None, Method.DELETE, self.indexer
+                    resource_type,
+                    resource_id,
+                    current,
+                    None,
+                    Method.DELETE,
+                    self.indexer,
+                    client_write=True,
                 )
                 try:
                     await self.store.write([marker])
@@ -397,7 +403,14 @@ class ResourceService:
             live = current.body if current is not None else None  # None: new or deleted
             rule(resource, orjson.loads(live) if live is not None else None)
         write = next_version(
-            resource_type, resource_id, current, resource, method, self.indexer, guard=guard
+            resource_type,
+            resource_id,
+            current,
+            resource,
+            method,
+            self.indexer,
+            client_write=True,
+            guard=guard,
         )
         await self.store.write([write])
         return write.version

@@ -40,15 +40,21 @@ def next_version(
     *,
     updated: int | None = None,
     event_time: int | None = None,
+    client_write: bool = False,
+    owners: bytes | None = None,
     guard: Guard | None = None,
 ) -> Write:
     """The Write storing ``body`` as the version after ``current`` (None: a new resource).
 
-    ``body`` None makes a delete marker (``method`` DELETE), which keeps ``event_time``
-    (the HL7v2 message's, compared with later messages'). The write expects ``current``
-    to still be the latest version (compare-and-swap). ``updated`` defaults to now, and
-    is always after ``current``'s, so versions are ordered by time too. ``body`` is
-    stamped in place (id, versionId, lastUpdated) before it is indexed.
+    ``body`` None makes a delete marker (``method`` DELETE). The version keeps
+    ``event_time`` (an HL7v2 message's, compared with later messages'); a
+    ``client_write`` (REST) is its own event, at its own time, so an HL7v2 message
+    from before it is stale. ``owners`` (which HL7v2 field owns which part) defaults
+    to ``current``'s: a client's edit does not change who owns the parts it kept. The
+    write expects ``current`` to still be the latest version (compare-and-swap).
+    ``updated`` defaults to now, and is always after ``current``'s, so versions are
+    ordered by time too. ``body`` is stamped in place (id, versionId, lastUpdated)
+    before it is indexed.
     """
     if (body is None) != (method is Method.DELETE):
         raise ValueError("a delete marker, and only a delete marker, has no body")
@@ -56,11 +62,17 @@ def next_version(
     expected = current.version if current else 0
     if updated is None:
         updated = max(now_us(), current.last_updated + 1) if current else now_us()
+    if client_write:
+        event_time = updated
     if body is None:
         marker = StoredVersion(
             resource_type, resource_id, number, updated, method, None, event_time
         )
         return Write(marker, expected, None, guard)
+    if owners is None and current is not None:
+        owners = current.owners
     stored = stamp(body, resource_id, number, updated)
-    version = StoredVersion(resource_type, resource_id, number, updated, method, stored)
+    version = StoredVersion(
+        resource_type, resource_id, number, updated, method, stored, event_time, owners
+    )
     return Write(version, expected, indexer(body), guard)

@@ -11,6 +11,8 @@ pipeline does it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hl7.er7 import Message, Segment
 from mappers.context import MapContext
 from mappers.identity import deterministic_id
@@ -29,16 +31,32 @@ MRG_HANDLED = frozenset({1})
 
 
 def map_registration(message: Message, ctx: MapContext) -> None:
-    """Map A01/A04/A05/A08/A28/A31: demographics, next of kin, insurance, guarantors."""
+    """Map A01/A04/A05/A08/A28/A31: demographics, next of kin, insurance, guarantors.
+
+    NK1 and IN1 are snapshots (v2.5 2.10.4): a group carrying any replaces the
+    patient's set (the Patient's report lists the new set), one carrying none keeps it.
+    """
     action = Action.UPDATE if message.trigger_event in UPDATE_EVENTS else Action.UPSERT
     for group in patient_groups(message):
-        _, patient_ref = map_patient(group, ctx, action)
+        patient, patient_ref = map_patient(group, ctx, action)
+        kin: list[dict[str, str] | None] = []
         for segment in group.following:
             if segment.name == "NK1":
-                map_nk1(segment, patient_ref, ctx)
+                kin.append(map_nk1(segment, patient_ref, ctx))
             elif segment.name == "GT1":
                 map_gt1(segment, patient_ref, ctx)
-        map_insurance(group, patient_ref, ctx)
+        coverages = map_insurance(group, patient_ref, ctx)
+        report = ctx.fields_of(patient)
+        if report is None:
+            continue
+        if kin:
+            report.sets["NK1"] = _ids(kin)
+        if group.named("IN1"):
+            report.sets["IN1"] = _ids(coverages)
+
+
+def _ids(references: Sequence[dict[str, str] | None]) -> list[str]:
+    return [r["reference"].split("/", 1)[1] for r in references if r is not None]
 
 
 def map_merge(message: Message, ctx: MapContext) -> None:

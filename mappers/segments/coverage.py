@@ -19,11 +19,12 @@ from mappers.datatypes.names import xpn_name
 from mappers.datatypes.organizations import organization, xon_organization
 from mappers.datatypes.telecom import xtn_contact
 from mappers.elements import put
+from mappers.fields import Feed, FieldReport
 from mappers.identity import deterministic_id
 from mappers.messages.groups import PatientGroup
 from mappers.numbers import positive_int
 from mappers.result import Action
-from mappers.rules import FieldRule, apply_rules, convert_all, handled_fields
+from mappers.rules import FieldRule, apply_rules, convert_all, handled_fields, rule_feeds
 from mappers.segments.primitives import fhir_date
 from mappers.segments.related_person import related_person
 
@@ -48,6 +49,22 @@ SUBSCRIBER_RULES: tuple[FieldRule, ...] = (
 )
 HANDLED = handled_fields(RULES + SUBSCRIBER_RULES, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 22, 36, 43, 49)
 IN2_HANDLED = frozenset({6, 8})
+_MEMBER_FIELDS = ("IN1-49", "IN1-36", "IN2-6", "IN2-8")
+# What each IN1/IN2 field fills in a Coverage (mappers.fields); the payor, which keys
+# the Coverage, is always sent.
+FEEDS = {
+    f.keys[0]: f
+    for f in (
+        *rule_feeds("IN1", RULES),
+        Feed(("period",), ("IN1-12", "IN1-13")),
+        Feed(("class",), ("IN1-2", "IN1-8", "IN1-9"), many=True),
+        Feed(("identifier",), _MEMBER_FIELDS, many=True),
+        Feed(("subscriberId",), _MEMBER_FIELDS),
+        Feed(("subscriber",), ("IN1-16", "IN1-17")),
+        Feed(("order",), ("IN1-22", "IN1-1")),
+    )
+}
+_SEEN_IN1 = (1, 2, 8, 9, 12, 13, 16, 22, 36, 49)
 
 
 def map_insurance(
@@ -85,8 +102,14 @@ def map_in1(
         "beneficiary": patient_ref,
         "payor": [payor],
     }
-    apply_rules(in1, RULES, coverage, ctx)
-    identifiers = _identifiers(in1, in2, payor, ctx)
+    report = FieldReport(FEEDS)
+    for number in _SEEN_IN1:
+        report.saw(in1, number)
+    if in2 is not None:
+        report.saw(in2, 6)
+        report.saw(in2, 8)
+    apply_rules(in1, RULES, coverage, ctx, report)
+    identifiers = _identifiers(in1, in2, payor, ctx, report)
     if identifiers:
         coverage["identifier"] = identifiers
         coverage["subscriberId"] = identifiers[0]["value"]
@@ -96,7 +119,7 @@ def map_in1(
     payor_id = payor["reference"].removeprefix("Organization/")
     coverage["id"] = deterministic_id("Coverage", payor_id, member)
     coverage["subscriber"] = _subscriber(in1, patient_ref, ctx)
-    classes = _classes(in1)
+    classes = _classes(in1, report)
     if classes:
         coverage["class"] = classes
     period = ctx.period(in1.get(12), in1.get(13), "IN1-12/13")
@@ -105,7 +128,7 @@ def map_in1(
     order = positive_int(in1.get(22)) or positive_int(in1.get(1))
     if order:
         coverage["order"] = order
-    return ctx.emit(coverage, Action.UPSERT, f"Coverage {payor_id}|{member}")
+    return ctx.emit(coverage, Action.UPSERT, f"Coverage {payor_id}|{member}", report)
 
 
 def _payor(in1: Segment, ctx: MapContext) -> dict[str, str] | None:
@@ -119,17 +142,19 @@ def _payor(in1: Segment, ctx: MapContext) -> dict[str, str] | None:
 
 
 def _identifiers(
-    in1: Segment, in2: Segment | None, payor: dict[str, str], ctx: MapContext
+    in1: Segment, in2: Segment | None, payor: dict[str, str], ctx: MapContext, report: FieldReport
 ) -> list[dict[str, Any]]:
     identifiers = convert_all(in1, 49, cx_identifier, ctx)
     for member in identifiers:
         member.setdefault("type", identifier_type("MB"))  # IN1-49 is the member id
+        report.produced("IN1-49", member)
     policy_system = POLICY_SYSTEM_BASE + payor["reference"].removeprefix("Organization/")
     policy = in1.get(36)
     if policy and policy != NULL:
         identifiers.append(
             {"type": {"text": "Policy number"}, "system": policy_system, "value": policy}
         )
+        report.produced("IN1-36", identifiers[-1])
     if in2 is not None:
         ctx.fields_unmapped(in2, IN2_HANDLED)
         for field, code in ((6, "MC"), (8, "MA")):
@@ -138,6 +163,7 @@ def _identifiers(
                 identifiers.append(
                     {"type": identifier_type(code), "system": policy_system, "value": value}
                 )
+                report.produced(f"IN2-{field}", identifiers[-1])
     return identifiers
 
 
@@ -155,11 +181,11 @@ def _subscriber(in1: Segment, patient_ref: dict[str, str], ctx: MapContext) -> d
     return related_person(ctx, patient_ref, content) or patient_ref
 
 
-def _classes(in1: Segment) -> list[dict[str, Any]]:
+def _classes(in1: Segment, report: FieldReport) -> list[dict[str, Any]]:
     classes = []
-    for code, value, name in (
-        ("plan", in1.get(2, 1), in1.get(2, 2)),
-        ("group", in1.get(8), in1.get(9)),
+    for field, code, value, name in (
+        ("IN1-2", "plan", in1.get(2, 1), in1.get(2, 2)),
+        ("IN1-8", "group", in1.get(8), in1.get(9)),
     ):
         if value and value != NULL:
             entry: dict[str, Any] = {
@@ -169,4 +195,5 @@ def _classes(in1: Segment) -> list[dict[str, Any]]:
             if name and name != NULL:
                 entry["name"] = name
             classes.append(entry)
+            report.produced(field, entry)
     return classes

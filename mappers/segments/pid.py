@@ -6,6 +6,8 @@ and that identifier's system: the same person gets the same id in every message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from hl7.er7 import NULL, Segment
@@ -17,10 +19,11 @@ from mappers.datatypes.identifiers import cx_identifier, identifier_type
 from mappers.datatypes.names import xpn_name
 from mappers.datatypes.telecom import xtn_contact, xtn_with_use
 from mappers.extensions import CORE, concept_extension, string_extension
+from mappers.fields import Claim, Feed, FieldReport, attach_key
 from mappers.identity import deterministic_id
 from mappers.numbers import positive_int
 from mappers.result import MappingError
-from mappers.rules import FieldRule, apply_rules, handled_fields, maps_components
+from mappers.rules import FieldRule, apply_rules, handled_fields, maps_components, rule_feeds
 from mappers.segments.primitives import language, yes_no
 
 SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
@@ -61,7 +64,7 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule(4, "identifier", cx_identifier, many=True),
     FieldRule(5, "name", xpn_name, many=True),
     FieldRule(6, "extension", string_extension("patient-mothersMaidenName"), many=True),
-    FieldRule(8, "gender", mapped_code("AdministrativeSex", "PID-8")),
+    FieldRule(8, "gender", mapped_code("AdministrativeSex", "0001")),
     FieldRule(9, "name", xpn_name, many=True),
     FieldRule(11, "address", xad_address, many=True),
     FieldRule(13, "telecom", xtn_with_use("home"), many=True),
@@ -79,6 +82,36 @@ RULES: tuple[FieldRule, ...] = (
 )
 # PID-1 (set id) carries nothing; 7, 12, 24, 25, 29, 30 are conditional (below).
 HANDLED = handled_fields(RULES, 1, 7, 12, 24, 25, 29, 30)
+_CONDITIONAL = (7, 12, 24, 25, 29, 30)
+
+
+def _feeds() -> list[Feed]:
+    """What each PID field fills, for field-by-field updates (mappers.fields).
+
+    A part a REST client added is taken over by the field that would have produced
+    it: an address by PID-11, a work phone by PID-14, any other telecom by PID-13, a
+    name by PID-5. Identifiers and extensions a client added belong to no field.
+    """
+    adjusted = {
+        "name": lambda f: replace(f, claims=(Claim("PID-5"),)),
+        "address": lambda f: replace(
+            f,
+            fields=("PID-11", "PID-12"),
+            claims=(Claim("PID-11"),),
+            attach=("PID-12", "district"),
+        ),
+        "telecom": lambda f: replace(f, claims=(Claim("PID-14", "use", "work"), Claim("PID-13"))),
+    }
+    same: Callable[[Feed], Feed] = lambda f: f  # noqa: E731
+    return [
+        *(adjusted.get(f.keys[0], same)(f) for f in rule_feeds("PID", RULES)),
+        Feed(("birthDate",), ("PID-7",)),
+        Feed(("multipleBirthBoolean", "multipleBirthInteger"), ("PID-24", "PID-25")),
+        Feed(("deceasedDateTime", "deceasedBoolean"), ("PID-29", "PID-30")),
+    ]
+
+
+FEEDS: tuple[Feed, ...] = tuple(_feeds())
 
 
 def preferred_identifier(reps: list[Rep], ctx: MapContext) -> dict[str, Any] | None:
@@ -109,17 +142,26 @@ def patient_id(pid: Segment, ctx: MapContext) -> str:
 
 
 def map_pid(
-    pid: Segment, ctx: MapContext, also_handled: frozenset[int] = frozenset()
+    pid: Segment,
+    ctx: MapContext,
+    also_handled: frozenset[int] = frozenset(),
+    report: FieldReport | None = None,
 ) -> dict[str, Any]:
     """Return the Patient a PID segment describes (without meta, links or references).
 
-    ``also_handled`` names PID fields the message's own mapper uses (DFT: PID-18).
+    ``also_handled`` names PID fields the message's own mapper uses (DFT: PID-18);
+    ``report`` notes which fields were sent and what they produced (see ``FEEDS``).
     """
     patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id(pid, ctx)}
-    apply_rules(pid, RULES, patient, ctx)
+    apply_rules(pid, RULES, patient, ctx, report)
     _drop_repeated_identifiers(patient)
     _birth(pid, patient, ctx)
-    _county(pid, patient)
+    county = _county(pid, patient)
+    if report is not None:
+        for number in _CONDITIONAL:
+            report.saw(pid, number)
+        if county:
+            report.attached["address"] = county
     _multiple_birth(pid, patient)
     _deceased(pid, patient, ctx)
     ctx.fields_unmapped(pid, HANDLED | also_handled)
@@ -152,15 +194,12 @@ def _birth(pid: Segment, patient: dict[str, Any], ctx: MapContext) -> None:
         }
 
 
-def _county(pid: Segment, patient: dict[str, Any]) -> None:
+def _county(pid: Segment, patient: dict[str, Any]) -> str | None:
     county = pid.get(12)
     if not county or county == NULL:
-        return
-    addresses = patient.setdefault("address", [])
-    if len(addresses) == 1 and "district" not in addresses[0]:
-        addresses[0]["district"] = county
-    else:
-        addresses.append({"district": county})
+        return None
+    attach_key(patient.setdefault("address", []), "district", county)
+    return county
 
 
 def _multiple_birth(pid: Segment, patient: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mappers.context import MapContext
+from mappers.fields import FieldReport
 from mappers.identity import deterministic_id
 from mappers.result import Action
 
@@ -14,6 +15,7 @@ def related_person(
     patient_ref: dict[str, str],
     content: dict[str, Any],
     action: Action = Action.CREATE_ONLY,
+    fields: FieldReport | None = None,
 ) -> dict[str, str] | None:
     """Emit a RelatedPerson of the patient and return a Reference to it.
 
@@ -41,7 +43,7 @@ def related_person(
     earlier = ctx.emitted("RelatedPerson", resource["id"])
     if earlier is not None:
         _merge(earlier, resource)
-    return ctx.emit(resource, action, f"RelatedPerson {patient_id}|{'|'.join(key)}")
+    return ctx.emit(resource, action, f"RelatedPerson {patient_id}|{'|'.join(key)}", fields)
 
 
 def _merge(earlier: dict[str, Any], later: dict[str, Any]) -> None:

@@ -4,9 +4,13 @@ Reads only. The plan is turned into compare-and-swap writes by the pipeline; if 
 of them loses a race the whole message is planned again from fresh reads.
 
 Rules, per resource (by its deterministic id):
-- the stored version came from a newer event (EVN-2/MSH-7) than this message: kept
-  as it is (``stale``), so a late, older update never overwrites a newer one; a
-  resource deleted by a newer event stays deleted (its delete marker keeps the time);
+- the stored version came from a newer event (EVN-2/MSH-7, or a REST write's time)
+  than this message: kept as it is (``stale``), so a late, older update never
+  overwrites a newer one; a resource deleted by a newer event stays deleted (its
+  delete marker keeps the time);
+- a mapped resource with a field report (mappers.fields) updates the stored one field
+  by field (ingest_ownership): what the message did not send is kept; a message
+  carrying NK1 or IN1 segments retires the patient's earlier ones it no longer lists;
 - the stored content equals the mapped content (meta aside): ``unchanged``, no new
   version, which is what makes re-importing an archive a no-op;
 - ``CREATE_ONLY`` resources (a payer Organization) are never overwritten;
@@ -23,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from mappers.fields import FieldReport
 from mappers.result import Action, MappingResult
 from server.hl7v2.ingest.identity import (
     REPLACED_BY,
@@ -34,6 +39,7 @@ from server.hl7v2.ingest.identity import (
     union_identifiers,
 )
 from server.hl7v2.ingest.model import Change, Header
+from server.hl7v2.ingest.ownership import Owners, merge_fields, owners_of
 from server.hl7v2.ingest.provenance import content_of, event_time_of, mark_source, source_uri
 from server.hl7v2.ingest.reads import Reader
 from server.storage.port import StoredVersion
@@ -53,6 +59,9 @@ class PlannedResource:
     body: dict[str, Any] | None  # None for a delete, or a resource left as stored
     current: StoredVersion | None  # what the compare-and-swap expects
     validated: bool = False  # the body is the mapped resource, validated when prepared
+    event_time: int | None = None  # the event the written version comes from
+    owners: bytes | None = None  # who owns its parts (None: the stored version's)
+    from_mapped: bool = False  # the body is the mapped one, or merged from it and stored
 
     @property
     def reference(self) -> str:
@@ -73,6 +82,24 @@ class _Target:
     action: Action = Action.UPSERT
     redirected: bool = False
     patches: list[Patch] = field(default_factory=list)
+    report: FieldReport | None = None
+    only_if_stored: bool = False  # patches for a stored resource; nothing if absent
+
+
+def _retire_kin(person: dict[str, Any]) -> None:
+    person["active"] = False
+
+
+def _cancel_coverage(coverage: dict[str, Any]) -> None:
+    coverage["status"] = "cancelled"
+
+
+# A repeating segment's set (v2.5 2.10.4): the type its members are, and what a
+# member no longer listed becomes (kept, not deleted: claims and consents name them).
+_SETS: dict[str, tuple[str, Patch]] = {
+    "NK1": ("RelatedPerson", _retire_kin),
+    "IN1": ("Coverage", _cancel_coverage),
+}
 
 
 class KnownCreateOnly:
@@ -150,6 +177,7 @@ async def plan_message(
     # Private copies: the plan sets top-level elements (meta, link, identifier, id) and
     # may run again on a retry; only a redirect (below) rewrites nested references.
     mapped = [(dict(m.resource), m.action) for m in result.resources]
+    reports = [m.fields for m in result.resources]
     retired = {old for _, old in result.merges}
     patient_ids = patient_ids_in(serialized, mapped)
     # Everything the plan will read, in one round trip (a merge chain may need more).
@@ -170,15 +198,16 @@ async def plan_message(
         copies: list[dict[str, Any]] = orjson.loads(serialized)
         mapped = [(copy, action) for copy, (_, action) in zip(copies, mapped, strict=True)]
     targets: dict[Key, _Target] = {}
-    for resource, action in mapped:
+    for (resource, action), report in zip(mapped, reports, strict=True):
         if moved:
             rewrite_patient_references(resource, moved)
         redirected = resource.get("resourceType") == "Patient" and resource.get("id") in moved
         if redirected:
             resource["id"] = moved[str(resource["id"])]
-        _collate(targets, resource, Action(action), redirected)
+        _collate(targets, resource, Action(action), redirected, report)
     for survivor, old in result.merges:
         await _plan_merge(reads, targets, plan, moved.get(survivor, survivor), old)
+    await _plan_sets(reads, targets, header.event_time)
     # Survivors the redirects led to (resources known to exist are not read).
     await reads.fetch([k for k, t in targets.items() if _remembered(known, k, t) is None])
     source = source_uri(header.sender, header.control_id)
@@ -194,7 +223,7 @@ async def plan_message(
                 current = item.current
                 if current is not None and not current.deleted:
                     known.remember((resource_type, resource_id), current)
-        item.validated = validated and not target.patches and item.body is target.mapped
+        item.validated = validated and not target.patches and item.from_mapped
         if target.action is Action.UPDATE and item.change is Change.CREATED:
             plan.warnings.append(
                 f"{item.reference} was not on file: {header.message_type} created it"
@@ -227,7 +256,11 @@ async def _redirects(reads: _Reads, patient_ids: set[str]) -> dict[str, str]:
 
 
 def _collate(
-    targets: dict[Key, _Target], resource: dict[str, Any], action: Action, redirected: bool
+    targets: dict[Key, _Target],
+    resource: dict[str, Any],
+    action: Action,
+    redirected: bool,
+    report: FieldReport | None,
 ) -> None:
     """Add a mapped resource; the same id twice in one message keeps one (an upsert wins)."""
     key = (str(resource["resourceType"]), str(resource["id"]))
@@ -238,7 +271,7 @@ def _collate(
         or (held.action is Action.CREATE_ONLY and action is not Action.CREATE_ONLY)
     ):
         patches = held.patches if held else []
-        targets[key] = _Target(resource, action, redirected, patches)
+        targets[key] = _Target(resource, action, redirected, patches, report)
 
 
 async def _plan_merge(
@@ -266,6 +299,42 @@ async def _plan_merge(
     targets.setdefault(("Patient", survivor), _Target()).patches.append(absorb)
 
 
+async def _plan_sets(reads: _Reads, targets: dict[Key, _Target], event_time: int | None) -> None:
+    """Retire the members of a patient's NK1/IN1 set that a newer set no longer lists."""
+    for (resource_type, resource_id), target in list(targets.items()):
+        report = target.report
+        if report is None or not report.sets or target.mapped is None:
+            continue
+        current = await reads.version(resource_type, resource_id)
+        if current is None or _is_stale(
+            current, await reads.body(*(resource_type, resource_id)), event_time
+        ):
+            continue
+        previous = Owners.decode(current.owners).sets
+        for segment, members in report.sets.items():
+            member_type, retire = _SETS[segment]
+            for gone in sorted(set(previous.get(segment, ())) - set(members)):
+                held = targets.setdefault((member_type, gone), _Target(only_if_stored=True))
+                held.patches.append(retire)
+    await reads.fetch([k for k, t in targets.items() if t.only_if_stored])
+
+
+def _stored_time(current: StoredVersion | None, stored: dict[str, Any] | None) -> int | None:
+    """The event time of the stored version (a REST write's is its own time)."""
+    if current is None:
+        return None
+    if current.event_time is not None:
+        return current.event_time
+    return event_time_of(stored) if stored is not None else None
+
+
+def _is_stale(
+    current: StoredVersion | None, stored: dict[str, Any] | None, event_time: int | None
+) -> bool:
+    stored_time = _stored_time(current, stored)
+    return stored_time is not None and event_time is not None and stored_time > event_time
+
+
 async def _decide(
     reads: _Reads,
     resource_type: str,
@@ -277,12 +346,25 @@ async def _decide(
     current = await reads.version(resource_type, resource_id)
     stored = await reads.body(resource_type, resource_id)
     # A deleted resource's time is its delete marker's: a late, older update must not
-    # bring back what a newer message deleted.
-    stored_time = event_time_of(stored) if stored is not None else _deleted_at(current)
-    stale = stored_time is not None and event_time is not None and stored_time > event_time
+    # bring back what a newer message (or a REST delete) deleted.
+    stored_time = _stored_time(current, stored)
+    stale = _is_stale(current, stored, event_time)
+    owners: bytes | None = None
+    from_mapped = False
 
     def planned(change: Change, body: dict[str, Any] | None) -> PlannedResource:
-        return PlannedResource(resource_type, resource_id, change, body, current)
+        return PlannedResource(
+            resource_type,
+            resource_id,
+            change,
+            body,
+            current,
+            event_time=written_time,
+            owners=owners,
+            from_mapped=from_mapped,
+        )
+
+    written_time = event_time
 
     if target.action is Action.DELETE:
         if stored is None:
@@ -292,9 +374,19 @@ async def _decide(
         return planned(Change.STALE, None)
     if target.action is Action.CREATE_ONLY and stored is not None:
         return planned(Change.UNCHANGED, None)
+    if target.only_if_stored and stored is None:
+        return planned(Change.UNCHANGED, None)
     if target.mapped is not None and not stale:
         body = target.mapped
-        written_time = event_time
+        from_mapped = True
+        report = target.report
+        if report is not None and target.action is not Action.CREATE_ONLY:
+            held = Owners.decode(current.owners if current is not None else None)
+            if stored is not None:
+                body, merged_owners = merge_fields(body, report, stored, held)
+            else:
+                merged_owners = owners_of(body, report, held)
+            owners = merged_owners.encode()
         if resource_type == "Patient" and stored is not None:
             keep_merge_state(body, stored, target.redirected)
     elif stored is not None:
@@ -309,7 +401,3 @@ async def _decide(
         return planned(Change.STALE if stale and target.mapped else Change.UNCHANGED, None)
     mark_source(body, source, written_time)
     return planned(Change.CREATED if stored is None else Change.UPDATED, body)
-
-
-def _deleted_at(current: StoredVersion | None) -> int | None:
-    return current.event_time if current is not None and current.deleted else None

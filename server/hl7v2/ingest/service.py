@@ -155,8 +155,9 @@ class Ingestor:
     def _writes(self, plan: Plan, event_time: int | None) -> dict[str, Write]:
         """Stamp and index every planned change; keyed by reference.
 
-        A delete marker keeps the message's event time (``event_time``), which the
-        planning of later messages compares theirs with.
+        Each version keeps its event time (the message's ``event_time``, or the stored
+        one for a stored body a merge only patched), which the planning of later
+        messages compares theirs with, and who owns its parts (ingest_ownership).
         """
         writes: dict[str, Write] = {}
         for item in plan.resources:
@@ -169,7 +170,8 @@ class Ingestor:
                 item.body,
                 Method.DELETE if item.body is None else Method.PUT,
                 self.service.indexer,
-                event_time=event_time,
+                event_time=item.event_time if item.body is not None else event_time,
+                owners=item.owners,
             )
         return writes
 

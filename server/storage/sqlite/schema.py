@@ -47,6 +47,7 @@ DDL: tuple[str, ...] = (
         method TEXT NOT NULL,
         body BLOB,
         event_time INTEGER,
+        owners BLOB,
         UNIQUE (rid, version)
     )""",
     "CREATE INDEX IF NOT EXISTS version_by_type ON version (type, seq)",
@@ -201,6 +202,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
         conn.execute("DROP INDEX IF EXISTS idx_token_text")
         if "version" in existing and not _has_column(conn, "version", "event_time"):
             conn.execute("ALTER TABLE version ADD COLUMN event_time INTEGER")
+        if "version" in existing and not _has_column(conn, "version", "owners"):
+            conn.execute("ALTER TABLE version ADD COLUMN owners BLOB")
         if "idx_present" in existing:
             for statement in _RETIRE_PRESENT:
                 conn.execute(statement)

@@ -28,7 +28,7 @@ from server.storage.sqlite.schema import PRAGMAS, apply_schema
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import ReaderPool, WriterThread
 
-_VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time"
+_VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time, v.owners"
 _READ_MANY_CHUNK = 400  # keys per statement (two bound parameters each)
 
 
@@ -41,6 +41,7 @@ def _version(row: tuple[Any, ...]) -> StoredVersion:
         method=Method(row[4]),
         body=row[5],
         event_time=row[6],
+        owners=row[7],
     )
 
 
@@ -188,8 +189,8 @@ class SqliteStore:
         else:
             rid = int(row[0])  # its index rows go with the UPDATE below (resource_unindex)
         seq = conn.execute(
-            "INSERT INTO version (rid, type, id, version, updated, method, body, event_time) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO version (rid, type, id, version, updated, method, body, event_time, "
+            "owners) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 rid,
                 new.resource_type,
@@ -199,6 +200,7 @@ class SqliteStore:
                 new.method,
                 new.body,
                 new.event_time,
+                new.owners,
             ),
         ).lastrowid
         conn.execute(
@@ -237,7 +239,7 @@ class SqliteStore:
             ).fetchall()
             more = len(rows) > count
             rows = rows[:count]
-            next_cursor = encode_cursor({"seq": rows[-1][7]}) if more and rows else None
+            next_cursor = encode_cursor({"seq": rows[-1][8]}) if more and rows else None
             return HistoryPage([_version(r) for r in rows], next_cursor)
 
         return await self.readers.run(select)
