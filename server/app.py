@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from server.api.audit_middleware import AuditMiddleware
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store = runtime.store
             app.state.service = runtime.service
             app.state.search = runtime.search
+            app.state.audit = runtime.audit
             if settings.seed:
                 loaded = await seed_if_empty(runtime.service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
@@ -58,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HostGuard, policy=hosts)
     if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
+    # Outermost: a request refused by the host guard is recorded too, with the client
+    # address the proxy headers give.
+    app.add_middleware(AuditMiddleware)
     install_error_handlers(app)
     if settings.api_docs:
         install_api_docs(app)

@@ -173,6 +173,17 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "The aud the external issuer puts in its tokens for this server (default: the FHIR "
     "base URL).",
 )
+@_setting(
+    "--audit",
+    "AuditEvents (IHE BALP): all = every access; writes = creates, updates, deletes, "
+    "operations and refusals of them, not reads; off = none (release disclosures stay).",
+    type=click.Choice(["all", "writes", "off"]),
+)
+@_setting(
+    "--audit-retention-days",
+    "AuditEvents older than this are purged in the background (0: kept forever).",
+    type=click.IntRange(min=0),
+)
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     from server.app import create_app

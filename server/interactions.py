@@ -43,6 +43,7 @@ from server.storage.port import (
     Store,
     StoredVersion,
     VersionConflict,
+    Write,
 )
 from server.versions import Indexer, next_version
 
@@ -80,6 +81,10 @@ def criteria_key(resource_type: str, params: Sequence[tuple[str, str]]) -> str:
     return hashlib.sha256(orjson.dumps([resource_type, sorted(params)])).hexdigest()
 
 
+# The audit trail's hook (server.audit): the AuditEvent Write of the request being
+# served, stored in the same batch as the resource so that the two commit together.
+WriteAudit = Callable[[Write], Write | None]
+
 OnMatch = Callable[[str], Awaitable[WriteResult]]
 OnNoMatch = Callable[[Guard], Awaitable[WriteResult]]
 
@@ -112,6 +117,7 @@ class ResourceService:
         rules: Mapping[str, WriteRule] | None = None,
         *,
         orphan_wait: float = ORPHAN_WAIT_S,
+        audit: WriteAudit | None = None,
     ) -> None:
         self.store = store
         self.indexer = indexer
@@ -122,6 +128,7 @@ class ResourceService:
         # meet at the store's guard; the guard is what holds across processes.
         self.conditionals = KeyedLock()
         self.orphan_wait = orphan_wait
+        self.audit = audit
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -273,7 +280,7 @@ class ResourceService:
                     client_write=True,
                 )
                 try:
-                    await self.store.write([marker])
+                    await self._store(marker)
                 except VersionConflict:
                     continue
                 return marker.version
@@ -412,8 +419,13 @@ class ResourceService:
             client_write=True,
             guard=guard,
         )
-        await self.store.write([write])
+        await self._store(write)
         return write.version
+
+    async def _store(self, write: Write) -> None:
+        """Store a write, with the audit record of the request that made it, if any."""
+        event = self.audit(write) if self.audit is not None else None
+        await self.store.write([write] if event is None else [write, event])
 
     @staticmethod
     def _check_if_match(current: StoredVersion | None, if_match: int | None) -> None:

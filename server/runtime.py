@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
+from server.audit import AuditMode, AuditTrail
+from server.audit.events import EventBuilder
 from server.auth.issuers import configured_issuers
 from server.auth.tokens import TokenVerifier
 from server.hl7v2.ingest.service import Ingestor
@@ -46,6 +48,7 @@ class Runtime:
     ingestor: Ingestor
     queries: RecordQueries
     tokens: TokenVerifier
+    audit: AuditTrail
 
 
 def base_urls(settings: Settings) -> tuple[str, ...]:
@@ -78,21 +81,35 @@ async def open_runtime(
         urls = base_urls(settings)
         search = SearchEngine(store, urls)
         indexer = partial(extract_index, base_urls=urls)
-        service = ResourceService(store, indexer, search, rules=CLIENT_WRITE_RULES)
-        yield Runtime(
-            settings=settings,
-            store=store,
-            base_urls=urls,
-            search=search,
-            service=service,
-            ingestor=Ingestor(
-                service,
-                mapping_config(settings),
-                remember_create_only=bulk_import,
-                out_of_scope=settings.out_of_scope,
-            ),
-            queries=RecordQueries(service, search, query_config or QueryConfig()),
-            tokens=TokenVerifier(configured_issuers(settings, urls)),
+        events = EventBuilder(settings.base_url or urls[0], urls)
+        audit = AuditTrail(
+            store,
+            events,
+            AuditMode(settings.audit),
+            retention_days=settings.audit_retention_days,
         )
+        service = ResourceService(
+            store, indexer, search, rules=CLIENT_WRITE_RULES, audit=audit.request_write
+        )
+        await audit.start()
+        try:
+            yield Runtime(
+                settings=settings,
+                store=store,
+                base_urls=urls,
+                search=search,
+                service=service,
+                ingestor=Ingestor(
+                    service,
+                    mapping_config(settings),
+                    remember_create_only=bulk_import,
+                    out_of_scope=settings.out_of_scope,
+                ),
+                queries=RecordQueries(service, search, query_config or QueryConfig()),
+                tokens=TokenVerifier(configured_issuers(settings, urls)),
+                audit=audit,
+            )
+        finally:
+            await audit.close()
     finally:
         await store.close()

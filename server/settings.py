@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     hl7_vocab: Path | None = Field(
         None, description="YAML or JSON file: each sender's local codes -> HL7 table codes"
     )
+    audit: Literal["all", "writes", "off"] = Field(
+        "all", description="AuditEvents: every access, only changes (and refusals), or none"
+    )
+    audit_retention_days: int = Field(
+        2190, ge=0, description="Days AuditEvents are kept (0: forever); default six years"
+    )
     # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"

@@ -17,6 +17,7 @@ from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.api.route_table import Row
+from server.audit.draft import audit_touched
 from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
@@ -44,6 +45,10 @@ async def hl7v2_ingest(request: Request, settings: AppSettings, ingestor: Hl7Ing
     """Apply each message; answer a batch-response with one entry per message."""
     messages = await _messages(request, settings)
     outcomes = await ingestor.ingest_many(messages)
+    audit_touched(
+        [t.reference for o in outcomes for t in o.touched],
+        [o.header.message_type for o in outcomes],
+    )
     return fhir_response(batch_response(outcomes), response_format(request))
 
 

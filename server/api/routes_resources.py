@@ -26,6 +26,7 @@ from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.api.route_table import Row
+from server.audit.draft import audit_returned
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, history_entry
 from server.fhir.strict_parse import parse_json
@@ -139,6 +140,7 @@ async def read(
     held_instance(request, resource_type, resource_id, Interaction.READ)
     fmt = response_format(request)
     version = await service.read(resource_type, resource_id)
+    audit_returned((version,))
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
@@ -150,6 +152,7 @@ async def vread(
     require_id(request, version_id, "vid")
     fmt = response_format(request)
     version = await service.vread(resource_type, resource_id, version_id)
+    audit_returned((version,))
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
@@ -212,6 +215,7 @@ async def history_response(
     fmt = response_format(request)
     query = history_query(request, resource_type, resource_id)
     page = await service.history(query)
+    audit_returned(page.versions)
     base = public_base(request)
     if resource_id is not None and not page.versions and query.cursor is None:
         await service.read(resource_type or "", resource_id)  # 404 for an unknown resource

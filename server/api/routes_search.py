@@ -18,6 +18,7 @@ from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.api.route_table import Row
+from server.audit.draft import audit_returned
 from server.errors import NotFound, UnsupportedMediaType
 from server.registry import Interaction
 from server.search.compartments import compartment_clause, compartment_params
@@ -39,6 +40,7 @@ async def _respond(
     fmt = response_format(request)
     parsed = engine.parse(resource_type, params, lenient=lenient_handling(request))
     result = await engine.run(parsed, restrict)
+    audit_returned((*result.page.versions, *result.included))
     return fhir_response(search_bundle(result, public_base(request), path), fmt)
 
 

@@ -9,48 +9,67 @@ status and the request's access into the event (unless the write already did).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+from server.storage.port import StoredVersion
 
 
 @dataclass(slots=True)
 class AuditDraft:
     """One request's audit facts so far.
 
-    ``interaction`` is a restful-interaction code (read, vread, create, update, patch,
-    delete, search-type, search-system, history-instance, history-type,
-    history-system, capabilities, operation) or ``login`` for the token endpoint;
-    ``operation`` the operation's name (``$release``) when ``interaction`` is
-    ``operation``; ``entities`` the references (``Type/id``) read or written;
-    ``patients`` the ids of the patients whose data was read, returned or written;
-    ``query`` the search's query string; ``messages`` the HL7v2 message types (MSH-9)
-    the request carried. ``state`` is the request's state dict (``request.state``),
-    where the access dependency puts ``access``. ``written`` is set by the write hook:
-    the event already went into the write's batch, so a successful answer needs no
-    other.
+    The interaction is read from ``method`` and ``path`` (server.audit.requests);
+    ``entities`` are references (``Type/id``) read or written beyond the one the path
+    names; ``patients`` ids of patients whose data it was; ``returned`` the versions
+    the answer carried (their patients are found when the event is built, off the
+    response path); ``query`` the query string; ``messages`` the HL7v2 message types
+    (MSH-9) the request carried. ``written`` is
+    set by the write hook: the event went into the write's own batch, so a successful
+    answer needs no other.
     """
 
-    address: str | None
-    state: dict[str, Any] = field(default_factory=dict)
-    interaction: str | None = None
-    operation: str | None = None
-    resource_type: str | None = None
+    method: str
+    path: str
+    scope: MutableMapping[str, Any] = field(default_factory=dict)  # the request's ASGI scope
     query: str | None = None
+    client: str | None = None  # the client id a token request named
     entities: list[str] = field(default_factory=list)
     patients: set[str] = field(default_factory=set)
+    returned: list[StoredVersion] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     written: bool = False
 
-    def read(self, resource_type: str, resource_id: str, interaction: str) -> None:
-        """Name the interaction and the resource it concerns."""
-        self.interaction = interaction
-        self.resource_type = resource_type
-        self.entities.append(f"{resource_type}/{resource_id}")
-        if resource_type == "Patient":
-            self.patients.add(resource_id)
+    @property
+    def state(self) -> dict[str, Any]:
+        """The request's state (``request.state``): where the access dependency puts ``access``."""
+        state: dict[str, Any] = self.scope.setdefault("state", {})
+        return state
+
+    @property
+    def address(self) -> str | None:
+        """The client's network address (as a trusted proxy's headers give it, if any)."""
+        client = self.scope.get("client")
+        return str(client[0]) if client else None
 
 
 # The draft of the request being served, for the code below the handlers (the
 # resource service's write hook) that has no request object.
 current_draft: ContextVar[AuditDraft | None] = ContextVar("fhirport_audit_draft", default=None)
+
+
+def audit_returned(versions: Iterable[StoredVersion]) -> None:
+    """Note what the request being served returns: whose data it was is its audit's."""
+    draft = current_draft.get()
+    if draft is not None:
+        draft.returned.extend(versions)
+
+
+def audit_touched(references: Iterable[str], messages: Iterable[str] = ()) -> None:
+    """Note the resources an operation wrote or read (``Type/id``) and the HL7v2 messages."""
+    draft = current_draft.get()
+    if draft is not None:
+        draft.entities.extend(references)
+        draft.messages.extend(messages)

@@ -19,12 +19,13 @@ it was.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Final
 
 import orjson
 
+from server.audit.patients import patients_of_versions
 from server.fhir.clock import fhir_instant
 from server.search.extract import _add_sort_keys as add_sort_keys
 from server.search.index_entries import (
@@ -102,6 +103,8 @@ class Access:
     patients: tuple[str, ...] = ()
     query: str | None = None
     description: str | None = None  # outcomeDesc, for a failure
+    # What the answer carried: whose data it was is found when the event is built.
+    returned: tuple[StoredVersion, ...] = ()
 
 
 def outcome_of(status: int) -> str:
@@ -142,6 +145,10 @@ class EventBuilder:
 
     def write(self, access: Access, event_id: str) -> Write:
         """The Write storing ``access`` as AuditEvent ``event_id``, version 1."""
+        if access.returned:
+            found = patients_of_versions(access.returned, self.base_urls)
+            patients = tuple(dict.fromkeys((*access.patients, *sorted(found))))
+            access = replace(access, patients=patients, returned=())
         body = self.event(access, event_id)
         version = StoredVersion(
             "AuditEvent", event_id, 1, access.recorded, Method.POST, orjson.dumps(body)
@@ -215,16 +222,18 @@ class EventBuilder:
                 TokenEntry("agent:identifier", access.issuer or None, access.client, None)
             )
             present.add("agent")
+        # This server is an agent (Destination Role ID) as well as the observer.
+        tokens.append(TokenEntry("agent:identifier", URI, self.server, None))
         tokens.append(TokenEntry("source:identifier", URI, self.server, None))
-        present.add("source")
+        present.update(("agent", "source"))
         references = entries.references
         if access.user is not None:
             target_type, target_id, url = split_reference(access.user, self.base_urls)
             if target_id is not None or url is not None:
                 references.append(ReferenceEntry("agent", target_type, target_id, url))
                 present.add("agent")
-            if target_type == "Patient":
-                references.append(ReferenceEntry("patient", target_type, target_id, None))
+            if _points_at_patient(access.user):
+                references.append(ReferenceEntry("patient", target_type, target_id, url))
         kinds: list[Code] = []
         roles: list[Code] = []
         for ref in dict.fromkeys(access.entities):
@@ -266,6 +275,12 @@ _fold_display = lru_cache(maxsize=1024)(fold)
 
 def _token(param: str, code: Code) -> TokenEntry:
     return TokenEntry(param, code[0], code[1], _fold_display(code[2]))
+
+
+def _points_at_patient(reference: str) -> bool:
+    # As the extractor's ``resolve() is Patient``: the type segment before the id.
+    parts = reference.split("/_history/")[0].rstrip("/").split("/")
+    return len(parts) >= 2 and parts[-2] == "Patient"
 
 
 def _coding(code: Code) -> dict[str, str]:

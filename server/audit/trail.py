@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final
 
+from server.audit.draft import current_draft
 from server.audit.events import (
     REST,
     SECURITY_ALERT,
@@ -25,9 +26,10 @@ from server.audit.events import (
     interaction_code,
     message_code,
 )
+from server.audit.requests import request_access
 from server.fhir.clock import now_us
 from server.interactions import new_id
-from server.storage.port import LedgerEntry, Write
+from server.storage.port import Store, Write
 
 log = logging.getLogger("fhirport.audit")
 
@@ -36,18 +38,6 @@ PURGE_INTERVAL_S: Final = 3600.0
 _DAY_US: Final = 86_400 * 1_000_000
 # Past this many queued events a flush is started at once rather than at the next tick.
 _BATCH: Final = 2048
-
-
-class AuditStore(Protocol):
-    """What the trail needs of a store: batched writes, and dropping a type's old records."""
-
-    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None: ...
-
-    async def expunge_before(self, resource_type: str, before: int) -> int:
-        """Remove every version of the resources of a type last updated before ``before``
-        (microseconds since the epoch), with their index entries; return how many
-        resources. Not a FHIR delete: nothing remains of them, not even history."""
-        ...
 
 
 class AuditMode(StrEnum):
@@ -63,7 +53,7 @@ class AuditTrail:
 
     def __init__(
         self,
-        store: AuditStore,
+        store: Store,
         builder: EventBuilder,
         mode: AuditMode = AuditMode.ALL,
         *,
@@ -81,6 +71,11 @@ class AuditTrail:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is audited at all."""
+        return self.mode is not AuditMode.OFF
 
     def wants(self, action: str) -> bool:
         """Whether an access with this AuditEvent.action is audited in this mode."""
@@ -101,6 +96,28 @@ class AuditTrail:
         if not self.wants(access.action):
             return None
         return self.builder.write(access, new_id())
+
+    def request_write(self, write: Write) -> Write | None:
+        """The event of the request being served, for the batch of the write it makes.
+
+        The resource service's hook: the event commits with the write, or neither does.
+        The draft is marked, so the answer adds no second event (unless it is a failure:
+        then the write did not commit and the middleware records that).
+        """
+        draft = current_draft.get()
+        if draft is None or draft.written:
+            return None
+        access = request_access(draft, 200)
+        version = write.version
+        written = f"{version.resource_type}/{version.id}"
+        access = replace(
+            access,
+            entities=tuple(dict.fromkeys((*access.entities, written))),
+            returned=(version,) if version.body is not None else (),
+        )
+        event = self.write_event(access)
+        draft.written = event is not None
+        return event
 
     def security_event(
         self,

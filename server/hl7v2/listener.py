@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from hl7.mllp import Handler, MllpServer, serve_mllp
+from server.audit import AuditTrail
+from server.audit.messages import record_message
 from server.hl7v2.ingest.prepare import prepare
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.service import RecordQueries
@@ -22,8 +24,13 @@ from server.runtime import Runtime
 log = logging.getLogger("fhirport.hl7")
 
 
-def mllp_handler(ingestor: Ingestor, queries: RecordQueries) -> Handler:
-    """Return the listener's handler: a record query's answer, or an ACK after the commit."""
+def mllp_handler(
+    ingestor: Ingestor, queries: RecordQueries, audit: AuditTrail | None = None
+) -> Handler:
+    """Return the listener's handler: a record query's answer, or an ACK after the commit.
+
+    Each ingested message is audited (a record query stores its own AuditEvent).
+    """
 
     async def handle(data: bytes) -> bytes:
         answer = await queries.answer(data)
@@ -32,7 +39,10 @@ def mllp_handler(ingestor: Ingestor, queries: RecordQueries) -> Handler:
         prepared = prepare(data, ingestor.config)
         if prepared.header.message_type.startswith("ACK"):
             return b""  # an acknowledgement is never acknowledged
-        return (await ingestor.ingest_prepared(prepared)).ack
+        outcome = await ingestor.ingest_prepared(prepared)
+        if audit is not None:
+            record_message(audit, outcome)
+        return outcome.ack
 
     return handle
 
@@ -53,7 +63,7 @@ async def ingest_running(runtime: Runtime) -> AsyncIterator[IngestRuntime]:
     if settings.mllp_port is None:
         yield IngestRuntime(ingestor, queries, None)
         return
-    handler = mllp_handler(ingestor, queries)
+    handler = mllp_handler(ingestor, queries, runtime.audit)
     listener = await serve_mllp(
         settings.host,
         settings.mllp_port,

@@ -24,11 +24,12 @@ from server.storage.port import (
 from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite.ledger import ledger_get, ledger_put
-from server.storage.sqlite.schema import PRAGMAS, apply_schema
+from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import ReaderPool, WriterThread
 
 _VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time, v.owners"
+_EXPUNGE_SLICE = 5000  # resources removed per transaction
 _READ_MANY_CHUNK = 400  # keys per statement (two bound parameters each)
 
 
@@ -166,6 +167,17 @@ class SqliteStore:
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
 
+    async def expunge_before(self, resource_type: str, before: int) -> int:
+        # In slices, each its own commit: a long purge must not hold the writer.
+        total = 0
+        while True:
+            removed = await self.writer.submit(
+                lambda conn: _expunge_slice(conn, resource_type, before)
+            )
+            total += removed
+            if removed < _EXPUNGE_SLICE:
+                return total
+
     def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
         new = write.version
         if write.guard is not None:
@@ -255,6 +267,19 @@ class SqliteStore:
             return int(row[0])
 
         return await self.readers.run(query)
+
+
+def _expunge_slice(conn: sqlite3.Connection, resource_type: str, before: int) -> int:
+    rids = [
+        (row[0],)
+        for row in conn.execute(
+            "SELECT rid FROM resource WHERE type = ? AND updated < ? LIMIT ?",
+            (resource_type, before, _EXPUNGE_SLICE),
+        )
+    ]
+    for table in ("version", "resource", *INDEX_TABLES):
+        conn.executemany(f"DELETE FROM {table} WHERE rid = ?", rids)  # noqa: S608 - fixed names
+    return len(rids)
 
 
 def sqlite_path_from_url(url: str) -> str:
