@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from hl7.er7 import NULL, Segment
 from mappers.components import Rep, is_empty
 from mappers.context import MapContext
+from mappers.elements import PrimitiveExtensions
 from mappers.fields import Feed, FieldReport
 
 # A datatype map: one field repetition -> a FHIR value (None when there is nothing to map).
@@ -60,6 +61,9 @@ class FieldRule:
                 ctx.unmapped(f"{segment.name}-{self.field}")
                 continue
             self._unused_components(segment.name, rep, ctx)
+            if isinstance(value, PrimitiveExtensions):  # no value, but a code to keep
+                resource.setdefault(f"_{self.element}", value.element)
+                return
             if self.many:
                 resource.setdefault(self.element, []).append(value)
                 if report is not None:

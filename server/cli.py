@@ -173,17 +173,6 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "The aud the external issuer puts in its tokens for this server (default: the FHIR "
     "base URL).",
 )
-@_setting(
-    "--audit",
-    "AuditEvents (IHE BALP): all = every access; writes = creates, updates, deletes, "
-    "operations and refusals of them, not reads; off = none (release disclosures stay).",
-    type=click.Choice(["all", "writes", "off"]),
-)
-@_setting(
-    "--audit-retention-days",
-    "AuditEvents older than this are purged in the background (0: kept forever).",
-    type=click.IntRange(min=0),
-)
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     from server.app import create_app
@@ -384,3 +373,23 @@ def shard_plan(store: str, create_indexes: bool) -> None:
     click.echo("// Run in mongosh connected to a mongos router:")
     for command in shard_commands(database_name(store)):
         click.echo(command)
+
+
+@hl7.command("vocab-gaps")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def show_vocabulary_gaps(report: Path) -> None:
+    """Print an import report's vocabulary gaps as a table to fill in (--vocab file)."""
+    import orjson
+
+    from server.hl7v2.ingest.gaps import gaps_table
+
+    try:
+        gaps = orjson.loads(report.read_bytes())["vocabulary_gaps"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise click.BadParameter(
+            "not an import report (fhirport hl7 import --report)", param_hint="REPORT"
+        ) from None
+    if not gaps:
+        click.echo("No vocabulary gaps: every coded value was a table code or mapped.")
+        return
+    click.echo(gaps_table(gaps))

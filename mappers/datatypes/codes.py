@@ -7,7 +7,9 @@ from typing import Any
 from mappers.codesystems import code_map, coding_system_uri
 from mappers.components import Rep, code, comp
 from mappers.context import MapContext
+from mappers.elements import PrimitiveExtensions
 from mappers.rules import Convert, maps_components
+from mappers.vocabulary import original_code_extension, table_codes
 
 # (code, display, system, version) component numbers of the three CWE triplets.
 _TRIPLETS = ((1, 2, 3, 7), (4, 5, 6, 8), (10, 11, 12, 13))
@@ -56,13 +58,31 @@ def cwe_in_table(table: str) -> Convert:
     return maps_components(*CWE_COMPONENTS)(convert)
 
 
+def in_table(system_name: str, table: str) -> bool:
+    """Whether a CWE's coding system (CWE.3) leaves its code to the table or the sender:
+    none named, the table itself, or a local system (``L``, ``99zzz``)."""
+    name = system_name.upper()
+    return name in ("", f"HL7{table}", "L", "LOCAL") or name.startswith("99")
+
+
 def mapped_concept(map_name: str, table: str) -> Convert:
-    """Return a CWE map that puts the IG map's FHIR coding first, then the v2 codings."""
+    """Return a CWE map that puts the IG map's FHIR coding first, then the v2 codings.
+
+    A code of HL7 table ``table`` (or the sender's local code for one, through its
+    vocabulary) gets the IG's coding; a local code stays as a coding of the sender's own
+    system, never as a code of the table it is not in.
+    """
     concepts = code_map(map_name)
 
     def convert(rep: Rep, ctx: MapContext) -> dict[str, Any] | None:
         concept = cwe_concept(rep, ctx, f"HL7{table}")
-        mapped = concepts.get(comp(rep, 1))
+        v2_code = code(rep, 1)
+        standard = v2_code
+        if concept is not None and v2_code and in_table(comp(rep, 3), table):
+            standard = ctx.standard_code(table, v2_code) or ""
+            if standard != v2_code:
+                concept["coding"][0] = {**concept["coding"][0], "system": ctx.local_system(table)}
+        mapped = concepts.get(standard)
         if mapped is None:
             return concept
         concept = concept or {}
@@ -77,16 +97,26 @@ def mapped_concept(map_name: str, table: str) -> Convert:
     return maps_components(*CWE_COMPONENTS)(convert)
 
 
-def mapped_code(map_name: str, where: str) -> Convert:
-    """Return a map from a coded field to the FHIR code of the IG map ``map_name``."""
+def mapped_code(map_name: str, table: str) -> Convert:
+    """Return a map from a coded field of HL7 table ``table`` to the FHIR code of the IG
+    map ``map_name``, through the sender's vocabulary.
+
+    A code nothing maps is kept, in the v2-original-code extension of the element
+    (``_gender``): a ``code`` with a required binding cannot hold it.
+    """
     concepts = code_map(map_name)
 
-    def convert(rep: Rep, ctx: MapContext) -> str | None:
-        v2_code = comp(rep, 1)
-        found = concepts.code(v2_code)
-        if found is None:
-            ctx.warn(f"{where}: code {v2_code!r} has no FHIR equivalent in {map_name}; left out")
-        return found
+    def convert(rep: Rep, ctx: MapContext) -> str | PrimitiveExtensions | None:
+        v2_code = code(rep, 1)
+        if not v2_code:
+            return None
+        standard = ctx.standard_code(table, v2_code)
+        found = concepts.code(standard) if standard else None
+        if found is not None:
+            return found
+        system = table_codes(table).system if standard else ctx.local_system(table)
+        extension = original_code_extension(system, v2_code, comp(rep, 2))
+        return PrimitiveExtensions({"extension": [extension]})
 
     # Only the code is kept: its text and coding system only restate it.
     return maps_components(1, 2, 3)(convert)

@@ -23,6 +23,23 @@ def identifier_type(code: str) -> dict[str, Any] | None:
     return {"coding": [coding]}
 
 
+def sent_identifier_type(type_code: str, ctx: MapContext) -> dict[str, Any] | None:
+    """Return Identifier.type for a sender's CX-5, through its vocabulary (table 0203).
+
+    A local type nothing maps stays a coding of the sender's own system.
+    """
+    if not type_code:
+        return None
+    local = {"system": ctx.local_system("0203"), "code": " ".join(type_code.split())}
+    standard = ctx.standard_code("0203", type_code)
+    if standard is None:
+        return {"coding": [local]}
+    kind = identifier_type(standard)
+    if kind is not None and standard != type_code:
+        kind["coding"].append(local)
+    return kind
+
+
 def authority_system(
     rep: Rep, index: int, ctx: MapContext, type_code: str = "", fallback: str | None = None
 ) -> str:
@@ -46,7 +63,7 @@ def cx_identifier(rep: Rep, ctx: MapContext) -> dict[str, Any] | None:
         "value": value,
         "system": authority_system(rep, 4, ctx, type_code),
     }
-    put(identifier, "type", identifier_type(type_code))
+    put(identifier, "type", sent_identifier_type(type_code, ctx))
     put(identifier, "period", ctx.period(comp(rep, 7), comp(rep, 8), "CX.7/CX.8"))
     return identifier
 

@@ -36,7 +36,7 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule(6, "telecom", xtn_with_use("home"), many=True),
     FieldRule(7, "telecom", xtn_with_use("work"), many=True),
     FieldRule(8, "birthDate", fhir_date),
-    FieldRule(9, "gender", mapped_code("AdministrativeSex", "GT1-9")),
+    FieldRule(9, "gender", mapped_code("AdministrativeSex", "0001")),
     FieldRule(11, "relationship", mapped_concept("Relationship", "0063"), many=True),
 )
 HANDLED = handled_fields(RULES, 1)

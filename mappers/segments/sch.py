@@ -10,7 +10,7 @@ from typing import Any
 
 from hl7.er7 import Segment
 from mappers.codesystems import code_map
-from mappers.components import Rep
+from mappers.components import Rep, code
 from mappers.context import MapContext
 from mappers.datatypes.codes import cwe_concept, cwe_in_table
 from mappers.datatypes.identifiers import ei_identifier
@@ -19,8 +19,10 @@ from mappers.identity import deterministic_id
 from mappers.result import MappingError
 from mappers.rules import Convert, FieldRule, apply_rules, handled_fields, maps_components
 from mappers.segments.schedule_times import duration_seconds, minutes
+from mappers.vocabulary import original_code_extension, table_codes
 
 FILLER_STATUS = code_map("FillerStatusCodes_Appointment_")
+FILLER_STATUS_TABLE = "0278"
 APPOINTMENT_SYSTEM = "urn:fhirport:id:appointment"
 PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 ENTERER_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
@@ -58,11 +60,7 @@ def map_sch(sch: Segment, ctx: MapContext) -> dict[str, Any]:
         raise MappingError("SCH-1 and SCH-2 (appointment ids) are both empty", location="SCH^1^1")
     key = identifiers[0]
     appointment["id"] = deterministic_id("Appointment", key["system"], key["value"])
-    status = FILLER_STATUS.code(sch.get(25))
-    if sch.get(25) and status is None:
-        ctx.warn(f"SCH-25: filler status {sch.get(25)!r} has no FHIR equivalent")
-    if status:
-        appointment["status"] = status
+    _filler_status(sch, appointment, ctx)
     duration = minutes(duration_seconds(sch.get(9), sch.get(10), ctx, "SCH-9"))
     if duration:
         appointment["minutesDuration"] = duration
@@ -80,6 +78,23 @@ def map_sch(sch: Segment, ctx: MapContext) -> dict[str, Any]:
                 )
     ctx.fields_unmapped(sch, HANDLED)
     return appointment
+
+
+def _filler_status(sch: Segment, appointment: dict[str, Any], ctx: MapContext) -> None:
+    """Status from SCH-25 (table 0278, through the sender's vocabulary); a code that gives
+    none is kept in the status's v2-original-code extension."""
+    sent = code(sch.reps(25)[0], 1) if sch.reps(25) else ""
+    if not sent:
+        return
+    standard = ctx.standard_code(FILLER_STATUS_TABLE, sent)
+    status = FILLER_STATUS.code(standard) if standard else None
+    if status:
+        appointment["status"] = status
+        return
+    if standard:
+        ctx.warn(f"SCH-25: filler status {sent!r} has no FHIR equivalent")
+    system = table_codes(FILLER_STATUS_TABLE).system if standard else ctx.local_system("0278")
+    appointment["_status"] = {"extension": [original_code_extension(system, sent)]}
 
 
 def business_key(appointment: dict[str, Any]) -> str:

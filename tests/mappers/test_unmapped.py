@@ -19,7 +19,7 @@ def patient_with(fields: dict[int, str]) -> tuple[dict[str, object], list[str], 
         pytest.param({3: "MRN1^7^M10^HOSP^MR"}, ["PID-3.2", "PID-3.3"], id="cx-check-digit"),
         pytest.param({10: "2106-3^White^CDCREC"}, ["PID-10"], id="race-field"),
         pytest.param({5: "DOE^JANE^^^^^L^^^^^^^^NICK"}, ["PID-5.15"], id="xpn-called-by"),
-        pytest.param({8: "Q^Queer code"}, ["PID-8"], id="unknown-gender-code"),
+        pytest.param({8: "Q^Queer code"}, [], id="unknown-gender-code-kept-in-an-extension"),
         pytest.param({8: "F^Female^HL70001"}, [], id="gender-text-restates-code"),
         pytest.param({11: '""'}, [], id="explicit-null-is-not-data"),
     ],
@@ -46,7 +46,10 @@ def test_z_segments_and_unused_segments_are_listed_once() -> None:
 
 def test_unknown_gender_is_warned_about() -> None:
     _, _, warnings = patient_with({8: "Q"})
-    assert warnings == ["PID-8: code 'Q' has no FHIR equivalent in AdministrativeSex; left out"]
+    assert warnings == [
+        "HL7 table 0001: code 'Q' of APP|HOSP is not a table code and no vocabulary maps it; "
+        "kept as https://fhirport.dev/fhir/CodeSystem/v2-local/APP/HOSP/0001"
+    ]
 
 
 @pytest.mark.parametrize(

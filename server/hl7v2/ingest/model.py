@@ -124,6 +124,8 @@ class IngestOutcome:
     touched: list[Touched] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (HL7 table, code) of each local code no vocabulary maps (MappingResult's).
+    vocabulary_gaps: list[tuple[str, str]] = field(default_factory=list)
     reason: str | None = None
     error_code: str | None = None
     error_location: str | None = None

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.hl7v2.ingest.gaps import vocabulary_gaps
 from server.hl7v2.ingest.model import IngestOutcome
 
 
@@ -28,6 +29,8 @@ def message_record(file: str, index: int, outcome: IngestOutcome) -> dict[str, A
         "warnings": outcome.warnings,
         "unmapped": outcome.unmapped,
     }
+    if outcome.vocabulary_gaps:
+        record["vocabulary_gaps"] = [list(gap) for gap in outcome.vocabulary_gaps]
     if outcome.reason is not None:
         record["reason"] = outcome.reason
         record["error_code"] = outcome.error_code
@@ -88,5 +91,6 @@ class ImportReport:
             "files": self.files,
             "elapsed_seconds": round(self.elapsed, 3),
             "totals": self.totals(),
+            "vocabulary_gaps": vocabulary_gaps(self.messages),
             "messages": self.messages,
         }

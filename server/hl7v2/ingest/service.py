@@ -225,6 +225,7 @@ class Ingestor:
             touched=touched,
             unmapped=list(result.unmapped) if result else [],
             warnings=warnings,
+            vocabulary_gaps=list(result.vocabulary_gaps) if result else [],
             planned=[(p.reference, p.body) for p in plan.resources if _would_send(p)]
             if plan
             else [],
