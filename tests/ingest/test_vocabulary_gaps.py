@@ -176,3 +176,27 @@ async def test_the_server_reads_the_same_vocab_file(tmp_path: Path) -> None:
     assert patient["gender"] == "female"
     assert patient["maritalStatus"]["coding"][0]["code"] == "S"
     assert patient["maritalStatus"]["coding"][1] == {"system": f"{LOCAL}/0002", "code": "SINGLE"}
+
+
+@pytest.mark.anyio
+async def test_the_kept_original_sex_goes_when_a_later_message_sends_a_table_code(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(store=f"sqlite:///{tmp_path / 'later.sqlite3'}")
+
+    async with open_runtime(settings) as runtime:
+        first = await runtime.ingestor.ingest(registration("L1", "M7", "1"))
+        patient_id = first.written[0].reference.split("/")[1]
+        kept = await runtime.store.read("Patient", patient_id)
+        update = registration("L2", "M7", "F").replace(b"A04|2024010508", b"A08|2024010609")
+        await runtime.ingestor.ingest(update.replace(b"ADT^A04", b"ADT^A08"))
+        later = await runtime.store.read("Patient", patient_id)
+
+    assert kept is not None
+    assert kept.body is not None
+    assert "gender" not in orjson.loads(kept.body)
+    assert orjson.loads(kept.body)["_gender"]["extension"][0]["valueCoding"]["code"] == "1"
+    assert later is not None
+    assert later.body is not None
+    assert orjson.loads(later.body)["gender"] == "female"
+    assert "_gender" not in orjson.loads(later.body)
