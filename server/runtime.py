@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
+from server.api.public_urls import HostPolicy
 from server.audit import AuditMode, AuditTrail
 from server.audit.events import EventBuilder
-from server.auth.issuers import configured_issuers
+from server.auth.authority import open_authority
+from server.auth.token_endpoint import TokenService
 from server.auth.tokens import TokenVerifier
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.config import QueryConfig
@@ -48,6 +50,7 @@ class Runtime:
     ingestor: Ingestor
     queries: RecordQueries
     tokens: TokenVerifier
+    token_service: TokenService
     audit: AuditTrail
 
 
@@ -81,6 +84,7 @@ async def open_runtime(
         urls = base_urls(settings)
         search = SearchEngine(store, urls)
         indexer = partial(extract_index, base_urls=urls)
+        authority = await open_authority(store, settings, urls, HostPolicy(settings))
         events = EventBuilder(settings.base_url or urls[0], urls)
         audit = AuditTrail(
             store,
@@ -106,7 +110,8 @@ async def open_runtime(
                     out_of_scope=settings.out_of_scope,
                 ),
                 queries=RecordQueries(service, search, query_config or QueryConfig()),
-                tokens=TokenVerifier(configured_issuers(settings, urls)),
+                tokens=authority.tokens,
+                token_service=authority.token_service,
                 audit=audit,
             )
         finally:

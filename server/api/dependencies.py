@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from server.auth.token_endpoint import TokenService
 from server.errors import MethodNotAllowed, NotFound
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.service import RecordQueries
@@ -51,11 +52,17 @@ async def get_record_queries(request: Request) -> RecordQueries:
     return queries
 
 
+async def get_token_service(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.runtime.token_service
+    return tokens
+
+
 Service = Annotated[ResourceService, Depends(get_service)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Engine = Annotated[SearchEngine, Depends(get_engine)]
 Hl7Ingestor = Annotated[Ingestor, Depends(get_ingestor)]
 Hl7Queries = Annotated[RecordQueries, Depends(get_record_queries)]
+TokenServer = Annotated[TokenService, Depends(get_token_service)]
 
 
 def host_policy(request: Request) -> HostPolicy:

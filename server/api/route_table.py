@@ -35,21 +35,25 @@ Handler = Callable[..., Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One route: a path under ``/fhir`` (id segments typed ``{name:id}``) and its handler."""
+    """One route: a path under ``prefix`` (id segments typed ``{name:id}``) and its handler."""
 
     path: str
     methods: tuple[str, ...]
     handler: Handler
     fast: bool = False  # also served by a plain Starlette route, ahead of FastAPI's
     documented: bool = True  # listed in OpenAPI
+    prefix: str = FHIR_PREFIX  # "" for the few routes outside the FHIR API (/auth, /.well-known)
 
 
 def api_router(table: Iterable[Row]) -> APIRouter:
     """The FastAPI routes of the table, in its order."""
-    router = APIRouter(prefix=FHIR_PREFIX)
+    router = APIRouter()
     for row in table:
         router.add_api_route(
-            row.path, row.handler, methods=list(row.methods), include_in_schema=row.documented
+            row.prefix + row.path,
+            row.handler,
+            methods=list(row.methods),
+            include_in_schema=row.documented,
         )
     return router
 
@@ -58,7 +62,7 @@ def fast_routes(table: Iterable[Row]) -> tuple[Route, ...]:
     """The plain Starlette routes of the table's fast rows."""
     return tuple(
         Route(
-            FHIR_PREFIX + _fast_path(row.path),
+            row.prefix + _fast_path(row.path),
             _fast_endpoint(row.handler),
             methods=row.methods,
             name=f"{row.handler.__name__}_fast",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from server.api import (
+    routes_auth,
     routes_hl7,
     routes_operations,
     routes_resources,
@@ -19,6 +20,8 @@ from server.api import (
 from server.api.route_table import Row, api_router, fast_routes
 
 ROUTES: tuple[Row, ...] = (
+    # First: /fhir/.well-known/... is no resource path.
+    *routes_auth.ROUTES,
     *routes_system.ROUTES,
     # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
     *routes_hl7.ROUTES,

@@ -18,7 +18,7 @@ import orjson
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from server.auth.scopes import Context, parse_scope
+from server.auth.scopes import Context, Scope, parse_scope, parse_scopes
 from server.auth.secrets import hash_secret, new_secret
 from server.storage.auth_port import AuthRecords, ClientRecord
 
@@ -109,3 +109,32 @@ def describe(client: ClientRecord) -> dict[str, Any]:
     if client.jwks_url:
         shown["jwks_uri"] = client.jwks_url
     return shown
+
+
+def granted_scopes(requested: str, registered: str) -> list[str]:
+    """The requested scopes that one registered scope covers, as the client wrote them.
+
+    A registered scope covers a requested one when both are ``system/``, the registered
+    type is the requested one or ``*``, its letters include the requested letters (v1
+    and v2 compare by their letters: ``read`` is ``rs``, ``write`` ``cud``, ``*`` all),
+    and it has no search criteria or the very same ones. A request wider than every
+    registration (``system/*.rs`` against ``system/Patient.rs``) is not narrowed: it is
+    not granted, and the client asks for what it registered.
+    """
+    covering = [s for s in parse_scopes(registered) if s.context is Context.SYSTEM]
+    granted: list[str] = []
+    for raw in dict.fromkeys(requested.split()):
+        wanted = parse_scope(raw)
+        if wanted is None or wanted.context is not Context.SYSTEM:
+            continue
+        if any(_covers(scope, wanted) for scope in covering):
+            granted.append(raw)
+    return granted
+
+
+def _covers(registered: Scope, wanted: Scope) -> bool:
+    return (
+        registered.resource_type in (None, wanted.resource_type)
+        and set(wanted.letters) <= set(registered.letters)
+        and registered.criteria in ((), wanted.criteria)
+    )

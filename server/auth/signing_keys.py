@@ -24,23 +24,26 @@ ALGORITHM = "ES256"
 REFRESH_INTERVAL = 5.0  # seconds
 
 
-def new_signing_key(now: int) -> SigningKeyRecord:
-    """A fresh P-256 key, named by its JWK thumbprint."""
+def new_signing_key(created: int) -> SigningKeyRecord:
+    """A fresh P-256 key, named by its JWK thumbprint, made at ``created`` (nanoseconds)."""
     key = ECKey.generate_key("P-256", private=True)
     kid = key.thumbprint()
     private = dict(key.as_dict(private=True), kid=kid, alg=ALGORITHM, use="sig")
-    return SigningKeyRecord(kid, orjson.dumps(private).decode(), now)
+    return SigningKeyRecord(kid, orjson.dumps(private).decode(), created)
 
 
 async def ensure_signing_key(records: AuthRecords) -> None:
     """Create the first signing key of a store that has none."""
     if not await records.signing_keys():
-        await records.add_signing_key(new_signing_key(int(time.time())))
+        await rotate(records)
 
 
 async def rotate(records: AuthRecords) -> str:
     """Add a signing key, which signs from now on; return its kid."""
-    record = new_signing_key(int(time.time()))
+    kept = await records.signing_keys()
+    # Newer than every kept key even if the clock stepped back: creation orders them.
+    created = max([time.time_ns(), *(key.created + 1 for key in kept)])
+    record = new_signing_key(created)
     await records.add_signing_key(record)
     return record.kid
 

@@ -72,34 +72,13 @@ class TokenVerifier:
         return claims
 
     async def _check(self, token: str, now: float) -> Claims:
-        try:
-            signed = jws.extract_compact(token.encode("ascii"))
-            header = signed.headers()
-            payload: Any = orjson.loads(signed.payload)
-        except (JoseError, ValueError, UnicodeError) as exc:
-            raise InvalidToken("The token is not a signed JWT") from exc
-        algorithm = header.get("alg")
-        if algorithm not in ALGORITHMS:
-            raise InvalidToken(f"Tokens signed with {algorithm!r} are not accepted")
-        if not isinstance(payload, dict):
-            raise InvalidToken("The token's payload is not a JSON object")
+        signed, payload = unverified(token)
         issuer_name = payload.get("iss")
         issuer = self._issuer(issuer_name)
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise InvalidToken("The token's header names no key (kid)")
-        key = await issuer.keys.key(kid)
-        if key is None:
-            raise InvalidToken(f"The issuer has no key {kid!r}")
-        try:
-            valid = jws.validate_compact(signed, key, algorithms=[algorithm])
-        except JoseError as exc:
-            raise InvalidToken(f"The key {kid!r} does not verify {algorithm}") from exc
-        if not valid:
-            raise InvalidToken("The token's signature is not valid")
+        await check_signature(signed, issuer.keys)
         assert isinstance(issuer_name, str)  # _issuer matched it
-        _check_audience(payload.get("aud"), issuer.audiences(issuer_name))
-        _check_lifetime(payload, now)
+        check_audience(payload.get("aud"), issuer.audiences(issuer_name))
+        check_lifetime(payload, now)
         return claims_of(payload)
 
     def _issuer(self, name: object) -> TrustedIssuer:
@@ -118,13 +97,47 @@ class TokenVerifier:
         self._verified[token] = claims
 
 
-def _check_audience(audience: object, accepted: Collection[str]) -> None:
+def unverified(token: str) -> tuple[jws.CompactSignature, dict[str, Any]]:
+    """The signed token and its payload, neither trusted yet; InvalidToken if malformed."""
+    try:
+        signed = jws.extract_compact(token.encode("ascii"))
+        payload: Any = orjson.loads(signed.payload)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise InvalidToken("The token is not a signed JWT") from exc
+    if not isinstance(payload, dict):
+        raise InvalidToken("The token's payload is not a JSON object")
+    return signed, payload
+
+
+async def check_signature(signed: jws.CompactSignature, keys: KeySource) -> None:
+    """InvalidToken unless one of ``keys``, by the header's kid, signed it with an ALGORITHM."""
+    header = signed.headers()
+    algorithm = header.get("alg")
+    if algorithm not in ALGORITHMS:
+        raise InvalidToken(f"Tokens signed with {algorithm!r} are not accepted")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise InvalidToken("The token's header names no key (kid)")
+    key = await keys.key(kid)
+    if key is None:
+        raise InvalidToken(f"The issuer has no key {kid!r}")
+    try:
+        valid = jws.validate_compact(signed, key, algorithms=[algorithm])
+    except JoseError as exc:
+        raise InvalidToken(f"The key {kid!r} does not verify {algorithm}") from exc
+    if not valid:
+        raise InvalidToken("The token's signature is not valid")
+
+
+def check_audience(audience: object, accepted: Collection[str]) -> None:
+    """InvalidToken unless ``aud`` (a string or a list) names one of ``accepted``."""
     given = [audience] if isinstance(audience, str) else audience
     if not isinstance(given, list) or not any(a in accepted for a in given):
         raise InvalidToken(f"The token is not addressed to this server (aud {audience!r})")
 
 
-def _check_lifetime(payload: dict[str, Any], now: float) -> None:
+def check_lifetime(payload: dict[str, Any], now: float) -> None:
+    """InvalidToken unless ``now`` is within ``nbf``..``exp``, give or take SKEW."""
     expires = payload.get("exp")
     if not isinstance(expires, int | float) or isinstance(expires, bool):
         raise InvalidToken("The token has no expiry (exp)")

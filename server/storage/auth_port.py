@@ -22,7 +22,7 @@ class SigningKeyRecord:
 
     kid: str
     private_jwk: str
-    created: int  # seconds since the epoch
+    created: int  # nanoseconds since the epoch: keys made in one second still sort
 
 
 @dataclass(frozen=True, slots=True)
