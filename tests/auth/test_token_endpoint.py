@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from joserfc import jwt
@@ -334,3 +338,27 @@ async def test_rotated_keys_sign_and_old_tokens_stay_valid(tmp_path: Path) -> No
         )
         verified = await _runtime(second_app).tokens.verify(old["access_token"])
         assert verified.client_id == client_id
+
+
+@pytest.fixture
+def jwks_url(tmp_path: Path) -> Iterator[str]:
+    """A JWKS served over HTTP on a loopback port, as a client would serve its keys."""
+    (tmp_path / "jwks.json").write_bytes(orjson.dumps(jwks(CLIENT_KEY)))
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_client_with_a_jwks_url_gets_a_token(
+    app: FastAPI, http: httpx.AsyncClient, jwks_url: str
+) -> None:
+    records = await open_auth_records(_runtime(app).store)
+    record, _ = await register_client(records, "remote", "system/*.rs", jwks_url=jwks_url)
+    response = await http.post(TOKEN_URL, data=_key_form(_assertion(record.client_id)))
+    assert response.status_code == 200, response.text
