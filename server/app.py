@@ -14,7 +14,9 @@ from server.api.audit_middleware import AuditMiddleware
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
+from server.api.request_limits import RequestLimits
 from server.api.routes import install_routes
+from server.api.security_headers import install_http_hygiene
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
@@ -57,9 +59,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.hosts = hosts = HostPolicy(settings)
+    app.add_middleware(
+        RequestLimits,
+        max_url_length=settings.max_url_length,
+        max_query_params=settings.max_query_params,
+        timeout=settings.request_timeout,
+    )
     app.add_middleware(HostGuard, policy=hosts)
     if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
+    install_http_hygiene(app, settings.cors_origins)  # every answer above gets the headers
     # Outermost: a request refused by the host guard is recorded too, with the client
     # address the proxy headers give.
     app.add_middleware(AuditMiddleware)

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     cors_origins: CommaList = Field(
         (), description="Origins (scheme://host[:port]) allowed cross-origin; default: CORS off"
     )
-    max_url_length: int = Field(8192, ge=256, description="Longest request target; past it, 414")
+    max_url_length: int = Field(16384, ge=256, description="Longest request target; past it, 414")
     max_query_params: int = Field(100, ge=1, description="Query parameters at most; past it, 400")
     request_timeout: float = Field(
         60.0, gt=0, description="Seconds a request may take before it is answered 503"

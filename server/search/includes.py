@@ -3,8 +3,9 @@
 Includes follow the references of the matched resources (read from their bodies with
 the parameter's own expression); revincludes are searches for resources referencing
 the matches, through the same store search as everything else. ``:iterate`` repeats
-on what was just included, up to ``MAX_ROUNDS`` times; at most ``MAX_INCLUDED``
-resources are added to one page.
+on what was just included, up to ``MAX_ROUNDS`` levels from the matches; a search whose
+references go deeper is refused (400) rather than answered with a silently cut result.
+At most ``MAX_INCLUDED`` resources are added to one page.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from server.errors import InvalidRequest
 from server.search.definitions import reference_params_to, search_params
 from server.search.parse import Include
 from server.search.paths import compile_expression
@@ -67,7 +69,35 @@ class IncludeResolver:
                         fresh.append(version)
             added.extend(fresh)
             frontier = fresh
+        else:
+            await self._refuse_deeper(frontier, includes, revincludes, seen, admit)
         return added
+
+    async def _refuse_deeper(
+        self,
+        frontier: list[StoredVersion],
+        includes: list[Include],
+        revincludes: list[Include],
+        seen: set[Key],
+        admit: Admit | None,
+    ) -> None:
+        """InvalidRequest when one more ``:iterate`` level would add a resource."""
+        wanted_in = [i for i in includes if i.iterate]
+        wanted_rev = [i for i in revincludes if i.iterate]
+        if not frontier or not (wanted_in or wanted_rev):
+            return
+        found = await self._forward(frontier, wanted_in) + await self._reverse(frontier, wanted_rev)
+        # Only what the client could read counts: a refusal must not reveal the rest.
+        if any(_key(v) not in seen and (admit is None or admit(v)) for v in found):
+            names = ["_include:iterate"] * bool(wanted_in) + ["_revinclude:iterate"] * bool(
+                wanted_rev
+            )
+            raise InvalidRequest(
+                f"{' and '.join(names)} follow references at most {MAX_ROUNDS} levels deep "
+                "from the matches, and these go deeper; search from a resource further down",
+                expression=names,
+                code="too-costly",
+            )
 
     async def _forward(
         self, sources: list[StoredVersion], includes: list[Include]

@@ -1,0 +1,125 @@
+"""Limits on what one HTTP request may ask: the length of its URL, the number of its
+query parameters, and the time a read may take. Each refusal is an OperationOutcome.
+
+- A request target (path and query) longer than ``max_url_length`` bytes: 414 URI Too
+  Long, issue ``too-long``.
+- More than ``max_query_params`` query parameters: 400, issue ``too-costly``.
+- A read (GET, HEAD, ``POST .../_search``) still running after ``timeout`` seconds is
+  cancelled and answered 503 with ``Retry-After``, issue ``timeout``: the server, not the
+  client, ran out of time (408 is for a client too slow to send its request, which
+  server.serving answers). Writes are never cut off: their store work runs on a thread
+  or a server that a cancelled coroutine cannot stop, so a write answered 503 might
+  still commit, and a client that retried would write twice. A response whose first
+  bytes were already sent cannot become a 503: that connection is closed.
+
+Chain and ``_has`` depth are bounded where searches are parsed (server.search.parse),
+``_include:iterate`` depth where includes are resolved (server.search.includes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.api.negotiation import FHIR_JSON
+from server.errors import Issue, operation_outcome
+
+__all__ = ["RETRY_AFTER_SECONDS", "RequestLimits"]
+
+log = logging.getLogger("fhirport.http")
+
+RETRY_AFTER_SECONDS: Final = 5
+_READS: Final = frozenset({"GET", "HEAD"})
+
+
+async def send_outcome(
+    send: Send, status: int, issue: Issue, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    """Answer with an OperationOutcome holding ``issue``."""
+    body = orjson.dumps(operation_outcome([issue]))
+    headers = [
+        (b"content-type", f"{FHIR_JSON}; charset=utf-8".encode()),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_read(scope: Scope) -> bool:
+    method = scope["method"]
+    return method in _READS or (method == "POST" and str(scope["path"]).endswith("/_search"))
+
+
+class RequestLimits:
+    """ASGI middleware enforcing the limits above."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_url_length: int, max_query_params: int, timeout: float
+    ) -> None:
+        self.app = app
+        self.max_url_length = max_url_length
+        self.max_query_params = max_query_params
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await send_outcome(send, *refusal)
+            return
+        if _is_read(scope):
+            await self._within_budget(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> tuple[int, Issue] | None:
+        query: bytes = scope["query_string"]
+        path: bytes = scope.get("raw_path") or str(scope["path"]).encode()
+        length = len(path) + (len(query) + 1 if query else 0)
+        if length > self.max_url_length:
+            reason = (
+                f"The request URL is {length} bytes long; this server takes at most "
+                f"{self.max_url_length}. Send long searches as POST [type]/_search."
+            )
+            return 414, Issue(reason, "too-long")
+        # Counting separators first keeps the common short query free of a split.
+        if query.count(b"&") >= self.max_query_params:
+            count = sum(1 for part in query.split(b"&") if part)
+            if count > self.max_query_params:
+                reason = (
+                    f"The request has {count} query parameters; this server takes at most "
+                    f"{self.max_query_params} query parameters in one request"
+                )
+                return 400, Issue(reason, "too-costly")
+        return None
+
+    async def _within_budget(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.timeout) as budget:
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            log.warning("%s %s took longer than %s s", scope["method"], scope["path"], self.timeout)
+            if started:
+                raise  # the server closes the connection: the answer cannot change now
+            reason = (
+                f"The request took longer than this server allows ({self.timeout} s); "
+                "narrow it (fewer results per page, fewer _include) or try again later"
+            )
+            retry = ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),)
+            await send_outcome(send, 503, Issue(reason, "timeout"), retry)

@@ -1,0 +1,97 @@
+"""Headers every response carries: ``X-Content-Type-Options: nosniff`` everywhere, and
+``Cache-Control: no-store`` on everything that may carry patient data; and CORS, off
+unless ``--cors-origins`` lists the exact origins allowed.
+
+No-store covers every ``/fhir`` response (reads, searches, history, operations, and the
+errors about them, which can name what exists) and every ``/auth/token`` answer (RFC
+6749 section 5.1); only the CapabilityStatement and the SMART discovery documents, which
+describe the server and hold no one's data, may be cached. A pure ASGI middleware: it
+adds two header tuples to the response start and touches nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["SecurityHeaders", "install_http_hygiene", "no_store"]
+
+_NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
+_NO_STORE: Final = (b"cache-control", b"no-store")
+_DESCRIBE_THE_SERVER: Final = frozenset({"/fhir/metadata", "/fhir/.well-known/smart-configuration"})
+
+
+def no_store(path: str) -> bool:
+    """True for the paths whose responses must not be kept by any cache."""
+    if path == "/fhir" or path.startswith("/fhir/"):
+        return path not in _DESCRIBE_THE_SERVER
+    return path == "/auth/token"
+
+
+class SecurityHeaders:
+    """ASGI middleware: nosniff on every response, no-store where ``no_store`` says."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = no_store(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if private:
+                    # A route's own caching header cannot outlive the rule.
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append(_NO_STORE)
+                headers.append(_NOSNIFF)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# What a browser app may send and read across origins (CORS): the FHIR REST headers.
+_CORS_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+_CORS_REQUEST_HEADERS: Final = [
+    "Accept",
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-Modified-Since",
+    "If-None-Exist",
+    "If-None-Match",
+    "Prefer",
+]
+_CORS_RESPONSE_HEADERS: Final = [
+    "Content-Location",
+    "ETag",
+    "Last-Modified",
+    "Location",
+    "WWW-Authenticate",
+]
+
+
+def install_http_hygiene(app: Starlette, origins: tuple[str, ...]) -> None:
+    """Add CORS for ``origins`` (none: CORS stays off) and, outside it, the headers above.
+
+    Credentials mode stays off: a SMART app sends its token in ``Authorization``, which
+    needs no cookies, so no origin can ride on a user's browser session.
+    """
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=_CORS_METHODS,
+            allow_headers=_CORS_REQUEST_HEADERS,
+            expose_headers=_CORS_RESPONSE_HEADERS,
+            allow_credentials=False,
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
