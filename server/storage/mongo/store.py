@@ -231,21 +231,18 @@ class MongoStore:
             try:
                 await self.resources.insert_one({"_id": key, **document}, session=session)
             except DuplicateKeyError:
-                raise await self._conflict(new.resource_type, new.id, session) from None
+                raise await self._conflict(new.resource_type, new.id) from None
         else:
             result = await self.resources.replace_one(
                 {"_id": key, "version": write.expected_version}, document, session=session
             )
             if result.matched_count == 0:
-                raise await self._conflict(new.resource_type, new.id, session)
+                raise await self._conflict(new.resource_type, new.id)
 
-    async def _conflict(
-        self, resource_type: str, resource_id: str, session: Any
-    ) -> VersionConflict:
-        doc = await self.resources.find_one(
-            {"_id": f"{resource_type}/{resource_id}"}, {"version": 1}, session=session
-        )
-        return VersionConflict(resource_type, resource_id, doc["version"] if doc else 0)
+    async def _conflict(self, resource_type: str, resource_id: str) -> VersionConflict:
+        # Read outside the session: a failed write has aborted its transaction.
+        current = await self.read(resource_type, resource_id)
+        return VersionConflict(resource_type, resource_id, current.version if current else 0)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
         resource_type, resource_id = query.resource_type, query.resource_id
