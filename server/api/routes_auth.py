@@ -20,6 +20,8 @@ from starlette.responses import Response
 from server.api.dependencies import TokenServer
 from server.api.public_urls import public_base
 from server.api.route_table import Row
+from server.audit.draft import current_draft
+from server.auth.client_auth import named_client
 from server.auth.issuers import server_root
 from server.auth.oauth import OAuthError, invalid_request
 from server.auth.token_endpoint import TokenRequest
@@ -64,11 +66,16 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def token(request: Request, tokens: TokenServer) -> Response:
     root = server_root(public_base(request))
+    authorization = request.headers.get("authorization")
     try:
+        form = await _form(request)
+        draft = current_draft.get()
+        if draft is not None:  # who asked, for the login's AuditEvent, refused or not
+            draft.client = named_client(form, authorization)
         answer = await tokens.issue(
             TokenRequest(
-                form=await _form(request),
-                authorization=request.headers.get("authorization"),
+                form=form,
+                authorization=authorization,
                 token_url=root + TOKEN_PATH,
                 issuer=root,
                 audience=public_base(request),

@@ -149,6 +149,23 @@ class ClientAuthenticator:
         return client
 
 
+def named_client(form: Mapping[str, str], authorization: str | None) -> str | None:
+    """The client id a token request names, not yet authenticated (for its audit record)."""
+    assertion = form.get("client_assertion")
+    if assertion is not None:
+        try:
+            issuer = unverified(assertion)[1].get("iss")
+        except InvalidToken:
+            return form.get("client_id")
+        return issuer if isinstance(issuer, str) else form.get("client_id")
+    if authorization is not None:
+        try:
+            return _basic_credentials(authorization)[0]
+        except OAuthError:
+            return None
+    return form.get("client_id")
+
+
 def _basic_credentials(authorization: str) -> tuple[str, str]:
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
