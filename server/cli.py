@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -332,10 +332,16 @@ main.add_command(keys)
 def _check_store(url: str) -> None:
     """Exit with status 1 and one line when the store cannot be opened (no traceback)."""
     from server.storage.factory import check_store
+
+    _on_store(check_store(url))
+
+
+def _on_store(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``; a store that cannot be reached is one line on stderr and status 1."""
     from server.storage.port import StoreUnavailable
 
     try:
-        asyncio.run(check_store(url))
+        asyncio.run(work)
     except StoreUnavailable as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
@@ -362,14 +368,9 @@ def shard_plan(store: str, create_indexes: bool) -> None:
     """Print the mongosh commands that shard the store's collections (see the README)."""
     from server.storage.mongo.shards import prepare_for_sharding, shard_commands
     from server.storage.mongo.uri import database_name
-    from server.storage.port import StoreUnavailable
 
     if create_indexes:
-        try:
-            asyncio.run(prepare_for_sharding(store))
-        except StoreUnavailable as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
+        _on_store(prepare_for_sharding(store))
     click.echo("// Run in mongosh connected to a mongos router:")
     for command in shard_commands(database_name(store)):
         click.echo(command)
