@@ -97,7 +97,7 @@ def protocol_with_header_timeout(seconds: float) -> type[asyncio.Protocol]:
 
 
 def run(app: ASGIApp, settings: Settings) -> None:
-    """Serve ``app`` on settings.host:settings.port until interrupted."""
+    """Serve ``app`` on settings.host:settings.port until interrupted (HTTPS with tls_cert)."""
     uvicorn.run(
         app,
         host=settings.host,
@@ -111,4 +111,7 @@ def run(app: ASGIApp, settings: Settings) -> None:
         http=protocol_with_header_timeout(settings.header_timeout),
         timeout_keep_alive=settings.timeout_keep_alive,
         limit_concurrency=settings.limit_concurrency,
+        # HTTPS directly; behind a TLS-terminating proxy leave both unset (README).
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
