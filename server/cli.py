@@ -179,6 +179,7 @@ def serve(**options: Any) -> None:
     from server.serving import run
 
     settings = Settings(**options)
+    _check_external_issuer(settings)
     _check_vocabulary(settings.hl7_vocab)
     _check_mllp_senders(settings)
     _check_store(settings.store)
@@ -211,6 +212,16 @@ def _check_mllp_senders(settings: Settings) -> None:
         senders = load_senders(settings.hl7_senders) if settings.hl7_senders else None
         check_exposure(settings.host, senders)
     except (MllpExposed, SendersFileError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _check_external_issuer(settings: Settings) -> None:
+    """Refuse to start with half an external issuer (--auth-issuer without --auth-jwks)."""
+    from server.auth.issuers import configured_issuers
+
+    try:
+        configured_issuers(settings, ())
+    except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
 

@@ -112,3 +112,9 @@ def test_keys_rotate_adds_a_key(sqlite_url: str) -> None:
     assert first.exit_code == second.exit_code == 0
     kept = asyncio.run(_signing_keys(sqlite_url))
     assert [f"New signing key {k.kid}\n" for k in kept] == [first.output, second.output]
+
+
+def test_serve_refuses_an_external_issuer_without_its_keys() -> None:
+    result = _run("serve", "--auth-issuer", "https://issuer.example", "--store", "memory://")
+    assert result.exit_code == 2
+    assert "--auth-jwks" in result.output
