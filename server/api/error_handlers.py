@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from server.api.allow import allowed_methods, method_not_allowed
 from server.api.negotiation import FHIR_JSON
+from server.api.security_headers import ANSWER_OUTSIDE_MIDDLEWARE
 from server.errors import FhirError, Issue, operation_outcome
 from server.storage.port import DocumentTooLarge, QueryTooCostly, StoreUnavailable
 
@@ -113,7 +114,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return _outcome_response(
         500,
         [Issue(f"Internal server error (correlation id {correlation})", "exception", "fatal")],
-        {"Connection": "close"},
+        {"Connection": "close", **ANSWER_OUTSIDE_MIDDLEWARE},
     )
 
 

@@ -17,11 +17,18 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SecurityHeaders", "install_http_hygiene", "no_store"]
+__all__ = ["ANSWER_OUTSIDE_MIDDLEWARE", "SecurityHeaders", "install_http_hygiene", "no_store"]
 
 _NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
 _NO_STORE: Final = (b"cache-control", b"no-store")
 _DESCRIBE_THE_SERVER: Final = frozenset({"/fhir/metadata", "/fhir/.well-known/smart-configuration"})
+
+# For the one answer Starlette builds outside every middleware: the 500 of an unexpected
+# error (its handler adds these itself).
+ANSWER_OUTSIDE_MIDDLEWARE: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 
 
 def no_store(path: str) -> bool:

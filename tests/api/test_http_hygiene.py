@@ -180,3 +180,19 @@ async def test_a_read_over_its_time_budget_is_a_503_and_a_write_is_never_cut(
     assert read.status_code == 503
     assert read.headers["retry-after"]
     assert read.json()["issue"][0]["code"] == "timeout"
+
+
+async def test_an_unexpected_error_says_nosniff_and_no_store(settings: Settings) -> None:
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings.model_copy(update={"auth": "none"}))
+    app.add_api_route("/test-only/broken", broken)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            failed = await http.get("/test-only/broken")
+
+    assert failed.status_code == 500
+    assert failed.headers["x-content-type-options"] == "nosniff"
+    assert failed.headers["cache-control"] == "no-store"
