@@ -48,7 +48,7 @@ class Audited:
 @asynccontextmanager
 async def opened(settings: Settings, **overrides: Any) -> AsyncIterator[Audited]:
     """An Audited on an app built from ``settings`` with ``overrides``, lifespan included."""
-    app = create_app(settings.model_copy(update=overrides))
+    app = create_app(settings.model_copy(update={"audit": "all", **overrides}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
