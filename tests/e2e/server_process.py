@@ -33,6 +33,15 @@ def running_server(store_url: str, *extra: str, timeout: float = 30.0) -> Iterat
 @contextmanager
 def running_command(command: list[str], port: int, timeout: float = 30.0) -> Iterator[str]:
     """Run a server command listening on ``port``; yield its FHIR base once /metadata answers."""
+    with running_process(command, port, timeout) as (base, _):
+        yield base
+
+
+@contextmanager
+def running_process(
+    command: list[str], port: int, timeout: float = 30.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As ``running_command``, yielding the process too (a test may kill it)."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
@@ -49,7 +58,7 @@ def running_command(command: list[str], port: int, timeout: float = 30.0) -> Ite
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{command[0]} did not start in time")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
