@@ -4,13 +4,14 @@ query parameters, and the time a read may take. Each refusal is an OperationOutc
 - A request target (path and query) longer than ``max_url_length`` bytes: 414 URI Too
   Long, issue ``too-long``.
 - More than ``max_query_params`` query parameters: 400, issue ``too-costly``.
-- A read (GET, HEAD, ``POST .../_search``) still running after ``timeout`` seconds is
-  cancelled and answered 503 with ``Retry-After``, issue ``timeout``: the server, not the
-  client, ran out of time (408 is for a client too slow to send its request, which
-  server.serving answers). Writes are never cut off: their store work runs on a thread
-  or a server that a cancelled coroutine cannot stop, so a write answered 503 might
-  still commit, and a client that retried would write twice. A response whose first
-  bytes were already sent cannot become a 503: that connection is closed.
+- A read (GET, HEAD, ``POST .../_search``) still running after ``timeout`` seconds (give
+  or take a second) is cancelled and answered 503 with ``Retry-After``, issue
+  ``timeout``: the server, not the client, ran out of time (408 is for a client too
+  slow to send its request, which server.serving answers). Writes are never cut off:
+  their store work runs on a thread or a server that a cancelled coroutine cannot stop,
+  so a write answered 503 might still commit, and a client that retried would write
+  twice. A response whose first bytes were already sent cannot become a 503: that
+  connection is closed.
 
 Chain and ``_has`` depth are bounded where searches are parsed (server.search.parse),
 ``_include:iterate`` depth where includes are resolved (server.search.includes).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
+from typing import Any, Final
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +35,7 @@ log = logging.getLogger("fhirport.http")
 
 RETRY_AFTER_SECONDS: Final = 5
 _READS: Final = frozenset({"GET", "HEAD"})
+_CHECK_EVERY: Final = 1.0
 
 
 async def send_outcome(
@@ -65,6 +67,7 @@ class RequestLimits:
         self.max_url_length = max_url_length
         self.max_query_params = max_query_params
         self.timeout = timeout
+        self._deadlines = _Deadlines(timeout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,6 +104,8 @@ class RequestLimits:
         return None
 
     async def _within_budget(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # an ASGI app always runs in a task
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -108,18 +113,73 @@ class RequestLimits:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        self._deadlines.enter(task)
         try:
-            async with asyncio.timeout(self.timeout) as budget:
-                await self.app(scope, receive, tracking_send)
-        except TimeoutError:
-            if not budget.expired():
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            # Someone else's cancellation (shutdown, a client gone) goes on up.
+            if not self._deadlines.expired(task) or task.uncancel() > 0:
                 raise
-            log.warning("%s %s took longer than %s s", scope["method"], scope["path"], self.timeout)
-            if started:
-                raise  # the server closes the connection: the answer cannot change now
-            reason = (
-                f"The request took longer than this server allows ({self.timeout} s); "
-                "narrow it (fewer results per page, fewer _include) or try again later"
-            )
-            retry = ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),)
-            await send_outcome(send, 503, Issue(reason, "timeout"), retry)
+            timed_out = True
+        else:
+            timed_out = False
+            if self._deadlines.expired(task):
+                task.uncancel()  # the app finished although it was cancelled
+        finally:
+            self._deadlines.leave(task)
+        if not timed_out:
+            return
+        log.warning("%s %s took longer than %s s", scope["method"], scope["path"], self.timeout)
+        if started:
+            # The answer's first bytes are out: the server can only close the connection.
+            raise TimeoutError(f"the response took longer than {self.timeout} s")
+        reason = (
+            f"The request took longer than this server allows ({self.timeout} s); "
+            "narrow it (fewer results per page, fewer _include) or try again later"
+        )
+        retry = ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),)
+        await send_outcome(send, 503, Issue(reason, "timeout"), retry)
+
+
+class _Deadlines:
+    """The reads running and when each must end.
+
+    One timer per event loop fires at most every second, while reads run, and cancels
+    those past their deadline: a read costs a dict entry rather than a timer of its own,
+    and may run up to a second past its budget.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._interval = min(_CHECK_EVERY, timeout / 4)
+        self._running: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._armed_on: asyncio.AbstractEventLoop | None = None
+
+    def enter(self, task: asyncio.Task[Any]) -> None:
+        loop = task.get_loop()
+        self._running[task] = loop.time() + self.timeout
+        if self._armed_on is not loop:
+            self._arm(loop)
+
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        return task in self._expired
+
+    def leave(self, task: asyncio.Task[Any]) -> None:
+        self._running.pop(task, None)
+        self._expired.discard(task)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._armed_on = loop
+        loop.call_later(self._interval, self._check, loop)
+
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        for task, deadline in list(self._running.items()):
+            if deadline <= now and task not in self._expired and task.get_loop() is loop:
+                self._expired.add(task)
+                task.cancel()
+        if self._running:
+            self._arm(loop)
+        else:
+            self._armed_on = None
