@@ -23,7 +23,6 @@ from server.audit.events import (
     SECURITY_ALERT,
     Access,
     EventBuilder,
-    interaction_code,
     message_code,
 )
 from server.audit.requests import request_access
@@ -159,7 +158,7 @@ class AuditTrail:
             Access(
                 recorded=now_us(),
                 type=REST,
-                subtypes=(message_code(message_type), interaction_code("operation")),
+                subtypes=(message_code(message_type),),
                 action="E",
                 outcome=outcome,
                 client=sender,
