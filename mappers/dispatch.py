@@ -4,8 +4,8 @@ Routes are keyed by (message code, trigger event): the event says what happened,
 the structure variants (ADT_A39's several PID/MRG pairs, SIU's resource groups) are
 read by each family's mapper, so MSH-9.3 is not needed to choose. Out of scope (UnsupportedMessage,
 answered AR), with the reason sent back to the sender:
-- ADT events about visits, transfers, leaves and accounts (A02, A03, A06 ...): they
-  map to Encounter and Account, which fhirport does not hold.
+- ADT events that track a patient (A09, A10, A14, A15 ...) or manage allergies and
+  accounts: they map to resources fhirport does not hold (AllergyIntolerance, Account).
 - BAR (P01 add, P02 purge, P12 update accounts): billing-account management. It maps
   to Account, which fhirport does not hold; its demographics and insurance are the
   registration system's (ADT A04/A08, which we map), and letting a billing system
@@ -27,7 +27,7 @@ from mappers.result import MappingResult, UnsupportedMessage
 MessageMapper = Callable[[Message, MapContext], None]
 
 ROUTES: dict[tuple[str, str], MessageMapper] = {
-    **{("ADT", event): adt.map_registration for event in adt.REGISTRATION_EVENTS},
+    **{("ADT", event): adt.map_registration for event in adt.PATIENT_EVENTS},
     **{("ADT", event): adt.map_merge for event in adt.MERGE_EVENTS},
     **{("SIU", event): siu.map_schedule for event in siu.EVENTS},
     **{("DFT", event): dft.map_charges for event in dft.EVENTS},
@@ -35,9 +35,9 @@ ROUTES: dict[tuple[str, str], MessageMapper] = {
 }
 # Why a whole message family is out of scope (the default reason names the type).
 FAMILY_REASONS: dict[str, str] = {
-    "ADT": "ADT^{event} is not mapped: it is a visit, transfer, allergy or account event "
-    "(Encounter, AllergyIntolerance and Account are not held); fhirport maps ADT A01, A04, "
-    "A05, A08, A28, A31 (patients) and A34, A40 (merges)",
+    "ADT": "ADT^{event} is not mapped: it is a tracking, allergy or account event "
+    "(AllergyIntolerance and Account are not held); fhirport maps ADT A01-A08, A11-A13, "
+    "A16, A17, A21, A22, A25-A27, A38 (visits), A28, A31 (patients) and A34, A40 (merges)",
     "BAR": "BAR^{event} manages billing accounts (Account is not held); demographics and "
     "insurance come from ADT, charges from DFT^P03",
     "SIU": "SIU^{event} is not an appointment event fhirport maps (S12-S17, S26)",

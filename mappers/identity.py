@@ -16,6 +16,7 @@ _PREFIX: dict[str, str] = {
     "Practitioner": "prac",
     "Location": "loc",
     "Appointment": "appt",
+    "Encounter": "enc",
     "Claim": "claim",
     "Consent": "cons",
     "Provenance": "prov",

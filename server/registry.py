@@ -103,6 +103,13 @@ HELD_TYPES: dict[str, ResourceType] = {
                     "GET: the accounting of disclosures (45 CFR 164.528) of the last six years;"
                     " all=true includes the exempt ones",
                 ),
+                Operation(
+                    "merge",
+                    "http://hl7.org/fhir/OperationDefinition/Patient-merge",
+                    "POST (R5 parameters source-patient, target-patient, result-patient,"
+                    " preview): merge duplicates; every resource of the source moves to the"
+                    " target, as for an HL7v2 ADT^A40",
+                ),
             ),
             hl7v2_write_rank=3,
         ),
@@ -110,6 +117,12 @@ HELD_TYPES: dict[str, ResourceType] = {
             "Appointment",
             documentation="Scheduled, cancelled and completed visits",
             clinical_date=("start",),
+            hl7v2_write_rank=7,
+        ),
+        ResourceType(
+            "Encounter",
+            documentation="Visits and stays (HL7v2 PV1/PV2): admissions, transfers, discharges",
+            clinical_date=("period",),
             hl7v2_write_rank=6,
         ),
         ResourceType(
@@ -122,13 +135,13 @@ HELD_TYPES: dict[str, ResourceType] = {
             "Consent",
             documentation="Consent to treatment and privacy decisions",
             clinical_date=("dateTime",),
-            hl7v2_write_rank=8,
+            hl7v2_write_rank=9,
         ),
         ResourceType(
             "Claim",
             documentation="Billing claims with ICD-10 diagnoses and CPT/HCPCS items",
             clinical_date=("billablePeriod", "created"),
-            hl7v2_write_rank=7,
+            hl7v2_write_rank=8,
         ),
         ResourceType(
             "Organization",

@@ -27,8 +27,10 @@ _LEVELS = (
     (3, "bd", "Bed"),
 )
 
+PL_COMPONENTS = (1, 2, 3, 4, 7, 8, 9)
 
-@maps_components(1, 2, 3, 4, 7, 8, 9)
+
+@maps_components(*PL_COMPONENTS)
 def pl_location(rep: Rep, ctx: MapContext) -> dict[str, Any] | None:
     """Emit the Location a PL names and return a Reference to it."""
     path = [(comp(rep, index), code, display) for index, code, display in _LEVELS]

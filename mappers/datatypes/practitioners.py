@@ -12,9 +12,10 @@ from mappers.identity import deterministic_id
 from mappers.rules import maps_components
 
 PRACTITIONER_SYSTEM = "urn:fhirport:id:practitioner"
+XCN_COMPONENTS = (1, 2, 3, 4, 5, 6, 7, 9, 10, 13)
 
 
-@maps_components(1, 2, 3, 4, 5, 6, 7, 9, 10, 13)
+@maps_components(*XCN_COMPONENTS)
 def xcn_practitioner(rep: Rep, ctx: MapContext) -> dict[str, Any] | None:
     """Emit the Practitioner an XCN names and return a Reference to it.
 

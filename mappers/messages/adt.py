@@ -18,6 +18,7 @@ from mappers.context import MapContext
 from mappers.identity import deterministic_id
 from mappers.messages.groups import patient_groups
 from mappers.messages.patient import map_patient
+from mappers.messages.visits import VISIT_STATUS, map_visit
 from mappers.result import Action, MappingError
 from mappers.segments.coverage import map_insurance
 from mappers.segments.gt1 import map_gt1
@@ -25,7 +26,10 @@ from mappers.segments.nk1 import map_nk1
 from mappers.segments.pid import preferred_identifier
 
 REGISTRATION_EVENTS = ("A01", "A04", "A05", "A08", "A28", "A31")
-UPDATE_EVENTS = frozenset({"A08", "A31"})
+# Every ADT event with a PID applies its patient part; the visit events also their PV1.
+PATIENT_EVENTS = tuple(dict.fromkeys((*REGISTRATION_EVENTS, *VISIT_STATUS)))
+# Events that expect the patient on file (an update creates it, with a warning).
+UPDATE_EVENTS = frozenset(PATIENT_EVENTS) - {"A01", "A04", "A05", "A28"}
 MERGE_EVENTS = ("A34", "A40")
 MRG_HANDLED = frozenset({1})
 
@@ -36,9 +40,10 @@ def map_registration(message: Message, ctx: MapContext) -> None:
     NK1 and IN1 are snapshots (v2.5 2.10.4): a group carrying any replaces the
     patient's set (the Patient's report lists the new set), one carrying none keeps it.
     """
-    action = Action.UPDATE if message.trigger_event in UPDATE_EVENTS else Action.UPSERT
+    action = Action.UPDATE if message.trigger_event.upper() in UPDATE_EVENTS else Action.UPSERT
     for group in patient_groups(message):
         patient, patient_ref = map_patient(group, ctx, action)
+        map_visit(group, patient_ref, message.trigger_event.upper(), ctx)
         kin: list[dict[str, str] | None] = []
         for segment in group.following:
             if segment.name == "NK1":

@@ -24,6 +24,8 @@ from mappers.segments.dg1 import map_dg1, same_code
 from mappers.segments.ft1 import map_ft1, transaction_ids
 from mappers.segments.money import total
 from mappers.segments.pr1 import map_pr1
+from mappers.segments.pv1 import HANDLED as VISIT_HANDLED
+from mappers.segments.pv1 import map_pv1, status_from_fields, visit_number
 
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
@@ -58,6 +60,10 @@ def map_charges(message: Message, ctx: MapContext) -> None:
     claim["created"] = ctx.result.event_time or _required_time(message)
     diagnoses = _diagnoses(message, ctx)
     claim["item"] = _items(ft1s, diagnoses, claim, ctx)
+    encounter = _encounter(pv1, patient_ref, ctx)
+    if encounter is not None:
+        for item in claim["item"]:
+            item["encounter"] = [dict(encounter)]
     if diagnoses:
         claim["diagnosis"] = diagnoses
     procedures = [
@@ -177,9 +183,22 @@ def _provider(ft1s: list[Segment], message: Message, ctx: MapContext) -> dict[st
     return reference
 
 
-def _facility(ft1s: list[Segment], pv1: Segment | None, ctx: MapContext) -> dict[str, Any] | None:
-    if pv1 is not None:
+def _encounter(
+    pv1: Segment | None, patient_ref: dict[str, str], ctx: MapContext
+) -> dict[str, str] | None:
+    """The Encounter of the charges' visit (PV1-19): created if not on file, never changed
+    (ADT is the source of visits), so that the Claim can point to it."""
+    if pv1 is None:
+        return None
+    if visit_number(pv1, ctx) is None:
         ctx.fields_unmapped(pv1, PV1_HANDLED)
+        return None
+    ctx.fields_unmapped(pv1, PV1_HANDLED | VISIT_HANDLED)
+    status = status_from_fields(pv1)
+    return map_pv1(pv1, None, patient_ref, status, ctx, action=Action.CREATE_ONLY)
+
+
+def _facility(ft1s: list[Segment], pv1: Segment | None, ctx: MapContext) -> dict[str, Any] | None:
     candidates = [rep for f in ft1s for rep in f.reps(16)]
     candidates += pv1.reps(3) if pv1 is not None else []
     return next(filter(None, (pl_location(rep, ctx) for rep in candidates)), None)

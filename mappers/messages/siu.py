@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hl7.er7 import Message
+from hl7.er7 import Message, Segment
 from mappers.components import comp
 from mappers.context import MapContext
+from mappers.datatypes.codes import cwe_concept
 from mappers.messages.groups import patient_groups
 from mappers.messages.patient import map_patient
 from mappers.result import Action, MappingError
+from mappers.segments.dg1 import diagnosis_concept
 from mappers.segments.sch import business_key, map_sch
 from mappers.segments.scheduled_resources import SEGMENTS, map_resource
 
@@ -45,6 +47,10 @@ _UNCONFIRMED = frozenset({"proposed", "pending", "waitlist"})
 # Statuses that may lack a start and end (Appointment invariant app-3).
 _UNTIMED = frozenset({"proposed", "cancelled", "waitlist"})
 TQ1_HANDLED = frozenset({1, 7, 8})
+DG1_HANDLED = frozenset({1, 3})
+EVENT_REASON = 6  # SCH-6
+# Statuses an event reason explains (Appointment.cancelationReason).
+_CANCELLED = frozenset({"cancelled", "noshow"})
 
 
 def map_schedule(message: Message, ctx: MapContext) -> None:
@@ -64,6 +70,8 @@ def map_schedule(message: Message, ctx: MapContext) -> None:
         appointment["participant"].insert(0, {"actor": patient_ref, "status": participant_status})
     _times(message, appointment, participant_status, ctx)
     _comments(message, appointment, ctx)
+    _reasons(message, appointment, ctx)
+    _cancelation_reason(sch, appointment, ctx)
     if not appointment["participant"]:
         raise MappingError("the appointment has no participant (no PID, AIG, AIL or AIP)")
     if status not in _UNTIMED and not ("start" in appointment and "end" in appointment):
@@ -100,6 +108,31 @@ def _moment(fhir_datetime: str) -> datetime:
     """Order FHIR dateTimes by the moment they name (offsets differ between resources)."""
     moment = datetime.fromisoformat(fhir_datetime)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _reasons(message: Message, appointment: dict[str, Any], ctx: MapContext) -> None:
+    """reasonCode: SCH-7, then each DG1's diagnosis; with neither, the service asked for
+    (AIS-3): an appointment is made for it."""
+    reasons = appointment.setdefault("reasonCode", [])
+    for dg1 in message.segments_named("DG1"):
+        ctx.fields_unmapped(dg1, DG1_HANDLED)
+        reasons.extend(diagnosis_concept(dg1, 3, ctx))
+    if not reasons:
+        reasons.extend(dict(service) for service in appointment.get("serviceType", ()))
+    if not reasons:
+        del appointment["reasonCode"]
+
+
+def _cancelation_reason(sch: Segment, appointment: dict[str, Any], ctx: MapContext) -> None:
+    """SCH-6 (event reason) says why an appointment was cancelled or missed."""
+    reps = sch.reps(EVENT_REASON)
+    reason = cwe_concept(reps[0], ctx) if reps else None
+    if reason is None:
+        return
+    if appointment["status"] in _CANCELLED:
+        appointment["cancelationReason"] = reason
+    else:
+        ctx.unmapped(f"SCH-{EVENT_REASON}")
 
 
 def _comments(message: Message, appointment: dict[str, Any], ctx: MapContext) -> None:

@@ -48,7 +48,8 @@ CONTACTS: tuple[tuple[int, dict[str, Any]], ...] = (
     (16, {"text": "filler contact person"}),
     (20, {"coding": [{"system": ENTERER_TYPE, "code": "enterer", "display": "Enterer"}]}),
 )
-HANDLED = handled_fields(RULES, 9, 10, 11, 12, 16, 20, 25)
+# SCH-6 (event reason) is the SIU mapper's: it explains a cancellation.
+HANDLED = handled_fields(RULES, 6, 9, 10, 11, 12, 16, 20, 25)
 
 
 def map_sch(sch: Segment, ctx: MapContext) -> dict[str, Any]:

@@ -23,6 +23,8 @@ _ALL_TYPES = f"{_VS}all-types"
 # Required bindings whose codes the models lack or abbreviate.
 REQUIRED: Final[dict[str, str]] = {
     "Task.status": f"{_VS}task-status",
+    "Encounter.status": f"{_VS}encounter-status",
+    "EncounterStatusHistory.status": f"{_VS}encounter-status",
     "AuditEvent.action": f"{_VS}audit-event-action",
     "AuditEvent.outcome": f"{_VS}audit-event-outcome",
     "AuditEventAgentNetwork.type": f"{_VS}network-type",

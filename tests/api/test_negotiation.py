@@ -81,6 +81,7 @@ async def test_capability_statement_lists_held_types(client: httpx.AsyncClient) 
     assert types == {
         "Patient",
         "Appointment",
+        "Encounter",
         "Coverage",
         "Consent",
         "Claim",

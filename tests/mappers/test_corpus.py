@@ -17,7 +17,10 @@ from tests.mappers.messages import validate_all
 FILES = sorted(CORPUS.glob("*.hl7"))
 # What fhirport maps, independently of the dispatch table.
 IN_SCOPE = {
-    "ADT": {"A01", "A04", "A05", "A08", "A28", "A31", "A34", "A40"},
+    "ADT": {"A01", "A04", "A05", "A08", "A28", "A31", "A34", "A40"}
+    # visits (Encounter)
+    | {"A02", "A03", "A06", "A07", "A11", "A12", "A13", "A16", "A17", "A21", "A22"}
+    | {"A25", "A26", "A27", "A38"},
     "SIU": {"S12", "S13", "S14", "S15", "S16", "S17", "S26"},
     "DFT": {"P03", "P11"},
 }

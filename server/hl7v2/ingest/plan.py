@@ -42,6 +42,7 @@ from server.hl7v2.ingest.model import Change, Header
 from server.hl7v2.ingest.ownership import Owners, merge_fields, owners_of
 from server.hl7v2.ingest.provenance import content_of, event_time_of, mark_source, source_uri
 from server.hl7v2.ingest.reads import Reader
+from server.hl7v2.ingest.visits import carry_visit_history
 from server.storage.port import StoredVersion
 
 Key = tuple[str, str]
@@ -389,6 +390,8 @@ async def _decide(
             owners = merged_owners.encode()
         if resource_type == "Patient" and stored is not None:
             keep_merge_state(body, stored, target.redirected)
+        if resource_type == "Encounter" and stored is not None:
+            carry_visit_history(body, stored)
     elif stored is not None:
         body = orjson.loads(orjson.dumps(stored))
         written_time = stored_time
