@@ -30,7 +30,9 @@ REGISTRATION_EVENTS = ("A01", "A04", "A05", "A08", "A28", "A31")
 PATIENT_EVENTS = tuple(dict.fromkeys((*REGISTRATION_EVENTS, *VISIT_STATUS)))
 # Events that expect the patient on file (an update creates it, with a warning).
 UPDATE_EVENTS = frozenset(PATIENT_EVENTS) - {"A01", "A04", "A05", "A28"}
-MERGE_EVENTS = ("A34", "A40")
+# A34/A40 merge patient ids, A39 person ids; A47 changes the identifier, which keys
+# the Patient, so the record moves to the new id just as in a merge.
+MERGE_EVENTS = ("A34", "A39", "A40", "A47")
 MRG_HANDLED = frozenset({1})
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from server.api import (
     routes_auth,
     routes_hl7,
+    routes_merge,
     routes_operations,
     routes_resources,
     routes_roi,
@@ -25,6 +26,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_system.ROUTES,
     # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
     *routes_hl7.ROUTES,
+    # Before the resource routes: POST /fhir/Patient would take $merge.
+    *routes_merge.ROUTES,
     # Before the resource and search routes: /fhir/T/id/$operation.
     *routes_roi.ROUTES,
     # After every operation route, before the resource routes (see the module).

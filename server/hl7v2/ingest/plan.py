@@ -15,7 +15,10 @@ Rules, per resource (by its deterministic id):
   version, which is what makes re-importing an archive a no-op;
 - ``CREATE_ONLY`` resources (a payer Organization) are never overwritten;
 - an ``UPDATE`` (ADT^A08/A31) that finds nothing on file creates, with a warning;
-- Patient ids merged away are followed to their survivor (ingest_identity).
+- Patient ids merged away are followed to their survivor (ingest_identity);
+- a merge moves the record: every resource that references the retired Patient is
+  repointed to the survivor in the same write, and a Provenance names the merge
+  (ingest_repoint).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from server.hl7v2.ingest.model import Change, Header
 from server.hl7v2.ingest.ownership import Owners, merge_fields, owners_of
 from server.hl7v2.ingest.provenance import content_of, event_time_of, mark_source, source_uri
 from server.hl7v2.ingest.reads import Reader
+from server.hl7v2.ingest.repoint import Referrers, merge_provenance
 from server.hl7v2.ingest.visits import carry_visit_history
 from server.storage.port import StoredVersion
 
@@ -165,12 +169,14 @@ async def plan_message(
     *,
     validated: bool = False,
     known: KnownCreateOnly | None = None,
+    referrers: Referrers | None = None,
 ) -> Plan:
     """Return what ``result`` does to the store now (nothing is written).
 
     ``validated``: every mapped resource was validated already; a body the plan builds
     otherwise (a merge, a stale resource kept) is marked for validation. ``known``:
-    create-only resources known to exist, which are then not read.
+    create-only resources known to exist, which are then not read. ``referrers``:
+    finds the resources a merge moves (without it, a merge only links the Patients).
     """
     plan = Plan()
     reads = _Reads(store)
@@ -206,8 +212,12 @@ async def plan_message(
         if redirected:
             resource["id"] = moved[str(resource["id"])]
         _collate(targets, resource, Action(action), redirected, report)
+    repointed: list[Key] = []
     for survivor, old in result.merges:
-        await _plan_merge(reads, targets, plan, moved.get(survivor, survivor), old)
+        final = await _plan_merge(reads, targets, plan, moved.get(survivor, survivor), old)
+        if final is not None and referrers is not None:
+            repointed += [("Patient", final), ("Patient", old)]
+            repointed += _plan_repoint(targets, await referrers(old), old, final)
     await _plan_sets(reads, targets, header.event_time)
     # Survivors the redirects led to (resources known to exist are not read).
     await reads.fetch([k for k, t in targets.items() if _remembered(known, k, t) is None])
@@ -230,7 +240,44 @@ async def plan_message(
                 f"{item.reference} was not on file: {header.message_type} created it"
             )
         plan.resources.append(item)
+    if repointed:
+        await _plan_provenance(reads, plan, header, repointed)
     return plan
+
+
+def _plan_repoint(
+    targets: dict[Key, _Target], keys: list[Key], old: str, survivor: str
+) -> list[Key]:
+    """Point every resource in ``keys`` at the survivor instead of the retired Patient."""
+
+    def repoint(body: dict[str, Any]) -> None:
+        rewrite_patient_references(body, {old: survivor})
+
+    for key in keys:
+        targets.setdefault(key, _Target(only_if_stored=True)).patches.append(repoint)
+    return keys
+
+
+async def _plan_provenance(reads: _Reads, plan: Plan, header: Header, moved: list[Key]) -> None:
+    """One Provenance naming the merge and every version it writes."""
+    wanted = set(moved)
+    written = [
+        f"{item.reference}/_history/{item.current.version + 1 if item.current else 1}"
+        for item in plan.resources
+        if (item.resource_type, item.id) in wanted and item.change.writes
+    ]
+    if not written:
+        return
+    source = source_uri(header.sender, header.control_id)
+    body = merge_provenance(source, header.sender, header.message_type, written, header.event_time)
+    current = await reads.version("Provenance", str(body["id"]))
+    mark_source(body, source, header.event_time)
+    change = Change.UPDATED if current is not None else Change.CREATED
+    plan.resources.append(
+        PlannedResource(
+            "Provenance", str(body["id"]), change, body, current, event_time=header.event_time
+        )
+    )
 
 
 def _remembered(known: KnownCreateOnly | None, key: Key, target: _Target) -> StoredVersion | None:
@@ -277,11 +324,12 @@ def _collate(
 
 async def _plan_merge(
     reads: _Reads, targets: dict[Key, _Target], plan: Plan, survivor: str, old: str
-) -> None:
+) -> str | None:
+    """Retire ``old`` into the survivor; return the survivor's id (None: nothing to do)."""
     survivor = await survivor_of(survivor, reads.body)
     if survivor == old:
         plan.warnings.append(f"Merge of Patient/{old} into itself ignored")
-        return
+        return None
     old_body = await reads.body("Patient", old)
     old_ids = [{**i, "use": "old"} for i in (old_body or {}).get("identifier", [])]
 
@@ -290,6 +338,11 @@ async def _plan_merge(
         add_link(patient, REPLACED_BY, survivor)
 
     def absorb(patient: dict[str, Any]) -> None:
+        # What the survivor does not say it takes from the retired record (an A47's new
+        # identifier arrives with nothing else), so no part of the record is left behind.
+        for key, value in (old_body or {}).items():
+            if key not in _NOT_INHERITED:
+                patient.setdefault(key, value)
         add_link(patient, REPLACES, old)
         patient["identifier"] = union_identifiers(patient.get("identifier", []), old_ids)
 
@@ -298,6 +351,10 @@ async def _plan_merge(
     retired_target.mapped = None
     retired_target.patches.append(retire)
     targets.setdefault(("Patient", survivor), _Target()).patches.append(absorb)
+    return survivor
+
+
+_NOT_INHERITED = frozenset({"id", "meta", "link", "active", "identifier", "text"})
 
 
 async def _plan_sets(reads: _Reads, targets: dict[Key, _Target], event_time: int | None) -> None:

@@ -41,6 +41,7 @@ from server.hl7v2.ingest.model import (
 from server.hl7v2.ingest.plan import KnownCreateOnly, Plan, PlannedResource, plan_message
 from server.hl7v2.ingest.prepare import invalid, prepare
 from server.hl7v2.ingest.reads import BatchedReader
+from server.hl7v2.ingest.repoint import referrers_in
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
 from server.interactions import ResourceService
 from server.keyed_lock import KeyedLock
@@ -75,6 +76,7 @@ class Ingestor:
         self.config = config or MappingConfig()
         self.known = KnownCreateOnly() if remember_create_only else None
         self.reader = BatchedReader(self.store)
+        self.referrers = referrers_in(self.store)  # what a merge moves
         # One message per (sender, MSH-10) at a time: a resend racing its original is a
         # duplicate, not a second application.
         self._messages = KeyedLock()
@@ -126,7 +128,12 @@ class Ingestor:
         header = prepared.header
         for _ in range(_MAX_ATTEMPTS):
             plan = await plan_message(
-                self.reader, header, result, validated=prepared.validated, known=self.known
+                self.reader,
+                header,
+                result,
+                validated=prepared.validated,
+                known=self.known,
+                referrers=self.referrers,
             )
             try:
                 _validate(plan)
