@@ -68,7 +68,7 @@ class TokenVerifier:
                 return cached
             del self._verified[token]
         claims = await self._check(token, now)
-        self._remember(token, claims, now)
+        self._remember(token, claims)
         return claims
 
     async def _check(self, token: str, now: float) -> Claims:
@@ -88,12 +88,11 @@ class TokenVerifier:
                     return issuer
         raise InvalidToken(f"Tokens issued by {name!r} are not trusted here")
 
-    def _remember(self, token: str, claims: Claims, now: float) -> None:
+    def _remember(self, token: str, claims: Claims) -> None:
         if len(self._verified) >= CACHE_SIZE:
-            for stale in [t for t, c in self._verified.items() if c.expires + SKEW <= now]:
-                del self._verified[stale]
-            if len(self._verified) >= CACHE_SIZE:  # all live: forget the oldest
-                del self._verified[next(iter(self._verified))]
+            # The first remembered is the likeliest expired; a live one forgotten is only
+            # checked again.
+            del self._verified[next(iter(self._verified))]
         self._verified[token] = claims
 
 

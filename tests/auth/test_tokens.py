@@ -190,3 +190,13 @@ async def test_an_unreadable_jwks_keeps_the_keys_known(tmp_path: Path) -> None:
     clock.now += 61
     assert await keys.key("unknown") is None
     assert await keys.key(KEY.kid or "") is not None
+
+
+async def test_the_memory_of_verified_tokens_is_bounded(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("server.auth.tokens.CACHE_SIZE", 3)
+    tokens = [sign(_claims(jti=str(n))) for n in range(5)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert list(verifier._verified) == tokens[2:]
