@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## Start the sandbox: FHIR API on http://127.0.0.1:8080/fhir, seeded with fixtures/; API docs at /docs.
 sandbox: $(STAMP)
-	$(BIN)/fhirport serve --host 127.0.0.1 --port 8080 --seed --api-docs
+	$(BIN)/fhirport serve --host 127.0.0.1 --port 8080 --seed --api-docs --auth none
 
 ## Lint, type-check and run the whole test suite.
 test: $(STAMP) lint types unit

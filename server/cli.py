@@ -163,6 +163,12 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "Serve Swagger UI at /docs and the schema at /openapi.json (from this server only).",
 )
 @_setting(
+    "--auth",
+    "smart: every request except /fhir/metadata and SMART discovery needs a bearer "
+    "token; none: no access control (refused unless listening on loopback only).",
+    type=click.Choice(["smart", "none"]),
+)
+@_setting(
     "--auth-issuer",
     "Also trust access tokens from this external authorization server (its iss), "
     "e.g. a Keycloak realm or an Okta, Entra ID or Auth0 tenant.",
@@ -173,6 +179,17 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "The aud the external issuer puts in its tokens for this server (default: the FHIR "
     "base URL).",
 )
+@_setting(
+    "--audit",
+    "AuditEvents (IHE BALP): all = every access; writes = creates, updates, deletes, "
+    "operations and refusals of them, not reads; off = none (release disclosures stay).",
+    type=click.Choice(["all", "writes", "off"]),
+)
+@_setting(
+    "--audit-retention-days",
+    "AuditEvents older than this are purged in the background (0: kept forever).",
+    type=click.IntRange(min=0),
+)
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     from server.app import create_app
@@ -180,6 +197,7 @@ def serve(**options: Any) -> None:
 
     settings = Settings(**options)
     _check_external_issuer(settings)
+    _refuse_unsecured_exposure(settings)
     _check_vocabulary(settings.hl7_vocab)
     _check_mllp_senders(settings)
     _check_store(settings.store)
@@ -188,6 +206,16 @@ def serve(**options: Any) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     run(create_app(settings), settings)
+
+
+def _refuse_unsecured_exposure(settings: Settings) -> None:
+    """Exit with status 2 when ``--auth none`` would listen beyond loopback."""
+    from server.auth.exposure import unsecured_exposure
+
+    problem = unsecured_exposure(settings)
+    if problem is not None:
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(2)
 
 
 def _check_vocabulary(path: Path | None) -> None:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"
     api_docs: bool = Field(False, description="Serve /docs and /openapi.json")
+    auth: Literal["smart", "none"] = Field(
+        "smart", description="smart: every request needs a bearer token; none: loopback only"
+    )
     auth_issuer: str | None = Field(
         None, description="An external authorization server whose access tokens are trusted (iss)"
     )

@@ -17,6 +17,11 @@ from server.storage.sqlite.store import SqliteStore
 from tests.direct_store import opened_sqlite
 from tests.mongodb_databases import drop_test_databases, fresh_database_url
 
+# The tests of everything but access control run without it, as `make sandbox` does: the
+# apps they build (here and in their own modules) and the servers they start read this.
+# tests/auth builds its apps with auth="smart" and starts servers with --auth smart.
+os.environ.setdefault("FHIRPORT_AUTH", "none")
+
 # Behaviour tests count the records they make; the audit trail's would be among them.
 # tests/audit builds its apps with audit="all" and starts servers with --audit all.
 os.environ.setdefault("FHIRPORT_AUDIT", "off")
@@ -65,8 +70,14 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 @pytest.fixture
 def settings(store_url: str) -> Settings:
     # The in-process client below sends ``Host: testserver``: allowed like a deployment's name.
+    # Access control is tested in tests/auth with apps of its own (auth="smart").
     return Settings(
-        store=store_url, seed=False, host="127.0.0.1", port=8080, allowed_hosts=("testserver",)
+        store=store_url,
+        seed=False,
+        host="127.0.0.1",
+        port=8080,
+        allowed_hosts=("testserver",),
+        auth="none",
     )
 
 

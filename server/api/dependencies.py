@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from server.auth import access as access_rules
+from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
 from server.errors import MethodNotAllowed, NotFound
 from server.hl7v2.ingest.service import Ingestor
@@ -57,12 +59,28 @@ async def get_token_service(request: Request) -> TokenService:
     return tokens
 
 
+async def get_access(request: Request) -> access_rules.Access:
+    """The request's access (401 without a usable token), kept on ``request.state.access``."""
+    state = request.app.state
+    try:
+        gate: AccessGate = state.access_gate
+    except AttributeError:  # the first request: the runtime is open by now
+        runtime = state.runtime
+        tokens = runtime.tokens if runtime.settings.auth == "smart" else None
+        gate = state.access_gate = AccessGate(tokens, runtime.base_urls)
+    access = await gate.access(request.headers.get("authorization"))
+    request.state.access = access
+    return access
+
+
 Service = Annotated[ResourceService, Depends(get_service)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Engine = Annotated[SearchEngine, Depends(get_engine)]
 Hl7Ingestor = Annotated[Ingestor, Depends(get_ingestor)]
 Hl7Queries = Annotated[RecordQueries, Depends(get_record_queries)]
 TokenServer = Annotated[TokenService, Depends(get_token_service)]
+# What the request's token allows (server.auth.access); every route but /metadata takes it.
+Access = Annotated[access_rules.Access, Depends(get_access)]
 
 
 def host_policy(request: Request) -> HostPolicy:

@@ -15,9 +15,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
+from server.api.access_checks import (
+    check_write,
+    hidden,
+    hide_unseen,
+    read_visible,
+    refuse_conditional,
+    visible,
+    visible_history,
+)
 from server.api.allow import serves
 from server.api.criteria import query_criteria
-from server.api.dependencies import AppSettings, Service, held_type
+from server.api.dependencies import Access, AppSettings, Service, held_type
 from server.api.history_params import history_query, next_page_url
 from server.api.negotiation import JSON_PATCH, require_body_type, response_format
 from server.api.path_ids import held_instance, require_id
@@ -27,12 +36,12 @@ from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.api.route_table import Row
 from server.audit.draft import audit_returned
-from server.errors import InvalidRequest
+from server.errors import Gone, InvalidRequest
 from server.fhir.bundles import bundle, history_entry
 from server.fhir.strict_parse import parse_json
 from server.fhir.subsetting import Summary, parse_elements, parse_summary, subset
 from server.fhir.validation import parse_json_object
-from server.interactions import WriteResult
+from server.interactions import ResourceService, WriteResult
 from server.registry import Interaction
 from server.storage.port import StoredVersion
 
@@ -93,22 +102,26 @@ async def _written(
 
 @serves(Interaction.CREATE)
 async def create(
-    resource_type: str, request: Request, service: Service, settings: AppSettings
+    resource_type: str, request: Request, service: Service, settings: AppSettings, access: Access
 ) -> Response:
     held_type(resource_type, Interaction.CREATE)
     if_none_exist = request.headers.get("if-none-exist")
-    return await _written(
-        request,
-        settings,
-        lambda resource: service.create(resource_type, resource, if_none_exist=if_none_exist),
-    )
+    if if_none_exist is not None:
+        refuse_conditional(access, resource_type, "c")
+
+    async def write(resource: dict[str, Any]) -> WriteResult:
+        check_write(access, resource_type, "c", None, resource)
+        return await service.create(resource_type, resource, if_none_exist=if_none_exist)
+
+    return await _written(request, settings, write)
 
 
 @serves(Interaction.UPDATE)
 async def conditional_update(
-    resource_type: str, request: Request, service: Service, settings: AppSettings
+    resource_type: str, request: Request, service: Service, settings: AppSettings, access: Access
 ) -> Response:
     held_type(resource_type, Interaction.UPDATE)
+    refuse_conditional(access, resource_type, "u")
     criteria, if_match = query_criteria(request), _if_match(request)
     return await _written(
         request,
@@ -120,38 +133,54 @@ async def conditional_update(
 
 
 @serves(Interaction.DELETE)
-async def conditional_delete(resource_type: str, request: Request, service: Service) -> Response:
+async def conditional_delete(
+    resource_type: str, request: Request, service: Service, access: Access
+) -> Response:
     held_type(resource_type, Interaction.DELETE)
+    refuse_conditional(access, resource_type, "d")
     marker = await service.conditional_delete(resource_type, query_criteria(request))
     headers = {"ETag": f'W/"{marker.version}"'} if marker else None
     return Response(status_code=204, headers=headers)
 
 
 @serves(Interaction.HISTORY_TYPE)
-async def type_history(resource_type: str, request: Request, service: Service) -> Response:
+async def type_history(
+    resource_type: str, request: Request, service: Service, access: Access
+) -> Response:
     held_type(resource_type, Interaction.HISTORY_TYPE)
-    return await history_response(request, service, resource_type, None)
+    access.require(resource_type, "s")
+    return await history_response(request, service, access, resource_type, None)
 
 
 @serves(Interaction.READ)
 async def read(
-    resource_type: str, resource_id: str, request: Request, service: Service
+    resource_type: str, resource_id: str, request: Request, service: Service, access: Access
 ) -> Response:
     held_instance(request, resource_type, resource_id, Interaction.READ)
     fmt = response_format(request)
-    version = await service.read(resource_type, resource_id)
+    version = await read_visible(access, service, resource_type, resource_id, "r")
     audit_returned((version,))
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
 
 @serves(Interaction.VREAD)
 async def vread(
-    resource_type: str, resource_id: str, version_id: str, request: Request, service: Service
+    resource_type: str,
+    resource_id: str,
+    version_id: str,
+    request: Request,
+    service: Service,
+    access: Access,
 ) -> Response:
     held_instance(request, resource_type, resource_id, Interaction.VREAD)
     require_id(request, version_id, "vid")
     fmt = response_format(request)
-    version = await service.vread(resource_type, resource_id, version_id)
+    try:
+        version = await service.vread(resource_type, resource_id, version_id)
+    except Gone as gone:  # a deletion: visible when what it deleted was
+        raise await hide_unseen(access, service, resource_type, resource_id, "r", gone) from None
+    if access.restrictions(resource_type, "r") and not await visible(access, service, version, "r"):
+        raise hidden(resource_type, resource_id)
     audit_returned((version,))
     return fhir_response(_subsetted(request, version), fmt, 200, version_headers(version))
 
@@ -163,14 +192,17 @@ async def update(
     request: Request,
     service: Service,
     settings: AppSettings,
+    access: Access,
 ) -> Response:
     held_instance(request, resource_type, resource_id, Interaction.UPDATE)
     if_match = _if_match(request)
-    return await _written(
-        request,
-        settings,
-        lambda resource: service.update(resource_type, resource_id, resource, if_match=if_match),
-    )
+
+    async def write(resource: dict[str, Any]) -> WriteResult:
+        current = await _current_for(access, service, resource_type, resource_id, "u")
+        check_write(access, resource_type, "u", current, resource)
+        return await service.update(resource_type, resource_id, resource, if_match=if_match)
+
+    return await _written(request, settings, write)
 
 
 @serves(Interaction.PATCH)
@@ -180,11 +212,16 @@ async def patch(
     request: Request,
     service: Service,
     settings: AppSettings,
+    access: Access,
 ) -> Response:
     held_instance(request, resource_type, resource_id, Interaction.PATCH)
     response_format(request)
     require_body_type(request, {JSON_PATCH})
     operations = parse_json(await read_body(request, settings.max_body_bytes))
+    current = await _current_for(access, service, resource_type, resource_id, "u")
+    if current is not None and current.body is not None and isinstance(operations, list):
+        patched = ResourceService._apply_patch(current.body, operations)
+        check_write(access, resource_type, "u", current, patched)
     result = await service.patch(
         resource_type, resource_id, operations, if_match=_if_match(request)
     )
@@ -193,9 +230,11 @@ async def patch(
 
 @serves(Interaction.DELETE)
 async def delete(
-    resource_type: str, resource_id: str, request: Request, service: Service
+    resource_type: str, resource_id: str, request: Request, service: Service, access: Access
 ) -> Response:
     held_instance(request, resource_type, resource_id, Interaction.DELETE)
+    current = await _current_for(access, service, resource_type, resource_id, "d")
+    check_write(access, resource_type, "d", current, None)
     marker = await service.delete(resource_type, resource_id)
     headers = {"ETag": f'W/"{marker.version}"'} if marker else None
     return Response(status_code=204, headers=headers)
@@ -203,26 +242,45 @@ async def delete(
 
 @serves(Interaction.HISTORY_INSTANCE)
 async def instance_history(
-    resource_type: str, resource_id: str, request: Request, service: Service
+    resource_type: str, resource_id: str, request: Request, service: Service, access: Access
 ) -> Response:
     held_instance(request, resource_type, resource_id, Interaction.HISTORY_INSTANCE)
-    return await history_response(request, service, resource_type, resource_id)
+    access.require(resource_type, "r")
+    return await history_response(request, service, access, resource_type, resource_id)
+
+
+async def _current_for(
+    access: Access, service: Service, resource_type: str, resource_id: str, letter: str
+) -> StoredVersion | None:
+    """The current version a confined write must check (None when unconfined or new)."""
+    if not access.restrictions(resource_type, letter):
+        return None
+    return await service.store.read(resource_type, resource_id)
 
 
 async def history_response(
-    request: Request, service: Service, resource_type: str | None, resource_id: str | None
+    request: Request,
+    service: Service,
+    access: Access,
+    resource_type: str | None,
+    resource_id: str | None,
 ) -> Response:
+    """A history Bundle of the versions the token may see (the instance's: letter r)."""
     fmt = response_format(request)
     query = history_query(request, resource_type, resource_id)
     page = await service.history(query)
-    audit_returned(page.versions)
+    letter = "s" if resource_id is None else "r"
+    versions = await visible_history(access, service, page.versions, letter)
+    audit_returned(versions)
     base = public_base(request)
-    if resource_id is not None and not page.versions and query.cursor is None:
+    if resource_id is not None and not versions and query.cursor is None:
+        if page.versions:
+            raise hidden(resource_type or "", resource_id)
         await service.read(resource_type or "", resource_id)  # 404 for an unknown resource
     links = {"self": public_request_url(request)}
     if page.next_cursor:
         links["next"] = next_page_url(request, page.next_cursor)
-    entries = [history_entry(base, v) for v in page.versions]
+    entries = [history_entry(base, v) for v in versions]
     return fhir_response(bundle("history", entries, links), fmt)
 
 

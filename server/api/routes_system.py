@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.dependencies import Service
+from server.api.dependencies import Access, Service
 from server.api.negotiation import response_format
 from server.api.public_urls import public_base
 from server.api.responses import fhir_response
@@ -18,8 +18,9 @@ async def metadata(request: Request) -> Response:
     return fhir_response(capability_statement(public_base(request)), response_format(request))
 
 
-async def system_history(request: Request, service: Service) -> Response:
-    return await history_response(request, service, None, None)
+async def system_history(request: Request, service: Service, access: Access) -> Response:
+    access.require_any("s")
+    return await history_response(request, service, access, None, None)
 
 
 ROUTES = (

@@ -90,9 +90,10 @@ class Access:
         decided = self._decide(version.resource_type, letter)
         return decided is not None and matches(version, decided, self.base_urls)
 
-    def any_type(self, letter: str) -> bool:
-        """Whether ``letter`` is granted on some type (system-level interactions)."""
-        return self.claims is None or any(letter in s.letters for s in self.scopes)
+    def require_any(self, letter: str) -> None:
+        """Raise Forbidden unless ``letter`` is granted on some type (system level)."""
+        if self.claims is not None and not any(letter in s.letters for s in self.scopes):
+            raise Forbidden(f"The access token's scopes do not allow {NAMES[letter]} on any type")
 
     def confine_joins(self, parsed: ParsedSearch) -> None:
         """Confine the chains and ``_has`` of a search to what the token may search.
