@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from server.auth.access import Access
-from server.errors import Forbidden, FhirError, NotFound
+from server.errors import FhirError, Forbidden, NotFound
 from server.interactions import ResourceService
 from server.search.matching import entries_match, resource_entries
 from server.storage.port import StoredVersion

@@ -14,9 +14,7 @@ def test_access_control_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> Non
     assert Settings().auth == "smart"
 
 
-@pytest.mark.parametrize(
-    "host", ["0.0.0.0", "::", "192.168.1.20", "fhir.example.org"]  # noqa: S104
-)
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "fhir.example.org"])
 def test_auth_none_beyond_loopback_is_refused(host: str) -> None:
     result = CliRunner().invoke(
         main, ["serve", "--auth", "none", "--host", host, "--store", "memory://"]
@@ -31,7 +29,7 @@ def test_auth_none_from_the_environment_is_refused_too() -> None:
     result = CliRunner().invoke(
         main,
         ["serve", "--store", "memory://"],
-        env={"FHIRPORT_AUTH": "none", "FHIRPORT_HOST": "0.0.0.0"},  # noqa: S104
+        env={"FHIRPORT_AUTH": "none", "FHIRPORT_HOST": "0.0.0.0"},
     )
     assert result.exit_code == 2, result.output
 
