@@ -39,7 +39,9 @@ VISIT_STATUS: dict[str, str | None] = {
 CANCEL_DISCHARGE = "A13"
 
 
-def map_visit(group: PatientGroup, patient_ref: dict[str, str], event: str, ctx: MapContext) -> None:
+def map_visit(
+    group: PatientGroup, patient_ref: dict[str, str], event: str, ctx: MapContext
+) -> None:
     """Emit the Encounter of the group's PV1 (with its PV2), if the event carries a visit."""
     if event not in VISIT_STATUS:
         return

@@ -22,7 +22,14 @@ from mappers.datatypes.practitioners import XCN_COMPONENTS, xcn_practitioner
 from mappers.fields import Feed, FieldReport, FieldState, combine
 from mappers.identity import deterministic_id
 from mappers.result import Action
-from mappers.rules import Convert, FieldRule, apply_rules, handled_fields, maps_components, rule_feeds
+from mappers.rules import (
+    Convert,
+    FieldRule,
+    apply_rules,
+    handled_fields,
+    maps_components,
+    rule_feeds,
+)
 
 ENCOUNTER_CLASS = code_map("PatientClass_EncounterClass_")
 CLASS_STATUS = code_map("PatientClass_EncounterStatus_")
@@ -147,7 +154,9 @@ def map_pv1(
     if pv2 is not None:
         _reasons(pv2, encounter, ctx, report)
     ctx.fields_unmapped(pv1, HANDLED)
-    return ctx.emit(encounter, action, f"Encounter {identifier['system']}|{identifier['value']}", report)
+    return ctx.emit(
+        encounter, action, f"Encounter {identifier['system']}|{identifier['value']}", report
+    )
 
 
 def _sent(value: str) -> bool:
@@ -175,9 +184,15 @@ def _period(pv1: Segment, encounter: dict[str, Any], status: str, ctx: MapContex
         encounter["period"] = period
 
 
+_HOSPITALIZATION = ((14, "admitSource", "0023"), (36, "dischargeDisposition", "0112"))
+
+
 def _hospitalization(pv1: Segment, encounter: dict[str, Any], ctx: MapContext) -> None:
     hospitalization: dict[str, Any] = {}
-    for field, element, table in ((14, "admitSource", "0023"), (36, "dischargeDisposition", "0112")):
+    for field, element, table in (
+        (14, "admitSource", "0023"),
+        (36, "dischargeDisposition", "0112"),
+    ):
         reps = pv1.reps(field)
         concept = cwe_concept(reps[0], ctx, f"HL7{table}") if reps else None
         if concept is not None:

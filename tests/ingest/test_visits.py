@@ -79,9 +79,7 @@ async def test_a11_cancels_the_admission(store: Store) -> None:
 async def test_a13_cancels_the_discharge(store: Store) -> None:
     ingestor = Ingestor(service_on(store))
     admitted = await ingestor.ingest(adt("A01", "D1", "20240130080000", "WARD1^101"))
-    await ingestor.ingest(
-        adt("A03", "D2", "20240131100000", "WARD1^101", f45="20240131100000")
-    )
+    await ingestor.ingest(adt("A03", "D2", "20240131100000", "WARD1^101", f45="20240131100000"))
     discharged = await encounter(store, _encounter_reference([admitted]))
     await ingestor.ingest(adt("A13", "D3", "20240131110000", "WARD1^101", f44=""))
 
@@ -93,12 +91,12 @@ async def test_a13_cancels_the_discharge(store: Store) -> None:
 
 
 DFT = (
-    "MSH|^~\\&|LEGACY|NORTH|FHIRPORT|HOSP|20240201090000||DFT^P03|F1|P|2.5.1\r"
-    "EVN|P03|20240201090000\r"
-    "PID|1||MRN1^^^NORTH^MR||Doe^Ann||19800214|F|||||||||ACC1^^^NORTH^AN\r"
-    "PV1|1|I|WARD1^101||||||||||||||||V100^^^NORTH^VN\r"
-    "FT1|1|TX1||20240130|20240130|CG|99213^Visit^C4|||1|100&USD||||||||||||||99213^Visit^C4\r"
-).encode()
+    b"MSH|^~\\&|LEGACY|NORTH|FHIRPORT|HOSP|20240201090000||DFT^P03|F1|P|2.5.1\r"
+    b"EVN|P03|20240201090000\r"
+    b"PID|1||MRN1^^^NORTH^MR||Doe^Ann||19800214|F|||||||||ACC1^^^NORTH^AN\r"
+    b"PV1|1|I|WARD1^101||||||||||||||||V100^^^NORTH^VN\r"
+    b"FT1|1|TX1||20240130|20240130|CG|99213^Visit^C4|||1|100&USD||||||||||||||99213^Visit^C4\r"
+)
 
 
 async def test_a_claim_references_the_encounter_of_its_visit(store: Store) -> None:

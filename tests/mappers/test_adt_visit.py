@@ -104,7 +104,9 @@ def test_two_visits_in_a_swap_are_two_encounters() -> None:
     encounters = of_type(result, "Encounter")
     patients = of_type(result, "Patient")
     assert [e["identifier"][0]["value"] for e in encounters] == ["V100", "V200"]
-    assert [e["subject"]["reference"] for e in encounters] == [f"Patient/{p['id']}" for p in patients]
+    assert [e["subject"]["reference"] for e in encounters] == [
+        f"Patient/{p['id']}" for p in patients
+    ]
 
 
 def test_a_visit_without_a_visit_number_is_no_encounter_and_says_so() -> None:
@@ -121,7 +123,11 @@ def test_admit_reason_comes_from_pv2_3() -> None:
     assert encounter["reasonCode"] == [
         {
             "coding": [
-                {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R10.9", "display": "Abdominal pain"}
+                {
+                    "system": "http://hl7.org/fhir/sid/icd-10-cm",
+                    "code": "R10.9",
+                    "display": "Abdominal pain",
+                }
             ]
         }
     ]

@@ -5,7 +5,7 @@ was cancelled (SCH-6)."""
 from __future__ import annotations
 
 from mappers import Action
-from tests.mappers.messages import action_of, map_lines, msh, only, seg, validate_all
+from tests.mappers.messages import action_of, map_lines, only, seg, validate_all
 from tests.mappers.test_adt_visit import PID as ADT_PID
 from tests.mappers.test_adt_visit import PV1 as ADT_PV1
 from tests.mappers.test_adt_visit import visit
