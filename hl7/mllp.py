@@ -29,7 +29,7 @@ import logging
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.framing import FrameDecoder, FrameTooLarge, frame
@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
     "ConnectionHandler",
     "Handler",
+    "ListenOptions",
     "MllpServer",
     "Peer",
     "serve_mllp",
@@ -175,39 +176,30 @@ async def _refuse(writer: asyncio.StreamWriter, max_connections: int) -> None:
         await writer.wait_closed()
 
 
+class ListenOptions(TypedDict, total=False):
+    """How a listener bounds its clients, and whether it speaks TLS."""
+
+    max_frame_bytes: int  # default DEFAULT_MAX_FRAME_BYTES
+    idle_timeout: float | None  # default DEFAULT_IDLE_TIMEOUT; also bounds a TLS handshake
+    max_connections: int | None  # default: no cap
+    ssl: _ssl.SSLContext | None  # hl7.tls.server_context; default: plain TCP
+
+
 async def serve_mllp(
-    host: str,
-    port: int,
-    handler: Handler,
-    *,
-    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-    max_connections: int | None = None,
-    ssl: _ssl.SSLContext | None = None,
+    host: str, port: int, handler: Handler, **options: Unpack[ListenOptions]
 ) -> MllpServer:
-    """Listen for MLLP connections on host:port (port 0 picks a free one); TLS with ``ssl``."""
-    return await serve_mllp_for_peers(
-        host,
-        port,
-        lambda _: handler,
-        max_frame_bytes=max_frame_bytes,
-        idle_timeout=idle_timeout,
-        max_connections=max_connections,
-        ssl=ssl,
-    )
+    """Listen for MLLP connections on host:port (port 0 picks a free one)."""
+    return await serve_mllp_for_peers(host, port, lambda _: handler, **options)
 
 
 async def serve_mllp_for_peers(
-    host: str,
-    port: int,
-    handler_for: ConnectionHandler,
-    *,
-    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
-    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-    max_connections: int | None = None,
-    ssl: _ssl.SSLContext | None = None,
+    host: str, port: int, handler_for: ConnectionHandler, **options: Unpack[ListenOptions]
 ) -> MllpServer:
     """Like ``serve_mllp``, with each connection answered by ``handler_for(its peer)``."""
+    max_frame_bytes = options.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES)
+    idle_timeout = options.get("idle_timeout", DEFAULT_IDLE_TIMEOUT)
+    max_connections = options.get("max_connections")
+    ssl = options.get("ssl")
     connections: set[asyncio.Task[None]] = set()
     idle = asyncio.Event()
     idle.set()

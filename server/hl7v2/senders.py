@@ -20,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.er7 import Message, ParseError, parse
 from hl7.mllp import Peer
+from server.audit import AuditTrail
 
 __all__ = [
     "MllpExposed",
-    "SecurityAudit",
     "SenderAllowlist",
     "SendersFileError",
     "check_exposure",
@@ -79,20 +79,6 @@ class SendersFileError(ValueError):
 
 class MllpExposed(RuntimeError):
     """An MLLP listener without an allowlist asked to listen beyond loopback."""
-
-
-class SecurityAudit(Protocol):
-    """Where a refused sender is recorded (``server.audit.AuditTrail``)."""
-
-    def security_event(
-        self,
-        *,
-        sender: str,
-        message_type: str | None,
-        reason: str,
-        address: str | None = None,
-        subject: str | None = None,
-    ) -> None: ...
 
 
 def subject_key(text: str) -> Subject:
@@ -186,7 +172,7 @@ def _message_type(message: Message) -> str:
 
 
 def refusal_answer(
-    data: bytes, peer: Peer, allowlist: SenderAllowlist, audit: SecurityAudit | None
+    data: bytes, peer: Peer, allowlist: SenderAllowlist, audit: AuditTrail | None
 ) -> bytes | None:
     """The AR for a message the allowlist refuses (recorded as a security event), else None.
 

@@ -88,7 +88,7 @@ def store_url(tmp_path: Path) -> str:
 def running(store_url: str) -> Running:
     @asynccontextmanager
     async def run(**settings: Any) -> AsyncIterator[FastAPI]:
-        options = {"store": store_url, "host": HOST, "mllp_port": 0, **settings}
+        options = {"store": store_url, "host": HOST, "mllp_port": 0, "audit": "all", **settings}
         app = create_app(Settings(**options))
         async with app.router.lifespan_context(app):
             yield app
