@@ -16,7 +16,9 @@ import yaml
 from click.testing import CliRunner
 from fastapi import FastAPI
 
+from hl7.batch import split_messages
 from hl7.er7 import parse
+from hl7.mllp import Peer
 from hl7.mllp_client import send_messages
 from hl7.tls import client_context
 from server.app import create_app
@@ -27,6 +29,7 @@ from server.search.engine import SearchEngine
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from tests.hl7.certificates import Authority
+from tests.hl7.conftest import REPO
 from tests.ingest.messages import adt
 
 pytestmark = pytest.mark.anyio
@@ -317,3 +320,17 @@ def test_the_allowlist_reads_json_and_yaml_alike(tmp_path: Path) -> None:
 
     assert isinstance(from_yaml, SenderAllowlist)
     assert from_yaml == from_json
+
+
+def test_the_example_allowlist_admits_the_sample_archive_from_a_docker_network() -> None:
+    example = load_senders(REPO / "docker" / "hl7-senders.yaml")
+    docker_gateway = Peer("172.17.0.1", 40000, None)
+    messages = [
+        parse(chunk.data)
+        for path in sorted((REPO / "fixtures" / "hl7v2" / "archive").iterdir())
+        for chunk in split_messages(path.read_bytes())
+    ]
+
+    assert len(messages) > 100
+    assert [m.control_id for m in messages if example.refusal(m, docker_gateway)] == []
+    assert example.refusal(messages[0], Peer("203.0.113.9", 40000, None)) is not None
