@@ -29,6 +29,7 @@ MessageMapper = Callable[[Message, MapContext], None]
 ROUTES: dict[tuple[str, str], MessageMapper] = {
     **{("ADT", event): adt.map_registration for event in adt.PATIENT_EVENTS},
     **{("ADT", event): adt.map_merge for event in adt.MERGE_EVENTS},
+    **{("ADT", event): adt.map_link for event in adt.LINK_EVENTS},
     **{("SIU", event): siu.map_schedule for event in siu.EVENTS},
     **{("DFT", event): dft.map_charges for event in dft.EVENTS},
     **{("MDM", event): mdm.map_consents for event in mdm.EVENTS},
@@ -37,7 +38,8 @@ ROUTES: dict[tuple[str, str], MessageMapper] = {
 FAMILY_REASONS: dict[str, str] = {
     "ADT": "ADT^{event} is not mapped: it is a tracking, allergy or account event "
     "(AllergyIntolerance and Account are not held); fhirport maps ADT A01-A08, A11-A13, "
-    "A16, A17, A21, A22, A25-A27, A38 (visits), A28, A31 (patients) and A34, A40 (merges)",
+    "A16, A17, A21, A22, A25-A27, A38 (visits), A28, A31 (patients), A24, A37 (links) "
+    "and A34, A39, A40, A47 (merges)",
     "BAR": "BAR^{event} manages billing accounts (Account is not held); demographics and "
     "insurance come from ADT, charges from DFT^P03",
     "SIU": "SIU^{event} is not an appointment event fhirport maps (S12-S17, S26)",

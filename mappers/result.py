@@ -44,6 +44,9 @@ class MappingResult:
     resources: list[MappedResource] = field(default_factory=list)
     # Merges: (surviving Patient id, retired Patient id) pairs from MRG segments.
     merges: list[tuple[str, str]] = field(default_factory=list)
+    # Links (ADT^A24) and their undoing (A37): pairs of Patient ids.
+    links: list[tuple[str, str]] = field(default_factory=list)
+    unlinks: list[tuple[str, str]] = field(default_factory=list)
     # "ZPI" for a whole segment, "PID-13" or "PID-13.4" for a field the mapping ignored.
     unmapped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -33,6 +33,8 @@ UPDATE_EVENTS = frozenset(PATIENT_EVENTS) - {"A01", "A04", "A05", "A28"}
 # A34/A40 merge patient ids, A39 person ids; A47 changes the identifier, which keys
 # the Patient, so the record moves to the new id just as in a merge.
 MERGE_EVENTS = ("A34", "A39", "A40", "A47")
+# A24 links two patients' records (same person, kept apart), A37 undoes that link.
+LINK_EVENTS = ("A24", "A37")
 MRG_HANDLED = frozenset({1})
 
 
@@ -87,3 +89,19 @@ def _retired_id(mrg: Segment, ctx: MapContext) -> str:
     if chosen is None:
         raise MappingError("MRG-1 (prior patient identifier list) is empty", location="MRG^1^1")
     return deterministic_id("Patient", chosen["system"], chosen["value"])
+
+
+def map_link(message: Message, ctx: MapContext) -> None:
+    """Map A24 (link) and A37 (unlink): the first two PIDs, each applied as an update."""
+    groups = list(patient_groups(message))
+    if len(groups) < 2:
+        raise MappingError(
+            f"ADT^{message.trigger_event} needs two PID segments", code="101", location="PID^2"
+        )
+    first, _ = map_patient(groups[0], ctx, Action.UPDATE)
+    second, _ = map_patient(groups[1], ctx, Action.UPDATE)
+    if first["id"] == second["id"]:
+        ctx.warn("Both PIDs name the same patient; nothing to link")
+        return
+    pairs = ctx.result.unlinks if message.trigger_event.upper() == "A37" else ctx.result.links
+    pairs.append((first["id"], second["id"]))

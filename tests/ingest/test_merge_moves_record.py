@@ -197,3 +197,24 @@ async def test_merge_operation_needs_both_patients(client: httpx.AsyncClient) ->
     assert answer.status_code == 400
     issue = answer.json()["issue"][0]
     assert issue["expression"] == ["Parameters.parameter"]
+
+
+async def test_an_a37_undoes_the_link_an_a24_made(store: Store) -> None:
+    ingestor = Ingestor(service_on(store))
+    for number, mrn in ((1, "MRN1"), (2, "MRN2")):
+        pid = f"PID|1||{mrn}^^^NORTH^MR||Doe^Ann"
+        await ingestor.ingest(message(f"R{number}", pid, event="A04", when="20240101"))
+    pair = ("PID|1||MRN2^^^NORTH^MR", "PID|2||MRN1^^^NORTH^MR")
+
+    linked = await ingestor.ingest(message("L1", *pair, event="A24", when="20240102"))
+
+    assert linked.outcome is Outcome.APPLIED
+    first = await everything(store, "Patient")
+    links = {p["id"]: p.get("link") for p in first}
+    assert links[SURVIVOR] == [{"other": {"reference": f"Patient/{RETIRED}"}, "type": "seealso"}]
+    assert links[RETIRED] == [{"other": {"reference": f"Patient/{SURVIVOR}"}, "type": "seealso"}]
+
+    unlinked = await ingestor.ingest(message("U1", *pair, event="A37", when="20240103"))
+
+    assert unlinked.outcome is Outcome.APPLIED
+    assert all("link" not in p for p in await everything(store, "Patient"))

@@ -14,6 +14,7 @@ from typing import Any
 
 REPLACED_BY = "replaced-by"
 REPLACES = "replaces"
+SEE_ALSO = "seealso"
 _MAX_HOPS = 16  # a chain of merges longer than this is a loop in the data
 
 ReadBody = Callable[[str, str], Awaitable[dict[str, Any] | None]]
@@ -103,3 +104,19 @@ def keep_merge_state(mapped: dict[str, Any], stored: dict[str, Any], redirected:
         combined = union_identifiers(mapped_ids, [i for i in stored_ids if i.get("use") == "old"])
     if combined:
         mapped["identifier"] = combined
+
+
+def remove_link(patient: dict[str, Any], link_type: str, other_id: str) -> None:
+    """Remove the ``link`` of a type to another Patient (in place)."""
+    reference = f"Patient/{other_id}"
+    links = [
+        link
+        for link in patient.get("link", ())
+        if not (
+            link.get("type") == link_type and link.get("other", {}).get("reference") == reference
+        )
+    ]
+    if links:
+        patient["link"] = links
+    else:
+        patient.pop("link", None)

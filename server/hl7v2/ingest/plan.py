@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -35,8 +36,10 @@ from mappers.result import Action, MappingResult
 from server.hl7v2.ingest.identity import (
     REPLACED_BY,
     REPLACES,
+    SEE_ALSO,
     add_link,
     keep_merge_state,
+    remove_link,
     rewrite_patient_references,
     survivor_of,
     union_identifiers,
@@ -218,6 +221,7 @@ async def plan_message(
         if final is not None and referrers is not None:
             repointed += [("Patient", final), ("Patient", old)]
             repointed += _plan_repoint(targets, await referrers(old), old, final)
+    _plan_links(targets, result)
     await _plan_sets(reads, targets, header.event_time)
     # Survivors the redirects led to (resources known to exist are not read).
     await reads.fetch([k for k, t in targets.items() if _remembered(known, k, t) is None])
@@ -243,6 +247,21 @@ async def plan_message(
     if repointed:
         await _plan_provenance(reads, plan, header, repointed)
     return plan
+
+
+def _plan_links(targets: dict[Key, _Target], result: MappingResult) -> None:
+    """Link (ADT^A24) or unlink (A37) two Patients, each both ways (``seealso``)."""
+    for pairs, change in ((result.links, add_link), (result.unlinks, remove_link)):
+        for first, second in pairs:
+            for one, other in ((first, second), (second, first)):
+                target = targets.setdefault(("Patient", one), _Target(only_if_stored=True))
+                target.patches.append(partial(_relink, change, other))
+
+
+def _relink(
+    change: Callable[[dict[str, Any], str, str], None], other: str, patient: dict[str, Any]
+) -> None:
+    change(patient, SEE_ALSO, other)
 
 
 def _plan_repoint(
