@@ -364,18 +364,18 @@ async def test_a_client_with_a_jwks_url_gets_a_token(
     assert response.status_code == 200, response.text
 
 
-async def test_each_token_request_is_audited_with_the_client_it_named(
-    app: FastAPI, http: httpx.AsyncClient
-) -> None:
-    client_id, secret = await _secret_client(app)
-    form = {"grant_type": "client_credentials", "scope": "system/Patient.rs"}
-    granted = await http.post(TOKEN_URL, data=form, headers=_basic(client_id, secret))
-    refused = await http.post(TOKEN_URL, data=form, headers=_basic(client_id, "wrong"))
-    assert (granted.status_code, refused.status_code) == (200, 401)
-    await app.state.audit.flush()
-    engine = app.state.search
-    found = await engine.run(engine.parse("AuditEvent", [("_sort", "date")], lenient=False))
-    events = [orjson.loads(v.body) for v in found.page.versions]
+async def test_each_token_request_is_audited_with_the_client_it_named(store_url: str) -> None:
+    app = create_app(_settings(store_url).model_copy(update={"audit": "all"}))
+    async for http in _serving(app):
+        client_id, secret = await _secret_client(app)
+        form = {"grant_type": "client_credentials", "scope": "system/Patient.rs"}
+        granted = await http.post(TOKEN_URL, data=form, headers=_basic(client_id, secret))
+        refused = await http.post(TOKEN_URL, data=form, headers=_basic(client_id, "wrong"))
+        assert (granted.status_code, refused.status_code) == (200, 401)
+        await app.state.audit.flush()
+        engine = app.state.search
+        found = await engine.run(engine.parse("AuditEvent", [("_sort", "date")], lenient=False))
+        events = [orjson.loads(v.body) for v in found.page.versions]
     logins = [e for e in events if e["subtype"][0]["code"] == "110122"]
     assert [e["agent"][0]["who"]["identifier"]["value"] for e in logins] == [client_id] * 2
     assert [e["outcome"] for e in logins] == ["0", "4"]
