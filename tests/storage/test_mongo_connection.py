@@ -9,9 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, ReadPreference
+from pymongo.errors import (
+    ExecutionTimeout,
+    NetworkTimeout,
+    NotPrimaryError,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+    WTimeoutError,
+)
 from pymongo.uri_parser import parse_uri
 
-from server.storage.mongo.client import connect, require_transactions
+from server.storage.mongo.client import connect, primary_database, require_transactions
+from server.storage.mongo.errors import driver_errors
 from server.storage.mongo.uri import client_options, database_name, with_database
 from server.storage.port import StoreUnavailable
 
@@ -128,3 +138,34 @@ async def test_an_unreachable_server_is_reported_in_one_sentence() -> None:
 
     assert "Cannot reach MongoDB" in str(failed.value)
     assert "db.invalid:27017" in str(failed.value)
+
+
+async def test_reads_go_to_the_primary_whatever_the_url_says() -> None:
+    url = "mongodb://h1,h2/records?replicaSet=rs0&readPreference=secondary"
+    client: AsyncMongoClient[Any] = AsyncMongoClient(url)  # connects on first use only
+    try:
+        database = primary_database(client, url)
+
+        assert client.read_preference.mode == ReadPreference.SECONDARY.mode
+        assert database.read_preference == ReadPreference.PRIMARY
+        assert database.name == "records"
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(ServerSelectionTimeoutError("no primary"), id="no-server"),
+        pytest.param(NotPrimaryError("not primary"), id="failing-over"),
+        pytest.param(NetworkTimeout("timed out"), id="network-timeout"),
+        pytest.param(ExecutionTimeout("operation exceeded time limit"), id="timeoutMS"),
+        pytest.param(WTimeoutError("waiting for replication timed out"), id="majority-down"),
+    ],
+)
+async def test_driver_errors_become_store_unavailable(error: PyMongoError) -> None:
+    with pytest.raises(StoreUnavailable) as raised:
+        async with driver_errors("write"):
+            raise error
+
+    assert str(raised.value) == f"MongoDB could not write: {type(error).__name__}"

@@ -78,5 +78,9 @@ async def connect(url: str) -> MongoConnection:
                 "server is running, the URL's hosts resolve from here, and its replicaSet name"
             ) from None
         raise
-    database = client.get_database(database_name(url), read_preference=ReadPreference.PRIMARY)
-    return MongoConnection(client, database, transactions=True)
+    return MongoConnection(client, primary_database(client, url), transactions=True)
+
+
+def primary_database(client: Any, url: str) -> Any:
+    """The URL's database on ``client``, read from the primary whatever the URL says."""
+    return client.get_database(database_name(url), read_preference=ReadPreference.PRIMARY)
