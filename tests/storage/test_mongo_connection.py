@@ -127,6 +127,13 @@ def test_a_standalone_server_is_refused_naming_the_fix() -> None:
     assert "rs.initiate" in message
 
 
+def test_a_replica_set_not_yet_initiated_is_refused_naming_rs_initiate() -> None:
+    hello = {"isWritablePrimary": False, "secondary": False, "isreplicaset": True, "ok": 1.0}
+
+    with pytest.raises(StoreUnavailable, match="has not been initiated"):
+        require_transactions(hello, "localhost:27017")
+
+
 @pytest.mark.parametrize("hello", [REPLICA_SET_PRIMARY, MONGOS], ids=["replica-set", "mongos"])
 def test_a_replica_set_or_a_router_is_accepted(hello: dict[str, Any]) -> None:
     require_transactions(hello, "localhost:27017")

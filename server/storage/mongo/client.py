@@ -47,6 +47,11 @@ def require_transactions(hello: Mapping[str, Any], where: str) -> None:
     """Refuse a server whose ``hello`` answer shows it cannot run transactions."""
     if "setName" in hello or hello.get("msg") == "isdbgrid":
         return
+    if hello.get("isreplicaset"):
+        raise StoreUnavailable(
+            f"MongoDB at {where} was started with --replSet but its replica set has not "
+            "been initiated: run rs.initiate() once in mongosh, then start fhirport again"
+        )
     raise StoreUnavailable(
         f"MongoDB at {where} is a standalone server, which has no transactions; fhirport "
         "writes a resource, its history and its ledger entry all-or-nothing. Run it as a "
