@@ -1,6 +1,6 @@
 """Write ``mappers/tables/v2-tables.json``: the valid codes of the HL7 tables vocabularies map.
 
-    python -m mappers.tables.generate [--spec-dir ../shared/spec/fhir-r4] [--out FILE]
+    python -m mappers.tables.generate [SPEC_DIR]   # default ../shared/spec/fhir-r4
 
 Copies from the FHIR R4 specification's HL7 v2 tables (``v2-tables.json``) only the
 tables ``mappers.vocabulary.TABLES`` names: each table's code system (or, for a table the
@@ -10,7 +10,6 @@ and its codes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -65,20 +64,17 @@ def generate(spec_dir: Path) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mappers.tables.generate", description=__doc__)
-    parser.add_argument("--spec-dir", type=Path, default=DEFAULT_SPEC_DIR)
-    parser.add_argument("--out", type=Path, default=TABLES_FILE)
-    args = parser.parse_args(argv)
+def main(argv: list[str]) -> int:
+    """Write the file from the spec folder named by ``argv`` (default ``../shared``)."""
+    spec_dir = Path(argv[0]) if argv else DEFAULT_SPEC_DIR
     try:
-        content = generate(args.spec_dir)
+        TABLES_FILE.write_bytes(generate(spec_dir))
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    args.out.write_bytes(content)
-    print(f"wrote {args.out} ({len(content)} bytes)")
+    print(f"wrote {TABLES_FILE}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
