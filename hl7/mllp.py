@@ -18,7 +18,8 @@ for receivers that decide by who is sending.
 
 Given an ``ssl`` context (``hl7.tls.server_context``), the listener speaks MLLP over TLS;
 a handshake that fails (under mutual TLS: no client certificate, or one from another
-CA) ends that connection before any byte reaches the handler.
+CA) ends that connection before any byte reaches the handler, and is logged and told
+to ``on_tls_failure``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "ListenOptions",
     "MllpServer",
     "Peer",
+    "TlsFailure",
     "serve_mllp",
     "serve_mllp_for_peers",
 ]
@@ -61,6 +63,8 @@ class Peer:
 
 # Called when a connection opens; the handler it returns answers that connection's frames.
 ConnectionHandler = Callable[[Peer], Handler]
+# Told of each connection whose TLS handshake failed: the peer, and why.
+TlsFailure = Callable[[Peer, str], None]
 
 DEFAULT_MAX_FRAME_BYTES: Final = 8 << 20
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
@@ -125,13 +129,17 @@ async def _serve_connection(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     handler_for: ConnectionHandler,
-    max_frame_bytes: int,
-    idle_timeout: float | None,
+    options: ListenOptions,
 ) -> None:
     peer = writer.get_extra_info("peername")
-    handler = handler_for(_peer_of(writer))
+    idle_timeout = options.get("idle_timeout", DEFAULT_IDLE_TIMEOUT)
+    max_frame_bytes = options.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES)
     decoder = FrameDecoder(max_frame_bytes)
     try:
+        context = options.get("ssl")
+        if context is not None and not await _handshake(writer, context, options):
+            return
+        handler = handler_for(_peer_of(writer))
         while True:
             async with asyncio.timeout(idle_timeout):
                 data = await reader.read(_READ_BYTES)
@@ -155,8 +163,30 @@ async def _serve_connection(
                 decoder.abandoned_frames,
             )
         writer.close()
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(ConnectionError, _ssl.SSLError):
             await writer.wait_closed()
+
+
+async def _handshake(
+    writer: asyncio.StreamWriter, context: _ssl.SSLContext, options: ListenOptions
+) -> bool:
+    """Speak TLS on the connection; False (logged, and told) when the handshake fails.
+
+    The handshake runs here rather than in the server, so that a refused client (under
+    mutual TLS: no certificate, or one from another CA) is seen, not dropped silently.
+    """
+    timeout = options.get("idle_timeout", DEFAULT_IDLE_TIMEOUT)
+    try:
+        await writer.start_tls(context, ssl_handshake_timeout=timeout)
+    except (_ssl.SSLError, ConnectionError, TimeoutError) as exc:
+        peer = _peer_of(writer)
+        reason = f"TLS handshake failed: {getattr(exc, 'reason', None) or type(exc).__name__}"
+        log.warning("MLLP connection from %s refused: %s", peer.host, reason)
+        on_failure = options.get("on_tls_failure")
+        if on_failure is not None:
+            on_failure(peer, reason)
+        return False
+    return True
 
 
 def _peer_of(writer: asyncio.StreamWriter) -> Peer:
@@ -183,6 +213,7 @@ class ListenOptions(TypedDict, total=False):
     idle_timeout: float | None  # default DEFAULT_IDLE_TIMEOUT; also bounds a TLS handshake
     max_connections: int | None  # default: no cap
     ssl: _ssl.SSLContext | None  # hl7.tls.server_context; default: plain TCP
+    on_tls_failure: TlsFailure  # e.g. to record a client refused under mutual TLS
 
 
 async def serve_mllp(
@@ -196,10 +227,7 @@ async def serve_mllp_for_peers(
     host: str, port: int, handler_for: ConnectionHandler, **options: Unpack[ListenOptions]
 ) -> MllpServer:
     """Like ``serve_mllp``, with each connection answered by ``handler_for(its peer)``."""
-    max_frame_bytes = options.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES)
-    idle_timeout = options.get("idle_timeout", DEFAULT_IDLE_TIMEOUT)
     max_connections = options.get("max_connections")
-    ssl = options.get("ssl")
     connections: set[asyncio.Task[None]] = set()
     idle = asyncio.Event()
     idle.set()
@@ -213,7 +241,7 @@ async def serve_mllp_for_peers(
         connections.add(task)
         idle.clear()
         try:
-            await _serve_connection(reader, writer, handler_for, max_frame_bytes, idle_timeout)
+            await _serve_connection(reader, writer, handler_for, options)
         except asyncio.CancelledError:
             # close() cancels connections. asyncio's stream callback reports a connection
             # task that ends cancelled as an error, so this one ends quietly instead.
@@ -223,9 +251,5 @@ async def serve_mllp_for_peers(
             if not connections:
                 idle.set()
 
-    # A client that opens a connection and never finishes the handshake is bounded too.
-    handshake_timeout = idle_timeout if ssl is not None else None
-    server = await asyncio.start_server(
-        on_connect, host, port, ssl=ssl, ssl_handshake_timeout=handshake_timeout
-    )
+    server = await asyncio.start_server(on_connect, host, port)
     return MllpServer(server, connections, idle)

@@ -25,7 +25,13 @@ from server.audit.messages import record_message
 from server.hl7v2.ingest.prepare import prepare
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.service import RecordQueries
-from server.hl7v2.senders import SenderAllowlist, check_exposure, load_senders, refusal_answer
+from server.hl7v2.senders import (
+    SenderAllowlist,
+    check_exposure,
+    handshake_recorder,
+    load_senders,
+    refusal_answer,
+)
 from server.runtime import Runtime
 from server.settings import Settings
 
@@ -117,6 +123,7 @@ async def ingest_running(runtime: Runtime) -> AsyncIterator[IngestRuntime]:
         idle_timeout=settings.mllp_idle_timeout,
         max_connections=settings.mllp_max_connections,
         ssl=tls,
+        on_tls_failure=handshake_recorder(runtime.audit),
     )
     log.info(
         "MLLP listener on %s:%d (%s)",

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.er7 import Message, ParseError, parse
-from hl7.mllp import Peer
+from hl7.mllp import Peer, TlsFailure
 from server.audit import AuditTrail
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "SenderAllowlist",
     "SendersFileError",
     "check_exposure",
+    "handshake_recorder",
     "is_loopback",
     "load_senders",
     "refusal_answer",
@@ -202,6 +203,22 @@ def refusal_answer(
             subject=peer.certificate_subject,
         )
     return ack_bytes(ack_for_raw(data, error, AckCode.REJECT))
+
+
+def handshake_recorder(audit: AuditTrail | None) -> TlsFailure:
+    """What the listener calls for a refused TLS handshake: a security AuditEvent."""
+
+    def record(peer: Peer, reason: str) -> None:
+        if audit is not None:
+            audit.security_event(
+                sender="",
+                message_type=None,
+                reason=reason,
+                address=peer.host,
+                subject=peer.certificate_subject,
+            )
+
+    return record
 
 
 class _Entry(BaseModel):

@@ -51,10 +51,25 @@ async def tls_server(pki: Pki) -> AsyncIterator[MllpServer]:
         yield listening
 
 
+@dataclass
+class Mutual:
+    """A mutual-TLS listener, the peers of the messages it answered, the handshakes it refused."""
+
+    listening: MllpServer
+    peers: list[Peer]
+    refused: list[tuple[Peer, str]]
+    noticed: asyncio.Event  # set at the first refused handshake
+
+    @property
+    def port(self) -> int:
+        return self.listening.port
+
+
 @pytest.fixture
-async def mtls_server(pki: Pki) -> AsyncIterator[tuple[MllpServer, list[Peer]]]:
-    """A mutual-TLS listener that remembers the peer of every message it answered."""
+async def mtls(pki: Pki) -> AsyncIterator[Mutual]:
     peers: list[Peer] = []
+    refused: list[tuple[Peer, str]] = []
+    noticed = asyncio.Event()
 
     def for_peer(peer: Peer) -> Handler:
         async def handle(payload: bytes) -> bytes:
@@ -63,14 +78,27 @@ async def mtls_server(pki: Pki) -> AsyncIterator[tuple[MllpServer, list[Peer]]]:
 
         return handle
 
+    def on_tls_failure(peer: Peer, reason: str) -> None:
+        refused.append((peer, reason))
+        noticed.set()
+
     context = server_context(pki.server.cert, pki.server.key, client_ca=pki.ca.cert)
-    async with await serve_mllp_for_peers(HOST, 0, for_peer, ssl=context) as listening:
-        yield listening, peers
+    async with await serve_mllp_for_peers(
+        HOST, 0, for_peer, ssl=context, on_tls_failure=on_tls_failure
+    ) as listening:
+        yield Mutual(listening, peers, refused, noticed)
 
 
 async def send(port: int, context: ssl.SSLContext | None, tag: str) -> list[bytes]:
     async with asyncio.timeout(10):
         return await send_messages(HOST, port, [adt(tag)], ssl=context)
+
+
+async def refusals(mtls: Mutual) -> list[tuple[Peer, str]]:
+    """The refused handshakes, once the listener has noticed one (the client may see first)."""
+    async with asyncio.timeout(5):
+        await mtls.noticed.wait()
+    return mtls.refused
 
 
 async def test_tls_handshake_and_exchange(pki: Pki, tls_server: MllpServer) -> None:
@@ -93,53 +121,49 @@ async def test_the_client_refuses_a_server_from_an_unknown_ca(
         await send(tls_server.port, client_context(unknown.cert), "UNTRUSTED")
 
 
-async def test_mutual_tls_accepts_a_client_certificate_from_the_ca(
-    pki: Pki, mtls_server: tuple[MllpServer, list[Peer]]
-) -> None:
-    listening, peers = mtls_server
+async def test_mutual_tls_accepts_a_client_certificate_from_the_ca(pki: Pki, mtls: Mutual) -> None:
     context = client_context(pki.ca.cert, pki.client.cert, pki.client.key)
 
-    (answer,) = await send(listening.port, context, "MTLS1")
+    (answer,) = await send(mtls.port, context, "MTLS1")
 
     assert msa(answer) == ("AA", "MTLS1")
-    (peer,) = peers
+    assert mtls.refused == []
+    (peer,) = mtls.peers
     assert peer.host == HOST
     assert peer.certificate_subject == "CN=lab-gateway,O=North Lab"
 
 
-async def test_mutual_tls_refuses_a_client_without_a_certificate(
-    pki: Pki, mtls_server: tuple[MllpServer, list[Peer]]
-) -> None:
-    listening, peers = mtls_server
-
+async def test_mutual_tls_refuses_a_client_without_a_certificate(pki: Pki, mtls: Mutual) -> None:
     with pytest.raises(REFUSED):
-        await send(listening.port, client_context(pki.ca.cert), "NOCERT")
+        await send(mtls.port, client_context(pki.ca.cert), "NOCERT")
 
-    assert peers == []
+    assert mtls.peers == []
+    (peer, reason), *_ = await refusals(mtls)
+    assert peer.host == HOST
+    assert peer.certificate_subject is None
+    assert "CERTIFICATE" in reason
 
 
 async def test_mutual_tls_refuses_a_client_certificate_from_another_ca(
-    pki: Pki, mtls_server: tuple[MllpServer, list[Peer]]
+    pki: Pki, mtls: Mutual
 ) -> None:
-    listening, peers = mtls_server
     context = client_context(pki.ca.cert, pki.stranger.cert, pki.stranger.key)
 
     with pytest.raises(REFUSED):
-        await send(listening.port, context, "STRANGER")
+        await send(mtls.port, context, "STRANGER")
 
-    assert peers == []
+    assert mtls.peers == []
+    (_, reason), *_ = await refusals(mtls)
+    assert "CERTIFICATE_VERIFY_FAILED" in reason
 
 
-async def test_the_listener_serves_on_after_refused_handshakes(
-    pki: Pki, mtls_server: tuple[MllpServer, list[Peer]]
-) -> None:
-    listening, _ = mtls_server
+async def test_the_listener_serves_on_after_refused_handshakes(pki: Pki, mtls: Mutual) -> None:
     for _ in range(3):
         with pytest.raises(REFUSED):
-            await send(listening.port, client_context(pki.ca.cert), "NOCERT")
+            await send(mtls.port, client_context(pki.ca.cert), "NOCERT")
     context = client_context(pki.ca.cert, pki.client.cert, pki.client.key)
 
-    (answer,) = await send(listening.port, context, "AFTER")
+    (answer,) = await send(mtls.port, context, "AFTER")
 
     assert msa(answer) == ("AA", "AFTER")
     assert parse(answer).msh.get(5) == "LEGACY"  # the ACK goes back to the sender

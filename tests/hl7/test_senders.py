@@ -187,7 +187,7 @@ async def test_an_unreadable_message_is_refused_without_a_ledger_entry(
 
 
 async def test_certificate_subjects_bind_a_sender_to_its_tls_client(
-    running: Running, tmp_path: Path
+    running: Running, store_url: str, tmp_path: Path
 ) -> None:
     ca = Authority(tmp_path, "hospital")
     server = ca.issue("mllp.hospital.test", server=True)
@@ -218,10 +218,17 @@ async def test_certificate_subjects_bind_a_sender_to_its_tls_client(
             message("LEGACY|NORTH", "T2"),
             context=client_context(ca.cert, other.cert, other.key),
         )
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            await exchange(app, message("LEGACY|NORTH", "T3"), context=client_context(ca.cert))
 
     assert msa(allowed) == ("AA", "T1")
     assert msa(refused) == ("AR", "T2")
     assert "CN=other-gateway,O=North Lab" in err_text(refused)
+    alerts = security_alerts(await stored(store_url, "AuditEvent"))
+    reasons = sorted(str(alert["outcomeDesc"]) for alert in alerts)
+    assert len(reasons) == 2
+    assert "CN=other-gateway,O=North Lab" in reasons[0]
+    assert reasons[1].startswith("TLS handshake failed")
 
 
 async def test_without_an_allowlist_loopback_accepts_everyone_with_a_warning(
