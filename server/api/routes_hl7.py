@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hl7.batch import split_messages
-from server.api.dependencies import AppSettings, Hl7Ingestor, Hl7Queries
+from server.api.dependencies import Access, AppSettings, Hl7Ingestor, Hl7Queries
 from server.api.negotiation import require_body_type, response_format
 from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.audit.draft import audit_touched
+from server.auth.operations import require_operation
 from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
@@ -41,8 +42,11 @@ async def _messages(request: Request, settings: AppSettings) -> list[bytes]:
     return messages
 
 
-async def hl7v2_ingest(request: Request, settings: AppSettings, ingestor: Hl7Ingestor) -> Response:
+async def hl7v2_ingest(
+    request: Request, settings: AppSettings, ingestor: Hl7Ingestor, access: Access
+) -> Response:
     """Apply each message; answer a batch-response with one entry per message."""
+    require_operation(access, "hl7v2-ingest")
     messages = await _messages(request, settings)
     outcomes = await ingestor.ingest_many(messages)
     audit_touched(
@@ -52,8 +56,11 @@ async def hl7v2_ingest(request: Request, settings: AppSettings, ingestor: Hl7Ing
     return fhir_response(batch_response(outcomes), response_format(request))
 
 
-async def hl7v2_query(request: Request, settings: AppSettings, queries: Hl7Queries) -> Response:
+async def hl7v2_query(
+    request: Request, settings: AppSettings, queries: Hl7Queries, access: Access
+) -> Response:
     """Answer one QRY^A19 or QBP^Q22 with its ER7 response (ADR^A19, RSP^K22)."""
+    require_operation(access, "hl7v2-query")
     messages = await _messages(request, settings)
     if len(messages) != 1:
         raise InvalidRequest("$hl7v2-query takes exactly one query message")
@@ -66,8 +73,11 @@ async def hl7v2_query(request: Request, settings: AppSettings, queries: Hl7Queri
     return Response(answer, media_type="x-application/hl7-v2+er7")
 
 
-async def hl7v2_convert(request: Request, settings: AppSettings, ingestor: Hl7Ingestor) -> Response:
+async def hl7v2_convert(
+    request: Request, settings: AppSettings, ingestor: Hl7Ingestor, access: Access
+) -> Response:
     """Return the transaction Bundle the messages would apply; nothing is stored."""
+    require_operation(access, "hl7v2-convert")
     messages = await _messages(request, settings)
     outcomes = await ingestor.ingest_many(messages, dry_run=True)
     refused = [(n, o) for n, o in enumerate(outcomes, 1) if not o.outcome.accepted]
@@ -89,8 +99,9 @@ def _refusal(number: int, outcome: IngestOutcome) -> Issue:
     )
 
 
-async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor) -> Response:
+async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor, access: Access) -> Response:
     """Return what happened to one message: ``?sender=APP|FACILITY&control-id=MSH-10``."""
+    require_operation(access, "hl7v2-ledger")
     sender = request.query_params.get("sender")
     control_id = request.query_params.get("control-id")
     if not sender or not control_id:

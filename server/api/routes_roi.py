@@ -14,14 +14,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
+from server.api.access_checks import read_visible
 from server.api.allow import serves
-from server.api.dependencies import AppSettings, Engine, Service
+from server.api.dependencies import Access, AppSettings, Engine, Service
 from server.api.negotiation import require_body_type, response_format
 from server.api.path_ids import held_instance
 from server.api.public_urls import public_base, public_request_url
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
 from server.api.route_table import Row
+from server.auth.operations import require_operation
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, embedded
 from server.fhir.validation import parse_json_object
@@ -40,8 +42,12 @@ def _flag(request: Request, name: str) -> bool:
 
 
 @serves(Interaction.UPDATE, "Task", "release")
-async def release_task(resource_id: str, request: Request, service: Service) -> Response:
+async def release_task(
+    resource_id: str, request: Request, service: Service, access: Access
+) -> Response:
     held_instance(request, "Task", resource_id, Interaction.UPDATE)
+    require_operation(access, "release")
+    await read_visible(access, service, "Task", resource_id, "u")
     fmt = response_format(request)
     outcome = await release(
         service, resource_id, public_base(request), explain=_flag(request, "_explain")
@@ -51,9 +57,11 @@ async def release_task(resource_id: str, request: Request, service: Service) -> 
 
 @serves(Interaction.UPDATE, "Task", "extend")
 async def extend_task(
-    resource_id: str, request: Request, service: Service, settings: AppSettings
+    resource_id: str, request: Request, service: Service, settings: AppSettings, access: Access
 ) -> Response:
     held_instance(request, "Task", resource_id, Interaction.UPDATE)
+    require_operation(access, "extend")
+    await read_visible(access, service, "Task", resource_id, "u")
     fmt = response_format(request)
     reason = request.query_params.get("reason")
     has_body = (
@@ -83,15 +91,18 @@ def _reason(parameters: dict[str, Any]) -> str:
 
 @serves(Interaction.READ, "Patient", "disclosures")
 async def patient_disclosures(
-    resource_id: str, request: Request, service: Service, engine: Engine
+    resource_id: str, request: Request, service: Service, engine: Engine, access: Access
 ) -> Response:
     held_instance(request, "Patient", resource_id, Interaction.READ)
+    require_operation(access, "disclosures")
     fmt = response_format(request)
     include_exempt = _flag(request, "all")
-    await service.read("Patient", resource_id)  # 404 / 410 for an unknown patient
+    # 404 / 410 for an unknown patient, or one the token may not see
+    await read_visible(access, service, "Patient", resource_id, "r")
     found = await disclosures(
         engine, resource_id, datetime.now(UTC).date(), include_exempt=include_exempt
     )
+    found = [v for v in found if access.permits(v, "s")]
     base = public_base(request)
     links = {"self": public_request_url(request)}
     entries = [

@@ -1,0 +1,87 @@
+"""What each operation needs from an access token: the scopes of what it reads and writes.
+
+The CapabilityStatement documents these (server.api.capability_security); the operation
+routes check them before they act. "Unconfined" means granted by ``user/`` or
+``system/`` scopes without granular criteria: an operation that reads or writes many
+patients' data at once (HL7v2 ingest, record queries) cannot be confined to one
+patient's compartment. The records a release writes about itself (its Bundle, its
+disclosure AuditEvent and Provenance) are the server's, not the client's: they need
+no scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from server.auth.access import NAMES, Access
+from server.errors import Forbidden
+from server.registry import HELD_TYPES
+from server.search.compartments import compartment_params
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """The letters an operation needs on each type, and whether they may be confined."""
+
+    letters: tuple[tuple[str, str], ...]  # (type, letters)
+    unconfined: bool
+
+    def describe(self) -> str:
+        """The needs as the CapabilityStatement says them."""
+        by_letters: dict[str, list[str]] = {}
+        for resource_type, letters in self.letters:
+            by_letters.setdefault(letters, []).append(resource_type)
+        parts = [
+            f"{'/'.join(NAMES[letter] for letter in letters)} ({letters}) on "
+            f"{', '.join(sorted(types))}"
+            for letters, types in by_letters.items()
+        ]
+        confined = (
+            "user/ or system/ scopes without granular criteria"
+            if self.unconfined
+            else "patient/, user/ or system/ scopes; under patient/ scopes only the "
+            "launch patient's records"
+        )
+        return f"Scopes needed: {'; '.join(parts)}, by {confined}."
+
+
+def hl7v2_types() -> tuple[str, ...]:
+    """The types HL7v2 ingest writes."""
+    return tuple(sorted(n for n, t in HELD_TYPES.items() if t.hl7v2_write_rank is not None))
+
+
+def patient_record_types() -> tuple[str, ...]:
+    """The types of a patient's record: the held members of the Patient compartment."""
+    return tuple(sorted(t for t in compartment_params("Patient") if t in HELD_TYPES))
+
+
+@cache
+def operation_needs() -> dict[str, Needs]:
+    """Every operation's needs, by operation name (without the $)."""
+    hl7, record = hl7v2_types(), patient_record_types()
+    return {
+        "release": Needs((("Task", "u"), *((t, "r") for t in record)), unconfined=False),
+        "extend": Needs((("Task", "u"),), unconfined=False),
+        "disclosures": Needs((("Patient", "r"), ("AuditEvent", "s")), unconfined=False),
+        "hl7v2-ingest": Needs(tuple((t, "cu") for t in hl7), unconfined=True),
+        "hl7v2-convert": Needs(tuple((t, "c") for t in hl7), unconfined=True),
+        "hl7v2-ledger": Needs(tuple((t, "r") for t in hl7), unconfined=True),
+        "hl7v2-query": Needs(tuple((t, "rs") for t in record), unconfined=True),
+        # Moves every resource of one patient to another: two compartments at once.
+        "merge": Needs(tuple((t, "ru") for t in record), unconfined=True),
+    }
+
+
+def require_operation(access: Access, name: str) -> None:
+    """403 unless the token has what operation ``name`` needs."""
+    if access.claims is None:
+        return
+    needs = operation_needs()[name]
+    for resource_type, letters in needs.letters:
+        for letter in letters:
+            if access.restrictions(resource_type, letter) and needs.unconfined:
+                raise Forbidden(
+                    f"${name} needs {NAMES[letter]} on every {resource_type}: "
+                    "user/ or system/ scopes without granular criteria"
+                )
