@@ -238,7 +238,10 @@ async def plan_message(
                 current = item.current
                 if current is not None and not current.deleted:
                     known.remember((resource_type, resource_id), current)
-        item.validated = validated and not target.patches and item.from_mapped
+        # A stored resource only patched (repointed, retired, linked) stays valid.
+        item.validated = (
+            validated and not target.patches and item.from_mapped
+        ) or target.only_if_stored
         if target.action is Action.UPDATE and item.change is Change.CREATED:
             plan.warnings.append(
                 f"{item.reference} was not on file: {header.message_type} created it"
