@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+from joserfc import jws
 
+from server.auth.signing_keys import REFRESH_INTERVAL, SigningKeys, ensure_signing_key, rotate
 from server.storage.auth_port import AuthRecords, ClientRecord, DuplicateClient, SigningKeyRecord
 from server.storage.factory import open_auth_records, store_from_url
 from server.storage.port import Store
@@ -86,3 +88,38 @@ async def test_two_processes_on_one_sqlite_file_share_the_assertion_ids(tmp_path
     finally:
         await first.close()
         await second.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_running_server_signs_with_a_key_rotated_elsewhere(records: AuthRecords) -> None:
+    await ensure_signing_key(records)
+    clock = Clock()
+    keys = SigningKeys(records, clock=clock)
+    before = await keys.sign({"sub": "c"})
+    new_kid = await rotate(records)  # as `fhirport keys rotate` would, from another process
+    clock.now += REFRESH_INTERVAL
+    after = await keys.sign({"sub": "c"})
+    assert jws.extract_compact(after.encode()).headers()["kid"] == new_kid
+    old_kid = jws.extract_compact(before.encode()).headers()["kid"]
+    assert {old_kid, new_kid} == {k["kid"] for k in (await keys.public_jwks())["keys"]}
+    assert await keys.key(old_kid) is not None
+
+
+async def test_a_kid_rotated_elsewhere_is_found_when_a_token_names_it(
+    records: AuthRecords,
+) -> None:
+    await ensure_signing_key(records)
+    clock = Clock()
+    keys = SigningKeys(records, clock=clock)
+    await keys.public_jwks()  # loaded
+    new_kid = await rotate(records)
+    assert await keys.key(new_kid) is None  # read moments ago: not read again yet
+    clock.now += REFRESH_INTERVAL
+    assert await keys.key(new_kid) is not None
