@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from server.cli_auth import clients, keys
 from server.settings import DEFAULT_STORE, Settings
@@ -195,7 +196,11 @@ def serve(**options: Any) -> None:
     from server.app import create_app
     from server.serving import run
 
-    settings = Settings(**options)
+    try:
+        settings = Settings(**options)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise click.UsageError(problems) from None
     _check_external_issuer(settings)
     _refuse_unsecured_exposure(settings)
     _check_vocabulary(settings.hl7_vocab)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from server.app import create_app
+from server.cli import main
 from server.search.includes import MAX_ROUNDS
 from server.settings import Settings
 from tests.conftest import make_patient
@@ -196,3 +199,15 @@ async def test_an_unexpected_error_says_nosniff_and_no_store(settings: Settings)
     assert failed.status_code == 500
     assert failed.headers["x-content-type-options"] == "nosniff"
     assert failed.headers["cache-control"] == "no-store"
+
+
+def test_serve_refuses_a_certificate_without_its_key(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not read before the options are checked", encoding="utf-8")
+    options = ["serve", "--tls-cert", str(cert), "--store", f"sqlite:///{tmp_path / 'x.db'}"]
+
+    result = CliRunner().invoke(main, options)
+
+    assert result.exit_code == 2
+    assert "tls_cert and tls_key go together" in result.output
+    assert "Traceback" not in result.output
