@@ -58,6 +58,10 @@ def map_message(
     """
     code, event = message.message_code.upper(), message.trigger_event.upper()
     mapper = ROUTES.get((code, event))
+    if mapper is None and code == "ADT" and message.segment("PID") is not None:
+        # Every ADT event applies its patient part (tracking, allergies: the rest is
+        # listed as unmapped).
+        mapper = adt.map_registration
     if mapper is None:
         template = FAMILY_REASONS.get(code, "{code}^{event} messages are not mapped by fhirport")
         raise UnsupportedMessage(template.format(code=code, event=event))

@@ -28,8 +28,9 @@ from mappers.segments.pid import preferred_identifier
 REGISTRATION_EVENTS = ("A01", "A04", "A05", "A08", "A28", "A31")
 # Every ADT event with a PID applies its patient part; the visit events also their PV1.
 PATIENT_EVENTS = tuple(dict.fromkeys((*REGISTRATION_EVENTS, *VISIT_STATUS)))
-# Events that expect the patient on file (an update creates it, with a warning).
-UPDATE_EVENTS = frozenset(PATIENT_EVENTS) - {"A01", "A04", "A05", "A28"}
+# Events that register a patient; every other ADT event expects it on file (an
+# update for a patient not on file creates it, with a warning).
+REGISTERING_EVENTS = frozenset({"A01", "A04", "A05", "A28"})
 # A34/A40 merge patient ids, A39 person ids; A47 changes the identifier, which keys
 # the Patient, so the record moves to the new id just as in a merge.
 MERGE_EVENTS = ("A34", "A39", "A40", "A47")
@@ -44,7 +45,8 @@ def map_registration(message: Message, ctx: MapContext) -> None:
     NK1 and IN1 are snapshots (v2.5 2.10.4): a group carrying any replaces the
     patient's set (the Patient's report lists the new set), one carrying none keeps it.
     """
-    action = Action.UPDATE if message.trigger_event.upper() in UPDATE_EVENTS else Action.UPSERT
+    registers = message.trigger_event.upper() in REGISTERING_EVENTS
+    action = Action.UPSERT if registers else Action.UPDATE
     for group in patient_groups(message):
         patient, patient_ref = map_patient(group, ctx, action)
         map_visit(group, patient_ref, message.trigger_event.upper(), ctx)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mappers import MappingConfig
+from mappers import MappingConfig, UnsupportedMessage
 from mappers.result import Action, MappingResult
 from mappers.vocabulary import Vocabulary
 from tests.mappers.messages import action_of, map_lines, msh, of_type, only, validate_all
@@ -157,3 +157,19 @@ def test_the_encounter_id_comes_from_the_visit_number() -> None:
 
     assert first == again
     assert first[0].startswith("enc-")
+
+
+@pytest.mark.parametrize("event", ["A09", "A10", "A14", "A29", "A60"])
+def test_every_adt_event_with_a_pid_applies_its_patient_part(event: str) -> None:
+    result = visit(event, PID, PV1, "AL1|1||DA^Penicillin")
+
+    patient = only(result, "Patient")
+    assert action_of(result, patient) is Action.UPDATE
+    assert of_type(result, "Encounter") == []
+    assert "PV1" in result.unmapped
+    assert "AL1" in result.unmapped
+
+
+def test_an_adt_event_without_a_pid_is_out_of_scope() -> None:
+    with pytest.raises(UnsupportedMessage, match="ADT\\^A20"):
+        map_lines(msh("ADT^A20"), "EVN|A20|20240131083000", "NPU|WARD1^101|C")

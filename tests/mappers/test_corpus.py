@@ -30,15 +30,21 @@ def test_the_corpus_is_there() -> None:
     assert len(FILES) == 97  # beside them, the corpus's LICENSE and README
 
 
-def _in_scope(code: str, event: str, has_con: bool) -> bool:
-    return event in IN_SCOPE.get(code, set()) or (code == "MDM" and has_con)
+def _in_scope(code: str, event: str, has_con: bool, has_pid: bool) -> bool:
+    # Every ADT event with a PID applies its patient part.
+    return (
+        event in IN_SCOPE.get(code, set())
+        or (code == "MDM" and has_con)
+        or (code == "ADT" and has_pid)
+    )
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_corpus_message_maps_or_is_rejected_as_out_of_scope(path: Path) -> None:
     message = parse(path.read_bytes())
     has_con = message.segment("CON") is not None
-    expected = _in_scope(message.message_code, message.trigger_event, has_con)
+    has_pid = message.segment("PID") is not None
+    expected = _in_scope(message.message_code, message.trigger_event, has_con, has_pid)
     if not expected:
         with pytest.raises(UnsupportedMessage, match=message.trigger_event):
             map_message(message, MappingConfig(), write_order=hl7v2_write_order())

@@ -14,7 +14,6 @@ from tests.mappers.messages import map_lines, msh
 @pytest.mark.parametrize(
     ("message_type", "reason"),
     [
-        pytest.param("ADT^A09", "tracking", id="adt-patient-departing-tracking"),
         pytest.param("BAR^P01", "Account is not held", id="bar-add-account"),
         pytest.param("SIU^S23", "S12-S17, S26", id="siu-block"),
         pytest.param("DFT^P99", "DFT^P03", id="dft-unknown-event"),
