@@ -52,3 +52,4 @@ class AuditMiddleware:
             current_draft.reset(token)
             if not (draft.written and status < 400):
                 trail.record(request_access(draft, status))
+        await trail.room()  # the answer is out; the connection's next request may wait

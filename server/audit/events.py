@@ -56,7 +56,6 @@ AUTHENTICATION: Final[Code] = (DICOM, "110114", "User Authentication")
 LOGIN: Final[Code] = (DICOM, "110122", "Login")
 SECURITY_ALERT: Final[Code] = (DICOM, "110113", "Security Alert")
 _SOURCE_ROLE: Final[Code] = (DICOM, "110153", "Source Role ID")
-_DESTINATION_ROLE: Final[Code] = (DICOM, "110152", "Destination Role ID")
 _USER_ROLE: Final[Code] = (PARTICIPATION, "IRCP", "information recipient")
 _PERSON: Final[Code] = (ENTITY_TYPE, "1", "Person")
 _OBJECT: Final[Code] = (ENTITY_TYPE, "2", "System Object")
@@ -133,11 +132,6 @@ class EventBuilder:
         self.server = server
         self.base_urls = base_urls
         self._observer = {"identifier": {"system": URI, "value": server}, "display": "fhirport"}
-        self._server_agent = {
-            "type": _concept(_DESTINATION_ROLE),
-            "who": self._observer,
-            "requestor": False,
-        }
         self._source = {
             "observer": self._observer,
             "type": [_coding((SOURCE_TYPE, "4", "Application Server"))],
@@ -145,15 +139,24 @@ class EventBuilder:
 
     def write(self, access: Access, event_id: str) -> Write:
         """The Write storing ``access`` as AuditEvent ``event_id``, version 1."""
-        if access.returned:
-            found = patients_of_versions(access.returned, self.base_urls)
-            patients = tuple(dict.fromkeys((*access.patients, *sorted(found))))
-            access = replace(access, patients=patients, returned=())
+        access = self._settled(access)
         body = self.event(access, event_id)
         version = StoredVersion(
             "AuditEvent", event_id, 1, access.recorded, Method.POST, orjson.dumps(body)
         )
         return Write(version, 0, self.index(access, event_id))
+
+    def _settled(self, access: Access) -> Access:
+        """The patients of what was returned found; a Patient named once, as the patient."""
+        patients = access.patients
+        if access.returned:
+            found = patients_of_versions(access.returned, self.base_urls)
+            patients = tuple(dict.fromkeys((*patients, *sorted(found))))
+        named = {f"Patient/{p}" for p in patients}
+        entities = tuple(e for e in dict.fromkeys(access.entities) if e not in named)
+        if entities == access.entities and patients == access.patients and not access.returned:
+            return access
+        return replace(access, entities=entities, patients=patients, returned=())
 
     def event(self, access: Access, event_id: str) -> dict[str, Any]:
         """The AuditEvent resource of ``access``."""
@@ -201,7 +204,6 @@ class EventBuilder:
                 "requestor": True,
             }
             agents.append(user)
-        agents.append(self._server_agent)
         return agents
 
     def index(self, access: Access, event_id: str) -> IndexEntries:
@@ -222,10 +224,8 @@ class EventBuilder:
                 TokenEntry("agent:identifier", access.issuer or None, access.client, None)
             )
             present.add("agent")
-        # This server is an agent (Destination Role ID) as well as the observer.
-        tokens.append(TokenEntry("agent:identifier", URI, self.server, None))
         tokens.append(TokenEntry("source:identifier", URI, self.server, None))
-        present.update(("agent", "source"))
+        present.add("source")
         references = entries.references
         if access.user is not None:
             target_type, target_id, url = split_reference(access.user, self.base_urls)
@@ -234,29 +234,14 @@ class EventBuilder:
                 present.add("agent")
             if _points_at_patient(access.user):
                 references.append(ReferenceEntry("patient", target_type, target_id, url))
-        kinds: list[Code] = []
-        roles: list[Code] = []
         for ref in dict.fromkeys(access.entities):
             target_type, target_id, url = split_reference(ref, self.base_urls)
             references.append(ReferenceEntry("entity", target_type, target_id, url))
             if target_type == "Patient":
                 references.append(ReferenceEntry("patient", target_type, target_id, None))
-        if access.entities:
-            kinds.append(_OBJECT)
-            roles.append(_RESOURCE_ROLE)
-        if access.query is not None:
-            kinds.append(_OBJECT)
-            roles.append(_QUERY_ROLE)
         for patient in dict.fromkeys(access.patients):
             references.append(ReferenceEntry("entity", "Patient", patient, None))
             references.append(ReferenceEntry("patient", "Patient", patient, None))
-        if access.patients:
-            kinds.append(_PERSON)
-            roles.append(_PATIENT_ROLE)
-        tokens.extend(_token("entity-type", kind) for kind in dict.fromkeys(kinds))
-        tokens.extend(_token("entity-role", role) for role in dict.fromkeys(roles))
-        if kinds:
-            present.update(("entity-type", "entity-role"))
         present.update(r.param for r in references)
         if access.address:
             entries.strings.append(StringEntry("address", fold(access.address), access.address))

@@ -1,7 +1,7 @@
 """The audit trail of a running server: queued AuditEvents, group-committed in the background.
 
 Reads must not wait for their audit record, so the events of reads (and of refused
-requests) are queued and written by one background task in one ``store.write`` batch
+requests) are queued and written by one background task in ``store.append`` batches
 at least every ``FLUSH_INTERVAL_S``: a crash loses at most that much, a clean shutdown
 (``close``) nothing. Writes do not queue: the resource service stores a write's event in
 the write's own batch (``write_event``), so the two commit together. The same task
@@ -35,8 +35,15 @@ log = logging.getLogger("fhirport.audit")
 FLUSH_INTERVAL_S: Final = 0.5
 PURGE_INTERVAL_S: Final = 3600.0
 _DAY_US: Final = 86_400 * 1_000_000
-# Past this many queued events a flush is started at once rather than at the next tick.
-_BATCH: Final = 2048
+# Events per store.append: a write of another request queued meanwhile at the store's
+# one writer waits for one chunk, not for the whole backlog.
+_CHUNK: Final = 256
+# Past this many queued events a flush starts at once, and requests wait after their
+# answer (on their connection) until the flush catches up: when reads come faster than
+# their events can be written, they slow down rather than the backlog (what a crash
+# would lose) grow.
+HIGH_WATER: Final = 2048
+_MAX_QUEUED: Final = 100 * HIGH_WATER
 
 
 class AuditMode(StrEnum):
@@ -68,6 +75,8 @@ class AuditTrail:
         self.purge_interval = purge_interval
         self._queue: list[Access] = []
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
         self._task: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
 
@@ -87,8 +96,14 @@ class AuditTrail:
         if not self.wants(access.action):
             return
         self._queue.append(access)
-        if len(self._queue) >= _BATCH:
+        if len(self._queue) >= HIGH_WATER:
+            self._room.clear()
             self._wake.set()
+
+    async def room(self) -> None:
+        """Return once the queue is below its high-water mark (at once, usually)."""
+        if not self._room.is_set():
+            await self._room.wait()
 
     def write_event(self, access: Access) -> Write | None:
         """The Write of an access's event, for the caller's own ``store.write`` batch."""
@@ -188,21 +203,26 @@ class AuditTrail:
         await self.flush()
 
     async def flush(self) -> int:
-        """Commit every queued event now, in one batch; return how many."""
-        batch, self._queue = self._queue, []
-        if not batch:
-            return 0
-        writes = [self.builder.write(access, new_id()) for access in batch]
-        try:
-            await self.store.write(writes)
-        except Exception:
-            # The store is down or failing: keep the events for the next tick rather
-            # than lose them, up to a bound (the log says what was dropped).
-            log.exception("Audit: %d events not committed", len(batch))
-            if len(self._queue) < 100 * _BATCH:
-                self._queue[:0] = batch
-            raise
-        return len(batch)
+        """Commit every queued event now, a chunk per store.append; return how many."""
+        done = 0
+        while self._queue:
+            chunk = self._queue[:_CHUNK]
+            del self._queue[:_CHUNK]
+            writes = [self.builder.write(access, new_id()) for access in chunk]
+            try:
+                await self.store.append(writes)
+            except Exception:
+                # The store is down or failing: the events wait for the next tick, up
+                # to a bound past which the newest are dropped (and the log says so).
+                log.exception("Audit: %d events not committed", len(chunk))
+                self._queue[:0] = chunk
+                del self._queue[_MAX_QUEUED:]
+                raise
+            done += len(chunk)
+            if len(self._queue) < HIGH_WATER:
+                self._room.set()
+        self._room.set()
+        return done
 
     async def purge(self, now: int | None = None) -> int:
         """Remove the AuditEvents recorded before the retention period; return how many."""

@@ -28,8 +28,12 @@ UNSUPPORTED: frozenset[str] = frozenset(
 # Parameters unsupported on one type only. Bundle's composition and message search the
 # resource inside the first entry (a chain into an embedded resource, not a reference),
 # which the index does not hold; releases are collections, where they never match.
+# AuditEvent's entity-type and entity-role: every access writes an AuditEvent, and the
+# audit trail's entities always have the same few types and roles (entity and patient
+# find them by what they are).
 UNSUPPORTED_ON: frozenset[tuple[str, str]] = frozenset(
     {("Bundle", "composition"), ("Bundle", "message")}
+    | {("AuditEvent", "entity-type"), ("AuditEvent", "entity-role")}
 )
 # Result parameters (search.html#Summary): they shape the answer, they do not filter.
 RESULT_PARAMS: frozenset[str] = frozenset(

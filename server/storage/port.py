@@ -328,6 +328,11 @@ class Store(Protocol):
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         """Return the ledger entry of a message, or None if it was never recorded."""
 
+    async def append(self, writes: Sequence[Write]) -> None:
+        """Store new resources (first versions, without guards) atomically, as ``write``
+        would: for batches of the server's own records (the audit trail's), which a
+        store may write in fewer statements."""
+
     async def expunge_before(self, resource_type: str, before: int) -> int:
         """Remove the resources of a type last updated before ``before`` (microseconds),
         every version and index entry of them; return how many resources.

@@ -201,6 +201,9 @@ class MongoStore:
         async with driver_errors("read the HL7v2 ledger"):
             return await ledger_get(self.ledger, sender, control_id)
 
+    async def append(self, writes: Sequence[Write]) -> None:
+        await self.write(writes)
+
     async def expunge_before(self, resource_type: str, before: int) -> int:
         where = {"type": resource_type, "updated": {"$lt": before}}
         removed = await self.resources.delete_many(where)

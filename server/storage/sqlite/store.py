@@ -21,6 +21,7 @@ from server.storage.port import (
     VersionConflict,
     Write,
 )
+from server.storage.sqlite.append import append_new
 from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite.ledger import ledger_get, ledger_put
@@ -166,6 +167,11 @@ class SqliteStore:
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
+
+    async def append(self, writes: Sequence[Write]) -> None:
+        await self.writer.submit(
+            lambda conn: append_new(conn, self._write_keys, self._widths, writes)
+        )
 
     async def expunge_before(self, resource_type: str, before: int) -> int:
         # In slices, each its own commit: a long purge must not hold the writer.
