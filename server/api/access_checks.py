@@ -13,7 +13,7 @@ from typing import Any
 from server.auth.access import Access
 from server.errors import FhirError, Forbidden, NotFound
 from server.interactions import ResourceService
-from server.search.matching import entries_match, resource_entries
+from server.search.matching import resource_matches
 from server.storage.port import StoredVersion
 
 
@@ -42,7 +42,9 @@ async def read_visible(
     current = await service.store.read(resource_type, resource_id)
     if current is None or not await visible(access, service, current, letter):
         raise hidden(resource_type, resource_id)
-    return await service.read(resource_type, resource_id)  # 410 for a visible deletion
+    if current.deleted:  # a visible deletion: the service's 410
+        return await service.read(resource_type, resource_id)
+    return current
 
 
 async def hide_unseen(
@@ -90,7 +92,7 @@ def check_write(
         raise Forbidden(
             f"{resource_type}/{current.id} is outside what the access token may {_verb(letter)}"
         )
-    if new is not None and not entries_match(resource_entries(new, access.base_urls), restrictions):
+    if new is not None and not resource_matches(new, restrictions, access.base_urls):
         raise Forbidden(
             f"The {resource_type} written would be outside what the access token may "
             f"{_verb(letter)} (its patient compartment or granular scope)"

@@ -60,11 +60,21 @@ class _Param:
     roots: frozenset[str] | None
 
 
-def extract_index(resource: dict[str, Any], *, base_urls: tuple[str, ...]) -> IndexEntries:
-    """Return the index entries of a (validated, stamped) resource."""
+def extract_index(
+    resource: dict[str, Any],
+    *,
+    base_urls: tuple[str, ...],
+    only: frozenset[str] | None = None,
+) -> IndexEntries:
+    """Return the index entries of a (validated, stamped) resource.
+
+    ``only``: just these parameters' entries (a check of one resource against a few
+    clauses, server.search.matching), not every parameter's.
+    """
     entries = IndexEntries()
     names = _element_names(tuple(resource))
-    for param in _plan(str(resource.get("resourceType"))):
+    resource_type = str(resource.get("resourceType"))
+    for param in _plan(resource_type) if only is None else _plan_of(resource_type, only):
         # Many parameters of a type start at elements this resource lacks: skip those
         # without walking them (same entries: such a path yields nothing).
         if param.roots is not None and param.roots.isdisjoint(names):
@@ -116,6 +126,11 @@ def _plan(resource_type: str) -> tuple[_Param, ...]:
         for p in indexed_params(resource_type)
         if p.expression and p.type in _ADDERS
     )
+
+
+@lru_cache(maxsize=1024)
+def _plan_of(resource_type: str, codes: frozenset[str]) -> tuple[_Param, ...]:
+    return tuple(p for p in _plan(resource_type) if p.code in codes)
 
 
 def _roots(expression: str) -> frozenset[str] | None:

@@ -10,6 +10,7 @@ them fails closed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -30,12 +31,28 @@ def matches(
         return True
     if version.body is None:
         return False
-    return entries_match(resource_entries(orjson.loads(version.body), base_urls), clauses)
+    return resource_matches(orjson.loads(version.body), clauses, base_urls)
 
 
-def resource_entries(resource: dict[str, Any], base_urls: tuple[str, ...]) -> IndexEntries:
-    """The index entries a store would hold for ``resource``."""
-    return extract_index(resource, base_urls=base_urls)
+def resource_matches(
+    resource: dict[str, Any], clauses: tuple[sq.Clause, ...], base_urls: tuple[str, ...]
+) -> bool:
+    """Whether a resource's content meets every clause."""
+    entries = extract_index(resource, base_urls=base_urls, only=clause_params(clauses))
+    return entries_match(entries, clauses)
+
+
+@lru_cache(maxsize=1024)
+def clause_params(clauses: tuple[sq.Clause, ...]) -> frozenset[str]:
+    """The parameters the clauses test (those of ``AllOfCond`` arms too)."""
+    found: set[str] = set()
+    for clause in clauses:
+        for cond in clause.any_of:
+            if isinstance(cond, sq.AllOfCond):
+                found |= clause_params(cond.inner)
+            elif not isinstance(cond, sq.HasCond):
+                found.add(cond.param)
+    return frozenset(found)
 
 
 def entries_match(entries: IndexEntries, clauses: Iterable[sq.Clause]) -> bool:
