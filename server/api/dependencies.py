@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from server.audit import AuditTrail
 from server.auth import access as access_rules
 from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
 from server.errors import MethodNotAllowed, NotFound
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.service import RecordQueries
+from server.hl7v2.senders import SenderAllowlist
 from server.interactions import ResourceService
 from server.registry import SYSTEM_OPERATIONS, Interaction, ResourceType, get_type
 from server.search.engine import SearchEngine
@@ -54,6 +56,16 @@ async def get_record_queries(request: Request) -> RecordQueries:
     return queries
 
 
+async def get_hl7_senders(request: Request) -> SenderAllowlist | None:
+    senders: SenderAllowlist | None = request.app.state.hl7.senders
+    return senders
+
+
+async def get_audit_trail(request: Request) -> AuditTrail:
+    trail: AuditTrail = request.app.state.runtime.audit
+    return trail
+
+
 async def get_token_service(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.runtime.token_service
     return tokens
@@ -78,6 +90,9 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 Engine = Annotated[SearchEngine, Depends(get_engine)]
 Hl7Ingestor = Annotated[Ingestor, Depends(get_ingestor)]
 Hl7Queries = Annotated[RecordQueries, Depends(get_record_queries)]
+# Who may send HL7v2 (MLLP and $hl7v2-ingest); None when no allowlist is configured.
+Hl7Senders = Annotated[SenderAllowlist | None, Depends(get_hl7_senders)]
+Audit = Annotated[AuditTrail, Depends(get_audit_trail)]
 TokenServer = Annotated[TokenService, Depends(get_token_service)]
 # What the request's token allows (server.auth.access); every route but /metadata takes it.
 Access = Annotated[access_rules.Access, Depends(get_access)]

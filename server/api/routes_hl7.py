@@ -11,7 +11,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hl7.batch import split_messages
-from server.api.dependencies import Access, AppSettings, Hl7Ingestor, Hl7Queries
+from hl7.mllp import Peer
+from server.api.dependencies import (
+    Access,
+    AppSettings,
+    Audit,
+    Hl7Ingestor,
+    Hl7Queries,
+    Hl7Senders,
+)
 from server.api.negotiation import require_body_type, response_format
 from server.api.public_urls import public_base
 from server.api.request_body import read_body
@@ -19,9 +27,10 @@ from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.audit.draft import audit_touched
 from server.auth.operations import require_operation
-from server.errors import BusinessRuleViolation, InvalidRequest, Issue, NotFound
+from server.errors import BusinessRuleViolation, Forbidden, InvalidRequest, Issue, NotFound
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
+from server.hl7v2.senders import refused_in_batch
 
 ER7_MEDIA_TYPES = {
     "x-application/hl7-v2+er7",
@@ -43,11 +52,26 @@ async def _messages(request: Request, settings: AppSettings) -> list[bytes]:
 
 
 async def hl7v2_ingest(
-    request: Request, settings: AppSettings, ingestor: Hl7Ingestor, access: Access
+    request: Request,
+    settings: AppSettings,
+    ingestor: Hl7Ingestor,
+    access: Access,
+    senders: Hl7Senders,
+    audit: Audit,
 ) -> Response:
-    """Apply each message; answer a batch-response with one entry per message."""
+    """Apply each message; answer a batch-response with one entry per message.
+
+    With a sender allowlist, a body holding any message its sender may not send (as
+    MLLP would answer AR) is refused whole: 403, nothing applied.
+    """
     require_operation(access, "hl7v2-ingest")
     messages = await _messages(request, settings)
+    if senders is not None:
+        client = request.client
+        peer = Peer(client.host, client.port, None) if client else Peer("", 0, None)
+        refused = refused_in_batch(messages, peer, senders, audit)
+        if refused:
+            raise Forbidden("; ".join(refused) + ". Nothing was applied.")
     outcomes = await ingestor.ingest_many(messages)
     audit_touched(
         [t.reference for o in outcomes for t in o.touched],

@@ -82,16 +82,17 @@ async def _handle(
 
 @dataclass(frozen=True, slots=True)
 class IngestRuntime:
-    """What the server runs for HL7v2: the pipeline, and the MLLP listener if any."""
+    """What the server runs for HL7v2: the pipeline, the MLLP listener if any, and the
+    sender allowlist (MLLP and ``$hl7v2-ingest``) if one is configured."""
 
     ingestor: Ingestor
     queries: RecordQueries
     mllp: MllpServer | None
+    senders: SenderAllowlist | None = None
 
 
-def allowlist(settings: Settings) -> SenderAllowlist | None:
-    """The MLLP sender allowlist; refuse (MllpExposed) to go without one beyond loopback."""
-    senders = load_senders(settings.hl7_senders) if settings.hl7_senders else None
+def _check_mllp_exposure(settings: Settings, senders: SenderAllowlist | None) -> None:
+    """Refuse (MllpExposed) an MLLP listener without an allowlist beyond loopback."""
     check_exposure(settings.host, senders)
     if senders is None:
         log.warning(
@@ -99,17 +100,17 @@ def allowlist(settings: Settings) -> SenderAllowlist | None:
             "(--hl7-senders / FHIRPORT_HL7_SENDERS)",
             settings.host,
         )
-    return senders
 
 
 @asynccontextmanager
 async def ingest_running(runtime: Runtime) -> AsyncIterator[IngestRuntime]:
     """Run the runtime's pipeline, with the MLLP listener up when ``mllp_port`` is set."""
     ingestor, queries, settings = runtime.ingestor, runtime.queries, runtime.settings
+    senders = load_senders(settings.hl7_senders) if settings.hl7_senders else None
     if settings.mllp_port is None:
-        yield IngestRuntime(ingestor, queries, None)
+        yield IngestRuntime(ingestor, queries, None, senders)
         return
-    senders = allowlist(settings)
+    _check_mllp_exposure(settings, senders)
     handler = mllp_handler(ingestor, queries, runtime.audit, senders)
     tls = (
         server_context(settings.mllp_tls_cert, settings.mllp_tls_key, settings.mllp_tls_client_ca)
@@ -132,4 +133,4 @@ async def ingest_running(runtime: Runtime) -> AsyncIterator[IngestRuntime]:
         "plain" if tls is None else ("mutual TLS" if settings.mllp_tls_client_ca else "TLS"),
     )
     async with listener:
-        yield IngestRuntime(ingestor, queries, listener)
+        yield IngestRuntime(ingestor, queries, listener, senders)

@@ -18,6 +18,7 @@ import ipaddress
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -32,13 +33,16 @@ from server.audit import AuditTrail
 
 __all__ = [
     "MllpExposed",
+    "Refusal",
     "SenderAllowlist",
     "SendersFileError",
     "check_exposure",
+    "check_message",
     "handshake_recorder",
     "is_loopback",
     "load_senders",
     "refusal_answer",
+    "refused_in_batch",
 ]
 
 log = logging.getLogger("fhirport.hl7")
@@ -172,37 +176,72 @@ def _message_type(message: Message) -> str:
     return f"{code}^{event.upper()}" if event else code
 
 
-def refusal_answer(
-    data: bytes, peer: Peer, allowlist: SenderAllowlist, audit: AuditTrail | None
-) -> bytes | None:
-    """The AR for a message the allowlist refuses (recorded as a security event), else None.
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A message the allowlist refuses: who sent it, what it was, and why not."""
 
-    A message that cannot be parsed names no sender, so it is refused too; an incoming
-    ACK passes (it is never acknowledged, and applies nothing).
+    sender: str  # MSH-3|MSH-4, "" when the message cannot be read
+    message_type: str | None
+    control_id: str
+    error: AckError
+
+
+def check_message(data: bytes, peer: Peer, allowlist: SenderAllowlist) -> Refusal | None:
+    """The Refusal of ``data`` from ``peer``, or None when it may go on.
+
+    A message that cannot be parsed names no sender, so it is refused; an incoming ACK
+    passes (it is never acknowledged, and applies nothing).
     """
     try:
         message = parse(data)
     except ParseError:
-        sender, message_type = "", None
         error = AckError("the message names no sender (MSH cannot be read)", NOT_ALLOWED, "MSH")
-    else:
-        if message.message_code == "ACK":
-            return None
-        refused = allowlist.refusal(message, peer)
-        if refused is None:
-            return None
-        sender = f"{message.sending_application}|{message.sending_facility}"
-        message_type, error = _message_type(message), refused
-    log.warning("HL7v2 message refused from %s: %s", peer.host, error.message)
+        return Refusal("", None, "", error)
+    if message.message_code == "ACK":
+        return None
+    refused = allowlist.refusal(message, peer)
+    if refused is None:
+        return None
+    sender = f"{message.sending_application}|{message.sending_facility}"
+    return Refusal(sender, _message_type(message), message.control_id, refused)
+
+
+def _record(refusal: Refusal, peer: Peer, audit: AuditTrail | None) -> None:
+    log.warning("HL7v2 message refused from %s: %s", peer.host, refusal.error.message)
     if audit is not None:
         audit.security_event(
-            sender=sender,
-            message_type=message_type,
-            reason=error.message,
+            sender=refusal.sender,
+            message_type=refusal.message_type,
+            reason=refusal.error.message,
             address=peer.host,
             subject=peer.certificate_subject,
         )
-    return ack_bytes(ack_for_raw(data, error, AckCode.REJECT))
+
+
+def refusal_answer(
+    data: bytes, peer: Peer, allowlist: SenderAllowlist, audit: AuditTrail | None
+) -> bytes | None:
+    """The AR for a message the allowlist refuses (recorded as a security event), else None."""
+    refusal = check_message(data, peer, allowlist)
+    if refusal is None:
+        return None
+    _record(refusal, peer, audit)
+    return ack_bytes(ack_for_raw(data, refusal.error, AckCode.REJECT))
+
+
+def refused_in_batch(
+    messages: Sequence[bytes], peer: Peer, allowlist: SenderAllowlist, audit: AuditTrail | None
+) -> list[str]:
+    """Why each refused message of an HTTP batch is refused ("Message 2 (...): ..."), each
+    recorded as a security event; empty when all may be applied."""
+    reasons = []
+    for number, data in enumerate(messages, 1):
+        refusal = check_message(data, peer, allowlist)
+        if refusal is not None:
+            _record(refusal, peer, audit)
+            what = " ".join(filter(None, (refusal.message_type, refusal.control_id)))
+            reasons.append(f"Message {number} ({what or 'unreadable'}): {refusal.error.message}")
+    return reasons
 
 
 def handshake_recorder(audit: AuditTrail | None) -> TlsFailure:

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import yaml
@@ -341,3 +342,31 @@ def test_the_example_allowlist_admits_the_sample_archive_from_a_docker_network()
     assert len(messages) > 100
     assert [m.control_id for m in messages if example.refusal(m, docker_gateway)] == []
     assert example.refusal(messages[0], Peer("203.0.113.9", 40000, None)) is not None
+
+
+async def test_the_allowlist_also_binds_the_senders_of_hl7v2_ingest(
+    running: Running, store_url: str, tmp_path: Path
+) -> None:
+    er7 = {"content-type": "x-application/hl7-v2+er7"}
+    async with running(hl7_senders=write_allowlist(tmp_path, ALLOWLIST), mllp_port=None) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
+            mixed = message("LEGACY|NORTH", "H1") + b"\r" + message("ROGUE|NOWHERE", "H2")
+            refused = await http.post("/fhir/$hl7v2-ingest", content=mixed, headers=er7)
+            allowed = await http.post(
+                "/fhir/$hl7v2-ingest", content=message("LEGACY|NORTH", "H3"), headers=er7
+            )
+        ledger = [
+            await app.state.store.ledger_get("LEGACY|NORTH", control_id)
+            for control_id in ("H1", "H3")
+        ]
+
+    assert refused.status_code == 403, refused.text
+    (issue,) = refused.json()["issue"]
+    assert issue["code"] == "forbidden"
+    assert "Message 2" in issue["diagnostics"]
+    assert "ROGUE|NOWHERE" in issue["diagnostics"]
+    assert allowed.status_code == 200, allowed.text
+    assert ledger[0] is None  # nothing of a refused request is applied
+    assert ledger[1] is not None
+    assert len(security_alerts(await stored(store_url, "AuditEvent"))) == 1
