@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from server.cli import main
 from server.settings import Settings
+from tests.e2e.server_process import running_server
 
 
 def test_access_control_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,3 +43,12 @@ def test_loopback_hosts_pass_the_check(host: str) -> None:
     from server.auth.exposure import unsecured_exposure
 
     assert unsecured_exposure(Settings(auth="none", host=host)) is None
+
+
+def test_a_served_smart_server_challenges_and_publishes_metadata(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'smart.sqlite3'}"
+    with running_server(store, "--auth", "smart") as base:
+        assert httpx.get(f"{base}/metadata", timeout=5).status_code == 200
+        refused = httpx.get(f"{base}/Patient", timeout=5)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == 'Bearer realm="fhirport"'
