@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from hl7.er7 import NULL, Segment
-from mappers.codesystems import code_map
 from mappers.context import MapContext
 from mappers.datatypes.addresses import xad_address
-from mappers.datatypes.codes import cwe_in_table, mapped_concept
+from mappers.datatypes.codes import cwe_in_table, mapped_code, mapped_concept
 from mappers.datatypes.identifiers import cx_identifier, identifier_type
 from mappers.datatypes.names import xpn_name
 from mappers.datatypes.organizations import organization, xon_organization
@@ -33,7 +32,6 @@ ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 POLICY_SYSTEM_BASE = "urn:fhirport:id:policy:"
 SELF_CODES = frozenset({"SEL", "SLF", "SELF", "01"})
 RELATIONSHIP = mapped_concept("Relationship", "0063")
-GENDER = code_map("AdministrativeSex")
 
 RULES: tuple[FieldRule, ...] = (
     FieldRule(11, "policyHolder", xon_organization),
@@ -46,6 +44,7 @@ SUBSCRIBER_RULES: tuple[FieldRule, ...] = (
     FieldRule(17, "relationship", RELATIONSHIP, many=True),
     FieldRule(18, "birthDate", fhir_date),
     FieldRule(19, "address", xad_address, many=True),
+    FieldRule(43, "gender", mapped_code("AdministrativeSex", "0001")),
 )
 HANDLED = handled_fields(RULES + SUBSCRIBER_RULES, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 22, 36, 43, 49)
 IN2_HANDLED = frozenset({6, 8})
@@ -169,15 +168,11 @@ def _identifiers(
 
 def _subscriber(in1: Segment, patient_ref: dict[str, str], ctx: MapContext) -> dict[str, str]:
     relationship = in1.get(17).upper()
-    if relationship in SELF_CODES or not in1.get(16):
+    standard = ctx.config.vocabulary.standard(ctx.sender, "0063", relationship)
+    if relationship in SELF_CODES or standard in SELF_CODES or not in1.get(16):
         return patient_ref
     content: dict[str, Any] = {}
     apply_rules(in1, SUBSCRIBER_RULES, content, ctx)
-    gender = in1.get(43)
-    if gender:
-        found = GENDER.code(gender)
-        if found:
-            content["gender"] = found
     return related_person(ctx, patient_ref, content) or patient_ref
 
 

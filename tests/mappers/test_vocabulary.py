@@ -151,3 +151,28 @@ def test_a_local_filler_status_is_mapped_or_kept_beside_the_status() -> None:
     assert only(mapped, "Appointment")["status"] == "booked"
     assert "_status" not in only(mapped, "Appointment")
     assert mapped.vocabulary_gaps == []
+
+
+def _in1(relationship: str, sex: str) -> str:
+    fields = ["IN1", "1", "GOLD", "ACME01^^^PAYERS^NIIP", "ACME HEALTH"] + [""] * 39
+    fields[16], fields[17], fields[43] = "DOE^JOHN", relationship, sex
+    return "|".join(fields)
+
+
+def test_the_insured_goes_through_the_vocabulary_too() -> None:
+    config = MappingConfig(
+        vocabulary=Vocabulary(
+            {("APP", "HOSP", "0001"): {"1": "M"}, ("APP", "HOSP", "0063"): {"S": "SEL", "H": "SPO"}}
+        )
+    )
+
+    self_insured = map_lines(msh("ADT^A04"), _pid("F"), _in1("S", ""), config=config)
+    spouse = map_lines(msh("ADT^A04"), _pid("F"), _in1("H", "1"), config=config)
+    unmapped = map_lines(msh("ADT^A04"), _pid("F"), _in1("H", "1"))
+
+    patient_ref = {"reference": f"Patient/{only(self_insured, 'Patient')['id']}"}
+    assert only(self_insured, "Coverage")["subscriber"] == patient_ref
+    assert only(spouse, "RelatedPerson")["gender"] == "male"
+    kept = only(unmapped, "RelatedPerson")
+    assert "gender" not in kept
+    assert kept["_gender"]["extension"][0]["valueCoding"]["code"] == "1"
