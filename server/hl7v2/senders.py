@@ -1,4 +1,5 @@
-"""Which HL7v2 senders the MLLP listener accepts, and what each may send.
+"""Which HL7v2 senders fhirport accepts (over MLLP and ``$hl7v2-ingest``), and what each
+may send.
 
 The allowlist (``--hl7-senders`` / ``FHIRPORT_HL7_SENDERS``, YAML or JSON) names each
 sender by MSH-3 / MSH-4 (application, facility: the HD namespace id, or the universal id
@@ -6,7 +7,9 @@ when only that is sent), the message types it may send (``ADT^A04``, ``ADT^*``, 
 and optionally the networks it sends from (CIDR) and the subjects of the TLS client
 certificates it presents (RFC 4514). A message whose sender is not listed, comes from
 elsewhere, or is of a type its sender may not send is answered AR with an ERR, is not
-applied (not even recorded in the ledger), and leaves a security AuditEvent.
+applied (not even recorded in the ledger), and leaves a security AuditEvent. Over HTTP
+the client's address is the network checked (no certificate: an entry that requires one
+never matches), and a body holding such a message is refused whole with a 403.
 
 Without an allowlist the listener accepts every sender, and so may listen only on a
 loopback address: ``check_exposure`` refuses anything else.
