@@ -47,6 +47,14 @@ async def read_visible(
     return current
 
 
+async def ensure_visible(
+    access: Access, service: ResourceService, resource_type: str, resource_id: str, letter: str
+) -> None:
+    """404 when the token is confined and may not see the resource (nothing otherwise)."""
+    if access.restrictions(resource_type, letter):
+        await read_visible(access, service, resource_type, resource_id, letter)
+
+
 async def hide_unseen(
     access: Access,
     service: ResourceService,

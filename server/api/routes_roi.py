@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import read_visible
+from server.api.access_checks import ensure_visible, read_visible
 from server.api.allow import serves
 from server.api.dependencies import Access, AppSettings, Engine, Service
 from server.api.negotiation import require_body_type, response_format
@@ -47,7 +47,7 @@ async def release_task(
 ) -> Response:
     held_instance(request, "Task", resource_id, Interaction.UPDATE)
     require_operation(access, "release")
-    await read_visible(access, service, "Task", resource_id, "u")
+    await ensure_visible(access, service, "Task", resource_id, "u")
     fmt = response_format(request)
     outcome = await release(
         service, resource_id, public_base(request), explain=_flag(request, "_explain")
@@ -61,7 +61,7 @@ async def extend_task(
 ) -> Response:
     held_instance(request, "Task", resource_id, Interaction.UPDATE)
     require_operation(access, "extend")
-    await read_visible(access, service, "Task", resource_id, "u")
+    await ensure_visible(access, service, "Task", resource_id, "u")
     fmt = response_format(request)
     reason = request.query_params.get("reason")
     has_body = (
