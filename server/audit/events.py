@@ -19,7 +19,7 @@ it was.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
@@ -27,7 +27,6 @@ import orjson
 
 from server.audit.patients import patients_of_versions
 from server.fhir.clock import fhir_instant
-from server.search.extract import _add_sort_keys as add_sort_keys
 from server.search.index_entries import (
     DateEntry,
     IndexEntries,
@@ -81,12 +80,13 @@ ACTIONS: Final[dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Access:
     """The facts of one access: what the middleware or the write hook queues, cheap to make.
 
     ``recorded`` in microseconds since the epoch; ``outcome`` an R4 AuditEvent.outcome
     code (0, 4, 8, 12); ``entities`` references (``Type/id``); ``patients`` Patient ids.
+    Not frozen: made once per request, and settled in place by the builder that takes it.
     """
 
     recorded: int
@@ -136,27 +136,26 @@ class EventBuilder:
             "observer": self._observer,
             "type": [_coding((SOURCE_TYPE, "4", "Application Server"))],
         }
+        self._source_token = TokenEntry("source:identifier", URI, server, None)
 
     def write(self, access: Access, event_id: str) -> Write:
         """The Write storing ``access`` as AuditEvent ``event_id``, version 1."""
-        access = self._settled(access)
+        self._settle(access)
         body = self.event(access, event_id)
         version = StoredVersion(
             "AuditEvent", event_id, 1, access.recorded, Method.POST, orjson.dumps(body)
         )
         return Write(version, 0, self.index(access, event_id))
 
-    def _settled(self, access: Access) -> Access:
-        """The patients of what was returned found; a Patient named once, as the patient."""
-        patients = access.patients
+    def _settle(self, access: Access) -> None:
+        """Find the patients of what was returned; name a Patient once, as the patient."""
         if access.returned:
             found = patients_of_versions(access.returned, self.base_urls)
-            patients = tuple(dict.fromkeys((*patients, *sorted(found))))
-        named = {f"Patient/{p}" for p in patients}
-        entities = tuple(e for e in dict.fromkeys(access.entities) if e not in named)
-        if entities == access.entities and patients == access.patients and not access.returned:
-            return access
-        return replace(access, entities=entities, patients=patients, returned=())
+            access.patients = tuple(dict.fromkeys((*access.patients, *sorted(found))))
+            access.returned = ()
+        if access.patients and access.entities:
+            named = {f"Patient/{p}" for p in access.patients}
+            access.entities = tuple(e for e in dict.fromkeys(access.entities) if e not in named)
 
     def event(self, access: Access, event_id: str) -> dict[str, Any]:
         """The AuditEvent resource of ``access``."""
@@ -213,8 +212,8 @@ class EventBuilder:
         tokens.append(_token("type", access.type))
         for subtype in dict.fromkeys(access.subtypes):
             tokens.append(_token("subtype", subtype))
-        tokens.append(TokenEntry("action", None, access.action, None))
-        tokens.append(TokenEntry("outcome", None, access.outcome, None))
+        tokens.append(_code("action", access.action))
+        tokens.append(_code("outcome", access.outcome))
         tokens.append(TokenEntry("_id", None, event_id, None))
         present = {"type", "action", "outcome", "_id", "date", "_lastUpdated"}
         if access.subtypes:
@@ -224,7 +223,7 @@ class EventBuilder:
                 TokenEntry("agent:identifier", access.issuer or None, access.client, None)
             )
             present.add("agent")
-        tokens.append(TokenEntry("source:identifier", URI, self.server, None))
+        tokens.append(self._source_token)
         present.add("source")
         references = entries.references
         if access.user is not None:
@@ -244,22 +243,52 @@ class EventBuilder:
             references.append(ReferenceEntry("patient", "Patient", patient, None))
         present.update(r.param for r in references)
         if access.address:
-            entries.strings.append(StringEntry("address", fold(access.address), access.address))
+            entries.strings.append(_address(access.address))
             present.add("address")
         low = access.recorded
         entries.dates.append(DateEntry("date", low, low + 1))
         entries.dates.append(DateEntry("_lastUpdated", low, low + 1))
         entries.present = present
-        add_sort_keys(entries)
+        entries.sort_keys = _sort_keys(entries)
         return entries
 
 
-# The displays are the few fixed codes' and the HL7v2 message types: fold each once.
-_fold_display = lru_cache(maxsize=1024)(fold)
-
-
+# The index entries that recur (the few codes, the clients' addresses) are made once.
+@lru_cache(maxsize=1024)
 def _token(param: str, code: Code) -> TokenEntry:
-    return TokenEntry(param, code[0], code[1], _fold_display(code[2]))
+    return TokenEntry(param, code[0], code[1], fold(code[2]))
+
+
+@lru_cache(maxsize=64)
+def _code(param: str, code: str) -> TokenEntry:
+    return TokenEntry(param, None, code, None)
+
+
+@lru_cache(maxsize=4096)
+def _address(address: str) -> StringEntry:
+    return StringEntry("address", fold(address), address)
+
+
+def _sort_keys(entries: IndexEntries) -> dict[str, str | int]:
+    """Each parameter's smallest value, as the extractor's ``_add_sort_keys`` keeps it."""
+    keys: dict[str, str | int] = {}
+    for token in entries.tokens:
+        if ":" not in token.param and token.code is not None:
+            _keep_least(keys, token.param, token.code)
+    for date in entries.dates:
+        _keep_least(keys, date.param, date.low)
+    for reference in entries.references:
+        ref = f"{reference.target_type}/{reference.target_id}" if reference.target_id else None
+        _keep_least(keys, reference.param, ref or reference.url or "")
+    for string in entries.strings:
+        _keep_least(keys, string.param, string.folded)
+    return keys
+
+
+def _keep_least(keys: dict[str, str | int], param: str, value: str | int) -> None:
+    current = keys.get(param)
+    if current is None or value < current:  # type: ignore[operator]
+        keys[param] = value
 
 
 def _points_at_patient(reference: str) -> bool:
