@@ -45,6 +45,10 @@ class AuditMiddleware:
                 status = message["status"]
             await send(message)
 
+        # Past the trail's high-water mark a request waits for the flush to catch up
+        # (it does not even start): reads slow down rather than the backlog, what a
+        # crash would lose, grow.
+        await trail.room()
         token = current_draft.set(draft)
         try:
             await self.app(scope, receive, send_status)
@@ -52,4 +56,3 @@ class AuditMiddleware:
             current_draft.reset(token)
             if not (draft.written and status < 400):
                 trail.record(request_access(draft, status))
-        await trail.room()  # the answer is out; the connection's next request may wait

@@ -38,11 +38,9 @@ _DAY_US: Final = 86_400 * 1_000_000
 # Events per store.append: a write of another request queued meanwhile at the store's
 # one writer waits for one chunk, not for the whole backlog.
 _CHUNK: Final = 256
-# Past this many queued events a flush starts at once, and requests wait after their
-# answer (on their connection) until the flush catches up: when reads come faster than
-# their events can be written, they slow down rather than the backlog (what a crash
-# would lose) grow.
-HIGH_WATER: Final = 2048
+# Past this many queued events a flush starts at once, and new requests wait until
+# it catches up (server.api.audit_middleware).
+HIGH_WATER: Final = 512
 _MAX_QUEUED: Final = 100 * HIGH_WATER
 
 

@@ -26,18 +26,25 @@ def _insert_json(table: str, columns: tuple[str, ...]) -> str:
 
 _INSERTS = {table: _insert_json(table, columns) for table, columns in INDEX_COLUMNS.items()}
 _RESOURCES = _insert_json("resource", ("type", "id", "version", "seq", "deleted", "updated"))
+# One row (a JSON array) rather than a row per resource: each row fetched is a hand-off too.
 _RIDS = (
-    "SELECT r.rid FROM json_each(?) AS j JOIN resource AS r "
-    "ON r.type = j.value ->> 0 AND r.id = j.value ->> 1 ORDER BY j.key"
+    "SELECT json_group_array(rid) FROM (SELECT r.rid AS rid FROM json_each(?) AS j "
+    "JOIN resource AS r ON r.type = j.value ->> 0 AND r.id = j.value ->> 1 ORDER BY j.key)"
 )
 _VERSIONS = (
     "INSERT INTO version (rid, type, id, version, updated, method, body) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
+    "CAST(value ->> 6 AS BLOB) FROM json_each(?)"
 )
 _CURRENT = (
     "UPDATE resource SET seq = (SELECT v.seq FROM version AS v WHERE v.rid = resource.rid) "
     "WHERE rid IN (SELECT value FROM json_each(?))"
 )
+
+
+def _text(body: bytes | None) -> str | None:
+    # Stored bodies are UTF-8 JSON: text inside the batch's JSON, a BLOB again on insert.
+    return body.decode() if body is not None else None
 
 
 def append_new(
@@ -58,14 +65,12 @@ def append_new(
         (orjson.dumps([[v.resource_type, v.id, 1, 0, 0, v.last_updated] for v in new]),),
     )
     ids = orjson.dumps([[v.resource_type, v.id] for v in new])
-    rids = [int(row[0]) for row in conn.execute(_RIDS, (ids,))]
-    conn.executemany(
-        _VERSIONS,
-        [
-            (rid, v.resource_type, v.id, v.version, v.last_updated, v.method, v.body)
-            for rid, v in zip(rids, new, strict=True)
-        ],
-    )
+    rids: list[int] = orjson.loads(conn.execute(_RIDS, (ids,)).fetchone()[0])
+    versions = [
+        [rid, v.resource_type, v.id, v.version, v.last_updated, v.method, _text(v.body)]
+        for rid, v in zip(rids, new, strict=True)
+    ]
+    conn.execute(_VERSIONS, (orjson.dumps(versions),))
     conn.execute(_CURRENT, (orjson.dumps(rids),))
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
     for rid, write in zip(rids, writes, strict=True):
