@@ -240,7 +240,7 @@ def _returned(body: dict[str, Any]) -> list[tuple[dict[str, Any] | None, dict[st
 
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
 @settings(
-    max_examples=12,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
