@@ -31,9 +31,12 @@ UNSUPPORTED: frozenset[str] = frozenset(
 # AuditEvent's entity-type and entity-role: every access writes an AuditEvent, and the
 # audit trail's entities always have the same few types and roles (entity and patient
 # find them by what they are).
+# Encounter's length is the one quantity parameter of the held types, and the search
+# engine has no quantity type (nor do HL7v2 visits fill Encounter.length).
 UNSUPPORTED_ON: frozenset[tuple[str, str]] = frozenset(
     {("Bundle", "composition"), ("Bundle", "message")}
     | {("AuditEvent", "entity-type"), ("AuditEvent", "entity-role")}
+    | {("Encounter", "length")}
 )
 # Result parameters (search.html#Summary): they shape the answer, they do not filter.
 RESULT_PARAMS: frozenset[str] = frozenset(
