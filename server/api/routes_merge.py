@@ -14,12 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.allow import serves
-from server.api.dependencies import AppSettings, Hl7Ingestor, Service
+from server.api.dependencies import Access, AppSettings, Hl7Ingestor, Service
 from server.api.negotiation import require_body_type, response_format
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.audit.draft import audit_touched
+from server.auth.operations import require_operation
 from server.errors import BusinessRuleViolation
 from server.fhir.validation import parse_json_object
 from server.hl7v2.ingest.merge_request import merge_patients, merge_request
@@ -29,9 +30,14 @@ from server.registry import Interaction
 
 @serves(Interaction.UPDATE, "Patient", "merge")
 async def patient_merge(
-    request: Request, settings: AppSettings, service: Service, ingestor: Hl7Ingestor
+    request: Request,
+    settings: AppSettings,
+    service: Service,
+    ingestor: Hl7Ingestor,
+    access: Access,
 ) -> Response:
     """Merge source-patient into target-patient (or only show it, with preview)."""
+    require_operation(access, "merge")
     require_body_type(request)
     raw = await read_body(request, settings.max_body_bytes)
     parameters = parse_json_object(raw)

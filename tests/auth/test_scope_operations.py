@@ -64,6 +64,9 @@ async def test_an_unsecured_server_says_so(client: httpx.AsyncClient) -> None:
         ("GET", "/fhir/Patient/p1/$disclosures", "patient/Patient.rs patient/AuditEvent.rs", 200),
         ("GET", "/fhir/Patient/p2/$disclosures", "patient/Patient.rs patient/AuditEvent.rs", 404),
         ("GET", "/fhir/Patient/p2/$disclosures", "user/Patient.rs user/AuditEvent.rs", 200),
+        ("POST", "/fhir/Patient/$merge", "patient/*.cruds", 403),
+        ("POST", "/fhir/Patient/$merge", "user/*.rs", 403),
+        ("POST", "/fhir/Patient/$merge", "system/*.cruds", 415),  # past the check: no body type
     ],
 )
 async def test_operations_check_their_scopes(
