@@ -49,6 +49,8 @@ _UNTIMED = frozenset({"proposed", "cancelled", "waitlist"})
 TQ1_HANDLED = frozenset({1, 7, 8})
 DG1_HANDLED = frozenset({1, 3})
 EVENT_REASON = 6  # SCH-6
+# What completes a partial FHIR dateTime (by its length: YYYY, YYYY-MM) to a date.
+_PARTIAL_REST = {4: "-01-01", 7: "-01"}
 # Statuses an event reason explains (Appointment.cancelationReason).
 _CANCELLED = frozenset({"cancelled", "noshow"})
 
@@ -102,11 +104,17 @@ def _times(message: Message, appointment: dict[str, Any], status: str, ctx: MapC
         appointment.setdefault("start", min(starts, key=_moment))
     if ends:
         appointment.setdefault("end", max(ends, key=_moment))
+    for element in ("start", "end"):
+        moment = appointment.get(element)
+        if moment is not None and "T" not in moment:  # instant: a time of day is required
+            del appointment[element]
+            ctx.warn(f"Appointment {element} {moment!r} has no time of day; left out")
 
 
 def _moment(fhir_datetime: str) -> datetime:
-    """Order FHIR dateTimes by the moment they name (offsets differ between resources)."""
-    moment = datetime.fromisoformat(fhir_datetime)
+    """Order FHIR dateTimes by the moment they name (offsets differ between resources);
+    a partial one (a year, a month) by its first moment."""
+    moment = datetime.fromisoformat(fhir_datetime + _PARTIAL_REST.get(len(fhir_datetime), ""))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -168,3 +168,12 @@ def test_appointment_without_patient_keeps_its_resources() -> None:
         "Location",
         "Practitioner",
     ]
+
+
+def test_a_resource_start_without_a_time_of_day_is_no_appointment_start() -> None:
+    ais = "AIS|1|A|99213^Office visit^C4|0001|||30|min"
+    result = map_lines(msh("SIU^S12^SIU_S12"), SCH, PID, "RGS|1|A", ais)
+    validate_all(result)
+
+    assert "start" not in only(result, "Appointment")
+    assert any("'0001' has no time of day" in w for w in result.warnings)
