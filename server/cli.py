@@ -177,8 +177,7 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
 @_setting("--auth-jwks", "The external issuer's signing keys: a JWKS https URL or file.")
 @_setting(
     "--auth-audience",
-    "The aud the external issuer puts in its tokens for this server (default: the FHIR "
-    "base URL).",
+    "The aud the external issuer puts in its tokens for this server (default: the FHIR base URL).",
 )
 @_setting(
     "--audit",

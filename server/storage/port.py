@@ -33,8 +33,9 @@ What differs between stores:
   the key, claimed in the write's transaction. Two transactions claiming one key
   conflict on that document; the loser is retried by the driver and then fails.
 - ``memory://`` (mongomock, no transactions; a standalone MongoDB server is refused
-  at ``open``, see below): the claim is written first, then the resource; a write whose version check fails after its
-  claim gives the key back. A crash in between leaves a key naming a resource that does not exist;
+  at ``open``, see below): the claim is written first, then the resource; a write
+  whose version check fails after its claim gives the key back. A crash in between
+  leaves a key naming a resource that does not exist;
   since a racer also sees that while the holder's write is still in flight, the
   service waits for such a holder before taking its key over.
 
