@@ -17,6 +17,7 @@ from server.api.public_urls import HostPolicy
 from server.audit import AuditMode, AuditTrail
 from server.audit.events import EventBuilder
 from server.auth.authority import open_authority
+from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
 from server.auth.tokens import TokenVerifier
 from server.hl7v2.ingest.service import Ingestor
@@ -51,6 +52,7 @@ class Runtime:
     queries: RecordQueries
     tokens: TokenVerifier
     token_service: TokenService
+    access: AccessGate  # what a request's bearer token allows (all with --auth none)
     audit: AuditTrail
 
 
@@ -112,6 +114,7 @@ async def open_runtime(
                 queries=RecordQueries(service, search, query_config or QueryConfig()),
                 tokens=authority.tokens,
                 token_service=authority.token_service,
+                access=AccessGate(authority.tokens if settings.auth == "smart" else None, urls),
                 audit=audit,
             )
         finally:

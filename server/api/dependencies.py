@@ -73,13 +73,7 @@ async def get_token_service(request: Request) -> TokenService:
 
 async def get_access(request: Request) -> access_rules.Access:
     """The request's access (401 without a usable token), kept on ``request.state.access``."""
-    state = request.app.state
-    try:
-        gate: AccessGate = state.access_gate
-    except AttributeError:  # the first request: the runtime is open by now
-        runtime = state.runtime
-        tokens = runtime.tokens if runtime.settings.auth == "smart" else None
-        gate = state.access_gate = AccessGate(tokens, runtime.base_urls)
+    gate: AccessGate = request.app.state.runtime.access
     access = await gate.access(request.headers.get("authorization"))
     request.state.access = access
     return access
