@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import ensure_visible, read_visible
+from server.api.access_checks import ensure_visible, hidden, read_visible, visible
 from server.api.allow import serves
 from server.api.dependencies import Access, AppSettings, Engine, Service
 from server.api.negotiation import require_body_type, response_format
@@ -48,11 +49,28 @@ async def release_task(
     held_instance(request, "Task", resource_id, Interaction.UPDATE)
     require_operation(access, "release")
     await ensure_visible(access, service, "Task", resource_id, "u")
+    await _ensure_subject_visible(access, service, resource_id)
     fmt = response_format(request)
     outcome = await release(
         service, resource_id, public_base(request), explain=_flag(request, "_explain")
     )
     return fhir_response(release_parameters(outcome), fmt, 200, version_headers(outcome.task))
+
+
+async def _ensure_subject_visible(access: Access, service: Service, task_id: str) -> None:
+    """404 for the Task unless a confined token may read the patient whose records it releases.
+
+    A Task is in a patient's compartment through ``for`` or ``focus``: one that names the
+    token's patient only as its focus must not release another patient's records.
+    """
+    if not access.restrictions("Patient", "r"):
+        return
+    task = await service.read("Task", task_id)
+    subject = (orjson.loads(task.body or b"{}").get("for") or {}).get("reference")
+    kind, _, patient_id = str(subject or "").partition("/")
+    current = await service.store.read("Patient", patient_id) if kind == "Patient" else None
+    if current is None or not await visible(access, service, current, "r"):
+        raise hidden("Task", task_id)
 
 
 @serves(Interaction.UPDATE, "Task", "extend")

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.auth.smart_app import bearer, claim, patient, put_all, smart_client
+from tests.auth.smart_app import ADMIN, bearer, claim, patient, put_all, smart_client
 
 pytestmark = pytest.mark.anyio
 
@@ -77,3 +77,24 @@ async def test_operations_check_their_scopes(
         method, path, content=b"" if method == "POST" else None, headers=headers
     )
     assert response.status_code == expected, response.text
+
+
+async def test_a_patient_token_cannot_release_another_patients_records(
+    http: httpx.AsyncClient,
+) -> None:
+    """A Task in p1's compartment only through ``focus`` must not release p2's records."""
+    import orjson
+
+    from tests.roi.factories import make_roi_task
+
+    admin = bearer(ADMIN)
+    task = make_roi_task("p2", "PATRQT", "Patient/p2", focus={"reference": "Patient/p1"}, id="leak")
+    put = await http.put("/fhir/Task/leak", content=orjson.dumps(task), headers=admin)
+    assert put.status_code == 201, put.text
+    scope = "patient/Task.u " + " ".join(f"patient/{t}.r" for t in ("Patient", "Claim", "*"))
+    response = await http.post("/fhir/Task/leak/$release", headers=bearer(scope, "p1"))
+    assert response.status_code == 404, response.text
+    assert "Doe" not in response.text
+    # the same release for the patient whose records they are goes through the checks
+    own = await http.post("/fhir/Task/leak/$release", headers=bearer(scope, "p2"))
+    assert own.status_code != 403, own.text
