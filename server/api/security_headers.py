@@ -1,5 +1,6 @@
 """Headers every response carries: ``X-Content-Type-Options: nosniff`` everywhere, and
-``Cache-Control: no-store`` on everything that may carry patient data; and CORS, off
+``Cache-Control: no-store`` on everything that may carry patient data,
+``Strict-Transport-Security`` over HTTPS; and CORS, off
 unless ``--cors-origins`` lists the exact origins allowed.
 
 No-store covers every ``/fhir`` response (reads, searches, history, operations, and the
@@ -21,6 +22,9 @@ __all__ = ["ANSWER_OUTSIDE_MIDDLEWARE", "SecurityHeaders", "install_http_hygiene
 
 _NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
 _NO_STORE: Final = (b"cache-control", b"no-store")
+# RFC 6797: a year, without includeSubDomains (the server does not own its parent domain's
+# other hosts) and sent over HTTPS only, where a browser heeds it.
+_HSTS: Final = (b"strict-transport-security", b"max-age=31536000")
 _DESCRIBE_THE_SERVER: Final = frozenset({"/fhir/metadata", "/fhir/.well-known/smart-configuration"})
 
 # For the one answer Starlette builds outside every middleware: the 500 of an unexpected
@@ -39,7 +43,8 @@ def no_store(path: str) -> bool:
 
 
 class SecurityHeaders:
-    """ASGI middleware: nosniff on every response, no-store where ``no_store`` says."""
+    """ASGI middleware: nosniff on every response, no-store where ``no_store`` says, HSTS
+    on every answer over HTTPS (directly or through a trusted proxy's X-Forwarded-Proto)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,6 +54,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         private = no_store(scope["path"])
+        secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -58,6 +64,8 @@ class SecurityHeaders:
                     headers = [h for h in headers if h[0].lower() != b"cache-control"]
                     headers.append(_NO_STORE)
                 headers.append(_NOSNIFF)
+                if secure:
+                    headers.append(_HSTS)
                 message["headers"] = headers
             await send(message)
 

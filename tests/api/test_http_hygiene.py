@@ -88,6 +88,22 @@ async def test_every_response_says_nosniff(http: httpx.AsyncClient) -> None:
     assert {r.headers.get("x-content-type-options") for r in answers} == {"nosniff"}
 
 
+async def test_https_answers_ask_browsers_to_stay_on_https(serving: Client) -> None:
+    """RFC 6797: Strict-Transport-Security over HTTPS only (over HTTP it would be ignored)."""
+    async with serving() as plain:
+        over_http = await plain.get("/fhir/metadata")
+    app = create_app(
+        Settings(store="memory://", seed=False, auth="none", allowed_hosts=("testserver",))
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as tls:
+            answers = [await tls.get("/fhir/metadata"), await tls.get("/fhir/Patient/x")]
+
+    assert "strict-transport-security" not in over_http.headers
+    assert [r.headers.get("strict-transport-security") for r in answers] == ["max-age=31536000"] * 2
+
+
 async def test_cors_is_off_unless_origins_are_listed(http: httpx.AsyncClient) -> None:
     simple = await http.get("/fhir/metadata", headers={"origin": ORIGIN})
     preflight = await http.options(
