@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         60.0, gt=0, description="Seconds a request may take before it is answered 503"
     )
+    max_bundle_entries: int = Field(
+        10_000, ge=1, description="Entries in a transaction or batch Bundle at most; past it, 413"
+    )
+    referential_integrity: Literal["strict", "lenient"] = Field(
+        "strict",
+        description="strict: references into this server must resolve (422, 409 on delete); "
+        "lenient: dangling references are accepted and reported (bulk loads)",
+    )
 
     @field_validator("allowed_hosts", "forwarded_allow_ips", "cors_origins", mode="before")
     @classmethod
