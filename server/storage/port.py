@@ -93,6 +93,14 @@ The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry poi
   MongoDB a page in the default order (``_id``) driven by an equality clause reads only
   its own documents from the clause's index; a ``_sort`` on a parameter, or a range
   clause, sorts the matches in memory.
+- The outbox. Entries of the outbound HL7v2 feed (``OutboxEntry``) are written by
+  ``write`` in the same transaction as the versions they announce, so a write the API
+  acknowledged always has its entries, and an entry never announces a version that was
+  not stored (``memory://`` writes them last, after the versions). Delivery is
+  at-least-once: an entry stays ``pending`` until ``outbox_update`` records its ACK, and
+  a sender that stops between the send and that update sends it again. SQLite keeps
+  them in the ``hl7_outbox`` table, MongoDB in the ``hl7_outbox`` collection (``_id``
+  the entry id); both return a destination's pending entries in id order.
 """
 
 from __future__ import annotations
@@ -218,6 +226,46 @@ class LedgerEntry:
     warnings: tuple[str, ...] = ()
 
 
+# What an outbox entry's status may be: owed, acknowledged AA, refused AE/AR (dead letter).
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One HL7v2 message owed to a destination of the outbound feed (server.hl7v2.outbound).
+
+    ``id`` is time-ordered and unique: the delivery order within a destination, and the
+    message's control id (MSH-10). The message is built when it is sent, from the
+    version it names (``resource_type``/``resource_id``/``version``); ``patient`` is the
+    id of the Patient it is about (for ADT^A40, the survivor).
+    """
+
+    id: str
+    destination: str
+    created: int  # microseconds since the epoch
+    message_type: str  # e.g. ADT^A04
+    resource_type: str
+    resource_id: str
+    version: int
+    patient: str
+    status: str = "pending"  # one of OUTBOX_STATUSES
+    attempts: int = 0
+    last_error: str | None = None  # why the last attempt failed, or the AE/AR ACK's text
+    ack: str | None = None  # the ACK that settled it (ER7, segments separated by \r)
+    settled: int | None = None  # when it was sent or failed, microseconds
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxQuery:
+    """Which outbox entries to list: of a status and destination (None: any), in id order
+    after the id ``after``, at most ``count``."""
+
+    status: str | None
+    destination: str | None
+    count: int
+    after: str | None = None
+
+
 # Outcomes after which the sender must not resend: an entry with one of them is final,
 # never replaced (a store that finds one already there raises LedgerTaken).
 ACCEPTED_OUTCOMES = frozenset({"applied", "duplicate", "stale"})
@@ -307,8 +355,14 @@ class Store(Protocol):
     ) -> StoredVersion | None:
         """Return one version, or None."""
 
-    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
-        """Apply all writes (and the ledger entry) atomically, or none.
+    async def write(
+        self,
+        writes: Sequence[Write],
+        ledger: LedgerEntry | None = None,
+        *,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> None:
+        """Apply all writes (and the ledger entry, and the outbox entries) atomically, or none.
 
         Raise VersionConflict when a write's expected version is not current, and
         GuardTaken when its guard's claim fails.
@@ -340,6 +394,15 @@ class Store(Protocol):
 
         Not a FHIR delete, which keeps history: retention (the audit trail's) ends it.
         """
+
+    async def outbox_due(self, destination: str, limit: int) -> list[OutboxEntry]:
+        """Return a destination's first ``limit`` pending outbox entries, in id order."""
+
+    async def outbox_update(self, entries: Sequence[OutboxEntry]) -> None:
+        """Record the delivery state (status, attempts, error, ACK) of stored entries."""
+
+    async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
+        """Return outbox entries of a status and destination in id order, after ``after``."""
 
 
 class InvalidCursor(ValueError):

@@ -15,8 +15,10 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from server.storage.mongo.index import MONGO_INDEXES
+from server.storage.mongo.outbox import COLLECTION as OUTBOX
+from server.storage.mongo.outbox import INDEXES as OUTBOX_INDEXES
 
-COLLECTIONS = ("resources", "history", "hl7_ledger", "guards", "date_widths")
+COLLECTIONS = ("resources", "history", "hl7_ledger", "guards", "date_widths", OUTBOX)
 
 _NAMESPACE_EXISTS = 48  # another process created the collection meanwhile
 
@@ -27,6 +29,7 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
         ([("type", ASCENDING), ("updated", DESCENDING), ("_id", DESCENDING)], False),
     ],
     "resources": [(keys, False) for keys in MONGO_INDEXES],
+    OUTBOX: OUTBOX_INDEXES,
 }
 
 

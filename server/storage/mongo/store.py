@@ -28,6 +28,13 @@ from server.storage.mongo.guard import ClaimRefused, claim_guard, give_back, hol
 from server.storage.mongo.index import index_document
 from server.storage.mongo.ledger import ledger_document, ledger_get, ledger_put
 from server.storage.mongo.limits import check_document
+from server.storage.mongo.outbox import COLLECTION as OUTBOX
+from server.storage.mongo.outbox import (
+    outbox_due,
+    outbox_insert,
+    outbox_list,
+    outbox_replace,
+)
 from server.storage.mongo.schema import create_collections, create_indexes
 from server.storage.mongo.search import run_search
 from server.storage.mongo.widths import DateWidths, widths_of
@@ -38,6 +45,8 @@ from server.storage.port import (
     InvalidCursor,
     LedgerEntry,
     Method,
+    OutboxEntry,
+    OutboxQuery,
     SearchPage,
     StoredVersion,
     StoreUnavailable,
@@ -168,7 +177,13 @@ class MongoStore:
             return current if current and current.version == version else None
         return _version(doc)
 
-    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
+    async def write(
+        self,
+        writes: Sequence[Write],
+        ledger: LedgerEntry | None = None,
+        *,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> None:
         # Measured before anything is sent: a batch with one document too large writes none.
         documents = [(write, *_documents(write)) for write in writes]
         entry = ledger_document(ledger) if ledger is not None else None
@@ -185,6 +200,7 @@ class MongoStore:
             await self.widths.widen(self.date_widths, widths, session)
             if entry is not None:
                 await ledger_put(self.ledger, entry, session)
+            await outbox_insert(self.outbox, outbox, session)
 
         async with driver_errors("write"):
             try:
@@ -203,6 +219,22 @@ class MongoStore:
 
     async def append(self, writes: Sequence[Write]) -> None:
         await self.write(writes)
+
+    @property
+    def outbox(self) -> Any:
+        return self.conn.database[OUTBOX]
+
+    async def outbox_due(self, destination: str, limit: int) -> list[OutboxEntry]:
+        async with driver_errors("read the HL7v2 outbox"):
+            return await outbox_due(self.outbox, destination, limit)
+
+    async def outbox_update(self, entries: Sequence[OutboxEntry]) -> None:
+        async with driver_errors("update the HL7v2 outbox"):
+            await outbox_replace(self.outbox, entries)
+
+    async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
+        async with driver_errors("read the HL7v2 outbox"):
+            return await outbox_list(self.outbox, query)
 
     async def expunge_before(self, resource_type: str, before: int) -> int:
         where = {"type": resource_type, "updated": {"$lt": before}}

@@ -14,6 +14,8 @@ import re
 import sqlite3
 import time
 
+from server.storage.sqlite.outbox import DDL as OUTBOX_DDL
+
 log = logging.getLogger("fhirport.storage")
 
 PRAGMAS: tuple[str, ...] = (
@@ -120,6 +122,7 @@ DDL: tuple[str, ...] = (
     # hashes the type and the criteria): see server.storage.port.
     """CREATE TABLE IF NOT EXISTS conditional_guard (
         key TEXT PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL) WITHOUT ROWID""",
+    *OUTBOX_DDL,
 )
 
 # Every index table and the columns its rows are written with (sqlite_index builds

@@ -15,6 +15,8 @@ from server.storage.port import (
     HistoryQuery,
     LedgerEntry,
     Method,
+    OutboxEntry,
+    OutboxQuery,
     SearchPage,
     StoredVersion,
     StoreUnavailable,
@@ -25,6 +27,7 @@ from server.storage.sqlite.append import append_new
 from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite.ledger import ledger_get, ledger_put
+from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import ReaderPool, WriterThread
@@ -156,14 +159,31 @@ class SqliteStore:
 
         return await self.readers.run(query)
 
-    async def write(self, writes: Sequence[Write], ledger: LedgerEntry | None = None) -> None:
+    async def write(
+        self,
+        writes: Sequence[Write],
+        ledger: LedgerEntry | None = None,
+        *,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> None:
         def apply(conn: sqlite3.Connection) -> None:
             for write in writes:
                 self._apply_one(conn, write)
             if ledger is not None:
                 ledger_put(conn, ledger)
+            if outbox:
+                outbox_put(conn, outbox)
 
         await self.writer.submit(apply)
+
+    async def outbox_due(self, destination: str, limit: int) -> list[OutboxEntry]:
+        return await self.readers.run(lambda conn: outbox_due(conn, destination, limit))
+
+    async def outbox_update(self, entries: Sequence[OutboxEntry]) -> None:
+        await self.writer.submit(lambda conn: outbox_put(conn, entries))
+
+    async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
+        return await self.readers.run(lambda conn: outbox_list(conn, query))
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))

@@ -1,0 +1,53 @@
+"""The outbound HL7v2 feed's outbox in MongoDB: the ``hl7_outbox`` collection.
+
+A document per entry, ``_id`` the entry id, so a destination's pending entries come in
+id order from the ``(destination, status, _id)`` index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING
+
+from server.storage.outbox_codec import outbox_document, outbox_entry
+from server.storage.port import OutboxEntry, OutboxQuery
+
+COLLECTION = "hl7_outbox"
+INDEXES = [
+    ([("destination", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)], False),
+    ([("status", ASCENDING), ("_id", ASCENDING)], False),
+]
+
+
+async def outbox_insert(outbox: Any, entries: Sequence[OutboxEntry], session: Any) -> None:
+    """Insert new entries (in the write's transaction when there is one)."""
+    if entries:
+        await outbox.insert_many(
+            [{"_id": entry.id, **outbox_document(entry)} for entry in entries], session=session
+        )
+
+
+async def outbox_replace(outbox: Any, entries: Sequence[OutboxEntry]) -> None:
+    """Replace stored entries with their new delivery state."""
+    for entry in entries:
+        await outbox.replace_one({"_id": entry.id}, outbox_document(entry))
+
+
+async def outbox_due(outbox: Any, destination: str, limit: int) -> list[OutboxEntry]:
+    """A destination's first pending entries in id order."""
+    found = outbox.find({"destination": destination, "status": "pending"})
+    docs = await found.sort("_id", ASCENDING).limit(limit).to_list(length=None)
+    return [outbox_entry(doc) for doc in docs]
+
+
+async def outbox_list(outbox: Any, query: OutboxQuery) -> list[OutboxEntry]:
+    """Entries of a status and destination (None: any) after ``query.after``, in id order."""
+    where: dict[str, Any] = {"_id": {"$gt": query.after or ""}}
+    if query.status is not None:
+        where["status"] = query.status
+    if query.destination is not None:
+        where["destination"] = query.destination
+    found = outbox.find(where).sort("_id", ASCENDING).limit(query.count)
+    return [outbox_entry(doc) for doc in await found.to_list(length=None)]

@@ -1,0 +1,65 @@
+"""The outbound HL7v2 feed's outbox in SQLite: the ``hl7_outbox`` table.
+
+A row per entry keyed by its id; the destination and status are columns (what the
+sender and the listing select on), the rest one JSON document.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from server.storage.outbox_codec import outbox_document, outbox_entry
+from server.storage.port import OutboxEntry, OutboxQuery
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS hl7_outbox (
+        id TEXT PRIMARY KEY,
+        destination TEXT NOT NULL,
+        status TEXT NOT NULL,
+        doc BLOB NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS hl7_outbox_due ON hl7_outbox (destination, status, id)",
+    "CREATE INDEX IF NOT EXISTS hl7_outbox_status ON hl7_outbox (status, id)",
+)
+
+
+def _row(entry: OutboxEntry) -> tuple[str, str, str, bytes]:
+    return entry.id, entry.destination, entry.status, orjson.dumps(outbox_document(entry))
+
+
+def outbox_put(conn: sqlite3.Connection, entries: Sequence[OutboxEntry]) -> None:
+    """Insert new entries, or replace stored ones (same id) with their new state."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO hl7_outbox (id, destination, status, doc) VALUES (?, ?, ?, ?)",
+        [_row(entry) for entry in entries],
+    )
+
+
+def outbox_due(conn: sqlite3.Connection, destination: str, limit: int) -> list[OutboxEntry]:
+    """A destination's first pending entries in id order."""
+    rows = conn.execute(
+        "SELECT doc FROM hl7_outbox WHERE destination = ? AND status = 'pending' "
+        "ORDER BY id LIMIT ?",
+        (destination, limit),
+    )
+    return [outbox_entry(orjson.loads(doc)) for (doc,) in rows]
+
+
+def outbox_list(conn: sqlite3.Connection, query: OutboxQuery) -> list[OutboxEntry]:
+    """Entries of a status and destination (None: any) after ``query.after``, in id order."""
+    where, values = ["id > ?"], [query.after or ""]
+    for column, value in (("status", query.status), ("destination", query.destination)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            values.append(value)
+    params: list[Any] = [*values, query.count]
+    rows = conn.execute(
+        f"SELECT doc FROM hl7_outbox WHERE {' AND '.join(where)} "  # noqa: S608 - fixed names
+        "ORDER BY id LIMIT ?",
+        params,
+    )
+    return [outbox_entry(orjson.loads(doc)) for (doc,) in rows]

@@ -1,0 +1,60 @@
+"""The outbox in each store: written with the versions it announces, or not at all."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from server.storage.port import OutboxEntry, OutboxQuery, Store, VersionConflict
+from tests.direct_store import indexed
+
+pytestmark = pytest.mark.anyio
+
+PATIENT = {"resourceType": "Patient", "id": "p1"}
+
+
+def entry(number: int, destination: str = "lab", patient: str = "p1") -> OutboxEntry:
+    return OutboxEntry(
+        id=f"{number:020d}",
+        destination=destination,
+        created=number,
+        message_type="ADT^A08",
+        resource_type="Patient",
+        resource_id=patient,
+        version=1,
+        patient=patient,
+    )
+
+
+async def test_entries_are_stored_with_the_version(store: Store) -> None:
+    await store.write([indexed(PATIENT)], outbox=[entry(2), entry(1), entry(3, "billing")])
+
+    due = await store.outbox_due("lab", 10)
+
+    assert [e.id for e in due] == [entry(1).id, entry(2).id]
+    assert due[0] == entry(1)
+
+
+async def test_a_conflicting_write_stores_no_entry(store: Store) -> None:
+    await store.write([indexed(PATIENT)])
+
+    with pytest.raises(VersionConflict):
+        await store.write([indexed(PATIENT)], outbox=[entry(1)])
+
+    assert await store.outbox_due("lab", 10) == []
+
+
+async def test_a_settled_entry_is_no_longer_due_and_is_listed_by_status(store: Store) -> None:
+    await store.write([indexed(PATIENT)], outbox=[entry(1), entry(2), entry(3)])
+    sent = dataclasses.replace(entry(1), status="sent", attempts=1, ack="MSH|^~\\&\rMSA|AA|1")
+    failed = dataclasses.replace(entry(2), status="failed", attempts=1, last_error="AE: bad")
+
+    await store.outbox_update([sent, failed])
+
+    assert [e.id for e in await store.outbox_due("lab", 10)] == [entry(3).id]
+    assert await store.outbox_list(OutboxQuery("failed", None, 10)) == [failed]
+    everything = await store.outbox_list(OutboxQuery(None, "lab", 2))
+    assert everything == [sent, failed]
+    rest = await store.outbox_list(OutboxQuery(None, "lab", 2, after=failed.id))
+    assert [e.id for e in rest] == [entry(3).id]
