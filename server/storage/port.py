@@ -105,7 +105,7 @@ The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry poi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -332,6 +332,11 @@ class LedgerTaken(Exception):
 class Store(Protocol):
     """An async store of versioned FHIR resources."""
 
+    # Whether ``write`` is all-or-nothing across its documents (False: ``memory://``);
+    # a transaction Bundle is refused on a store without.
+    @property
+    def transactions(self) -> bool: ...
+
     async def open(self) -> None:
         """Connect and create tables/collections and indexes."""
 
@@ -394,6 +399,17 @@ class Store(Protocol):
 
         Not a FHIR delete, which keeps history: retention (the audit trail's) ends it.
         """
+
+    async def referrers(
+        self,
+        resource_type: str,
+        resource_id: str,
+        sources: Mapping[str, Sequence[str]],
+        limit: int,
+    ) -> list[tuple[str, str]]:
+        """Return up to ``limit`` current resources (type, id) whose reference index
+        entries under ``sources`` (type -> reference parameter codes) point at the
+        resource, the resource itself left out (referential integrity's delete check)."""
 
     async def outbox_due(self, destination: str, limit: int) -> list[OutboxEntry]:
         """Return a destination's first ``limit`` pending outbox entries, in id order."""

@@ -13,7 +13,7 @@ failure becomes StoreUnavailable (``mongo.errors``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -35,6 +35,7 @@ from server.storage.mongo.outbox import (
     outbox_list,
     outbox_replace,
 )
+from server.storage.mongo.referrers import find_referrers
 from server.storage.mongo.schema import create_collections, create_indexes
 from server.storage.mongo.search import run_search
 from server.storage.mongo.widths import DateWidths, widths_of
@@ -235,6 +236,23 @@ class MongoStore:
     async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
         async with driver_errors("read the HL7v2 outbox"):
             return await outbox_list(self.outbox, query)
+
+    @property
+    def transactions(self) -> bool:
+        """Whether a write's documents commit together (False on ``memory://``)."""
+        return self.conn.transactions
+
+    async def referrers(
+        self,
+        resource_type: str,
+        resource_id: str,
+        sources: Mapping[str, Sequence[str]],
+        limit: int,
+    ) -> list[tuple[str, str]]:
+        async with driver_errors("find referring resources"):
+            return await find_referrers(
+                self.resources, (resource_type, resource_id), sources, limit
+            )
 
     async def expunge_before(self, resource_type: str, before: int) -> int:
         where = {"type": resource_type, "updated": {"$lt": before}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite.ledger import ledger_get, ledger_put
 from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
+from server.storage.sqlite.referrers import select_referrers
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import ReaderPool, WriterThread
@@ -192,6 +193,19 @@ class SqliteStore:
         await self.writer.submit(
             lambda conn: append_new(conn, self._write_keys, self._widths, writes)
         )
+
+    # One SQLite transaction per write, always.
+    transactions = True
+
+    async def referrers(
+        self,
+        resource_type: str,
+        resource_id: str,
+        sources: Mapping[str, Sequence[str]],
+        limit: int,
+    ) -> list[tuple[str, str]]:
+        target = (resource_type, resource_id)
+        return await self.readers.run(lambda conn: select_referrers(conn, target, sources, limit))
 
     async def expunge_before(self, resource_type: str, before: int) -> int:
         # In slices, each its own commit: a long purge must not hold the writer.
