@@ -151,6 +151,10 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType("Practitioner", documentation="Clinicians and staff", hl7v2_write_rank=1),
         ResourceType("Location", documentation="Places where care is given", hl7v2_write_rank=2),
         ResourceType(
+            "Group",
+            documentation="Defined sets of patients (cohorts, panels) named by Bulk Data export",
+        ),
+        ResourceType(
             "RelatedPerson",
             documentation="Next of kin, guarantors and subscribers",
             hl7v2_write_rank=4,

@@ -88,6 +88,7 @@ async def test_capability_statement_lists_held_types(client: httpx.AsyncClient) 
         "Organization",
         "Practitioner",
         "Location",
+        "Group",
         "RelatedPerson",
         "Task",
         "AuditEvent",
