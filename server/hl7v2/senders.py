@@ -18,21 +18,20 @@ loopback address: ``check_exposure`` refuses anything else.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.er7 import Message, ParseError, parse
 from hl7.mllp import Peer, TlsFailure
 from server.audit import AuditTrail
+from server.hl7v2.config_file import ConfigFileError, read_config_file
 
 __all__ = [
     "MllpExposed",
@@ -316,10 +315,11 @@ class _File(BaseModel):
 def load_senders(path: Path) -> SenderAllowlist:
     """Read an allowlist file (``.json``, else YAML); SendersFileError if it is bad."""
     try:
-        text = path.read_text(encoding="utf-8")
-        content: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        raise SendersFileError(f"{path}: cannot read the HL7v2 sender allowlist: {exc}") from None
+        content = read_config_file(path)
+    except ConfigFileError as exc:
+        raise SendersFileError(
+            f"{path}: cannot read the HL7v2 sender allowlist: {exc.reason}"
+        ) from None
     try:
         parsed = _File.model_validate(content)
     except ValidationError as exc:

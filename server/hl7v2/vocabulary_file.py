@@ -15,11 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-import yaml
-
 from mappers.config import MappingConfig
 from mappers.vocabulary import ANY, TABLES, Vocabulary, table_codes
+from server.hl7v2.config_file import ConfigFileError, read_config_file
 from server.settings import Settings
 
 
@@ -37,10 +35,9 @@ def mapping_config(settings: Settings) -> MappingConfig:
 def load_vocabulary(path: Path) -> Vocabulary:
     """Read and check a vocabulary file."""
     try:
-        data = path.read_bytes()
-        document = orjson.loads(data) if path.suffix.lower() == ".json" else yaml.safe_load(data)
-    except (OSError, orjson.JSONDecodeError, yaml.YAMLError) as exc:
-        raise VocabularyFileError(f"{path}: {exc}") from None
+        document = read_config_file(path)
+    except ConfigFileError as exc:
+        raise VocabularyFileError(str(exc)) from None
     senders = document.get("senders") if isinstance(document, dict) else None
     if not isinstance(senders, list):
         raise VocabularyFileError(f"{path}: expected a list under 'senders'")
