@@ -115,6 +115,12 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     type=click.Path(dir_okay=False, path_type=Path),
 )
 @_setting(
+    "--hl7-outbound",
+    "YAML or JSON file: MLLP destinations of the outbound HL7v2 feed (ADT, SIU) and the "
+    "message types each wants.",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@_setting(
     "--mllp-tls-cert",
     "PEM certificate (chain) for MLLP over TLS.",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -204,6 +210,7 @@ def serve(**options: Any) -> None:
     _refuse_unsecured_exposure(settings)
     _check_vocabulary(settings.hl7_vocab)
     _check_mllp_senders(settings)
+    _check_outbound(settings.hl7_outbound)
     _check_store(settings.store)
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -232,6 +239,19 @@ def _check_vocabulary(path: Path | None) -> None:
         load_vocabulary(path)
     except VocabularyFileError as exc:
         raise click.BadParameter(str(exc), param_hint="--vocab") from None
+
+
+def _check_outbound(path: Path | None) -> None:
+    """Exit with status 2 and one line when the outbound feed's file cannot be right."""
+    if path is None:
+        return
+    from server.hl7v2.outbound.config import OutboundFileError, load_outbound
+
+    try:
+        load_outbound(path)
+    except OutboundFileError as exc:
+        click.echo(f"Error: --hl7-outbound: {exc}", err=True)
+        sys.exit(2)
 
 
 def _check_mllp_senders(settings: Settings) -> None:

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     hl7_senders: Path | None = Field(
         None, description="YAML or JSON file: the HL7v2 senders allowed on MLLP, what each may send"
     )
+    hl7_outbound: Path | None = Field(
+        None, description="YAML or JSON file: MLLP destinations of the outbound HL7v2 feed"
+    )
     mllp_tls_cert: Path | None = Field(None, description="PEM certificate (chain): MLLP over TLS")
     mllp_tls_key: Path | None = Field(None, description="PEM private key of mllp_tls_cert")
     mllp_tls_client_ca: Path | None = Field(
