@@ -160,6 +160,31 @@ HELD_TYPES: dict[str, ResourceType] = {
             hl7v2_write_rank=4,
         ),
         ResourceType(
+            "Schedule",
+            documentation="Practitioners' and locations' bookable time; its overbook capacity",
+            clinical_date=("planningHorizon",),
+        ),
+        ResourceType(
+            "Slot",
+            documentation="Free and busy intervals of a Schedule",
+            clinical_date=("start",),
+        ),
+        ResourceType(
+            "Communication",
+            documentation="Messages sent to patients, such as appointment reminders",
+            clinical_date=("sent",),
+        ),
+        ResourceType(
+            "CoverageEligibilityRequest",
+            documentation="Questions whether a coverage is in force for a date of service",
+            clinical_date=("servicedDate", "servicedPeriod", "created"),
+        ),
+        ResourceType(
+            "CoverageEligibilityResponse",
+            documentation="Answers to eligibility questions, from the coverage on file",
+            clinical_date=("servicedDate", "servicedPeriod", "created"),
+        ),
+        ResourceType(
             "Task",
             documentation="Work items; release-of-information requests with their 30-day clock",
             operations=(
