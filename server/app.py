@@ -17,6 +17,7 @@ from server.api.public_urls import HostGuard, HostPolicy
 from server.api.request_limits import RequestLimits
 from server.api.routes import install_routes
 from server.api.security_headers import install_http_hygiene
+from server.bulk.runner import exports_running
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
@@ -43,7 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 loaded = await seed_if_empty(runtime.service, settings.sandbox_dir)
                 log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
             with settled():
-                async with ingest_running(runtime) as app.state.hl7:
+                async with (
+                    ingest_running(runtime) as app.state.hl7,
+                    exports_running(runtime.store, settings, runtime.base_urls) as app.state.bulk,
+                ):
                     yield
 
     app = FastAPI(

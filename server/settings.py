@@ -17,6 +17,8 @@ _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
 # A comma-separated list in a FHIRPORT_* variable (as on the command line), not JSON.
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -108,6 +110,26 @@ class Settings(BaseSettings):
         description="strict: references into this server must resolve (422, 409 on delete); "
         "lenient: dangling references are accepted and reported (bulk loads)",
     )
+    export_dir: Path | None = Field(
+        None,
+        description="Where Bulk Data export files are written; default: 'exports' beside "
+        "a SQLite store's file, else ./data/exports",
+    )
+    export_retention: float = Field(
+        86_400.0, gt=0, description="Seconds export files are kept after their job completes"
+    )
+    export_max_jobs: int = Field(2, ge=1, description="Exports running at once; past it, 429")
+    export_file_max_bytes: int = Field(
+        256 * 1024 * 1024, ge=1, description="An export's ndjson file is split past this size"
+    )
+
+    @field_validator("export_retention", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        # "24h", "30m", "90s" or plain seconds, on the command line as in FHIRPORT_*.
+        if isinstance(value, str) and value[-1:] in _UNITS and value[:-1]:
+            return float(value[:-1]) * _UNITS[value[-1]]
+        return value
 
     @field_validator("allowed_hosts", "forwarded_allow_ips", "cors_origins", mode="before")
     @classmethod

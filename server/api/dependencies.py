@@ -16,6 +16,7 @@ from server.audit import AuditTrail
 from server.auth import access as access_rules
 from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
+from server.bulk.runner import Exporter
 from server.errors import MethodNotAllowed, NotFound
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.query.service import RecordQueries
@@ -71,6 +72,11 @@ async def get_token_service(request: Request) -> TokenService:
     return tokens
 
 
+async def get_exporter(request: Request) -> Exporter:
+    exporter: Exporter = request.app.state.bulk
+    return exporter
+
+
 async def get_access(request: Request) -> access_rules.Access:
     """The request's access (401 without a usable token), kept on ``request.state.access``."""
     gate: AccessGate = request.app.state.runtime.access
@@ -88,6 +94,7 @@ Hl7Queries = Annotated[RecordQueries, Depends(get_record_queries)]
 Hl7Senders = Annotated[SenderAllowlist | None, Depends(get_hl7_senders)]
 Audit = Annotated[AuditTrail, Depends(get_audit_trail)]
 TokenServer = Annotated[TokenService, Depends(get_token_service)]
+Exports = Annotated[Exporter, Depends(get_exporter)]
 # What the request's token allows (server.auth.access); every route but /metadata takes it.
 Access = Annotated[access_rules.Access, Depends(get_access)]
 

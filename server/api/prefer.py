@@ -34,3 +34,8 @@ def return_preference(request: Request) -> ReturnPreference:
 def lenient_handling(request: Request) -> bool:
     """True when the client sent ``Prefer: handling=lenient``."""
     return _preferences(request).get("handling", "").lower() == "lenient"
+
+
+def respond_async(request: Request) -> bool:
+    """True when the client sent ``Prefer: respond-async`` (RFC 7240, FHIR async.html)."""
+    return "respond-async" in _preferences(request)

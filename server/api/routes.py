@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from server.api import (
     routes_auth,
+    routes_bulk,
     routes_hl7,
     routes_merge,
     routes_operations,
@@ -26,6 +27,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_system.ROUTES,
     # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
     *routes_hl7.ROUTES,
+    # Before the resource routes: GET /fhir/Patient/$export would read an id "$export".
+    *routes_bulk.ROUTES,
     # Before the resource routes: POST /fhir/Patient would take $merge.
     *routes_merge.ROUTES,
     # Before the resource and search routes: /fhir/T/id/$operation.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from server.storage.auth_port import AuthRecords
+from server.storage.bulk_port import BulkRecords
 from server.storage.mongo.auth import MongoAuthRecords
+from server.storage.mongo.bulk import MongoBulkRecords
 from server.storage.mongo.store import MongoStore
 from server.storage.port import Store, StoreUnavailable
 from server.storage.sqlite.auth import SqliteAuthRecords
+from server.storage.sqlite.bulk import SqliteBulkRecords
 from server.storage.sqlite.store import SqliteStore, sqlite_path_from_url
 
 
@@ -38,5 +41,18 @@ async def open_auth_records(store: Store) -> AuthRecords:
         records = MongoAuthRecords(store.conn.database)
     else:
         raise StoreUnavailable(f"{type(store).__name__} keeps no authorization records")
+    await records.prepare()
+    return records
+
+
+async def open_bulk_records(store: Store) -> BulkRecords:
+    """Bulk Data export's snapshot reader and job records on an open ``store``, prepared."""
+    records: BulkRecords
+    if isinstance(store, SqliteStore):
+        records = SqliteBulkRecords(store)
+    elif isinstance(store, MongoStore):
+        records = MongoBulkRecords(store.conn.database)
+    else:
+        raise StoreUnavailable(f"{type(store).__name__} keeps no export jobs")
     await records.prepare()
     return records

@@ -1,0 +1,115 @@
+"""Bulk Data export's snapshot reads and job records in SQLite (server.storage.bulk_port)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from server.storage.bulk_port import JobRecord, SnapshotPage
+from server.storage.port import Method, StoredVersion
+
+if TYPE_CHECKING:
+    from server.storage.sqlite.store import SqliteStore
+
+BULK_DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS bulk_job (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        document BLOB NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS bulk_job_state ON bulk_job (state, created)",
+)
+
+# The (type, id) unique index gives the key order; the current version is taken as it
+# is when it is old enough, else the latest version at or before the snapshot (the
+# (rid, version) index), which is NULL for a resource created after it.
+_AS_OF = """SELECT r.id, v.version, v.updated, v.method, v.body
+    FROM resource r LEFT JOIN version v ON v.seq = CASE WHEN r.updated <= :t THEN r.seq
+        ELSE (SELECT max(o.seq) FROM version o WHERE o.rid = r.rid AND o.updated <= :t) END
+    WHERE r.type = :type AND r.id > :after ORDER BY r.id LIMIT :n"""
+
+
+def _job(row: tuple[Any, ...]) -> JobRecord:
+    return JobRecord(row[0], row[1], row[2], bytes(row[3]))
+
+
+class SqliteBulkRecords:
+    """BulkRecords on an open SqliteStore: writes through its writer, reads on its readers."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    async def prepare(self) -> None:
+        def create(conn: sqlite3.Connection) -> None:
+            for statement in BULK_DDL:
+                conn.execute(statement)
+
+        await self.store.writer.submit(create)
+
+    async def read_as_of(
+        self, resource_type: str, as_of: int, after: str | None, count: int
+    ) -> SnapshotPage:
+        def select(conn: sqlite3.Connection) -> SnapshotPage:
+            rows = conn.execute(
+                _AS_OF, {"t": as_of, "type": resource_type, "after": after or "", "n": count}
+            ).fetchall()
+            versions = [
+                StoredVersion(resource_type, row[0], row[1], row[2], Method(row[3]), row[4])
+                for row in rows
+                if row[1] is not None and row[3] != Method.DELETE
+            ]
+            return SnapshotPage(versions, rows[-1][0] if len(rows) == count else None)
+
+        return await self.store.readers.run(select)
+
+    async def add_job(self, job: JobRecord) -> None:
+        await self.store.writer.submit(
+            lambda conn: conn.execute(
+                "INSERT INTO bulk_job (id, state, created, document) VALUES (?, ?, ?, ?)",
+                (job.id, job.state, job.created, job.document),
+            )
+        )
+
+    async def replace_job(self, job: JobRecord) -> bool:
+        changed = await self.store.writer.submit(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE bulk_job SET state = ?, document = ? WHERE id = ?",
+                    (job.state, job.document, job.id),
+                ).rowcount
+            )
+        )
+        return bool(changed)
+
+    async def job(self, job_id: str) -> JobRecord | None:
+        row = await self.store.readers.run(
+            lambda conn: conn.execute(
+                "SELECT id, state, created, document FROM bulk_job WHERE id = ?", (job_id,)
+            ).fetchone()
+        )
+        return _job(row) if row else None
+
+    async def jobs(self, states: Sequence[str] = ()) -> list[JobRecord]:
+        wanted = tuple(states)
+
+        def select(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            if not wanted:
+                return conn.execute(
+                    "SELECT id, state, created, document FROM bulk_job ORDER BY created, id"
+                ).fetchall()
+            marks = ", ".join("?" * len(wanted))
+            return conn.execute(
+                "SELECT id, state, created, document FROM bulk_job "  # noqa: S608 - placeholders
+                f"WHERE state IN ({marks}) ORDER BY created, id",
+                wanted,
+            ).fetchall()
+
+        return [_job(row) for row in await self.store.readers.run(select)]
+
+    async def remove_job(self, job_id: str) -> bool:
+        removed = await self.store.writer.submit(
+            lambda conn: conn.execute("DELETE FROM bulk_job WHERE id = ?", (job_id,)).rowcount
+        )
+        return bool(removed)
