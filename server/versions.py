@@ -14,7 +14,7 @@ import orjson
 
 from server.fhir.clock import fhir_instant, now_us
 from server.search.index_entries import IndexEntries
-from server.storage.port import Guard, Method, StoredVersion, Write
+from server.storage.port import Guard, Holds, Method, StoredVersion, Write
 
 Indexer = Callable[[dict[str, Any]], IndexEntries]
 
@@ -43,6 +43,7 @@ def next_version(
     client_write: bool = False,
     owners: bytes | None = None,
     guard: Guard | None = None,
+    holds: Holds | None = None,
 ) -> Write:
     """The Write storing ``body`` as the version after ``current`` (None: a new resource).
 
@@ -54,7 +55,7 @@ def next_version(
     write expects ``current`` to still be the latest version (compare-and-swap).
     ``updated`` defaults to now, and is always after ``current``'s, so versions are
     ordered by time too. ``body`` is stamped in place (id, versionId, lastUpdated)
-    before it is indexed.
+    before it is indexed. ``holds``: the exclusive keys the resource holds after it.
     """
     if (body is None) != (method is Method.DELETE):
         raise ValueError("a delete marker, and only a delete marker, has no body")
@@ -68,11 +69,11 @@ def next_version(
         marker = StoredVersion(
             resource_type, resource_id, number, updated, method, None, event_time
         )
-        return Write(marker, expected, None, guard)
+        return Write(marker, expected, None, guard, holds)
     if owners is None and current is not None:
         owners = current.owners
     stored = stamp(body, resource_id, number, updated)
     version = StoredVersion(
         resource_type, resource_id, number, updated, method, stored, event_time, owners
     )
-    return Write(version, expected, indexer(body), guard)
+    return Write(version, expected, indexer(body), guard, holds)

@@ -39,6 +39,21 @@ What differs between stores:
   since a racer also sees that while the holder's write is still in flight, the
   service waits for such a holder before taking its key over.
 
+Exclusive holds (``Holds``) are the guard's idea for many keys that come and go: a
+write may carry the set of keys its resource holds once it is stored (a booked
+Appointment holds each participant's minutes, ``server.scheduling``). The store makes
+the resource's set exactly that, in the write's transaction: keys it no longer names are
+released, new ones claimed; a key another resource holds fails the write with
+HoldTaken (nothing of it stored) unless that holder is in ``replaceable`` (the writer
+checked that holder no longer needs it: cancelled, moved, deleted, or written by a
+path that keeps no holds, such as HL7v2 ingest), in which case it is taken over. A
+write without ``holds`` leaves its resource's keys as they are. SQLite keeps them in
+the ``held_key`` table (key PRIMARY KEY, indexed by holder), MongoDB in the
+``held_keys`` collection (``_id`` the key); on ``memory://`` the keys are claimed
+before the resource's compare-and-swap and stay if it fails, which leaves keys naming
+a resource that does not hold them: a writer meeting such a key finds it stale and
+replaces it.
+
 The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry point,
 ``server.storage.factory.store_from_url``) differ beyond the guard too:
 
@@ -160,19 +175,32 @@ class Guard:
 
 
 @dataclass(frozen=True, slots=True)
+class Holds:
+    """The keys a write's resource holds exclusively once stored (see the module doc).
+
+    ``replaceable`` names holders (``Type/id``) whose keys this write may take over.
+    """
+
+    keys: frozenset[str]
+    replaceable: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Write:
     """A new version to store if the current version is still ``expected_version``.
 
     ``expected_version`` 0 means the resource must not exist yet (or exist only
     as a deleted marker whose version is 0: never the case). ``index`` is None for
     a delete, which also removes the resource from search. With a ``guard``, the
-    write stores nothing unless its claim succeeds too.
+    write stores nothing unless its claim succeeds too. With ``holds``, the resource's
+    exclusive keys become exactly those (None: they stay as they are).
     """
 
     version: StoredVersion
     expected_version: int
     index: IndexEntries | None
     guard: Guard | None = None
+    holds: Holds | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +320,15 @@ class GuardTaken(Exception):
         self.holder = holder
 
 
+class HoldTaken(Exception):
+    """A key of a write's ``holds`` is held by another resource (``Type/id``)."""
+
+    def __init__(self, key: str, holder: str) -> None:
+        super().__init__(f"{key} is held by {holder}")
+        self.key = key
+        self.holder = holder
+
+
 class StoreUnavailable(Exception):
     """The store cannot be reached or opened (bad URL, server down, timed out, failing over).
 
@@ -369,8 +406,9 @@ class Store(Protocol):
     ) -> None:
         """Apply all writes (and the ledger entry, and the outbox entries) atomically, or none.
 
-        Raise VersionConflict when a write's expected version is not current, and
-        GuardTaken when its guard's claim fails.
+        Raise VersionConflict when a write's expected version is not current,
+        GuardTaken when its guard's claim fails, and HoldTaken when one of its holds is
+        another resource's.
         """
 
     async def history(self, query: HistoryQuery) -> HistoryPage:

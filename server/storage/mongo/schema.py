@@ -14,11 +14,13 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import CollectionInvalid, OperationFailure
 
+from server.storage.mongo.holds import COLLECTION as HELD_KEYS
+from server.storage.mongo.holds import INDEXES as HELD_KEYS_INDEXES
 from server.storage.mongo.index import MONGO_INDEXES
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import INDEXES as OUTBOX_INDEXES
 
-COLLECTIONS = ("resources", "history", "hl7_ledger", "guards", "date_widths", OUTBOX)
+COLLECTIONS = ("resources", "history", "hl7_ledger", "guards", "date_widths", OUTBOX, HELD_KEYS)
 
 _NAMESPACE_EXISTS = 48  # another process created the collection meanwhile
 
@@ -30,6 +32,7 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     ],
     "resources": [(keys, False) for keys in MONGO_INDEXES],
     OUTBOX: OUTBOX_INDEXES,
+    HELD_KEYS: HELD_KEYS_INDEXES,
 }
 
 

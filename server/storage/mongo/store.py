@@ -25,6 +25,9 @@ from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.mongo.client import MongoConnection, connect
 from server.storage.mongo.errors import driver_errors
 from server.storage.mongo.guard import ClaimRefused, claim_guard, give_back, holder_of
+from server.storage.mongo.holds import COLLECTION as HELD_KEYS
+from server.storage.mongo.holds import HoldRefused, apply_holds
+from server.storage.mongo.holds import holder_of as key_holder
 from server.storage.mongo.index import index_document
 from server.storage.mongo.ledger import ledger_document, ledger_get, ledger_put
 from server.storage.mongo.limits import check_document
@@ -43,6 +46,7 @@ from server.storage.port import (
     GuardTaken,
     HistoryPage,
     HistoryQuery,
+    HoldTaken,
     InvalidCursor,
     LedgerEntry,
     Method,
@@ -125,6 +129,10 @@ class MongoStore:
     @property
     def guards(self) -> Any:
         return self.conn.database["guards"]
+
+    @property
+    def held_keys(self) -> Any:
+        return self.conn.database[HELD_KEYS]
 
     @property
     def date_widths(self) -> Any:
@@ -212,6 +220,10 @@ class MongoStore:
                     await apply(None)
             except ClaimRefused as refused:
                 raise GuardTaken(refused.key, await holder_of(self.guards, refused.key)) from None
+            except HoldRefused as refused:
+                raise HoldTaken(
+                    refused.key, await key_holder(self.held_keys, refused.key)
+                ) from None
         self.widths.committed(widths)
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
@@ -267,6 +279,8 @@ class MongoStore:
         guard = write.guard
         if guard is not None:
             await claim_guard(self.guards, guard, new.resource_type, new.id, session)
+        if write.holds is not None:
+            await apply_holds(self.held_keys, write.holds, f"{new.resource_type}/{new.id}", session)
         try:
             await self._swap(f"{new.resource_type}/{new.id}", write, document, session)
         except VersionConflict:

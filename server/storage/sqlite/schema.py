@@ -14,6 +14,7 @@ import re
 import sqlite3
 import time
 
+from server.storage.sqlite.holds import DDL as HOLDS_DDL
 from server.storage.sqlite.outbox import DDL as OUTBOX_DDL
 
 log = logging.getLogger("fhirport.storage")
@@ -123,6 +124,7 @@ DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS conditional_guard (
         key TEXT PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL) WITHOUT ROWID""",
     *OUTBOX_DDL,
+    *HOLDS_DDL,
 )
 
 # Every index table and the columns its rows are written with (sqlite_index builds

@@ -25,6 +25,7 @@ from server.storage.port import (
 )
 from server.storage.sqlite.append import append_new
 from server.storage.sqlite.guard import claim_guard
+from server.storage.sqlite.holds import apply_holds
 from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite.ledger import ledger_get, ledger_put
 from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
@@ -222,6 +223,8 @@ class SqliteStore:
         new = write.version
         if write.guard is not None:
             claim_guard(conn, write.guard, new.resource_type, new.id)
+        if write.holds is not None:
+            apply_holds(conn, write.holds, f"{new.resource_type}/{new.id}")
         row = conn.execute(
             "SELECT rid, version FROM resource WHERE type = ? AND id = ?",
             (new.resource_type, new.id),
