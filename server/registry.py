@@ -110,6 +110,13 @@ HELD_TYPES: dict[str, ResourceType] = {
                     " preview): merge duplicates; every resource of the source moves to the"
                     " target, as for an HL7v2 ADT^A40",
                 ),
+                Operation(
+                    "everything",
+                    "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                    "GET on an instance or the type (_type, _since, _count): the patient,"
+                    " its compartment and the practitioners, organizations and locations these"
+                    " reference, as a searchset paged by next links to the end, without a cap",
+                ),
             ),
             hl7v2_write_rank=3,
         ),

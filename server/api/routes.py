@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from server.api import (
     routes_auth,
     routes_bulk,
+    routes_everything,
     routes_hl7,
     routes_merge,
     routes_operations,
@@ -33,6 +34,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_merge.ROUTES,
     # Before the resource and search routes: /fhir/T/id/$operation.
     *routes_roi.ROUTES,
+    # Before the resource and search routes: /fhir/Patient/id/$everything.
+    *routes_everything.ROUTES,
     # After every operation route, before the resource routes (see the module).
     *routes_operations.ROUTES,
     *routes_resources.ROUTES,
