@@ -24,6 +24,7 @@ from mappers.identity import deterministic_id
 from mappers.numbers import positive_int
 from mappers.result import MappingError
 from mappers.rules import FieldRule, apply_rules, handled_fields, maps_components, rule_feeds
+from mappers.segments.pid_race import ETHNICITY, RACE, map_race_field
 from mappers.segments.primitives import language, yes_no
 
 SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
@@ -80,9 +81,11 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule(39, "extension", concept_extension("patient-citizenship", "0171", "code"), many=True),
     FieldRule(40, "telecom", xtn_contact, many=True),
 )
-# PID-1 (set id) carries nothing; 7, 12, 24, 25, 29, 30 are conditional (below).
-HANDLED = handled_fields(RULES, 1, 7, 12, 24, 25, 29, 30)
+# PID-1 (set id) carries nothing; 7, 10, 12, 22, 24, 25, 29, 30 are conditional (below).
+HANDLED = handled_fields(RULES, 1, 7, 10, 12, 22, 24, 25, 29, 30)
 _CONDITIONAL = (7, 12, 24, 25, 29, 30)
+# Race and ethnic group: one US Core extension each for all the field's repetitions.
+_REALMS = ((10, RACE), (22, ETHNICITY))
 
 
 def _feeds() -> list[Feed]:
@@ -101,6 +104,7 @@ def _feeds() -> list[Feed]:
             attach=("PID-12", "district"),
         ),
         "telecom": lambda f: replace(f, claims=(Claim("PID-14", "use", "work"), Claim("PID-13"))),
+        "extension": lambda f: replace(f, fields=(*f.fields, "PID-10", "PID-22")),
     }
     same: Callable[[Feed], Feed] = lambda f: f  # noqa: E731
     return [
@@ -154,6 +158,7 @@ def map_pid(
     """
     patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id(pid, ctx)}
     apply_rules(pid, RULES, patient, ctx, report)
+    _race_and_ethnicity(pid, patient, ctx, report)
     _drop_repeated_identifiers(patient)
     _birth(pid, patient, ctx)
     county = _county(pid, patient)
@@ -166,6 +171,18 @@ def map_pid(
     _deceased(pid, patient, ctx)
     ctx.fields_unmapped(pid, HANDLED | also_handled)
     return patient
+
+
+def _race_and_ethnicity(
+    pid: Segment, patient: dict[str, Any], ctx: MapContext, report: FieldReport | None
+) -> None:
+    for number, realm in _REALMS:
+        label = report.saw(pid, number) if report is not None else ""
+        extension = map_race_field(pid, number, realm, ctx)
+        if extension is not None:
+            patient.setdefault("extension", []).append(extension)
+            if report is not None:
+                report.produced(label, extension)
 
 
 def _drop_repeated_identifiers(patient: dict[str, Any]) -> None:

@@ -17,7 +17,12 @@ def patient_with(fields: dict[int, str]) -> tuple[dict[str, object], list[str], 
     ("fields", "unmapped"),
     [
         pytest.param({3: "MRN1^7^M10^HOSP^MR"}, ["PID-3.2", "PID-3.3"], id="cx-check-digit"),
-        pytest.param({10: "2106-3^White^CDCREC"}, ["PID-10"], id="race-field"),
+        pytest.param({21: "M123^^^HOSP^MR"}, ["PID-21"], id="mothers-identifier-field"),
+        pytest.param(
+            {10: "2106-3^White^CDCREC^W^White^L"},
+            ["PID-10.4", "PID-10.5", "PID-10.6"],
+            id="race-alternate-code",
+        ),
         pytest.param({5: "DOE^JANE^^^^^L^^^^^^^^NICK"}, ["PID-5.15"], id="xpn-called-by"),
         pytest.param({8: "Q^Queer code"}, [], id="unknown-gender-code-kept-in-an-extension"),
         pytest.param({8: "F^Female^HL70001"}, [], id="gender-text-restates-code"),
