@@ -426,6 +426,15 @@ class Store(Protocol):
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         """Return the ledger entry of a message, or None if it was never recorded."""
 
+    async def ledger_get_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], LedgerEntry | None]:
+        """Return the entry of each (sender, control id) key, None for one never recorded.
+
+        One round trip for many (``fhirport hl7 verify`` reads an archive's entries in
+        batches); every key asked for is in the answer, in the order asked.
+        """
+
     async def append(self, writes: Sequence[Write]) -> None:
         """Store new resources (first versions, without guards) atomically, as ``write``
         would: for batches of the server's own records (the audit trail's), which a

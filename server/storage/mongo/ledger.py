@@ -61,3 +61,14 @@ async def ledger_get(ledger: Any, sender: str, control_id: str) -> LedgerEntry |
     """The entry of a message, or None."""
     doc = await ledger.find_one({"_id": ledger_key(sender, control_id)})
     return None if doc is None else entry_from(doc, bytes(doc["details"]))
+
+
+async def ledger_get_many(
+    ledger: Any, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], LedgerEntry | None]:
+    """The entry of each key (None when absent), in the order asked: one query."""
+    found: dict[tuple[str, str], LedgerEntry | None] = dict.fromkeys(keys)
+    ids = [ledger_key(sender, control_id) for sender, control_id in keys]
+    async for doc in ledger.find({"_id": {"$in": ids}}):
+        found[(doc["sender"], doc["control_id"])] = entry_from(doc, bytes(doc["details"]))
+    return found

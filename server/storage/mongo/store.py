@@ -29,7 +29,7 @@ from server.storage.mongo.holds import COLLECTION as HELD_KEYS
 from server.storage.mongo.holds import HoldRefused, apply_holds
 from server.storage.mongo.holds import holder_of as key_holder
 from server.storage.mongo.index import index_document
-from server.storage.mongo.ledger import ledger_document, ledger_get, ledger_put
+from server.storage.mongo.ledger import ledger_document, ledger_get, ledger_get_many, ledger_put
 from server.storage.mongo.limits import check_document
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import (
@@ -229,6 +229,15 @@ class MongoStore:
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         async with driver_errors("read the HL7v2 ledger"):
             return await ledger_get(self.ledger, sender, control_id)
+
+    async def ledger_get_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], LedgerEntry | None]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        async with driver_errors("read the HL7v2 ledger"):
+            return await ledger_get_many(self.ledger, wanted)
 
     async def append(self, writes: Sequence[Write]) -> None:
         await self.write(writes)

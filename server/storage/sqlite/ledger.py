@@ -7,6 +7,8 @@ import sqlite3
 from server.storage.ledger_codec import details_json, entry_from
 from server.storage.port import LedgerEntry
 
+_MANY_CHUNK = 400  # keys per statement (two bound parameters each)
+
 _COLUMNS = ("sender", "control_id", "received", "message_type", "event_time", "outcome", "raw")
 
 
@@ -39,3 +41,23 @@ def ledger_get(conn: sqlite3.Connection, sender: str, control_id: str) -> Ledger
     if row is None:
         return None
     return entry_from(dict(zip(_COLUMNS, row[:-1], strict=True)), row[-1])
+
+
+def ledger_get_many(
+    conn: sqlite3.Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], LedgerEntry | None]:
+    """Return the entry of each key (None when absent), in the order asked."""
+    found: dict[tuple[str, str], LedgerEntry | None] = dict.fromkeys(keys)
+    for start in range(0, len(keys), _MANY_CHUNK):
+        chunk = keys[start : start + _MANY_CHUNK]
+        pairs = ", ".join(["(?, ?)"] * len(chunk))
+        rows = conn.execute(
+            f"WITH k(s, c) AS (VALUES {pairs}) SELECT {', '.join(_COLUMNS)}, details "  # noqa: S608
+            "FROM k CROSS JOIN hl7_ledger ON sender = k.s AND control_id = k.c",
+            [part for key in chunk for part in key],
+        ).fetchall()
+        for row in rows:
+            found[(row[0], row[1])] = entry_from(
+                dict(zip(_COLUMNS, row[:-1], strict=True)), row[-1]
+            )
+    return found

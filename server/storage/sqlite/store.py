@@ -27,7 +27,7 @@ from server.storage.sqlite.append import append_new
 from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.holds import apply_holds
 from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
-from server.storage.sqlite.ledger import ledger_get, ledger_put
+from server.storage.sqlite.ledger import ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
 from server.storage.sqlite.referrers import select_referrers
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema
@@ -189,6 +189,14 @@ class SqliteStore:
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
+
+    async def ledger_get_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], LedgerEntry | None]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        return await self.readers.run(lambda conn: ledger_get_many(conn, wanted))
 
     async def append(self, writes: Sequence[Write]) -> None:
         await self.writer.submit(
