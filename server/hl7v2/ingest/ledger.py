@@ -27,6 +27,11 @@ def same_message(first: bytes, second: bytes) -> bool:
     return _normalized(first) == _normalized(second)
 
 
+def distinct_control_id(control_id: str, raw: bytes) -> str:
+    """The ledger key of a message whose MSH-10 its sender used before for another one."""
+    return f"{control_id}~{hashlib.sha256(_normalized(raw)).hexdigest()[:12]}"
+
+
 def _normalized(raw: bytes) -> bytes:
     return raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r").strip(b"\r\n\t \x0b\x1c")
 
@@ -40,14 +45,14 @@ async def previous_entry(store: Store, prepared: Prepared) -> tuple[Prepared, Le
     header = prepared.header
     previous = await store.ledger_get(header.sender, header.control_id)
     if previous is not None and not same_message(previous.raw, header.raw):
-        digest = hashlib.sha256(_normalized(header.raw)).hexdigest()[:12]
+        distinct = distinct_control_id(header.control_id, header.raw)
         prepared = replace(
             prepared,
-            header=replace(header, control_id=f"{header.control_id}~{digest}"),
+            header=replace(header, control_id=distinct),
             notes=[
                 *prepared.notes,
                 f"MSH-10 {header.control_id!r} was used before by a different message from "
-                f"this sender; recorded as {header.control_id}~{digest}",
+                f"this sender; recorded as {distinct}",
             ],
         )
         previous = await store.ledger_get(header.sender, prepared.header.control_id)

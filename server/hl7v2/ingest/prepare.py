@@ -45,6 +45,13 @@ def prepare(data: bytes, config: MappingConfig, *, validate: bool = False) -> Pr
         return Prepared(
             header, failure=Failure(Outcome.REJECTED, exc.reason, exc.code, exc.location)
         )
+    return prepare_message(message, data, config, validate=validate)
+
+
+def prepare_message(
+    message: Message, data: bytes, config: MappingConfig, *, validate: bool = False
+) -> Prepared:
+    """Map a message already parsed from ``data`` (see ``prepare``)."""
     header = header_of(message, data)
     prepared = Prepared(header, msh=message.msh.raw)
     try:
