@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 
@@ -41,6 +42,8 @@ from server.hl7v2.ingest.service import Ingestor, OutOfScope
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import LedgerEntry, Store
+
+T = TypeVar("T")
 
 _IN_FLIGHT = 512  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
@@ -152,15 +155,7 @@ class Importer:
         return outcome
 
     def _executor(self) -> Executor | None:
-        if self.options.workers <= 1:
-            return None
-        # forkserver: workers start from a clean process, not a copy of one running threads.
-        return ProcessPoolExecutor(
-            self.options.workers,
-            mp_context=get_context("forkserver"),
-            initializer=start_worker,
-            initargs=(os.getpid(),),
-        )
+        return worker_pool(self.options.workers)
 
     async def _prepared(
         self, messages: Iterator[Located], executor: Executor | None
@@ -173,17 +168,45 @@ class Importer:
                 if count % _CHUNK == 0:
                     await asyncio.sleep(0)  # let the submitted messages reach the store
             return
-        loop = asyncio.get_running_loop()
-        window: deque[tuple[list[Located], asyncio.Future[list[Prepared]]]] = deque()
-        for chunk in _batched(messages, _CHUNK):
-            data = [located.raw.data for located in chunk]
-            window.append((chunk, loop.run_in_executor(executor, prepare_chunk, data, config)))
-            if len(window) > 2 * self.options.workers:
-                for pair in await _ready(window.popleft()):
-                    yield pair
-        while window:
-            for pair in await _ready(window.popleft()):
+        work = partial(prepare_chunk, config=config)
+        async for pair in in_workers(messages, work, executor, 2 * self.options.workers):
+            yield pair
+
+
+def worker_pool(workers: int) -> Executor | None:
+    """Processes for CPU work on messages (parse, map), or None to work in this one."""
+    if workers <= 1:
+        return None
+    # forkserver: workers start from a clean process, not a copy of one running threads.
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("forkserver"),
+        initializer=start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+async def in_workers(
+    messages: Iterator[Located],
+    work: Callable[[list[bytes]], list[T]],
+    executor: Executor,
+    window: int,
+) -> AsyncIterator[tuple[Located, T]]:
+    """Yield each message with what ``work`` made of it in a worker, in input order.
+
+    Messages go in chunks; at most ``window`` chunks are in the workers at once.
+    """
+    loop = asyncio.get_running_loop()
+    pending: deque[tuple[list[Located], asyncio.Future[list[T]]]] = deque()
+    for chunk in _batched(messages, _CHUNK):
+        data = [located.raw.data for located in chunk]
+        pending.append((chunk, loop.run_in_executor(executor, work, data)))
+        if len(pending) > window:
+            for pair in await _ready(pending.popleft()):
                 yield pair
+    while pending:
+        for pair in await _ready(pending.popleft()):
+            yield pair
 
 
 def dead_letter(folder: Path, located: Located, outcome: IngestOutcome) -> None:
@@ -222,8 +245,8 @@ def _batched(items: Iterator[Located], size: int) -> Iterator[list[Located]]:
 
 
 async def _ready(
-    pair: tuple[list[Located], asyncio.Future[list[Prepared]]],
-) -> list[tuple[Located, Prepared]]:
+    pair: tuple[list[Located], asyncio.Future[list[T]]],
+) -> list[tuple[Located, T]]:
     chunk, future = pair
     return list(zip(chunk, await future, strict=True))
 
