@@ -10,7 +10,7 @@ from typing import Final
 
 from hl7.framing import FrameDecoder, FrameTooLarge, frame
 
-__all__ = ["send_messages"]
+__all__ = ["MllpConnection", "send_messages"]
 
 _MAX_ANSWER_BYTES: Final = 8 << 20
 _READ_BYTES: Final = 64 << 10
@@ -30,6 +30,44 @@ async def _next_frame(
     return pending.pop(0)
 
 
+class MllpConnection:
+    """One open MLLP connection: send a message, wait for its answer, as often as needed."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._decoder = FrameDecoder(_MAX_ANSWER_BYTES)
+        self._pending: list[bytes] = []
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> MllpConnection:
+        """Connect (over TLS with ``ssl``, checking the certificate against
+        ``server_hostname``, default ``host``)."""
+        reader, writer = await asyncio.open_connection(
+            host, port, ssl=ssl, server_hostname=server_hostname if ssl else None
+        )
+        return cls(reader, writer)
+
+    async def exchange(self, message: bytes | str) -> bytes:
+        """Send one message framed and return the payload of the answer."""
+        payload = message.encode("utf-8") if isinstance(message, str) else message
+        self._writer.write(frame(payload))
+        await self._writer.drain()
+        return await _next_frame(self._reader, self._decoder, self._pending)
+
+    async def close(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(ConnectionError, _ssl.SSLError):
+            await self._writer.wait_closed()
+
+
 async def send_messages(
     host: str,
     port: int,
@@ -44,18 +82,8 @@ async def send_messages(
     when the peer closes early, ssl.SSLError when the TLS handshake fails; wrap the call in
     ``asyncio.timeout`` to bound how long it may take.
     """
-    reader, writer = await asyncio.open_connection(host, port, ssl=ssl)
+    connection = await MllpConnection.open(host, port, ssl=ssl)
     try:
-        decoder = FrameDecoder(_MAX_ANSWER_BYTES)
-        pending: list[bytes] = []
-        answers: list[bytes] = []
-        for message in messages:
-            payload = message.encode("utf-8") if isinstance(message, str) else message
-            writer.write(frame(payload))
-            await writer.drain()
-            answers.append(await _next_frame(reader, decoder, pending))
-        return answers
+        return [await connection.exchange(message) for message in messages]
     finally:
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
+        await connection.close()

@@ -39,7 +39,9 @@ from server.storage.port import (
     HistoryPage,
     HistoryQuery,
     InvalidCursor,
+    LedgerEntry,
     Method,
+    OutboxEntry,
     Store,
     StoredVersion,
     VersionConflict,
@@ -89,6 +91,20 @@ OnMatch = Callable[[str], Awaitable[WriteResult]]
 OnNoMatch = Callable[[Guard], Awaitable[WriteResult]]
 
 
+class WriteOutbound(Protocol):
+    """The outbound HL7v2 feed's hook (server.hl7v2.outbound.events).
+
+    Called with every batch before it is stored, and the MSH-3|MSH-4 of the HL7v2
+    message the writes came from (None for a client's write): the outbox entries the
+    batch owes the feed's destinations, stored in the same batch. ``committed`` is told
+    after a batch with entries is stored.
+    """
+
+    def __call__(self, writes: Sequence[Write], origin: str | None) -> list[OutboxEntry]: ...
+
+    def committed(self) -> None: ...
+
+
 class WriteRule(Protocol):
     """A type's business rules, run on every client write of that type before it is stored.
 
@@ -118,6 +134,7 @@ class ResourceService:
         *,
         orphan_wait: float = ORPHAN_WAIT_S,
         audit: WriteAudit | None = None,
+        outbound: WriteOutbound | None = None,
     ) -> None:
         self.store = store
         self.indexer = indexer
@@ -129,6 +146,7 @@ class ResourceService:
         self.conditionals = KeyedLock()
         self.orphan_wait = orphan_wait
         self.audit = audit
+        self.outbound = outbound
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -425,7 +443,26 @@ class ResourceService:
     async def _store(self, write: Write) -> None:
         """Store a write, with the audit record of the request that made it, if any."""
         event = self.audit(write) if self.audit is not None else None
-        await self.store.write([write] if event is None else [write, event])
+        await self.commit([write] if event is None else [write, event])
+
+    async def commit(
+        self,
+        writes: Sequence[Write],
+        ledger: LedgerEntry | None = None,
+        *,
+        origin: str | None = None,
+    ) -> None:
+        """Store versions built by ``next_version`` in one atomic ``store.write``, with the
+        outbound feed's entries for them: every write of resources goes through here.
+
+        ``origin`` names the HL7v2 sender (MSH-3|MSH-4) the writes came from.
+        """
+        outbox = self.outbound(writes, origin) if self.outbound is not None else None
+        if outbox and self.outbound is not None:
+            await self.store.write(writes, ledger, outbox=outbox)
+            self.outbound.committed()
+        else:
+            await self.store.write(writes, ledger)
 
     @staticmethod
     def _check_if_match(current: StoredVersion | None, if_match: int | None) -> None:

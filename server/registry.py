@@ -262,6 +262,12 @@ SYSTEM_OPERATIONS: tuple[Operation, ...] = (
         "GET ?sender=MSH-3|MSH-4&control-id=MSH-10: what happened to one "
         "message (outcome, raw message, resources written, unmapped fields, warnings)",
     ),
+    Operation(
+        "hl7v2-outbox",
+        f"{_OPERATIONS_BASE}/hl7v2-outbox",
+        "GET ?status=pending|sent|failed&destination=NAME&_count=N: the outbound HL7v2 "
+        "feed's messages (destination, type, control id, attempts, last error or ACK), paged",
+    ),
 )
 
 

@@ -21,6 +21,7 @@ from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
 from server.auth.tokens import TokenVerifier
 from server.hl7v2.ingest.service import Ingestor
+from server.hl7v2.outbound.feed import Outbound, outbound_feed
 from server.hl7v2.query.config import QueryConfig
 from server.hl7v2.query.service import RecordQueries
 from server.hl7v2.vocabulary_file import mapping_config
@@ -54,6 +55,7 @@ class Runtime:
     token_service: TokenService
     access: AccessGate  # what a request's bearer token allows (all with --auth none)
     audit: AuditTrail
+    outbound: Outbound | None = None  # the outbound HL7v2 feed (--hl7-outbound)
 
 
 def base_urls(settings: Settings) -> tuple[str, ...]:
@@ -94,10 +96,24 @@ async def open_runtime(
             AuditMode(settings.audit),
             retention_days=settings.audit_retention_days,
         )
+        mapping = mapping_config(settings)
+        # A bulk import replays what the old systems sent: nothing to tell them.
+        outbound = (
+            outbound_feed(store, settings.hl7_outbound, mapping)
+            if settings.hl7_outbound is not None and not bulk_import
+            else None
+        )
         service = ResourceService(
-            store, indexer, search, rules=CLIENT_WRITE_RULES, audit=audit.request_write
+            store,
+            indexer,
+            search,
+            rules=CLIENT_WRITE_RULES,
+            audit=audit.request_write,
+            outbound=outbound.writer if outbound is not None else None,
         )
         await audit.start()
+        if outbound is not None:
+            await outbound.sender.start()
         try:
             yield Runtime(
                 settings=settings,
@@ -107,7 +123,7 @@ async def open_runtime(
                 service=service,
                 ingestor=Ingestor(
                     service,
-                    mapping_config(settings),
+                    mapping,
                     remember_create_only=bulk_import,
                     out_of_scope=settings.out_of_scope,
                 ),
@@ -116,8 +132,11 @@ async def open_runtime(
                 token_service=authority.token_service,
                 access=AccessGate(authority.tokens if settings.auth == "smart" else None, urls),
                 audit=audit,
+                outbound=outbound,
             )
         finally:
+            if outbound is not None:
+                await outbound.sender.close()
             await audit.close()
     finally:
         await store.close()

@@ -1,4 +1,5 @@
-"""HL7v2 over HTTP: ``$hl7v2-ingest``, the dry-run ``$hl7v2-convert``, and ``$hl7v2-ledger``.
+"""HL7v2 over HTTP: ``$hl7v2-ingest``, the dry-run ``$hl7v2-convert``, ``$hl7v2-ledger``,
+and the outbound feed's ``$hl7v2-outbox``.
 
 The body of the two POST operations is one or more ER7 messages: one after another,
 MLLP-framed, or an FHS/BHS batch (hl7.batch splits them). Messages are applied in
@@ -19,6 +20,7 @@ from server.api.dependencies import (
     Hl7Ingestor,
     Hl7Queries,
     Hl7Senders,
+    Service,
 )
 from server.api.negotiation import require_body_type, response_format
 from server.api.public_urls import public_base
@@ -30,6 +32,7 @@ from server.auth.operations import require_operation
 from server.errors import BusinessRuleViolation, Forbidden, InvalidRequest, Issue, NotFound
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
+from server.hl7v2.outbound.listing import outbox_parameters, outbox_query
 from server.hl7v2.senders import refused_in_batch
 
 ER7_MEDIA_TYPES = {
@@ -139,9 +142,19 @@ async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor, access: Access) 
     return fhir_response(ledger_parameters(entry), response_format(request))
 
 
+async def hl7v2_outbox(request: Request, service: Service, access: Access) -> Response:
+    """Return the outbound feed's entries: pending, sent, failed (server.hl7v2.outbound)."""
+    require_operation(access, "hl7v2-outbox")
+    query = outbox_query(request.query_params)
+    entries = await service.store.outbox_list(query)
+    body = outbox_parameters(entries, query, public_base(request))
+    return fhir_response(body, response_format(request))
+
+
 ROUTES = (
     Row("/$hl7v2-ingest", ("POST",), hl7v2_ingest),
     Row("/$hl7v2-query", ("POST",), hl7v2_query),
     Row("/$hl7v2-convert", ("POST",), hl7v2_convert),
     Row("/$hl7v2-ledger", ("GET",), hl7v2_ledger),
+    Row("/$hl7v2-outbox", ("GET",), hl7v2_outbox),
 )

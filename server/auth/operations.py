@@ -51,6 +51,12 @@ def hl7v2_types() -> tuple[str, ...]:
     return tuple(sorted(n for n, t in HELD_TYPES.items() if t.hl7v2_write_rank is not None))
 
 
+def referenced_types() -> tuple[str, ...]:
+    """The held types outside the Patient compartment (directories a record refers to)."""
+    members = compartment_params("Patient")
+    return tuple(sorted(t for t in HELD_TYPES if t not in members))
+
+
 def patient_record_types() -> tuple[str, ...]:
     """The types of a patient's record: the held members of the Patient compartment."""
     return tuple(sorted(t for t in compartment_params("Patient") if t in HELD_TYPES))
@@ -67,9 +73,15 @@ def operation_needs() -> dict[str, Needs]:
         "hl7v2-ingest": Needs(tuple((t, "cu") for t in hl7), unconfined=True),
         "hl7v2-convert": Needs(tuple((t, "c") for t in hl7), unconfined=True),
         "hl7v2-ledger": Needs(tuple((t, "r") for t in hl7), unconfined=True),
+        "hl7v2-outbox": Needs(tuple((t, "r") for t in hl7), unconfined=True),
         "hl7v2-query": Needs(tuple((t, "rs") for t in record), unconfined=True),
         # Moves every resource of one patient to another: two compartments at once.
         "merge": Needs(tuple((t, "ru") for t in record), unconfined=True),
+        # Each type the token may not search is left out of the record (403 if _type names it).
+        "everything": Needs(
+            (("Patient", "r"), *((t, "s") for t in (*record, *referenced_types()))),
+            unconfined=False,
+        ),
     }
 
 

@@ -149,7 +149,7 @@ class Ingestor:
                 return self._outcome(prepared, outcome, touched, warnings, plan=plan)
             entry = ledger_entry(prepared, outcome, changed, result.unmapped, warnings)
             try:
-                await self.store.write(list(writes.values()), entry)
+                await self.service.commit(list(writes.values()), entry, origin=header.sender)
             except VersionConflict:
                 continue  # another writer got there first: plan again from fresh reads
             if self.known is not None:

@@ -1,0 +1,231 @@
+"""The outbound feed end to end: REST and HL7v2 writes reach a local MLLP sink.
+
+Each test runs the app (lifespan included, so its sender runs) on every store, with
+``--hl7-outbound`` naming the sink (tests/outbound/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from hl7.ack import AckCode
+from tests.conftest import make_patient
+from tests.outbound.sink import Sink
+
+pytestmark = pytest.mark.anyio
+
+ER7 = {"Content-Type": "x-application/hl7-v2+er7"}
+
+
+async def create(client: httpx.AsyncClient, resource: dict[str, Any]) -> str:
+    response = await client.post(f"/fhir/{resource['resourceType']}", json=resource)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def outbox(client: httpx.AsyncClient, query: str = "") -> list[dict[str, Any]]:
+    """The entries ``$hl7v2-outbox`` lists, each as a dict of its parts' values."""
+    response = await client.get(f"/fhir/$hl7v2-outbox{query}")
+    assert response.status_code == 200, response.text
+    entries = []
+    for parameter in response.json().get("parameter", []):
+        if parameter["name"] == "entry":
+            entries.append(
+                {
+                    part["name"]: next(v for k, v in part.items() if k.startswith("value"))
+                    for part in parameter["part"]
+                }
+            )
+    return entries
+
+
+async def settled(client: httpx.AsyncClient, count: int, timeout: float = 10.0) -> None:
+    """Wait until ``count`` entries are no longer pending."""
+    async with asyncio.timeout(timeout):
+        while len([e for e in await outbox(client) if e["status"] != "pending"]) < count:
+            await asyncio.sleep(0.05)
+
+
+def appointment(patient_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "start": "2025-03-04T09:00:00Z",
+        "end": "2025-03-04T09:30:00Z",
+        "participant": [{"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"}],
+    }
+    body.update(overrides)
+    return body
+
+
+async def test_a_created_patient_is_sent_as_adt_a04(client: httpx.AsyncClient, sink: Sink) -> None:
+    patient_id = await create(client, make_patient())
+
+    [message] = await sink.wait_for(1)
+
+    assert message.message_code == "ADT" and message.trigger_event == "A04"
+    assert message.sending_application == "FHIRPORT"
+    assert (message.msh.get(5), message.msh.get(6)) == ("LEGACY", "NORTH")
+    pid = message.segment("PID")
+    assert pid is not None
+    assert pid.get(3) == "MRN-1"
+    assert pid.get(5) == "Álvarez"
+    assert (pid.get(7), pid.get(8)) == ("19800229", "M")
+    await settled(client, 1)
+    [entry] = await outbox(client)
+    assert entry["status"] == "sent"
+    assert entry["controlId"] == message.control_id
+    assert entry["resource"]["reference"] == f"Patient/{patient_id}/_history/1"
+
+
+async def test_an_update_is_sent_as_adt_a08_after_the_a04(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    changed = make_patient(id=patient_id, name=[{"family": "Ruiz"}])
+    response = await client.put(f"/fhir/Patient/{patient_id}", json=changed)
+    assert response.status_code == 200
+
+    first, second = await sink.wait_for(2)
+
+    assert [first.trigger_event, second.trigger_event] == ["A04", "A08"]
+    pid = second.segment("PID")
+    assert pid is not None and pid.get(5) == "Ruiz"
+
+
+async def test_an_appointment_is_sent_as_siu_s12_with_its_patient(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    await create(client, appointment(patient_id))
+
+    _, message = await sink.wait_for(2)
+
+    assert (message.message_code, message.trigger_event) == ("SIU", "S12")
+    sch, pid = message.segment("SCH"), message.segment("PID")
+    assert sch is not None and pid is not None
+    assert sch.get(11, 4) == "20250304090000+0000"
+    assert sch.get(25) == "Booked"
+    assert pid.get(3) == "MRN-1"
+
+
+async def test_an_ae_moves_the_entry_to_the_dead_letters_and_the_next_goes_on(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    sink.answer = AckCode.ERROR
+    await create(client, make_patient())
+    await sink.wait_for(1)
+    await settled(client, 1)
+    sink.answer = AckCode.ACCEPT
+    await create(client, make_patient(identifier=[{"value": "MRN-2"}]))
+    await sink.wait_for(2)
+    await settled(client, 2)
+
+    [failed] = await outbox(client, "?status=failed")
+    [sent] = await outbox(client, "?status=sent")
+
+    assert failed["messageType"] == "ADT^A04"
+    assert "Unknown patient class" in failed["lastError"]
+    assert "MSA|AE" in failed["ack"]
+    assert sent["controlId"] != failed["controlId"]
+
+
+async def test_entries_wait_while_the_destination_is_down(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    await sink.stop()
+    for number in range(5):
+        await create(client, make_patient(identifier=[{"value": f"MRN-{number}"}]))
+    await asyncio.sleep(0.5)
+    pending = await outbox(client, "?status=pending")
+    assert len(pending) == 5
+    assert max(e["attempts"] for e in pending) >= 1
+    assert "lastError" in pending[0]
+
+    await sink.start()
+    received = await sink.wait_for(5)
+
+    assert [m.segment("PID").get(3) for m in received] == [f"MRN-{n}" for n in range(5)]  # type: ignore[union-attr]
+    await settled(client, 5)
+
+
+async def test_updates_of_one_patient_arrive_in_order(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    for number in range(10):
+        body = make_patient(id=patient_id, name=[{"family": f"V{number}"}])
+        response = await client.put(f"/fhir/Patient/{patient_id}", json=body)
+        assert response.status_code == 200
+
+    received = await sink.wait_for(11)
+
+    names = [m.segment("PID").get(5) for m in received[1:]]  # type: ignore[union-attr]
+    assert names == [f"V{n}" for n in range(10)]
+
+
+async def test_a_message_from_the_destination_itself_is_not_echoed(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    own = (
+        "MSH|^~\\&|LEGACY|NORTH|FHIRPORT|MAIN|20240105083000||ADT^A04^ADT_A01|E1|P|2.5.1\r"
+        "EVN|A04|20240105083000\rPID|1||MRN9^^^NORTH^MR||Echo^Ann||19800214|F\rPV1|1|O\r"
+    )
+    other = own.replace("LEGACY|NORTH", "REGISTRY|EAST").replace("MRN9", "MRN8")
+    for message in (own, other):
+        response = await client.post("/fhir/$hl7v2-ingest", content=message, headers=ER7)
+        assert response.status_code == 200, response.text
+
+    [forwarded] = await sink.wait_for(1)
+    await asyncio.sleep(0.3)
+
+    assert len(sink.received) == 1
+    pid = forwarded.segment("PID")
+    assert pid is not None and pid.get(3) == "MRN8"
+
+
+async def test_a_coverage_change_is_an_a08_of_its_beneficiary(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    coverage = {
+        "resourceType": "Coverage",
+        "status": "active",
+        "beneficiary": {"reference": f"Patient/{patient_id}"},
+        "payor": [{"display": "Acme Health"}],
+        "subscriberId": "SUB-7",
+    }
+    await create(client, coverage)
+
+    _, message = await sink.wait_for(2)
+
+    assert (message.message_code, message.trigger_event) == ("ADT", "A08")
+    pid, in1 = message.segment("PID"), message.segment("IN1")
+    assert pid is not None and pid.get(3) == "MRN-1"
+    assert in1 is not None and in1.get(36) == "SUB-7"
+
+
+async def test_the_outbox_pages(client: httpx.AsyncClient, sink: Sink) -> None:
+    for number in range(3):
+        await create(client, make_patient(identifier=[{"value": f"MRN-{number}"}]))
+    await settled(client, 3)
+
+    response = await client.get("/fhir/$hl7v2-outbox?_count=2")
+    body = response.json()
+    links = [p["valueUri"] for p in body["parameter"] if p["name"] == "next"]
+    assert len([p for p in body["parameter"] if p["name"] == "entry"]) == 2
+    [next_link] = links
+    rest = await client.get(next_link)
+
+    assert len([p for p in rest.json()["parameter"] if p["name"] == "entry"]) == 1
+
+
+async def test_a_bad_status_is_a_400(client: httpx.AsyncClient) -> None:
+    response = await client.get("/fhir/$hl7v2-outbox?status=lost")
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["status"]
