@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.auth.access import Access
+from server.auth.operations import referenced_types
 from server.everything.params import EverythingParams
 from server.registry import HELD_TYPES
 from server.search.compartments import compartment_clause, compartment_params
@@ -40,15 +41,10 @@ def member_types() -> tuple[str, ...]:
     return ("Patient", *(t for t in members if t != "Patient"))
 
 
-def referenced_types() -> tuple[str, ...]:
-    """The held types outside the Patient compartment, by name."""
-    members = set(member_types())
-    return tuple(sorted(t for t in HELD_TYPES if t not in members))
-
-
 def record_sources(patient_id: str, params: EverythingParams, access: Access) -> list[Source]:
     """The searches of one patient's record, in the order a walk pages through them."""
-    searchable = [t for t in member_types() if _granted(access, t, None)]
+    require_named(access, params)
+    searchable = [t for t in member_types() if access.allows(t, "s")]
     sources = [
         Source(t, (compartment_clause("Patient", patient_id, t), *_confined(access, t, params)))
         for t in searchable
@@ -82,17 +78,8 @@ def require_named(access: Access, params: EverythingParams) -> None:
 
 
 def _wanted(access: Access, resource_type: str, params: EverythingParams) -> bool:
-    if params.types is not None and resource_type not in params.types:
-        return False
-    return _granted(access, resource_type, params.types)
-
-
-def _granted(access: Access, resource_type: str, named: frozenset[str] | None) -> bool:
-    """Whether the token may search the type; 403 when ``_type`` named one it may not."""
-    if named is not None and resource_type in named:
-        access.require(resource_type, "s")
-        return True
-    return access.allows(resource_type, "s")
+    named = params.types is None or resource_type in params.types
+    return named and access.allows(resource_type, "s")
 
 
 def _confined(access: Access, resource_type: str, params: EverythingParams) -> tuple[Clause, ...]:
