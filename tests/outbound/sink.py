@@ -9,6 +9,8 @@ from hl7.ack import AckCode, AckError, build_ack
 from hl7.er7 import Message, parse
 from hl7.mllp import MllpServer, serve_mllp
 
+WAIT_S = 10.0  # how long a test waits for what the feed delivers
+
 # The identity the sink is known by (MSH-3/MSH-4 of its own messages).
 APPLICATION, FACILITY = "LEGACY", "NORTH"
 
@@ -40,9 +42,9 @@ class Sink:
         errors = [] if self.answer is AckCode.ACCEPT else [AckError("Unknown patient class")]
         return build_ack(message, self.answer, errors, text="sink says so").encode()
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Message]:
-        """The first ``count`` messages received, waiting for them up to ``timeout``."""
-        async with asyncio.timeout(timeout), self._arrived:
+    async def wait_for(self, count: int) -> list[Message]:
+        """The first ``count`` messages received, waiting for them up to ``WAIT_S``."""
+        async with asyncio.timeout(WAIT_S), self._arrived:
             await self._arrived.wait_for(lambda: len(self.received) >= count)
         return self.received[:count]
 
@@ -50,10 +52,25 @@ class Sink:
         return [f"{m.message_code}^{m.trigger_event}" for m in self.received]
 
 
+def field(message: Message, name: str, number: int, component: int = 1) -> str:
+    """A field (component) of a message's first segment ``name``, which must be there."""
+    segment = message.segment(name)
+    assert segment is not None, f"no {name} in {message.segments_named('MSH')}"
+    return segment.get(number, component)
+
+
 def outbound_file(
     path: Path,
     port: int,
-    messages: tuple[str, ...] = ("ADT^A04", "ADT^A08", "ADT^A40", "SIU^S12", "SIU^S14"),
+    messages: tuple[str, ...] = (
+        "ADT^A04",
+        "ADT^A08",
+        "ADT^A40",
+        "SIU^S12",
+        "SIU^S14",
+        "SIU^S15",
+        "SIU^S17",
+    ),
 ) -> Path:
     """A feed file with one destination, the sink on ``port``, retrying fast."""
     path.write_text(

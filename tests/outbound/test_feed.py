@@ -14,7 +14,7 @@ import pytest
 
 from hl7.ack import AckCode
 from tests.conftest import make_patient
-from tests.outbound.sink import Sink
+from tests.outbound.sink import WAIT_S, Sink, field
 
 pytestmark = pytest.mark.anyio
 
@@ -43,10 +43,10 @@ async def outbox(client: httpx.AsyncClient, query: str = "") -> list[dict[str, A
     return entries
 
 
-async def settled(client: httpx.AsyncClient, count: int, timeout: float = 10.0) -> None:
-    """Wait until ``count`` entries are no longer pending."""
-    async with asyncio.timeout(timeout):
-        while len([e for e in await outbox(client) if e["status"] != "pending"]) < count:
+async def settled(client: httpx.AsyncClient, count: int) -> None:
+    """Wait until ``count`` entries are no longer pending (polling: the API is all there is)."""
+    async with asyncio.timeout(WAIT_S):
+        while len([e for e in await outbox(client) if e["status"] != "pending"]) < count:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 
@@ -67,14 +67,12 @@ async def test_a_created_patient_is_sent_as_adt_a04(client: httpx.AsyncClient, s
 
     [message] = await sink.wait_for(1)
 
-    assert message.message_code == "ADT" and message.trigger_event == "A04"
+    assert (message.message_code, message.trigger_event) == ("ADT", "A04")
     assert message.sending_application == "FHIRPORT"
     assert (message.msh.get(5), message.msh.get(6)) == ("LEGACY", "NORTH")
-    pid = message.segment("PID")
-    assert pid is not None
-    assert pid.get(3) == "MRN-1"
-    assert pid.get(5) == "Álvarez"
-    assert (pid.get(7), pid.get(8)) == ("19800229", "M")
+    assert field(message, "PID", 3) == "MRN-1"
+    assert field(message, "PID", 5) == "Álvarez"
+    assert (field(message, "PID", 7), field(message, "PID", 8)) == ("19800229", "M")
     await settled(client, 1)
     [entry] = await outbox(client)
     assert entry["status"] == "sent"
@@ -93,8 +91,7 @@ async def test_an_update_is_sent_as_adt_a08_after_the_a04(
     first, second = await sink.wait_for(2)
 
     assert [first.trigger_event, second.trigger_event] == ["A04", "A08"]
-    pid = second.segment("PID")
-    assert pid is not None and pid.get(5) == "Ruiz"
+    assert field(second, "PID", 5) == "Ruiz"
 
 
 async def test_an_appointment_is_sent_as_siu_s12_with_its_patient(
@@ -106,11 +103,9 @@ async def test_an_appointment_is_sent_as_siu_s12_with_its_patient(
     _, message = await sink.wait_for(2)
 
     assert (message.message_code, message.trigger_event) == ("SIU", "S12")
-    sch, pid = message.segment("SCH"), message.segment("PID")
-    assert sch is not None and pid is not None
-    assert sch.get(11, 4) == "20250304090000+0000"
-    assert sch.get(25) == "Booked"
-    assert pid.get(3) == "MRN-1"
+    assert field(message, "SCH", 11, 4) == "20250304090000+0000"
+    assert field(message, "SCH", 25) == "Booked"
+    assert field(message, "PID", 3) == "MRN-1"
 
 
 async def test_an_ae_moves_the_entry_to_the_dead_letters_and_the_next_goes_on(
@@ -149,7 +144,7 @@ async def test_entries_wait_while_the_destination_is_down(
     await sink.start()
     received = await sink.wait_for(5)
 
-    assert [m.segment("PID").get(3) for m in received] == [f"MRN-{n}" for n in range(5)]  # type: ignore[union-attr]
+    assert [field(m, "PID", 3) for m in received] == [f"MRN-{n}" for n in range(5)]
     await settled(client, 5)
 
 
@@ -164,7 +159,7 @@ async def test_updates_of_one_patient_arrive_in_order(
 
     received = await sink.wait_for(11)
 
-    names = [m.segment("PID").get(5) for m in received[1:]]  # type: ignore[union-attr]
+    names = [field(m, "PID", 5) for m in received[1:]]
     assert names == [f"V{n}" for n in range(10)]
 
 
@@ -184,8 +179,7 @@ async def test_a_message_from_the_destination_itself_is_not_echoed(
     await asyncio.sleep(0.3)
 
     assert len(sink.received) == 1
-    pid = forwarded.segment("PID")
-    assert pid is not None and pid.get(3) == "MRN8"
+    assert field(forwarded, "PID", 3) == "MRN8"
 
 
 async def test_a_coverage_change_is_an_a08_of_its_beneficiary(
@@ -204,9 +198,8 @@ async def test_a_coverage_change_is_an_a08_of_its_beneficiary(
     _, message = await sink.wait_for(2)
 
     assert (message.message_code, message.trigger_event) == ("ADT", "A08")
-    pid, in1 = message.segment("PID"), message.segment("IN1")
-    assert pid is not None and pid.get(3) == "MRN-1"
-    assert in1 is not None and in1.get(36) == "SUB-7"
+    assert field(message, "PID", 3) == "MRN-1"
+    assert field(message, "IN1", 36) == "SUB-7"
 
 
 async def test_the_outbox_pages(client: httpx.AsyncClient, sink: Sink) -> None:
@@ -229,3 +222,43 @@ async def test_a_bad_status_is_a_400(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["status"]
+
+
+async def test_a_merge_is_sent_as_adt_a40_naming_the_retired_patient(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    survivor = await create(client, make_patient())
+    retired = await create(client, make_patient(identifier=[{"value": "MRN-OLD"}]))
+    parameters = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "source-patient", "valueReference": {"reference": f"Patient/{retired}"}},
+            {"name": "target-patient", "valueReference": {"reference": f"Patient/{survivor}"}},
+        ],
+    }
+    response = await client.post("/fhir/Patient/$merge", json=parameters)
+    assert response.status_code == 200, response.text
+
+    *_, message = await sink.wait_for(3)
+    await asyncio.sleep(0.3)
+
+    assert len(sink.received) == 3, sink.types()
+    assert (message.message_code, message.trigger_event) == ("ADT", "A40")
+    assert field(message, "PID", 3) == "MRN-1"
+    assert field(message, "MRG", 1) == "MRN-OLD"
+
+
+async def test_a_cancelled_appointment_is_an_s15_and_a_deleted_one_an_s17(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    appointment_id = await create(client, appointment(patient_id))
+    cancelled = appointment(patient_id, id=appointment_id, status="cancelled")
+    response = await client.put(f"/fhir/Appointment/{appointment_id}", json=cancelled)
+    assert response.status_code == 200, response.text
+    assert (await client.delete(f"/fhir/Appointment/{appointment_id}")).status_code in (200, 204)
+
+    received = await sink.wait_for(4)
+
+    assert [m.trigger_event for m in received] == ["A04", "S12", "S15", "S17"]
+    assert field(received[3], "SCH", 1) == field(received[1], "SCH", 1)
