@@ -89,6 +89,7 @@ class ResourceType:
 
 
 _OPERATIONS_BASE = "https://fhirport.dev/fhir/OperationDefinition"
+_BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
 
 HELD_TYPES: dict[str, ResourceType] = {
     t.name: t
@@ -97,6 +98,12 @@ HELD_TYPES: dict[str, ResourceType] = {
             "Patient",
             documentation="Demographics and identifiers of people receiving care",
             operations=(
+                Operation(
+                    "export",
+                    f"{_BULK_DATA}/patient-export",
+                    "Bulk Data export of every patient's records (Prefer: respond-async;"
+                    " _outputFormat, _since, _type): 202 and a status URL, then ndjson files",
+                ),
                 Operation(
                     "disclosures",
                     f"{_OPERATIONS_BASE}/Patient-disclosures",
@@ -160,6 +167,13 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Group",
             documentation="Defined sets of patients (cohorts, panels) named by Bulk Data export",
+            operations=(
+                Operation(
+                    "export",
+                    f"{_BULK_DATA}/group-export",
+                    "Bulk Data export of the records of the Group's member patients",
+                ),
+            ),
         ),
         ResourceType(
             "RelatedPerson",
@@ -237,6 +251,12 @@ HELD_TYPES: dict[str, ResourceType] = {
 
 # Operations on the whole server (CapabilityStatement.rest.operation), not on a type.
 SYSTEM_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "export",
+        f"{_BULK_DATA}/export",
+        "Bulk Data export of every held type (Prefer: respond-async; _outputFormat, _since,"
+        " _type): 202 and a status URL (GET: progress, then the manifest; DELETE: cancel)",
+    ),
     Operation(
         "hl7v2-ingest",
         f"{_OPERATIONS_BASE}/hl7v2-ingest",

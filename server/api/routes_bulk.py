@@ -197,9 +197,10 @@ async def export_file(job_id: str, file_name: str, access: Access, exports: Expo
 
 
 ROUTES = (
-    Row("/$export", ("GET", "POST"), export_system),
-    Row("/Patient/$export", ("GET", "POST"), export_patients),
-    Row("/Group/{group_id:id}/$export", ("GET", "POST"), export_group),
+    # A row per method: one OpenAPI operation id each.
+    *(Row("/$export", (method,), export_system) for method in ("GET", "POST")),
+    *(Row("/Patient/$export", (method,), export_patients) for method in ("GET", "POST")),
+    *(Row("/Group/{group_id:id}/$export", (method,), export_group) for method in ("GET", "POST")),
     Row("/$export-status/{job_id}", ("GET",), export_status),
     Row("/$export-status/{job_id}", ("DELETE",), export_cancel),
     Row("/$export-file/{job_id}/{file_name}", ("GET",), export_file),

@@ -9,6 +9,7 @@ from server.registry import HELD_TYPES, SYSTEM_OPERATIONS, Interaction
 from server.search.capabilities import search_capabilities
 
 SOFTWARE_VERSION = "0.1.0"
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
 
 _INSTANCE_LEVEL = (
     Interaction.READ,
@@ -57,6 +58,8 @@ def capability_statement(base: str) -> dict[str, Any]:
         "date": fhir_instant(now_us())[:10],
         "publisher": "fhirport",
         "kind": "instance",
+        # Bulk Data export (server.bulk): system, Patient and Group level.
+        "instantiates": [BULK_DATA],
         "software": {"name": "fhirport", "version": SOFTWARE_VERSION},
         "implementation": {"description": "fhirport FHIR R4 server", "url": base},
         "fhirVersion": "4.0.1",

@@ -88,17 +88,18 @@ async def test_the_export_is_a_snapshot_at_its_transaction_time(
     client: httpx.AsyncClient,
 ) -> None:
     await _population(client)
-    kicked = await client.get("/fhir/$export?_type=Patient", headers=ASYNC)
+    kicked = await client.get("/fhir/$export?_type=Patient,Coverage", headers=ASYNC)
     # Written after the kick-off, before the job reads (it settles first).
     await put(client, patient("p0", "Later"))
     await put(client, patient("p-new", "Later"))
-    assert (await client.delete("/fhir/Patient/p1")).status_code in (200, 204)
+    assert (await client.delete("/fhir/Coverage/c1")).status_code in (200, 204)
 
     done = await finished(client, kicked.headers["Content-Location"])
 
     files = await download(client, done.json())
     families = {p["id"]: p["name"][0]["family"] for p in files["Patient"]}
     assert families == {f"p{n}": f"Family{n}" for n in range(5)}
+    assert sorted(c["id"] for c in files["Coverage"]) == [f"c{n}" for n in range(5)]
 
 
 async def test_patient_level_export_holds_the_compartment_types(

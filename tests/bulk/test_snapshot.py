@@ -46,13 +46,17 @@ async def _families(store: Store, as_of: int, page: int) -> list[tuple[str, str]
     after: str | None = None
     while True:
         result = await records.read_as_of("Patient", as_of, after, page)
-        found += [(v.id, orjson.loads(v.body or b"{}")["name"][0]["family"]) for v in result.versions]
+        found += [
+            (v.id, orjson.loads(v.body or b"{}")["name"][0]["family"]) for v in result.versions
+        ]
         if result.next_after is None:
             return found
         after = result.next_after
 
 
-@pytest.mark.parametrize("page", [pytest.param(1, id="page-of-1"), pytest.param(50, id="page-of-50")])
+@pytest.mark.parametrize(
+    "page", [pytest.param(1, id="page-of-1"), pytest.param(50, id="page-of-50")]
+)
 async def test_later_writes_are_not_in_the_snapshot(store: Store, page: int) -> None:
     for n, pid in enumerate(("a", "b", "c", "d")):
         await _put(store, _patient(pid, f"{pid}-1"), 1_000 + n)
