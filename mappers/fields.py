@@ -105,7 +105,7 @@ class FieldReport:
         for feed in self.feeds.values():
             if not feed.many:
                 continue
-            parts = _get(resource, feed.keys[0])
+            parts = value_at(resource, feed.keys[0])
             if isinstance(parts, list):
                 self.owners[feed.keys[0]] = [self._owner(part) for part in parts]
         self._produced.clear()
@@ -161,7 +161,7 @@ def detach_key(parts: list[dict[str, Any]], key: str, value: str) -> list[dict[s
     return list(parts)
 
 
-def _get(resource: Mapping[str, Any], path: str) -> Any:
+def value_at(resource: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path (``meta.security``), or None."""
     node: Any = resource
     for step in path.split("."):

@@ -388,6 +388,66 @@ def show_ledger(store: str, sender: str, control_id: str) -> None:
     click.echo(orjson.dumps(ledger_parameters(entry), option=orjson.OPT_INDENT_2).decode())
 
 
+@hl7.command("verify")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JSON report: checks per message type and field, every difference.",
+)
+@click.option(
+    "--vocab",
+    envvar="FHIRPORT_HL7_VOCAB",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The vocabulary file the import used (YAML or JSON).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Processes that parse and map; the store is read from this one.",
+)
+def verify_messages(
+    paths: tuple[str, ...], store: str, report: Path | None, vocab: Path | None, workers: int
+) -> None:
+    """Prove the store holds what HL7v2 files, folders or globs sent (as imported).
+
+    Every field of every applied message must hold its value, unless a later message
+    or a REST write changed it (named in the report). Exit status 1 when a difference
+    is unexplained, 2 on bad usage or a store that cannot be read.
+    """
+    import orjson
+
+    from server.hl7v2.ingest.importer import NoInput, expand_paths
+    from server.hl7v2.verify import run_verify
+    from server.hl7v2.vocabulary_file import mapping_config
+    from server.storage.port import StoreUnavailable
+    from server.storage.sqlite.store import sqlite_path_from_url
+
+    try:
+        files = expand_paths(paths)
+    except NoInput as exc:
+        raise click.BadParameter(str(exc), param_hint="PATHS") from None
+    _check_vocabulary(vocab)
+    # Opening a SQLite file that is not there would create an empty store to verify.
+    if store.startswith("sqlite:///") and not Path(sqlite_path_from_url(store)).is_file():
+        raise click.BadParameter(f"{store}: no such store file", param_hint="--store")
+    config = mapping_config(Settings(store=store, hl7_vocab=vocab))
+    try:
+        result = asyncio.run(run_verify(files, store, config, workers=workers))
+    except StoreUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if report is not None:
+        report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
+    click.echo(result.summary())
+    sys.exit(result.exit_status)
+
+
 main.add_command(clients)
 main.add_command(keys)
 
