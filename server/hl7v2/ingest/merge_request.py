@@ -86,7 +86,15 @@ async def merge_patients(
         result.add(dict(request.result), Action.UPSERT)
     header = Header(SENDER, str(uuid.uuid4()), MESSAGE_TYPE, now_us(), raw)
     prepared = Prepared(header, result=result)
-    return await ingestor.apply(prepared, dry_run=request.preview)
+    outcome = await ingestor.apply(prepared, dry_run=request.preview)
+    retired = f"Patient/{request.source}"
+    if outcome.outcome.accepted and not any(
+        t.reference == retired and t.change.writes for t in outcome.touched
+    ):
+        # Another merge of the source (a racing $merge or ADT^A40, here or in another
+        # process) committed after the check above: the plan found it retired already.
+        raise BusinessRuleViolation(f"{retired} was already merged", expression=_WHERE)
+    return outcome
 
 
 def _json(body: bytes) -> dict[str, Any]:
