@@ -16,6 +16,7 @@ from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
 from server.api.request_limits import RequestLimits
 from server.api.routes import install_routes
+from server.api.routes_health import PROBE_PATHS
 from server.api.security_headers import install_http_hygiene
 from server.bulk.runner import exports_running
 from server.gc_settle import settled
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_query_params=settings.max_query_params,
         timeout=settings.request_timeout,
     )
-    app.add_middleware(HostGuard, policy=hosts)
+    app.add_middleware(HostGuard, policy=hosts, any_host=PROBE_PATHS)
     if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     install_http_hygiene(app, settings.cors_origins)  # every answer above gets the headers

@@ -91,12 +91,15 @@ class HostPolicy:
 class HostGuard:
     """ASGI middleware: a request whose Host is not allowed gets a 400 OperationOutcome."""
 
-    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
+    def __init__(
+        self, app: ASGIApp, policy: HostPolicy, any_host: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.policy = policy
+        self.any_host = any_host  # paths whose answers name no URL (the health probes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] not in self.any_host:
             try:
                 self.policy.origin(scope)
             except InvalidRequest as exc:

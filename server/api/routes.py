@@ -12,6 +12,7 @@ from server.api import (
     routes_auth,
     routes_bulk,
     routes_everything,
+    routes_health,
     routes_hl7,
     routes_merge,
     routes_operations,
@@ -25,6 +26,7 @@ from server.api.route_table import Row, api_router, fast_routes
 ROUTES: tuple[Row, ...] = (
     # First: /fhir/.well-known/... is no resource path.
     *routes_auth.ROUTES,
+    *routes_health.ROUTES,
     *routes_system.ROUTES,
     # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
     *routes_hl7.ROUTES,

@@ -380,6 +380,17 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections; pending writes are committed first."""
 
+    async def probe(self) -> None:
+        """Prove, now, that the store answers a read and commits a write, and that every
+        table or collection ``open`` makes exists; StoreUnavailable saying what failed.
+
+        For readiness checks: cheap (no resource is read or written), and a caller bounds
+        its time. SQLite takes the write lock and commits an empty transaction on its
+        writer thread; MongoDB lists its collections and upserts one document of its own
+        collection ``readiness`` with the store's write concern (a primary that cannot
+        reach a majority fails here as every write would).
+        """
+
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         """Return the current version (a delete marker if deleted), or None."""
 

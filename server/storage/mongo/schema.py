@@ -20,7 +20,17 @@ from server.storage.mongo.index import MONGO_INDEXES
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import INDEXES as OUTBOX_INDEXES
 
-COLLECTIONS = ("resources", "history", "hl7_ledger", "guards", "date_widths", OUTBOX, HELD_KEYS)
+READINESS = "readiness"  # one document, upserted by the readiness probe
+COLLECTIONS = (
+    "resources",
+    "history",
+    "hl7_ledger",
+    "guards",
+    "date_widths",
+    OUTBOX,
+    HELD_KEYS,
+    READINESS,
+)
 
 _NAMESPACE_EXISTS = 48  # another process created the collection meanwhile
 
@@ -49,6 +59,12 @@ async def create_collections(database: Any, names: tuple[str, ...] = COLLECTIONS
         except OperationFailure as exc:
             if exc.code != _NAMESPACE_EXISTS:
                 raise
+
+
+async def missing_collections(database: Any) -> list[str]:
+    """The collections ``open`` makes that this database lacks."""
+    existing = set(await database.list_collection_names())
+    return [name for name in COLLECTIONS if name not in existing]
 
 
 async def create_indexes(database: Any) -> None:

@@ -13,6 +13,7 @@ failure becomes StoreUnavailable (``mongo.errors``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,7 +40,12 @@ from server.storage.mongo.outbox import (
     outbox_replace,
 )
 from server.storage.mongo.referrers import find_referrers
-from server.storage.mongo.schema import create_collections, create_indexes
+from server.storage.mongo.schema import (
+    READINESS,
+    create_collections,
+    create_indexes,
+    missing_collections,
+)
 from server.storage.mongo.search import run_search
 from server.storage.mongo.widths import DateWidths, widths_of
 from server.storage.port import (
@@ -153,6 +159,16 @@ class MongoStore:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+    async def probe(self) -> None:
+        database = self.conn.database
+        async with driver_errors("answer a readiness probe"):
+            missing = await missing_collections(database)
+            await database[READINESS].update_one(
+                {"_id": "probe"}, {"$set": {"at": time.time()}}, upsert=True
+            )
+        if missing:
+            raise StoreUnavailable(f"MongoDB store lacks the collections {', '.join(missing)}")
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         async with driver_errors("read"):

@@ -221,6 +221,14 @@ def apply_schema(conn: sqlite3.Connection) -> None:
 
 
 _INDEX_OF = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+)")
+_CREATED = re.compile(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)")
+
+
+def missing_objects(conn: sqlite3.Connection) -> list[str]:
+    """The tables and indexes of the schema this database lacks (none once opened)."""
+    existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    wanted = (match[1] for statement in DDL if (match := _CREATED.match(statement)))
+    return [name for name in wanted if name not in existing]
 
 
 def _upgrades(existing: set[str]) -> list[str]:

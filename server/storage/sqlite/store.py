@@ -30,7 +30,7 @@ from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
 from server.storage.sqlite.ledger import ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
 from server.storage.sqlite.referrers import select_referrers
-from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema
+from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema, missing_objects
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import ReaderPool, WriterThread
 
@@ -111,6 +111,15 @@ class SqliteStore:
         if self._readers is None:
             raise StoreUnavailable("Store is not open")
         return self._readers
+
+    async def probe(self) -> None:
+        try:
+            missing = await self.readers.run(missing_objects)
+            await self.writer.submit(_nothing)  # BEGIN IMMEDIATE ... COMMIT
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store at {self.path}: {exc}") from None
+        if missing:
+            raise StoreUnavailable(f"SQLite store at {self.path} lacks {', '.join(missing)}")
 
     @property
     def writer(self) -> WriterThread:
@@ -344,3 +353,7 @@ def sqlite_path_from_url(url: str) -> str:
     """Return the file path of a ``sqlite:///PATH`` URL (relative or absolute)."""
     path = url.removeprefix("sqlite:///")
     return os.path.expanduser(path)
+
+
+def _nothing(conn: sqlite3.Connection) -> None:
+    """A write job that writes nothing: its group still takes the lock and commits."""
