@@ -32,12 +32,14 @@ from server.errors import (
 )
 from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
+from server.integrity import ReferenceIntegrity, Referrers
 from server.keyed_lock import KeyedLock
 from server.storage.port import (
     Guard,
     GuardTaken,
     HistoryPage,
     HistoryQuery,
+    Holds,
     InvalidCursor,
     LedgerEntry,
     Method,
@@ -116,6 +118,28 @@ class WriteRule(Protocol):
     def __call__(self, resource: dict[str, Any], current: dict[str, Any] | None) -> None: ...
 
 
+# How a hold rule stores its resource: builds the next version with the holds given and
+# writes it (raising HoldTaken when a key is another resource's).
+Attempt = Callable[[Holds], Awaitable[StoredVersion]]
+
+
+class HoldRule(Protocol):
+    """A type's exclusive holds (server.storage.port.Holds), run on client writes after its
+    write rule: checks what it must (it may search), then stores the resource through
+    ``attempt`` with the holds it asks for, settling a refused key and trying again, and
+    returns the stored version; raises a FhirError (409) to refuse the write.
+    ``current`` is the current content (None when the write creates the resource).
+    Appointments (server.scheduling.BookingRule) use it so as not to double-book."""
+
+    async def __call__(
+        self,
+        resource_id: str,
+        resource: dict[str, Any],
+        current: dict[str, Any] | None,
+        attempt: Attempt,
+    ) -> StoredVersion: ...
+
+
 class ResourceService:
     """Versioned CRUD and history over a Store.
 
@@ -134,7 +158,9 @@ class ResourceService:
         *,
         orphan_wait: float = ORPHAN_WAIT_S,
         audit: WriteAudit | None = None,
+        holds: Mapping[str, HoldRule] | None = None,
         outbound: WriteOutbound | None = None,
+        integrity: ReferenceIntegrity | None = None,
     ) -> None:
         self.store = store
         self.indexer = indexer
@@ -146,7 +172,10 @@ class ResourceService:
         self.conditionals = KeyedLock()
         self.orphan_wait = orphan_wait
         self.audit = audit
+        self.hold_rules: Mapping[str, HoldRule] = holds or {}
         self.outbound = outbound
+        # Referential integrity of client writes (server.integrity); None: not checked.
+        self.integrity = integrity
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -282,27 +311,76 @@ class ResourceService:
             raise self._busy(resource_type, resource_id)
 
     async def delete(self, resource_type: str, resource_id: str) -> StoredVersion | None:
-        """Delete (a new version that is a deletion); None when there was nothing to delete."""
+        """Delete (a new version that is a deletion); None when there was nothing to delete.
+
+        Under strict referential integrity, 409 while current resources refer to it.
+        """
+        deleted, _ = await self.delete_cascade(resource_type, resource_id, cascade=False)
+        return deleted
+
+    async def delete_cascade(
+        self,
+        resource_type: str,
+        resource_id: str,
+        *,
+        cascade: bool = True,
+        check: Callable[[StoredVersion], None] | None = None,
+    ) -> tuple[StoredVersion | None, list[StoredVersion]]:
+        """Delete a resource and, with ``cascade``, every resource referring to it, at once.
+
+        Returns the deletion (None: nothing to delete) and the referrers' deletions.
+        ``check`` is run on each referrer's current version before (an access check).
+        """
         async with self.writers.hold((resource_type, resource_id)):
             for _ in range(_MAX_ATTEMPTS):
                 current = await self.store.read(resource_type, resource_id)
                 if current is None or current.deleted:
-                    return None
-                marker = next_version(
-                    resource_type,
-                    resource_id,
-                    current,
-                    None,
-                    Method.DELETE,
-                    self.indexer,
-                    client_write=True,
-                )
+                    return None, []
+                marker = self._delete_marker(current)
+                others = await self._referrer_deletes(current, cascade, check)
                 try:
-                    await self._store(marker)
+                    await self._store(marker, others)
                 except VersionConflict:
                     continue
-                return marker.version
+                return marker.version, [w.version for w in others]
             raise self._busy(resource_type, resource_id)
+
+    def _delete_marker(self, current: StoredVersion) -> Write:
+        return next_version(
+            current.resource_type,
+            current.id,
+            current,
+            None,
+            Method.DELETE,
+            self.indexer,
+            client_write=True,
+        )
+
+    async def _referrer_deletes(
+        self,
+        target: StoredVersion,
+        cascade: bool,
+        check: Callable[[StoredVersion], None] | None,
+    ) -> list[Write]:
+        """The deletions a delete of ``target`` takes along; 409 when it may take none."""
+        if self.integrity is None:
+            return []
+        key = (target.resource_type, target.id)
+        if not cascade:
+            if self.integrity.strict and (found := await self.integrity.referrers(key)):
+                raise Referrers(f"{key[0]}/{key[1]}", tuple(found)).conflict()
+            return []
+        keys = await self.integrity.cascade(key)
+        currents = await self.store.read_many(keys)
+        writes = []
+        for referrer in keys:
+            version = currents.get(referrer)
+            if version is None or version.deleted:
+                continue
+            if check is not None:
+                check(version)
+            writes.append(self._delete_marker(version))
+        return writes
 
     async def conditional_update(
         self,
@@ -424,26 +502,39 @@ class ResourceService:
     ) -> StoredVersion:
         """Run the type's write rule, then store the next version after ``current``."""
         rule = self.rules.get(resource_type)
+        hold_rule = self.hold_rules.get(resource_type)
+        live = current.body if current is not None else None  # None: new or deleted
         if rule is not None:
-            live = current.body if current is not None else None  # None: new or deleted
             rule(resource, orjson.loads(live) if live is not None else None)
-        write = next_version(
-            resource_type,
-            resource_id,
-            current,
-            resource,
-            method,
-            self.indexer,
-            client_write=True,
-            guard=guard,
-        )
-        await self._store(write)
-        return write.version
+        if self.integrity is not None:
+            await self.integrity.check(resource, resource_type, {(resource_type, resource_id): True})
 
-    async def _store(self, write: Write) -> None:
-        """Store a write, with the audit record of the request that made it, if any."""
+        async def attempt(holds: Holds | None) -> StoredVersion:
+            write = next_version(
+                resource_type,
+                resource_id,
+                current,
+                resource,
+                method,
+                self.indexer,
+                client_write=True,
+                guard=guard,
+                holds=holds,
+            )
+            await self._store(write)
+            return write.version
+
+        if hold_rule is None:
+            return await attempt(None)
+        return await hold_rule(
+            resource_id, resource, orjson.loads(live) if live is not None else None, attempt
+        )
+
+    async def _store(self, write: Write, more: Sequence[Write] = ()) -> None:
+        """Store a write (and ``more`` with it), with the audit record of the request."""
         event = self.audit(write) if self.audit is not None else None
-        await self.commit([write] if event is None else [write, event])
+        batch = [write, *more]
+        await self.commit(batch if event is None else [*batch, event])
 
     async def commit(
         self,

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from server.api import (
     routes_auth,
     routes_bulk,
+    routes_bundles,
     routes_everything,
     routes_health,
     routes_hl7,
@@ -28,6 +29,7 @@ ROUTES: tuple[Row, ...] = (
     *routes_auth.ROUTES,
     *routes_health.ROUTES,
     *routes_system.ROUTES,
+    *routes_bundles.ROUTES,
     # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
     *routes_hl7.ROUTES,
     # Before the resource routes: GET /fhir/Patient/$export would read an id "$export".
