@@ -507,7 +507,8 @@ class ResourceService:
         if rule is not None:
             rule(resource, orjson.loads(live) if live is not None else None)
         if self.integrity is not None:
-            await self.integrity.check(resource, resource_type, {(resource_type, resource_id): True})
+            itself = {(resource_type, resource_id): True}
+            await self.integrity.check(resource, resource_type, itself)
 
         async def attempt(holds: Holds | None) -> StoredVersion:
             write = next_version(

@@ -13,7 +13,6 @@ from tests.transactions.conftest import (
     entry,
     ids_of,
     post_bundle,
-    reference_id,
     transaction,
     urn,
 )
