@@ -69,7 +69,12 @@ def capability_statement(base: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "resource": [_resource_entry(name) for name in sorted(HELD_TYPES)],
-                "interaction": [{"code": "history-system"}],
+                # transaction and batch: POST /fhir (server.transactions).
+                "interaction": [
+                    {"code": "transaction"},
+                    {"code": "batch"},
+                    {"code": "history-system"},
+                ],
                 "operation": [op.capability() for op in SYSTEM_OPERATIONS],
             }
         ],
