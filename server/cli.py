@@ -517,3 +517,69 @@ def show_vocabulary_gaps(report: Path) -> None:
         click.echo("No vocabulary gaps: every coded value was a table code or mapped.")
         return
     click.echo(gaps_table(gaps))
+
+
+@main.group()
+def fhir() -> None:
+    """FHIR data in bulk: import ndjson files and Bundles."""
+
+
+@fhir.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JSON report: every file's and line's outcome, the totals, dangling references.",
+)
+@click.option(
+    "--dead-letter",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Copy refused lines (and Bundles with a refused entry) here, with the reasons.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate and match; write nothing.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Processes that validate lines; writes stay in this one.",
+)
+def import_fhir(
+    paths: tuple[str, ...],
+    store: str,
+    report: Path | None,
+    dead_letter: Path | None,
+    dry_run: bool,
+    workers: int,
+) -> None:
+    """Import ndjson files (a resource a line), Bundles and resources: files, folders, globs,
+    gzip. Safe to run again: what is stored already is reported unchanged.
+
+    The last line on stdout is a JSON summary; exit status 1 when anything was refused.
+    """
+    import orjson
+
+    from server.fhir_import.progress import Progress
+    from server.fhir_import.run import ImportOptions, run_import
+    from server.fhir_import.sources import NoInput, expand_paths
+
+    try:
+        files = expand_paths(paths)
+    except NoInput as exc:
+        raise click.BadParameter(str(exc), param_hint="PATHS") from None
+    _check_store(store)
+    progress = Progress(sys.stderr)
+    options = ImportOptions(
+        dry_run, dead_letter, workers, keep_lines=report is not None, on_progress=progress.add
+    )
+    result = asyncio.run(run_import(files, store, options))
+    progress.done()
+    if report is not None:
+        report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
+    click.echo(orjson.dumps(result.summary()).decode())
+    if result.refused:
+        click.echo(f"{result.refused} lines or entries were refused; see the report", err=True)
+        sys.exit(1)
