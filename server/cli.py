@@ -196,6 +196,27 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "AuditEvents older than this are purged in the background (0: kept forever).",
     type=click.IntRange(min=0),
 )
+@_setting(
+    "--export-dir",
+    "Where Bulk Data export files are written "
+    "(default: 'exports' beside a SQLite store's file, else ./data/exports).",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@_setting(
+    "--export-retention",
+    "How long export files are kept after their job completes: seconds, or 30m, 24h, 7d.",
+    type=str,
+)
+@_setting(
+    "--export-max-jobs",
+    "Bulk Data exports running at once; one more is answered 429.",
+    type=click.IntRange(min=1),
+)
+@_setting(
+    "--export-file-max-bytes",
+    "An export's ndjson file is split past this size.",
+    type=click.IntRange(min=1),
+)
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     from server.app import create_app
