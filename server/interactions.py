@@ -161,6 +161,7 @@ class ResourceService:
         holds: Mapping[str, HoldRule] | None = None,
         outbound: WriteOutbound | None = None,
         integrity: ReferenceIntegrity | None = None,
+        follow_merges: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.indexer = indexer
@@ -176,6 +177,10 @@ class ResourceService:
         self.outbound = outbound
         # Referential integrity of client writes (server.integrity); None: not checked.
         self.integrity = integrity
+        # Points a client write's references to merged-away Patients at their survivors
+        # (server.hl7v2.ingest.follow_merges); run after ``current`` is read, so a merge
+        # either is seen or makes the write's compare-and-swap fail and run again.
+        self.follow_merges = follow_merges
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
         """Return the current version; 404 if unknown, 410 if deleted."""
@@ -504,6 +509,8 @@ class ResourceService:
         rule = self.rules.get(resource_type)
         hold_rule = self.hold_rules.get(resource_type)
         live = current.body if current is not None else None  # None: new or deleted
+        if self.follow_merges is not None:
+            await self.follow_merges(resource)
         if rule is not None:
             rule(resource, orjson.loads(live) if live is not None else None)
         if self.integrity is not None:
