@@ -145,6 +145,10 @@ async def test_a_body_past_the_size_limit_is_413(settings: Settings) -> None:
             assert response.json()["resourceType"] == "OperationOutcome"
 
 
-async def test_other_methods_on_the_base_are_405(client: httpx.AsyncClient) -> None:
-    response = await client.put("/fhir", content=b"{}", headers=FHIR_JSON)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_other_methods_on_the_base_are_405_outcomes(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(method, "/fhir", content=b"{}", headers=FHIR_JSON)
     assert response.status_code == 405, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"
