@@ -25,8 +25,9 @@ from server.hl7v2.outbound.feed import Outbound, outbound_feed
 from server.hl7v2.query.config import QueryConfig
 from server.hl7v2.query.service import RecordQueries
 from server.hl7v2.vocabulary_file import mapping_config
-from server.interactions import ResourceService
+from server.interactions import HoldRule, ResourceService
 from server.roi import WRITE_RULES
+from server.scheduling import BookingRule
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index
 from server.settings import Settings
@@ -38,6 +39,11 @@ from server.storage.port import Store
 # queries' AuditEvents build their versions with server.versions.next_version and store
 # them directly, so they share the service's store and indexer but not its rules.
 CLIENT_WRITE_RULES = WRITE_RULES
+
+
+def client_hold_rules(store: Store, search: SearchEngine) -> dict[str, HoldRule]:
+    """The exclusive holds of client writes: Appointments that may not double-book."""
+    return {"Appointment": BookingRule(store, search)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,7 @@ async def open_runtime(
             indexer,
             search,
             rules=CLIENT_WRITE_RULES,
+            holds=client_hold_rules(store, search),
             audit=audit.request_write,
             outbound=outbound.writer if outbound is not None else None,
         )

@@ -1,0 +1,224 @@
+"""No double-booking: the Appointment rule of client writes (REST, transactions).
+
+A busy Appointment (booked, arrived, checked-in) may not overlap another busy, regular
+Appointment of one of its Practitioners, Locations or Patients: 409, naming the other
+Appointment and the participant (``expression``). Two checks make that hold:
+
+- a search for overlapping busy Appointments of the participants, which finds those
+  written without holds (HL7v2 ingest, or before this rule) and answers most conflicts;
+- the store's exclusive holds (server.storage.port.Holds): each participant's minutes,
+  claimed in the write's transaction, so two racing writers (other processes too)
+  cannot both book one minute. Cancelling, rescheduling or marking a no-show writes the
+  Appointment's new set of keys (none, or the new minutes) and frees the old ones; a key
+  left by a resource that no longer needs it (deleted, or changed by a path that keeps
+  no holds) is taken over after its holder is read.
+
+An explicit overbook (extension ``OVERBOOK_URL`` true) is on top of the regular bookings:
+it neither conflicts nor holds minutes, but takes one of the numbered overbook keys of
+its day for each participant whose Schedule sets a capacity (``OVERBOOK_CAPACITY_URL``,
+overbooks per day); without a Schedule, or a capacity on it, there is no limit.
+
+HL7v2 ingest (SIU) runs no client rules: a legacy system's history, double-bookings
+included, is recorded as it happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from server.errors import Conflict
+from server.fhir.clock import fhir_instant
+from server.scheduling.appointment import (
+    BUSY_STATUSES,
+    OVERBOOK_CAPACITY_URL,
+    Booking,
+    Participant,
+    booking_of,
+    extension_value,
+    local_reference,
+)
+from server.scheduling.holds import minute_keys, minute_of, overbook_key
+from server.search.engine import SearchEngine
+from server.search.query import SearchQuery
+from server.storage.port import Holds, HoldTaken, Store, StoredVersion
+
+Attempt = Callable[[Holds], Awaitable[StoredVersion]]
+
+# Overlapping Appointments are found by their start (the ``date`` parameter): one that
+# started up to this long before the new one is looked at.
+_LOOK_BACK_US = 24 * 3600 * 1_000_000
+_SEARCH_PAGE = 500
+_MAX_SETTLES = 16
+_ORPHAN_POLL_S = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The holds a write of one Appointment asks for, and how to read a refused key."""
+
+    holder: str  # Appointment/id
+    booking: Booking | None
+    keys: dict[str, Participant] = field(default_factory=dict)
+    replaceable: frozenset[str] = frozenset()
+    capacity: dict[str, int] = field(default_factory=dict)  # overbooks: participant -> cap
+    numbers: dict[str, int] = field(default_factory=dict)  # overbooks: the key number tried
+
+    @property
+    def holds(self) -> Holds:
+        return Holds(frozenset(self.keys), self.replaceable)
+
+
+class BookingRule:
+    """Refuses double-bookings of client Appointment writes; see the module doc."""
+
+    def __init__(self, store: Store, search: SearchEngine, *, orphan_wait: float = 2.0) -> None:
+        self.store = store
+        self.search = search
+        self.orphan_wait = orphan_wait
+
+    async def __call__(
+        self,
+        resource_id: str,
+        resource: dict[str, Any],
+        current: dict[str, Any] | None,
+        attempt: Attempt,
+    ) -> StoredVersion:
+        """Store the Appointment through ``attempt`` with its holds; 409 on a double-booking."""
+        plan = await self.plan(resource_id, resource)
+        for _ in range(_MAX_SETTLES):
+            try:
+                return await attempt(plan.holds)
+            except HoldTaken as taken:
+                plan = await self.settle(plan, taken)
+        raise Conflict(f"{plan.holder} is contended by other bookings; retry")
+
+    async def plan(self, resource_id: str, resource: dict[str, Any]) -> Plan:
+        """The first holds to ask for; 409 if a stored Appointment already overlaps."""
+        holder = f"Appointment/{resource_id}"
+        booking = booking_of(resource)
+        if booking is None:
+            return Plan(holder, None)
+        if booking.overbook:
+            capacity = await self._capacities(booking)
+            numbers = dict.fromkeys(capacity, 1)
+            return Plan(
+                holder,
+                booking,
+                _overbook_keys(booking, numbers),
+                capacity=capacity,
+                numbers=numbers,
+            )
+        await self._refuse_overlaps(resource_id, booking)
+        return Plan(holder, booking, minute_keys(booking))
+
+    async def settle(self, plan: Plan, taken: HoldTaken) -> Plan:
+        """The holds to ask for after ``taken``: 409 if its holder still needs the key."""
+        assert plan.booking is not None
+        participant = plan.keys[taken.key]
+        if not await self._still_needed(taken.holder, taken.key):
+            return dataclasses.replace(plan, replaceable=plan.replaceable | {taken.holder})
+        if not plan.booking.overbook:
+            raise _double_booked(participant, taken.holder)
+        numbers = dict(plan.numbers)
+        numbers[participant.reference] += 1
+        cap = plan.capacity[participant.reference]
+        if numbers[participant.reference] > cap:
+            raise Conflict(
+                f"{participant.reference} has its {cap} overbook(s) of {plan.booking.day}"
+                " taken already (its Schedule's overbook capacity)",
+                expression=participant.expression,
+            )
+        keys = _overbook_keys(plan.booking, numbers)
+        return dataclasses.replace(plan, keys=keys, numbers=numbers)
+
+    async def _refuse_overlaps(self, resource_id: str, booking: Booking) -> None:
+        params = [
+            ("actor", ",".join(p.reference for p in booking.participants)),
+            ("date", f"ge{fhir_instant(booking.start - _LOOK_BACK_US)}"),
+            ("date", f"lt{fhir_instant(booking.end)}"),
+            ("status", ",".join(sorted(BUSY_STATUSES))),
+        ]
+        for version in await self._find("Appointment", params):
+            if version.id == resource_id or version.body is None:
+                continue
+            other = booking_of(orjson.loads(version.body))
+            if other is None or other.overbook or not booking.overlaps(other):
+                continue
+            shared = booking.shares(other)
+            if shared is not None:
+                raise _double_booked(shared, f"Appointment/{version.id}")
+
+    async def _capacities(self, booking: Booking) -> dict[str, int]:
+        """Each participant's overbooks per day, where a Schedule of it sets a number."""
+        references = {p.reference for p in booking.participants}
+        capacity: dict[str, int] = {}
+        for version in await self._find("Schedule", [("actor", ",".join(sorted(references)))]):
+            schedule = orjson.loads(version.body or b"{}")
+            cap = extension_value(schedule, OVERBOOK_CAPACITY_URL, "Integer")
+            if schedule.get("active") is False or not isinstance(cap, int):
+                continue
+            for actor in schedule.get("actor") or ():
+                reference = local_reference(
+                    actor.get("reference") if isinstance(actor, dict) else None
+                )
+                if reference in references:
+                    capacity[reference] = min(cap, capacity.get(reference, cap))
+        return capacity
+
+    async def _find(self, resource_type: str, params: list[tuple[str, str]]) -> list[StoredVersion]:
+        parsed = self.search.parse(resource_type, params, lenient=False)
+        page = await self.store.search(
+            SearchQuery(resource_type, tuple(parsed.clauses), count=_SEARCH_PAGE)
+        )
+        return page.versions
+
+    async def _still_needed(self, holder: str, key: str) -> bool:
+        """Whether the holder of ``key`` is a current Appointment that takes that time."""
+        resource_type, _, resource_id = holder.partition("/")
+        stored = await self._read_or_wait(resource_type, resource_id)
+        if stored is None or stored.body is None:
+            return False
+        other = booking_of(orjson.loads(stored.body))
+        if other is None:
+            return False
+        minute = minute_of(key)
+        if minute is None:
+            return other.overbook and any(
+                key.startswith(f"overbook|{p.reference}|{other.day}#") for p in other.participants
+            )
+        return not other.overbook and key in minute_keys(other)
+
+    async def _read_or_wait(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        """The holder's current version; on a store without transactions a holder whose
+        keys are written before it is waited for a little, as conditional guards are."""
+        stored = await self.store.read(resource_type, resource_id)
+        if stored is not None or self.store.transactions:
+            return stored
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.orphan_wait
+        while stored is None and loop.time() < deadline:
+            await asyncio.sleep(_ORPHAN_POLL_S)
+            stored = await self.store.read(resource_type, resource_id)
+        return stored
+
+
+def _overbook_keys(booking: Booking, numbers: dict[str, int]) -> dict[str, Participant]:
+    return {
+        overbook_key(p, booking.day, numbers[p.reference]): p
+        for p in booking.participants
+        if p.reference in numbers
+    }
+
+
+def _double_booked(participant: Participant, holder: str) -> Conflict:
+    return Conflict(
+        f"{participant.reference} is already booked at that time by {holder}"
+        " (an overbook needs the extension https://fhirport.dev/fhir/StructureDefinition/overbook)",
+        expression=participant.expression,
+    )
