@@ -53,12 +53,17 @@ async def apply_holds(held: Any, holds: Holds, holder: str, session: Any) -> Non
             [{"_id": key, "holder": holder} for key in keys], ordered=True, session=session
         )
     except DuplicateKeyError as error:
-        raise HoldRefused(_first_key(error.details)) from None
+        refused = _first_key(error.details)
     except BulkWriteError as error:
         failures = error.details.get("writeErrors", [])
-        if failures and failures[0].get("code") == _DUPLICATE_KEY:
-            raise HoldRefused(str(failures[0].get("op", {}).get("_id", keys[0]))) from None
-        raise
+        if not failures or failures[0].get("code") != _DUPLICATE_KEY:
+            raise
+        refused = str(failures[0].get("op", {}).get("_id", keys[0]))
+    else:
+        return
+    if session is None:  # no transaction to undo the keys inserted before the refused one
+        await held.delete_many({"_id": {"$in": keys}, "holder": holder})
+    raise HoldRefused(refused)
 
 
 def _first_key(details: Any) -> str:
