@@ -20,6 +20,7 @@ from server.auth.authority import open_authority
 from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
 from server.auth.tokens import TokenVerifier
+from server.hl7v2.ingest.follow_merges import MergedPatients
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.outbound.feed import Outbound, outbound_feed
 from server.hl7v2.query.config import QueryConfig
@@ -117,6 +118,7 @@ async def open_runtime(
             holds=client_hold_rules(store, search),
             audit=audit.request_write,
             outbound=outbound.writer if outbound is not None else None,
+            follow_merges=MergedPatients(store),
         )
         await audit.start()
         if outbound is not None:

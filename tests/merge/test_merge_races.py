@@ -180,3 +180,22 @@ async def test_an_if_match_update_racing_the_merge_lands_or_is_412(
         assert (record.get("comment") == f"edit {round_number}") == (updated.status_code == 200)
         assert mentions(record, survivor)
         assert not mentions(record, retired)
+
+
+async def test_a_blind_update_read_before_the_merge_and_sent_after_ends_at_the_survivor(
+    client: httpx.AsyncClient,
+) -> None:
+    # The racing update's worst interleaving, made certain: read before, written after.
+    retired, survivor, records = await _setup(client, "MB")
+    target = records[0]
+    read = await _json(client, f"/fhir/{target}")
+    merged = await _merge(client, retired, survivor)()
+    assert merged.status_code == 200, merged.text
+
+    updated = await client.put(f"/fhir/{target}", json={**read, "comment": "late edit"})
+
+    assert updated.status_code == 200, updated.text
+    record = await _json(client, f"/fhir/{target}")
+    assert record["comment"] == "late edit"
+    assert mentions(record, survivor), "the update put the merged patient back"
+    assert not mentions(record, retired)
