@@ -21,10 +21,15 @@ _WATCH_EVERY = 1.0  # seconds
 _NICENESS = 10
 
 
-def start_worker(importer_pid: int) -> None:
-    """The pool's initializer: settle the FHIR models, give way, watch the importer."""
+def start_worker(importer_pid: int, give_way: bool = True) -> None:
+    """The pool's initializer: settle the FHIR models, give way, watch the importer.
+
+    ``give_way`` False: the work is the workers' (a verification, whose own process
+    only compares), so they keep their priority.
+    """
     settle()
-    os.nice(_NICENESS)
+    if give_way:
+        os.nice(_NICENESS)
     watch = threading.Thread(
         target=_exit_without, args=(importer_pid,), name="importer-watch", daemon=True
     )

@@ -173,8 +173,11 @@ class Importer:
             yield pair
 
 
-def worker_pool(workers: int) -> Executor | None:
-    """Processes for CPU work on messages (parse, map), or None to work in this one."""
+def worker_pool(workers: int, *, give_way: bool = True) -> Executor | None:
+    """Processes for CPU work on messages (parse, map), or None to work in this one.
+
+    ``give_way``: the workers run at a lower priority (``import_worker``).
+    """
     if workers <= 1:
         return None
     # forkserver: workers start from a clean process, not a copy of one running threads.
@@ -182,7 +185,7 @@ def worker_pool(workers: int) -> Executor | None:
         workers,
         mp_context=get_context("forkserver"),
         initializer=start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), give_way),
     )
 
 

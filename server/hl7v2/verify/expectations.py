@@ -105,7 +105,7 @@ def expectations_of(data: bytes, config: MappingConfig) -> Expectations:
         found.failure = prepared.failure.outcome.value if prepared.failure else "failed"
         return found
     found.resources = checks_of(prepared.result)
-    found.identifiers = identifiers_of(message, config)
+    found.identifiers = identifiers_of(message, config, prepared.result)
     return found
 
 
@@ -194,13 +194,18 @@ def _detached(
     return trimmed, [*owners[:gone], *owners[gone + 1 :]]
 
 
-def identifiers_of(message: Message, config: MappingConfig) -> list[PatientIdentifier]:
+def identifiers_of(
+    message: Message, config: MappingConfig, result: MappingResult
+) -> list[PatientIdentifier]:
     """Each PID-3 identifier of the message with the Patient id its PID maps to."""
     context = MapContext(config, sender=(message.sending_application, message.sending_facility))
+    pids = message.segments_named("PID")
+    # One PID, one Patient: the mapping already named it (the common case, and cheaper).
+    mapped = [m.resource["id"] for m in result.resources if m.resource["resourceType"] == "Patient"]
     found: list[PatientIdentifier] = []
-    for pid in message.segments_named("PID"):
+    for pid in pids:
         try:
-            patient = patient_id(pid, context)
+            patient = str(mapped[0]) if len(pids) == 1 == len(mapped) else patient_id(pid, context)
         except MappingError:
             continue
         for rep in pid.reps(3):

@@ -25,7 +25,8 @@ async def read_expectations(
 ) -> AsyncIterator[tuple[Located, Expectations]]:
     """Yield every message of ``files`` with its expectations, in archive order."""
     messages = read_all(files)
-    executor = worker_pool(workers)
+    # The workers do most of a verification's work: they keep their priority.
+    executor = worker_pool(workers, give_way=False)
     if executor is None:
         for count, located in enumerate(messages, 1):
             yield located, expectations_of(located.raw.data, config)

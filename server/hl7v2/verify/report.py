@@ -9,7 +9,7 @@ explains it: the exit status is 1).
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,20 +61,8 @@ def _instant(moment: int | None) -> str | None:
     return fhir_instant(moment) if moment is not None else None
 
 
-@dataclass(slots=True)
-class _Counts:
-    checks: int = 0
-    matched: int = 0
-    explained: int = 0
-    mismatches: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "checks": self.checks,
-            "matched": self.matched,
-            "explained": self.explained,
-            "mismatches": self.mismatches,
-        }
+_VERDICTS = ("matched", "explained", "mismatches")
+_ALL = ""  # the label under which a message type's totals are counted
 
 
 @dataclass(slots=True)
@@ -85,10 +73,8 @@ class VerifyReport:
     messages: int = 0
     verified: Counter[str] = field(default_factory=Counter)  # applied messages per type
     skipped: Counter[str] = field(default_factory=Counter)  # not verified, by reason
-    totals: _Counts = field(default_factory=_Counts)
-    by_type: defaultdict[str, defaultdict[str, _Counts]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(_Counts))
-    )
+    # (message type, field, verdict) -> checks; the totals are counted apart at the end
+    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     explained: list[dict[str, Any]] = field(default_factory=list)
     patients: list[dict[str, Any]] = field(default_factory=list)
@@ -96,19 +82,16 @@ class VerifyReport:
     elapsed: float = 0.0
 
     def matched(self, sent: Sent, check: Check) -> None:
-        for counts in self._counts(sent, check):
-            counts.matched += 1
+        self.counts[(sent.message_type, check.label, "matched")] += 1
 
     def explain(self, sent: Sent, reference: str, check: Check, changed_by: dict[str, Any]) -> None:
-        for counts in self._counts(sent, check):
-            counts.explained += 1
+        self.counts[(sent.message_type, check.label, "explained")] += 1
         self.explained.append(
             {**sent.describe(), **_where(reference, check), "changed_by": changed_by}
         )
 
     def mismatch(self, sent: Sent, reference: str, check: Check, stored: Any, reason: str) -> None:
-        for counts in self._counts(sent, check):
-            counts.mismatches += 1
+        self.counts[(sent.message_type, check.label, "mismatches")] += 1
         self.mismatches.append(
             {
                 **sent.describe(),
@@ -121,17 +104,25 @@ class VerifyReport:
 
     def unverifiable(self, sent: Sent, reason: str) -> None:
         """An applied message that cannot be checked (it no longer maps): a mismatch."""
-        self.totals.mismatches += 1
+        self.counts[(sent.message_type, "(message)", "mismatches")] += 1
         self.mismatches.append(
             {**sent.describe(), "resource": None, "field": None, "reason": reason}
         )
 
-    def _counts(self, sent: Sent, check: Check) -> tuple[_Counts, _Counts, _Counts]:
-        per_type = self.by_type[sent.message_type]
-        found = (self.totals, per_type[""], per_type[check.label])
-        for counts in found:
-            counts.checks += 1
-        return found
+    def _tally(self) -> tuple[dict[str, int], dict[str, dict[str, dict[str, int]]]]:
+        """The totals, and the counts per message type and field (``_ALL``: all its fields)."""
+        totals = _zero()
+        by_type: dict[str, dict[str, dict[str, int]]] = {}
+        for (message_type, label, verdict), count in self.counts.items():
+            fields = by_type.setdefault(message_type, {})
+            for counts in (
+                totals,
+                fields.setdefault(_ALL, _zero()),
+                fields.setdefault(label, _zero()),
+            ):
+                counts[verdict] += count
+                counts["checks"] += count
+        return totals, by_type
 
     def finish(self) -> None:
         self.elapsed = time.monotonic() - self.started
@@ -139,10 +130,11 @@ class VerifyReport:
     @property
     def exit_status(self) -> int:
         """1 when anything is unexplained, else 0."""
-        return 1 if self.totals.mismatches else 0
+        return 1 if self.mismatches else 0
 
     def to_json(self) -> dict[str, Any]:
         rate = self.messages / self.elapsed if self.elapsed > 0 else 0.0
+        totals, by_type = self._tally()
         return {
             "files": self.files,
             "elapsed_seconds": round(self.elapsed, 3),
@@ -151,17 +143,15 @@ class VerifyReport:
                 "messages": self.messages,
                 "verified": sum(self.verified.values()),
                 "skipped": dict(sorted(self.skipped.items())),
-                **self.totals.to_json(),
+                **totals,
             },
             "by_message_type": {
                 message_type: {
                     "messages": self.verified[message_type],
-                    **fields[""].to_json(),
-                    "fields": {
-                        label: counts.to_json() for label, counts in sorted(fields.items()) if label
-                    },
+                    **fields[_ALL],
+                    "fields": {label: c for label, c in sorted(fields.items()) if label != _ALL},
                 }
-                for message_type, fields in sorted(self.by_type.items())
+                for message_type, fields in sorted(by_type.items())
             },
             "mismatches": self.mismatches,
             "explained": self.explained,
@@ -171,16 +161,16 @@ class VerifyReport:
     def summary(self) -> str:
         """A few lines for the terminal."""
         rate = self.messages / self.elapsed if self.elapsed > 0 else 0.0
-        totals = self.totals
+        totals, _ = self._tally()
         skipped = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items())) or "none"
         by_kind = Counter(str(e["changed_by"]["kind"]) for e in self.explained)
         kinds = ", ".join(f"{n} by {k}" for k, n in sorted(by_kind.items()))
         lines = [
             f"{self.messages} messages from {len(self.files)} files in {self.elapsed:.1f}s "
             f"({rate:.0f}/s): {sum(self.verified.values())} verified; not verified: {skipped}",
-            f"{totals.checks} field checks: {totals.matched} hold the message's value, "
-            f"{totals.explained} changed later{f' ({kinds})' if kinds else ''}, "
-            f"{totals.mismatches} unexplained",
+            f"{totals['checks']} field checks: {totals['matched']} hold the message's value, "
+            f"{totals['explained']} changed later{f' ({kinds})' if kinds else ''}, "
+            f"{totals['mismatches']} unexplained",
         ]
         for item in self.mismatches[:10]:
             lines.append(
@@ -190,6 +180,10 @@ class VerifyReport:
         if len(self.mismatches) > 10:
             lines.append(f"  ... and {len(self.mismatches) - 10} more (see the report)")
         return "\n".join(lines)
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(("checks", *_VERDICTS), 0)
 
 
 def _where(reference: str, check: Check) -> dict[str, Any]:

@@ -1,0 +1,84 @@
+"""``fhirport hl7 verify`` throughput on an imported archive (not a test).
+
+    .venv/bin/python -m bench.hl7_verify [--messages 20000] [--workers 2] [--profile FILE]
+        [--corpus [DIR]]
+
+Generates the same messages as bench.hl7_ingest (or copies of the public corpus with
+``--corpus``), imports them into a fresh SQLite store as ``fhirport hl7 import`` does
+(not timed), then verifies the store against the files exactly as ``fhirport hl7
+verify`` does: read, parse and map again, look up the ledger, compare with the stored
+resources. Target: 2,000 messages/s on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus_variants import CORPUS, write_variants
+from bench.hl7_ingest import generate
+from bench.process_cpu import DescendantsCpu
+from mappers.config import MappingConfig
+from server.hl7v2.ingest.importer import ImportOptions, expand_paths, run_import
+from server.hl7v2.verify import run_verify
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the verify here")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        nargs="?",
+        const=CORPUS,
+        help=f"copy this corpus's messages instead (default folder: {CORPUS})",
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="fhirport-bench-") as tmp:
+        folder = Path(tmp)
+        if args.corpus:
+            written = write_variants(args.corpus, args.messages, folder / "in")
+        else:
+            written = generate(args.messages, folder / "in")
+        files = expand_paths([str(folder / "in")])
+        store = f"sqlite:///{folder / 'bench.sqlite3'}"
+        started = time.perf_counter()
+        imported = asyncio.run(run_import(files, store, ImportOptions(workers=2)))
+        print(
+            f"imported {written} messages in {time.perf_counter() - started:.1f}s: "
+            f"{imported.totals()['by_outcome']}"
+        )
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        with DescendantsCpu() as workers_cpu:
+            report = asyncio.run(
+                run_verify(files, store, MappingConfig(), workers=args.workers)
+            )
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).dump_stats(args.profile)
+        elapsed = time.perf_counter() - started
+        totals = report.to_json()["totals"]
+        print(
+            f"verified (workers={args.workers}): {report.messages} messages in {elapsed:.1f}s "
+            f"= {report.messages / elapsed:,.0f} messages/s; workers' CPU "
+            f"{workers_cpu.seconds:.1f}s"
+        )
+        print(
+            f"checks {totals['checks']}: matched {totals['matched']}, explained "
+            f"{totals['explained']}, mismatches {totals['mismatches']}; skipped {totals['skipped']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
