@@ -26,6 +26,7 @@ from server.hl7v2.outbound.feed import Outbound, outbound_feed
 from server.hl7v2.query.config import QueryConfig
 from server.hl7v2.query.service import RecordQueries
 from server.hl7v2.vocabulary_file import mapping_config
+from server.integrity import ReferenceIntegrity
 from server.interactions import HoldRule, ResourceService
 from server.roi import WRITE_RULES
 from server.scheduling import BookingRule
@@ -119,6 +120,9 @@ async def open_runtime(
             audit=audit.request_write,
             outbound=outbound.writer if outbound is not None else None,
             follow_merges=MergedPatients(store),
+            integrity=ReferenceIntegrity(
+                store, urls, strict=settings.referential_integrity == "strict"
+            ),
         )
         await audit.start()
         if outbound is not None:

@@ -25,6 +25,7 @@ from server.api.access_checks import (
     visible_history,
 )
 from server.api.allow import serves
+from server.api.cascade_delete import cascade_delete
 from server.api.criteria import query_criteria
 from server.api.dependencies import Access, AppSettings, Service, held_type
 from server.api.history_params import history_query, next_page_url
@@ -235,6 +236,9 @@ async def delete(
     held_instance(request, resource_type, resource_id, Interaction.DELETE)
     current = await _current_for(access, service, resource_type, resource_id, "d")
     check_write(access, resource_type, "d", current, None)
+    cascade = request.query_params.get("_cascade")
+    if cascade is not None:
+        return await cascade_delete(request, service, access, resource_type, resource_id, cascade)
     marker = await service.delete(resource_type, resource_id)
     headers = {"ETag": f'W/"{marker.version}"'} if marker else None
     return Response(status_code=204, headers=headers)
