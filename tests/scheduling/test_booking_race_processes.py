@@ -1,0 +1,60 @@
+"""Two server processes on one SQLite file: racing bookings of one quarter hour book one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+
+import httpx
+import pytest
+
+from tests.e2e.server_process import running_server
+from tests.scheduling.booking import make_appointment
+
+pytestmark = pytest.mark.slow
+
+RACERS = 16
+ROUNDS = 3
+DR = "Practitioner/dr-proc"
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    store = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.sqlite3'}"
+    with ExitStack() as stack:
+        first = stack.enter_context(running_server(store))
+        second = stack.enter_context(running_server(store))
+        for reference in (DR, *(f"Patient/p-{n}" for n in range(RACERS))):
+            resource_type, resource_id = reference.split("/")
+            body = {"resourceType": resource_type, "id": resource_id}
+            assert httpx.put(f"{first}/{reference}", json=body).status_code in {200, 201}
+        yield first, second
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_bookings_on_two_servers_book_the_quarter_hour_once(
+    two_servers: tuple[str, str], round_number: int
+) -> None:
+    day = f"2025-04-{round_number + 1:02d}"
+    barrier = threading.Barrier(RACERS)
+
+    def racer(n: int) -> int:
+        base = two_servers[n % 2]
+        with httpx.Client(timeout=30.0) as http:
+            assert http.get(f"{base}/metadata").status_code == 200
+            barrier.wait()
+            appointment = make_appointment(
+                f"{day}T09:00:00Z", f"{day}T09:15:00Z", DR, f"Patient/p-{n}"
+            )
+            return http.post(f"{base}/Appointment", json=appointment).status_code
+
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        statuses = sorted(pool.map(racer, range(RACERS)))
+
+    assert statuses == [201] + [409] * (RACERS - 1)
+    found = httpx.get(
+        f"{two_servers[0]}/Appointment", params={"actor": DR, "date": day, "_total": "accurate"}
+    ).json()
+    assert found["total"] == 1
