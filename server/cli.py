@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -217,9 +216,32 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     "An export's ndjson file is split past this size.",
     type=click.IntRange(min=1),
 )
+@_setting(
+    "--max-bundle-entries",
+    "Most entries in a transaction or batch Bundle (POST /fhir); more get a 413.",
+    type=click.IntRange(min=1),
+)
+@_setting(
+    "--referential-integrity",
+    "strict: references into this server must resolve (422) and referenced resources "
+    "cannot be deleted (409, or _cascade=delete); lenient: dangling references are "
+    "accepted (bulk loads that arrive out of order).",
+    type=click.Choice(["strict", "lenient"]),
+)
+@_setting(
+    "--log-format",
+    "text, or json: one object a line with the request id (also sent as X-Request-Id).",
+    type=click.Choice(["text", "json"]),
+)
+@_setting("--access-log/--no-access-log", "A log line per request: method, path, status, time.")
+@_setting(
+    "--access-log-queries/--no-access-log-queries",
+    "Put query strings in the access log (they can hold names and birth dates).",
+)
 def serve(**options: Any) -> None:
     """Serve the FHIR API at http://HOST:PORT/fhir (and HL7v2 MLLP on --mllp-port)."""
     from server.app import create_app
+    from server.logs import configure_logging
     from server.serving import run
 
     try:
@@ -233,10 +255,7 @@ def serve(**options: Any) -> None:
     _check_mllp_senders(settings)
     _check_outbound(settings.hl7_outbound)
     _check_store(settings.store)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     run(create_app(settings), settings)
 
 
