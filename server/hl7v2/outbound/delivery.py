@@ -109,10 +109,11 @@ class DestinationSender:
     async def _deliver(self, due: list[OutboxEntry]) -> bool:
         """Send entries in order until one gets no answer; False then."""
         settled: list[OutboxEntry] = []
+        built = await self.builder.build_many(due, self.destination)
         try:
-            for entry in due:
+            for entry, message in zip(due, built, strict=True):
                 try:
-                    settled.append(await self._send(entry))
+                    settled.append(await self._send(entry, message))
                 except (*_DELIVERY_ERRORS, NoAck) as exc:
                     reason = str(exc) or type(exc).__name__
                     log.warning(
@@ -134,12 +135,10 @@ class DestinationSender:
         finally:
             await self.store.outbox_update(settled)
 
-    async def _send(self, entry: OutboxEntry) -> OutboxEntry:
-        """Send one entry and return it settled (sent or failed)."""
-        try:
-            message = await self.builder.build(entry, self.destination)
-        except Unbuildable as exc:
-            return self._settle(entry, "failed", f"Not sent: {exc}", None, attempts=0)
+    async def _send(self, entry: OutboxEntry, message: str | Unbuildable) -> OutboxEntry:
+        """Send one entry's message and return the entry settled (sent or failed)."""
+        if isinstance(message, Unbuildable):
+            return self._settle(entry, "failed", f"Not sent: {message}", None, attempts=0)
         async with asyncio.timeout(self.destination.timeout):
             connection = await self._connect()
             answer = await connection.exchange(message)

@@ -1,12 +1,14 @@
-"""The message of an outbox entry, built when it is sent from the versions the store holds.
+"""The messages of outbox entries, built when they are sent from the versions the store holds.
 
-The entry names the version it announces, so a resend builds the same message; the
+An entry names the version it announces, so a resend builds the same message; the
 Patient of a Coverage's A08, an Appointment's SIU and a merge's survivor is read as it
-is when the message is built.
+is when the message is built. A batch of entries is built from one ``read_many`` (the
+named version is usually the current one; an older one is read with ``vread``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +19,8 @@ from mappers.fhir_to_v2.header import Header
 from mappers.fhir_to_v2.messages import adt_message, siu_message
 from server.hl7v2.outbound.config import Destination, OutboundFeed
 from server.storage.port import OutboxEntry, Store, StoredVersion
+
+Key = tuple[str, str]
 
 
 class Unbuildable(Exception):
@@ -43,8 +47,36 @@ class MessageBuilder:
         self.feed = feed
         self.config = config
 
-    async def build(self, entry: OutboxEntry, destination: Destination) -> str:
-        """The ER7 text of ``entry`` for ``destination``; Unbuildable if it cannot be."""
+    async def build_many(
+        self, entries: Sequence[OutboxEntry], destination: Destination
+    ) -> list[str | Unbuildable]:
+        """The ER7 text of each entry for ``destination``, or why it cannot be built."""
+        keys: set[Key] = set()
+        for entry in entries:
+            keys.add((entry.resource_type, entry.resource_id))
+            if entry.patient:
+                keys.add(("Patient", entry.patient))
+        current = await self.store.read_many(sorted(keys))
+        built: list[str | Unbuildable] = []
+        for entry in entries:
+            try:
+                named = current.get((entry.resource_type, entry.resource_id))
+                if named is None or named.version != entry.version:
+                    named = await self.store.vread(
+                        entry.resource_type, entry.resource_id, entry.version
+                    )
+                built.append(self._message(entry, destination, named, current))
+            except Unbuildable as exc:
+                built.append(exc)
+        return built
+
+    def _message(
+        self,
+        entry: OutboxEntry,
+        destination: Destination,
+        named: StoredVersion | None,
+        current: dict[Key, StoredVersion | None],
+    ) -> str:
         header = Header(
             sending=(self.feed.application, self.feed.facility),
             receiving=(destination.application, destination.facility),
@@ -52,19 +84,17 @@ class MessageBuilder:
             control_id=entry.id,
             timestamp=_timestamp(entry.created),
         )
-        named = await self.store.vread(entry.resource_type, entry.resource_id, entry.version)
         what = f"{entry.resource_type}/{entry.resource_id}/_history/{entry.version}"
         body = _body(named, what)
-        if entry.resource_type == "Appointment":
-            patient = await self._patient(entry.patient) if entry.patient else None
-            return siu_message(header, body, patient, self.config)
-        if entry.resource_type == "Coverage":
-            patient = await self._patient(entry.patient)
-            return adt_message(header, patient, self.config, coverages=[body])
-        if entry.message_type == "ADT^A40":
-            survivor = await self._patient(entry.patient)
-            return adt_message(header, survivor, self.config, retired=body)
-        return adt_message(header, body, self.config)
 
-    async def _patient(self, patient_id: str) -> dict[str, Any]:
-        return _body(await self.store.read("Patient", patient_id), f"Patient/{patient_id}")
+        def patient() -> dict[str, Any]:
+            key = ("Patient", entry.patient)
+            return _body(current.get(key), f"Patient/{entry.patient}")
+
+        if entry.resource_type == "Appointment":
+            return siu_message(header, body, patient() if entry.patient else None, self.config)
+        if entry.resource_type == "Coverage":
+            return adt_message(header, patient(), self.config, coverages=[body])
+        if entry.message_type == "ADT^A40":
+            return adt_message(header, patient(), self.config, retired=body)
+        return adt_message(header, body, self.config)
