@@ -252,6 +252,11 @@ HELD_TYPES: dict[str, ResourceType] = {
 # Operations on the whole server (CapabilityStatement.rest.operation), not on a type.
 SYSTEM_OPERATIONS: tuple[Operation, ...] = (
     Operation(
+        "meta",
+        "http://hl7.org/fhir/OperationDefinition/Resource-meta",
+        "GET or POST: the profiles, tags and security labels in use on every type",
+    ),
+    Operation(
         "export",
         f"{_BULK_DATA}/export",
         "Bulk Data export of every held type (Prefer: respond-async; _outputFormat, _since,"
@@ -289,6 +294,46 @@ SYSTEM_OPERATIONS: tuple[Operation, ...] = (
         "feed's messages (destination, type, control id, attempts, last error or ACK), paged",
     ),
 )
+
+
+# Operations of every held type that offers their interaction (resource-operations.html),
+# declared once: the CapabilityStatement lists them on each such type.
+_R4_OPERATIONS = "http://hl7.org/fhir/OperationDefinition"
+COMMON_OPERATIONS: tuple[tuple[Operation, Interaction], ...] = (
+    (
+        Operation(
+            "meta",
+            f"{_R4_OPERATIONS}/Resource-meta",
+            "GET or POST on an instance: its meta; on the type (and the system): the profiles,"
+            " tags and security labels in use",
+        ),
+        Interaction.READ,
+    ),
+    (
+        Operation(
+            "meta-add",
+            f"{_R4_OPERATIONS}/Resource-meta-add",
+            "POST Parameters(meta) on an instance: add profiles, tags and security labels;"
+            " a new version when the sets change, nothing else changed",
+        ),
+        Interaction.UPDATE,
+    ),
+    (
+        Operation(
+            "meta-delete",
+            f"{_R4_OPERATIONS}/Resource-meta-delete",
+            "POST Parameters(meta) on an instance: remove profiles, tags and security labels"
+            " (by system and code); a new version when the sets change",
+        ),
+        Interaction.UPDATE,
+    ),
+)
+
+
+def operations_of(held: ResourceType) -> tuple[Operation, ...]:
+    """The type's own operations and the common ones it offers the interaction of."""
+    common = (op for op, interaction in COMMON_OPERATIONS if held.supports(interaction))
+    return (*held.operations, *common)
 
 
 def get_type(name: str) -> ResourceType | None:

@@ -16,6 +16,7 @@ from server.api import (
     routes_health,
     routes_hl7,
     routes_merge,
+    routes_meta,
     routes_operations,
     routes_resources,
     routes_roi,
@@ -40,6 +41,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_roi.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$everything.
     *routes_everything.ROUTES,
+    # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.
+    *routes_meta.ROUTES,
     # After every operation route, before the resource routes (see the module).
     *routes_operations.ROUTES,
     *routes_resources.ROUTES,

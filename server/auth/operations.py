@@ -19,6 +19,9 @@ from server.errors import Forbidden
 from server.registry import HELD_TYPES
 from server.search.compartments import compartment_params
 
+# In a Needs' letters: the type of the path (``Patient/1/$meta`` needs read on Patient).
+INVOKED_ON = "the type invoked on"
+
 
 @dataclass(frozen=True, slots=True)
 class Needs:
@@ -82,6 +85,10 @@ def operation_needs() -> dict[str, Needs]:
             (("Patient", "r"), *((t, "s") for t in (*record, *referenced_types()))),
             unconfined=False,
         ),
+        # The operations every type has act on the type they are invoked on.
+        "meta": Needs(((INVOKED_ON, "rs"),), unconfined=False),
+        "meta-add": Needs(((INVOKED_ON, "u"),), unconfined=False),
+        "meta-delete": Needs(((INVOKED_ON, "u"),), unconfined=False),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.fhir.clock import fhir_instant, now_us
-from server.registry import HELD_TYPES, SYSTEM_OPERATIONS, Interaction
+from server.registry import HELD_TYPES, SYSTEM_OPERATIONS, Interaction, operations_of
 from server.search.capabilities import search_capabilities
 
 SOFTWARE_VERSION = "0.1.0"
@@ -45,8 +45,8 @@ def _resource_entry(name: str) -> dict[str, Any]:
     }
     if searchable:
         entry.update(search_capabilities(name))
-    if resource_type.operations:
-        entry["operation"] = [op.capability() for op in resource_type.operations]
+    if operations := operations_of(resource_type):
+        entry["operation"] = [op.capability() for op in operations]
     return entry
 
 

@@ -1,0 +1,1 @@
+"""Operations every held type has: ``$meta``, ``$meta-add``, ``$meta-delete``, ``$validate``."""
