@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,9 @@ def settings(store_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process (ASGI), lifespan included."""
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of an app on ``settings``, in-process (ASGI), lifespan included."""
     from server.app import create_app
 
     app = create_app(settings)
@@ -91,6 +92,13 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process (ASGI), lifespan included."""
+    async with running_app(settings) as http:
+        yield http
 
 
 def make_patient(**overrides: Any) -> dict[str, Any]:

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.er7 import Message, ParseError, parse
 from hl7.mllp import Peer, TlsFailure
 from server.audit import AuditTrail
-from server.hl7v2.config_file import ConfigFileError, read_config_file
+from server.hl7v2.config_file import ConfigFileError, read_model
 
 __all__ = [
     "MllpExposed",
@@ -315,18 +315,9 @@ class _File(BaseModel):
 def load_senders(path: Path) -> SenderAllowlist:
     """Read an allowlist file (``.json``, else YAML); SendersFileError if it is bad."""
     try:
-        content = read_config_file(path)
+        parsed = read_model(path, _File, "HL7v2 sender allowlist")
     except ConfigFileError as exc:
-        raise SendersFileError(
-            f"{path}: cannot read the HL7v2 sender allowlist: {exc.reason}"
-        ) from None
-    try:
-        parsed = _File.model_validate(content)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()
-        )
-        raise SendersFileError(f"{path}: invalid HL7v2 sender allowlist: {problems}") from None
+        raise SendersFileError(str(exc)) from None
     return SenderAllowlist(tuple(entry.sender() for entry in parsed.senders))
 
 

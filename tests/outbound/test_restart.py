@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
 from server.settings import Settings
-from tests.conftest import STORE_KINDS, make_patient, store_url_for
+from tests.conftest import STORE_KINDS, make_patient, running_app, store_url_for
 from tests.outbound.sink import Sink, field, outbound_file
 from tests.outbound.test_feed import create, outbox, settled
 
 pytestmark = pytest.mark.anyio
 
 DURABLE = [kind for kind in STORE_KINDS if kind != "memory"]  # memory:// ends with its process
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from server.app import create_app
-
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 @pytest.mark.parametrize("kind", DURABLE)
@@ -41,13 +27,13 @@ async def test_pending_entries_are_sent_after_a_restart(
         hl7_outbound=outbound_file(tmp_path / "outbound.yaml", sink.port),
     )
     await sink.stop()
-    async with running(settings) as client:
+    async with running_app(settings) as client:
         await create(client, make_patient())
         await create(client, make_patient(identifier=[{"value": "MRN-2"}]))
         assert [e["status"] for e in await outbox(client)] == ["pending", "pending"]
 
     await sink.start()
-    async with running(settings) as client:
+    async with running_app(settings) as client:
         received = await sink.wait_for(2)
         await settled(client, 2)
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hl7.tls import client_context
-from server.hl7v2.config_file import ConfigFileError, read_config_file
+from server.hl7v2.config_file import ConfigFileError, read_model
 
 # The events the feed can send (HL7 v2.5.1 chapters 3 and 10).
 MESSAGE_TYPES: Final = frozenset(
@@ -145,17 +145,9 @@ def _destination(entry: _Destination, where: str) -> Destination:
 def load_outbound(path: Path) -> OutboundFeed:
     """Read and check an outbound feed file; OutboundFileError, one line, if it is bad."""
     try:
-        content = read_config_file(path)
+        parsed = read_model(path, _File, "HL7v2 outbound file")
     except ConfigFileError as exc:
-        reason = " ".join(exc.reason.split())  # YAML's reasons span lines with a caret
-        raise OutboundFileError(f"{path}: cannot read the HL7v2 outbound file: {reason}") from None
-    try:
-        parsed = _File.model_validate(content)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()
-        )
-        raise OutboundFileError(f"{path}: invalid HL7v2 outbound file: {problems}") from None
+        raise OutboundFileError(str(exc)) from None
     names = [d.name for d in parsed.destinations]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
