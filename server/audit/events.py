@@ -206,7 +206,11 @@ class EventBuilder:
         return agents
 
     def index(self, access: Access, event_id: str) -> IndexEntries:
-        """The search index entries of the event ``event`` builds (as the extractor's)."""
+        """The search index entries of the event ``event`` builds (as the extractor's).
+
+        AuditEvent's index is narrow (server.search.definitions.ONLY_ON): the audit
+        trail's parameters only, and sort keys for the time only.
+        """
         entries = IndexEntries()
         tokens = entries.tokens
         tokens.append(_token("type", access.type))
@@ -215,22 +219,16 @@ class EventBuilder:
         tokens.append(_code("action", access.action))
         tokens.append(_code("outcome", access.outcome))
         tokens.append(TokenEntry("_id", None, event_id, None))
-        present = {"type", "action", "outcome", "_id", "date", "_lastUpdated"}
-        if access.subtypes:
-            present.add("subtype")
         if access.client is not None:
             tokens.append(
                 TokenEntry("agent:identifier", access.issuer or None, access.client, None)
             )
-            present.add("agent")
         tokens.append(self._source_token)
-        present.add("source")
         references = entries.references
         if access.user is not None:
             target_type, target_id, url = split_reference(access.user, self.base_urls)
             if target_id is not None or url is not None:
                 references.append(ReferenceEntry("agent", target_type, target_id, url))
-                present.add("agent")
             if _points_at_patient(access.user):
                 references.append(ReferenceEntry("patient", target_type, target_id, url))
         for ref in dict.fromkeys(access.entities):
@@ -241,15 +239,13 @@ class EventBuilder:
         for patient in dict.fromkeys(access.patients):
             references.append(ReferenceEntry("entity", "Patient", patient, None))
             references.append(ReferenceEntry("patient", "Patient", patient, None))
-        present.update(r.param for r in references)
         if access.address:
             entries.strings.append(_address(access.address))
-            present.add("address")
         low = access.recorded
         entries.dates.append(DateEntry("date", low, low + 1))
         entries.dates.append(DateEntry("_lastUpdated", low, low + 1))
-        entries.present = present
-        entries.sort_keys = _sort_keys(entries)
+        entries.present = {"date", "_lastUpdated"}
+        entries.sort_keys = {"date": low, "_lastUpdated": low}
         return entries
 
 
@@ -267,28 +263,6 @@ def _code(param: str, code: str) -> TokenEntry:
 @lru_cache(maxsize=4096)
 def _address(address: str) -> StringEntry:
     return StringEntry("address", fold(address), address)
-
-
-def _sort_keys(entries: IndexEntries) -> dict[str, str | int]:
-    """Each parameter's smallest value, as the extractor's ``_add_sort_keys`` keeps it."""
-    keys: dict[str, str | int] = {}
-    for token in entries.tokens:
-        if ":" not in token.param and token.code is not None:
-            _keep_least(keys, token.param, token.code)
-    for date in entries.dates:
-        _keep_least(keys, date.param, date.low)
-    for reference in entries.references:
-        ref = f"{reference.target_type}/{reference.target_id}" if reference.target_id else None
-        _keep_least(keys, reference.param, ref or reference.url or "")
-    for string in entries.strings:
-        _keep_least(keys, string.param, string.folded)
-    return keys
-
-
-def _keep_least(keys: dict[str, str | int], param: str, value: str | int) -> None:
-    current = keys.get(param)
-    if current is None or value < current:  # type: ignore[operator]
-        keys[param] = value
 
 
 def _points_at_patient(reference: str) -> bool:

@@ -28,16 +28,24 @@ UNSUPPORTED: frozenset[str] = frozenset(
 # Parameters unsupported on one type only. Bundle's composition and message search the
 # resource inside the first entry (a chain into an embedded resource, not a reference),
 # which the index does not hold; releases are collections, where they never match.
-# AuditEvent's entity-type and entity-role: every access writes an AuditEvent, and the
-# audit trail's entities always have the same few types and roles (entity and patient
-# find them by what they are).
 # Encounter's length is the one quantity parameter of the held types, and the search
 # engine has no quantity type (nor do HL7v2 visits fill Encounter.length).
 UNSUPPORTED_ON: frozenset[tuple[str, str]] = frozenset(
-    {("Bundle", "composition"), ("Bundle", "message")}
-    | {("AuditEvent", "entity-type"), ("AuditEvent", "entity-role")}
-    | {("Encounter", "length")}
+    {("Bundle", "composition"), ("Bundle", "message")} | {("Encounter", "length")}
 )
+# Types whose index is narrow: only these parameters are searchable, and only the
+# KEYED_ON ones have sort keys and presence rows (``_sort``, ``:missing``); the rest of
+# the type's parameters are unknown (400). Every access writes an AuditEvent, so each
+# index row it carries is paid on every request: it holds what the audit trail is
+# searched by (issue #13, IHE BALP: who accessed this patient's records, which client
+# from which address, when, what and how, with what outcome) and sorts by time.
+ONLY_ON: dict[str, frozenset[str]] = {
+    "AuditEvent": frozenset(
+        {"_id", "_lastUpdated", "patient", "agent", "entity", "date", "type", "subtype"}
+        | {"action", "outcome", "source", "address"}
+    )
+}
+KEYED_ON: dict[str, frozenset[str]] = {"AuditEvent": frozenset({"date", "_lastUpdated"})}
 # Result parameters (search.html#Summary): they shape the answer, they do not filter.
 RESULT_PARAMS: frozenset[str] = frozenset(
     {
@@ -156,7 +164,13 @@ def search_params(resource_type: str) -> dict[str, SearchParam]:
         if code not in UNSUPPORTED
         and (resource_type, code) not in UNSUPPORTED_ON
         and param.type != "special"
+        and code in ONLY_ON.get(resource_type, (code,))
     }
+
+
+def keyed(resource_type: str, code: str) -> bool:
+    """Whether a parameter of a type has sort keys and presence rows (``_sort``, ``:missing``)."""
+    return code in KEYED_ON.get(resource_type, (code,))
 
 
 @cache

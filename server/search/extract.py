@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from server.search.dates import date_range
-from server.search.definitions import indexed_params, split_union
+from server.search.definitions import KEYED_ON, indexed_params, split_union
 from server.search.index_entries import (
     DATE_MAX,
     DATE_MIN,
@@ -83,6 +83,10 @@ def extract_index(
         if values and _ADDERS[param.kind](entries, param.code, values, base_urls):
             entries.present.add(param.code)
     _add_sort_keys(entries)
+    keyed = KEYED_ON.get(resource_type)
+    if keyed is not None:  # a narrow index: sort keys and presence of these only
+        entries.present &= keyed
+        entries.sort_keys = {k: v for k, v in entries.sort_keys.items() if k in keyed}
     return entries
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from server.errors import InvalidRequest
 from server.fhir.subsetting import Summary, parse_elements, parse_summary
 from server.registry import HELD_TYPES
-from server.search.definitions import RESULT_PARAMS, SearchParam, search_params
+from server.search.definitions import RESULT_PARAMS, SearchParam, keyed, search_params
 from server.search.query import (
     ChainCond,
     Clause,
@@ -149,6 +149,11 @@ def _clause(
     if modifier == "missing":
         if value not in ("true", "false"):
             raise InvalidRequest(f"{name} must be true or false", expression=name)
+        if not keyed(resource_type, param.code):
+            raise InvalidRequest(
+                f"{name}: {resource_type} does not keep which resources lack {code}",
+                expression=name,
+            )
         return Clause((MissingCond(param.code, value == "true"),))
     _check_modifier(resource_type, param, modifier or None, name)
     if param.type == "string":
@@ -257,6 +262,10 @@ def _sort_keys(resource_type: str, value: str) -> list[SortKey]:
             raise InvalidRequest(
                 f"_sort: {code!r} is not a search parameter of {resource_type}",
                 expression="_sort",
+            )
+        if not keyed(resource_type, code):
+            raise InvalidRequest(
+                f"_sort: {resource_type} does not sort by {code}", expression="_sort"
             )
         keys.append(SortKey(code, descending=part.startswith("-")))
     return keys
