@@ -33,6 +33,7 @@ REFERRERS_SHOWN = 20
 CASCADE_LIMIT = 1000
 
 Key = tuple[str, str]
+Walked = list[tuple[str, dict[str, Any]]]  # (element path, Reference) from walk.references
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +86,15 @@ class ReferenceIntegrity:
         self.base_urls = base_urls
         self.strict = strict
 
-    def targets(self, resource: dict[str, Any], path: str) -> list[tuple[str, Key, str]]:
-        """(element path, (type, id), as written) of each reference this server must hold."""
+    def targets(
+        self, resource: dict[str, Any], path: str, walked: Walked | None = None
+    ) -> list[tuple[str, Key, str]]:
+        """(element path, (type, id), as written) of each reference this server must hold.
+
+        ``walked``: the resource's references if the caller already found them.
+        """
         found: list[tuple[str, Key, str]] = []
-        for where, reference in references(resource, path):
+        for where, reference in references(resource, path) if walked is None else walked:
             text = reference["reference"]
             target_type, target_id, _ = split_reference(text, self.base_urls)
             if target_type is None or target_id is None or get_type(target_type) is None:
@@ -101,6 +107,7 @@ class ReferenceIntegrity:
         resource: dict[str, Any],
         path: str,
         pending: Mapping[Key, bool] | None = None,
+        walked: Walked | None = None,
     ) -> list[Dangling]:
         """The references of ``resource`` whose targets are missing or deleted.
 
@@ -108,7 +115,7 @@ class ReferenceIntegrity:
         exist once it commits; the store is asked about every other target.
         """
         pending = pending or {}
-        targets = self.targets(resource, path)
+        targets = self.targets(resource, path, walked)
         unknown = [key for _, key, _ in targets if key not in pending]
         stored = await self.store.read_many(unknown) if unknown else {}
         missing: list[Dangling] = []
@@ -127,9 +134,10 @@ class ReferenceIntegrity:
         resource: dict[str, Any],
         path: str,
         pending: Mapping[Key, bool] | None = None,
+        walked: Walked | None = None,
     ) -> list[Dangling]:
         """Refuse (422) a resource with dangling references when strict; else return them."""
-        missing = await self.dangling(resource, path, pending)
+        missing = await self.dangling(resource, path, pending, walked)
         if missing and self.strict:
             raise refused(missing)
         return missing

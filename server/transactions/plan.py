@@ -11,7 +11,7 @@ stores the plan's writes in one ``store.write`` and plans again after a lost rac
 
 from __future__ import annotations
 
-import copy
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,14 +24,18 @@ from server.auth.access import Access
 from server.errors import Gone, InvalidRequest, InvalidResource, NotFound, PreconditionFailed
 from server.fhir.validation import validate_resource
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
+from server.integrity.walk import references
 from server.interactions import ResourceService, criteria_key, new_id
 from server.storage.port import Guard, Method, StoredVersion, Write
 from server.transactions.errors import about
 from server.transactions.parse import ORDER, RequestEntry, Verb
-from server.transactions.references import ConditionalReferences, rewrite
+from server.transactions.references import ConditionalReferences, Found, rewrite
 from server.versions import next_version
 
 Key = tuple[str, str]
+# A large Bundle is validated and indexed in slices of this many entries, the event loop
+# serving other requests in between.
+_YIELD_EVERY = 50
 
 
 @dataclass(slots=True)
@@ -41,6 +45,12 @@ class EntryResult:
     status: int
     version: StoredVersion | None = None
     warnings: list[Dangling] = field(default_factory=list)
+
+
+def _copy(resource: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object (each attempt stamps its own)."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(resource))
+    return copied
 
 
 class View:
@@ -91,10 +101,13 @@ class Planner:
         self.writes: list[Write] = []
         self.results: dict[int, EntryResult] = {}
         self.identities: dict[int, Key] = {}
+        self.claimed: dict[Key, int] = {}  # the entry that writes each resource
         self.ids: dict[str, Key] = {}  # fullUrl -> the resource it names
         self.created: dict[str, Key] = {}  # criteria key -> resource of a conditional create
         self.creators: dict[str, int] = {}  # criteria key -> the entry that creates it
         self.bodies: dict[int, dict[str, Any]] = {}
+        # The references of each body, found once (a PATCH's: after it is applied).
+        self.references: dict[int, Found] = {}
 
     async def plan(self, entries: list[RequestEntry]) -> Plan:
         ordered = sorted(entries, key=lambda e: (ORDER[e.verb], e.index))
@@ -116,10 +129,13 @@ class Planner:
             body = self.bodies.get(entry.index)
             if body is not None:
                 with about(entry):
-                    path = f"{entry.where}.resource"
-                    rewrite(body, path, self.ids)
-                    await conditional.resolve_all(body, path)
-        for entry in ordered:
+                    found = list(references(body, f"{entry.where}.resource"))
+                    self.references[entry.index] = found
+                    rewrite(found, self.ids)
+                    await conditional.resolve_all(found)
+        for count, entry in enumerate(ordered, 1):
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # validation and indexing are CPU: let others run
             with about(entry):
                 if entry.verb in (Verb.POST, Verb.PUT):
                     await self._write_body(entry)
@@ -136,13 +152,13 @@ class Planner:
 
     def _claim(self, entry: RequestEntry, key: Key) -> None:
         """Record the resource an entry writes; two entries writing one fail the transaction."""
-        for index, other in self.identities.items():
-            if other == key and index != entry.index:
-                raise InvalidRequest(
-                    f"{entry.where} and Bundle.entry[{index}] both change "
-                    f"{key[0]}/{key[1]}: entries of a transaction may not overlap",
-                    expression=f"{entry.where}.request.url",
-                )
+        index = self.claimed.setdefault(key, entry.index)
+        if index != entry.index:
+            raise InvalidRequest(
+                f"{entry.where} and Bundle.entry[{index}] both change "
+                f"{key[0]}/{key[1]}: entries of a transaction may not overlap",
+                expression=f"{entry.where}.request.url",
+            )
         self.identities[entry.index] = key
         if entry.full_url:
             self.ids[entry.full_url] = key
@@ -171,7 +187,7 @@ class Planner:
 
     async def _identify_create(self, entry: RequestEntry) -> None:
         assert entry.resource is not None
-        self.bodies[entry.index] = copy.deepcopy(entry.resource)
+        self.bodies[entry.index] = _copy(entry.resource)
         if entry.if_none_exist is None:
             self._claim(entry, (entry.resource_type, new_id()))
             return
@@ -196,7 +212,7 @@ class Planner:
 
     async def _identify_update(self, entry: RequestEntry) -> None:
         if entry.resource is not None:
-            self.bodies[entry.index] = copy.deepcopy(entry.resource)
+            self.bodies[entry.index] = _copy(entry.resource)
         if not entry.conditional:
             assert entry.resource_id is not None
             self._claim(entry, (entry.resource_type, entry.resource_id))
@@ -254,10 +270,11 @@ class Planner:
             return
         key = self.identities[entry.index]
         body = self.bodies[entry.index]
-        current = await self.view.get(key)
         if entry.extra.get("existing"):  # a conditional create that found its match
-            self.results[entry.index] = EntryResult(200, current)
+            self.results[entry.index] = EntryResult(200, await self.view.get(key))
             return
+        # A POST makes a new resource (its id is new), whatever its body says.
+        current = None if entry.verb is Verb.POST else await self.view.get(key)
         letter = "c" if entry.verb is Verb.POST else "u"
         if entry.verb is Verb.PUT:
             if body.get("id") != key[1] and (not entry.conditional or "id" in body):
@@ -268,8 +285,6 @@ class Planner:
                 )
             body["id"] = key[1]
             self._check_if_match(entry, current)
-        else:
-            current = None  # a POST makes a new resource whatever its body says
         validate_resource(body, entry.resource_type)
         if self.access.restrictions(entry.resource_type, letter):
             check_write(self.access, entry.resource_type, letter, current, body)
@@ -349,7 +364,8 @@ class Planner:
             if body is not None:
                 with about(entry):
                     path = f"{entry.where}.resource"
-                    result.warnings = await self.integrity.check(body, path, pending)
+                    found = self.references.get(entry.index)
+                    result.warnings = await self.integrity.check(body, path, pending, found)
         for entry in ordered:
             result = self.results.get(entry.index)
             if entry.verb is Verb.DELETE and result and result.version and self.integrity.strict:

@@ -31,9 +31,12 @@ def conditional_reference(text: str) -> tuple[str, list[tuple[str, str]]] | None
     return match["type"], parse_qsl(match["query"], keep_blank_values=True)
 
 
-def rewrite(resource: dict[str, Any], path: str, ids: Mapping[str, Key]) -> None:
+Found = list[tuple[str, dict[str, Any]]]  # (element path, Reference object)
+
+
+def rewrite(found: Found, ids: Mapping[str, Key]) -> None:
     """Replace every reference to a ``fullUrl`` in ``ids`` with the ``Type/id`` it became."""
-    for _, reference in references(resource, path):
+    for _, reference in found:
         target = ids.get(reference["reference"])
         if target is not None:
             reference["reference"] = f"{target[0]}/{target[1]}"
@@ -60,8 +63,8 @@ class ConditionalReferences:
         self.created = created
         self.resolved: dict[str, Key] = {}
 
-    async def resolve_all(self, resource: dict[str, Any], path: str) -> None:
-        for where, reference in references(resource, path):
+    async def resolve_all(self, found: Found) -> None:
+        for where, reference in found:
             text = reference["reference"]
             parsed = conditional_reference(text)
             if parsed is None:

@@ -29,8 +29,11 @@ class EntryResponse:
     read: bool = False  # a GET: its resource is the answer, whatever Prefer says
 
 
+_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+
 def status_line(status: int) -> str:
-    return f"{status} {HTTPStatus(status).phrase}"
+    return _STATUS_LINES.get(status) or str(status)
 
 
 def response_entry(base: str, answer: EntryResponse, prefer: ReturnPreference) -> dict[str, Any]:
