@@ -327,6 +327,17 @@ COMMON_OPERATIONS: tuple[tuple[Operation, Interaction], ...] = (
         ),
         Interaction.UPDATE,
     ),
+    (
+        Operation(
+            "validate",
+            f"{_R4_OPERATIONS}/Resource-validate",
+            "POST a resource or Parameters(resource, mode) on the type, or on an instance with"
+            " mode create, update or delete: the write's checks (structure, required bindings,"
+            " business rules, referential integrity), answered as an OperationOutcome; nothing"
+            " is written",
+        ),
+        Interaction.CREATE,
+    ),
 )
 
 

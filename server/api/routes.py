@@ -22,6 +22,7 @@ from server.api import (
     routes_roi,
     routes_search,
     routes_system,
+    routes_validate,
 )
 from server.api.route_table import Row, api_router, fast_routes
 
@@ -43,6 +44,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_everything.ROUTES,
     # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.
     *routes_meta.ROUTES,
+    # Before the resource and search routes: POST /fhir/T/$validate would be a create.
+    *routes_validate.ROUTES,
     # After every operation route, before the resource routes (see the module).
     *routes_operations.ROUTES,
     *routes_resources.ROUTES,

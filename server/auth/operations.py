@@ -89,6 +89,8 @@ def operation_needs() -> dict[str, Needs]:
         "meta": Needs(((INVOKED_ON, "rs"),), unconfined=False),
         "meta-add": Needs(((INVOKED_ON, "u"),), unconfined=False),
         "meta-delete": Needs(((INVOKED_ON, "u"),), unconfined=False),
+        # The scope the write would need: create (no mode, create), update or delete.
+        "validate": Needs(((INVOKED_ON, "cud"),), unconfined=False),
     }
 
 
