@@ -21,14 +21,14 @@ _WATCH_EVERY = 1.0  # seconds
 _NICENESS = 10
 
 
-def start_worker(importer_pid: int, give_way: bool = True) -> None:
+def start_worker(importer_pid: int, bulk_import: bool = True) -> None:
     """The pool's initializer: settle the FHIR models, give way, watch the importer.
 
-    ``give_way`` False: the work is the workers' (a verification, whose own process
-    only compares), so they keep their priority.
+    Not for a ``bulk_import`` (a verification's workers, which map and validate
+    nothing, and do most of its work): no models loaded, the priority kept.
     """
-    settle()
-    if give_way:
+    if bulk_import:
+        settle()
         os.nice(_NICENESS)
     watch = threading.Thread(
         target=_exit_without, args=(importer_pid,), name="importer-watch", daemon=True

@@ -47,7 +47,7 @@ T = TypeVar("T")
 
 _IN_FLIGHT = 512  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
-# Garbage collection thresholds while importing (see ``_bulk_collection``).
+# Garbage collection thresholds while importing (see ``bulk_collection``).
 _IMPORT_GC_THRESHOLDS = (200_000, 20, 100)
 
 
@@ -173,10 +173,10 @@ class Importer:
             yield pair
 
 
-def worker_pool(workers: int, *, give_way: bool = True) -> Executor | None:
+def worker_pool(workers: int, *, bulk_import: bool = True) -> Executor | None:
     """Processes for CPU work on messages (parse, map), or None to work in this one.
 
-    ``give_way``: the workers run at a lower priority (``import_worker``).
+    ``bulk_import``: the workers of an import (``import_worker.start_worker``).
     """
     if workers <= 1:
         return None
@@ -185,7 +185,7 @@ def worker_pool(workers: int, *, give_way: bool = True) -> Executor | None:
         workers,
         mp_context=get_context("forkserver"),
         initializer=start_worker,
-        initargs=(os.getpid(), give_way),
+        initargs=(os.getpid(), bulk_import),
     )
 
 
@@ -271,7 +271,7 @@ async def run_import(
     """Open the store at ``store_url``, import ``files`` into it, close it; return the report.
 
     The garbage collector is settled meanwhile (``settle``), and collects less often
-    (``_bulk_collection``); workers settle when they start.
+    (``bulk_collection``); workers settle when they start.
     """
     # Imported here: worker processes import this module, and need none of the server.
     from server.runtime import open_runtime
@@ -280,13 +280,13 @@ async def run_import(
     settings = Settings(
         store=store_url, out_of_scope=options.out_of_scope, hl7_vocab=options.vocabulary
     )
-    with settled(), _bulk_collection():
+    with settled(), bulk_collection():
         async with open_runtime(settings, bulk_import=True) as runtime:
             return await Importer(runtime.ingestor, options).run(files)
 
 
 @contextmanager
-def _bulk_collection() -> Iterator[None]:
+def bulk_collection() -> Iterator[None]:
     """Collect garbage less often for the length of the block (an import).
 
     An import keeps a thousand or so messages in flight (unpickled from the workers, then

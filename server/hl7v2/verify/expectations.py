@@ -18,9 +18,10 @@ single-valued feed, a field's parts, or the whole resource (``*``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from hl7.er7 import Message, ParseError, parse
 from mappers.config import MappingConfig
@@ -46,22 +47,42 @@ class Kind(StrEnum):
     MERGED = "merged"
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One value a message sent, as the store must hold it."""
+class Check(NamedTuple):
+    """One value a message sent, as the store must hold it (``check`` makes one)."""
 
-    kind: Kind
+    kind: str  # a Kind
     label: str  # the v2 field ("PID-8"), or "Type.element" for a resource mapped whole
     element: str  # the FHIR element (a dotted path)
     unit: str  # what a later message replaces together
     expected: Any  # JSON-able
-    digests: tuple[str, ...] = ()  # PARTS: ownership digests of the expected parts
+    digests: tuple[str, ...]  # PARTS: ownership digests of the expected parts
     # VALUE: the feed's keys; ATTACHED, PARTS: the key a field attaches into a part
-    keys: tuple[str, ...] = ()
+    keys: tuple[str, ...]
+    fingerprint: str  # equal for equal values: compared between messages, made once
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceChecks:
+def check(
+    kind: Kind,
+    label: str,
+    element: str,
+    unit: str,
+    expected: Any,
+    digests: tuple[str, ...] = (),
+    keys: tuple[str, ...] = (),
+) -> Check:
+    """A check, with its fingerprint."""
+    value = sorted(digests) if kind is Kind.PARTS else expected
+    return Check(kind, label, element, unit, expected, digests, keys, digest(value))
+
+
+def expecting(found: Check, value: Any) -> Check:
+    """The same check, expecting another value."""
+    return check(
+        Kind(found.kind), found.label, found.element, found.unit, value, found.digests, found.keys
+    )
+
+
+class ResourceChecks(NamedTuple):
     """The checks of one mapped resource (by the id the mapper gave it)."""
 
     resource_type: str
@@ -70,8 +91,7 @@ class ResourceChecks:
     checks: tuple[Check, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PatientIdentifier:
+class PatientIdentifier(NamedTuple):
     """A PID-3 identifier (CX.1 and CX.4) and the Patient id the message mapped it to."""
 
     value: str
@@ -79,17 +99,41 @@ class PatientIdentifier:
     patient_id: str
 
 
-@dataclass(slots=True)
-class Expectations:
-    """Everything one message says about the store."""
+class Expectations(NamedTuple):
+    """Everything one message says about the store.
+
+    Plain tuples, so that a worker's answer travels as JSON (``encode``, ``decode``):
+    unpickling objects cost the reading process more than the comparison itself.
+    """
 
     sender: str
     control_id: str
     message_type: str
     event_time: int | None
-    failure: str | None = None  # the outcome when the message does not map
-    resources: list[ResourceChecks] = field(default_factory=list)
-    identifiers: list[PatientIdentifier] = field(default_factory=list)
+    failure: str | None  # the outcome when the message does not map
+    resources: list[ResourceChecks]
+    identifiers: list[PatientIdentifier]
+
+    def encode(self) -> bytes:
+        return orjson.dumps(self, default=tuple)
+
+    @classmethod
+    def decode(cls, data: bytes) -> Expectations:
+        sender, control_id, message_type, event_time, failure, resources, identifiers = (
+            orjson.loads(data)
+        )
+        return cls(
+            sender,
+            control_id,
+            message_type,
+            event_time,
+            failure,
+            [
+                ResourceChecks(t, i, c, tuple(Check(*item) for item in checks))
+                for t, i, c, checks in resources
+            ],
+            [PatientIdentifier(*item) for item in identifiers],
+        )
 
 
 def expectations_of(data: bytes, config: MappingConfig) -> Expectations:
@@ -100,25 +144,24 @@ def expectations_of(data: bytes, config: MappingConfig) -> Expectations:
         message = None
     prepared = prepare_message(message, data, config) if message else prepare(data, config)
     header = prepared.header
-    found = Expectations(header.sender, header.control_id, header.message_type, header.event_time)
+    facts = (header.sender, header.control_id, header.message_type, header.event_time)
     if prepared.failure is not None or prepared.result is None or message is None:
-        found.failure = prepared.failure.outcome.value if prepared.failure else "failed"
-        return found
-    found.resources = checks_of(prepared.result)
-    found.identifiers = identifiers_of(message, config, prepared.result)
-    return found
+        failure = prepared.failure.outcome.value if prepared.failure else "failed"
+        return Expectations(*facts, failure, [], [])
+    result = prepared.result
+    return Expectations(*facts, None, checks_of(result), identifiers_of(message, config, result))
 
 
-def expect_chunk(chunk: list[bytes], config: MappingConfig) -> list[Expectations]:
-    """``expectations_of`` for a list of messages (a worker's task)."""
-    return [expectations_of(data, config) for data in chunk]
+def expect_chunk(chunk: list[bytes], config: MappingConfig) -> list[bytes]:
+    """``expectations_of`` for a list of messages, encoded (a worker's task)."""
+    return [expectations_of(data, config).encode() for data in chunk]
 
 
 def checks_of(result: MappingResult) -> list[ResourceChecks]:
     """The checks of every resource of a mapping, and of its merges."""
     found = [_resource_checks(mapped) for mapped in result.resources]
     for survivor, retired in result.merges:
-        merged = Check(Kind.MERGED, "MRG-1", "link", "merged", survivor)
+        merged = check(Kind.MERGED, "MRG-1", "link", "merged", survivor)
         found.append(ResourceChecks("Patient", retired, False, (merged,)))
     return found
 
@@ -129,13 +172,13 @@ def _resource_checks(mapped: MappedResource) -> ResourceChecks:
     create_only = mapped.action is Action.CREATE_ONLY
     if mapped.action is Action.DELETE:
         checks: tuple[Check, ...] = (
-            Check(Kind.DELETED, f"{resource_type}.deleted", "", WHOLE, True),
+            check(Kind.DELETED, f"{resource_type}.deleted", "", WHOLE, True),
         )
     elif mapped.fields is not None and not create_only:
         checks = tuple(_field_checks(resource, mapped.fields))
     else:
         checks = tuple(
-            Check(Kind.ELEMENT, f"{resource_type}.{key}", key, WHOLE, value)
+            check(Kind.ELEMENT, f"{resource_type}.{key}", key, WHOLE, value)
             for key, value in resource.items()
             if key not in _NOT_CONTENT
         )
@@ -157,7 +200,7 @@ def _field_checks(resource: dict[str, Any], report: FieldReport) -> list[Check]:
                 if name in resource
             }
             checks.extend(
-                Check(Kind.VALUE, label, path, path, value, keys=feed.keys) for label in carried
+                check(Kind.VALUE, label, path, path, value, keys=feed.keys) for label in carried
             )
             continue
         parts = list(value_at(resource, path) or [])
@@ -169,7 +212,7 @@ def _field_checks(resource: dict[str, Any], report: FieldReport) -> list[Check]:
             if feed.attach is not None and label == feed.attach[0]:
                 present = report.states.get(label) is FieldState.PRESENT
                 county = sent if present else None
-                attached = Check(
+                attached = check(
                     Kind.ATTACHED, label, path, f"{path}@", county, keys=(feed.attach[1],)
                 )
                 checks.append(attached)
@@ -178,7 +221,7 @@ def _field_checks(resource: dict[str, Any], report: FieldReport) -> list[Check]:
             digests = tuple(digest(part) for part in own)
             attach = (feed.attach[1],) if feed.attach is not None else ()
             checks.append(
-                Check(Kind.PARTS, label, path, f"{path}#{label}", own, digests, keys=attach)
+                check(Kind.PARTS, label, path, f"{path}#{label}", own, digests, keys=attach)
             )
     return checks
 

@@ -25,8 +25,7 @@ async def read_expectations(
 ) -> AsyncIterator[tuple[Located, Expectations]]:
     """Yield every message of ``files`` with its expectations, in archive order."""
     messages = read_all(files)
-    # The workers do most of a verification's work: they keep their priority.
-    executor = worker_pool(workers, give_way=False)
+    executor = worker_pool(workers, bulk_import=False)
     if executor is None:
         for count, located in enumerate(messages, 1):
             yield located, expectations_of(located.raw.data, config)
@@ -35,7 +34,7 @@ async def read_expectations(
         return
     try:
         work = partial(expect_chunk, config=config)
-        async for pair in in_workers(messages, work, executor, 2 * workers):
-            yield pair
+        async for located, encoded in in_workers(messages, work, executor, 2 * workers):
+            yield located, Expectations.decode(encoded)
     finally:
         executor.shutdown(cancel_futures=True)

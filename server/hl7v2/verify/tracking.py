@@ -15,10 +15,10 @@ write follows the merges of the archive so far, as the import redirected it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from server.hl7v2.verify.attribution import Attributor
-from server.hl7v2.verify.expectations import Check, Kind, ResourceChecks
+from server.hl7v2.verify.expectations import Check, Kind, ResourceChecks, expecting
 from server.hl7v2.verify.report import Sent, VerifyReport
 from server.hl7v2.verify.values import Stored, actual, holds
 from server.storage.port import Store
@@ -53,9 +53,9 @@ class Tracker:
                 continue  # an earlier message created it; this one did not write it
             units: defaultdict[str, list[Check]] = defaultdict(list)
             for check in item.checks:
-                if check.kind is Kind.MERGED:
+                if check.kind == Kind.MERGED:
                     survivor = self._follow(str(check.expected))
-                    check = replace(check, expected=survivor)
+                    check = expecting(check, survivor)
                     merged.append((target, survivor))
                 units[check.unit].append(check)
             for unit, checks in units.items():
@@ -93,7 +93,7 @@ class Tracker:
         by_label = {check.label: check for check in later.checks}
         for check in earlier.checks:
             other = by_label.get(check.label)
-            if other is None and check.kind is Kind.VALUE:
+            if other is None and check.kind == Kind.VALUE:
                 other = later.checks[0]
             if other is not None and _same(check, other):
                 self.report.matched(earlier.sent, check)
@@ -132,6 +132,4 @@ class Tracker:
 
 
 def _same(check: Check, other: Check) -> bool:
-    if check.kind is Kind.PARTS and other.kind is Kind.PARTS:
-        return set(check.digests) == set(other.digests)
-    return bool(check.kind == other.kind and check.expected == other.expected)
+    return check.kind == other.kind and check.fingerprint == other.fingerprint

@@ -71,15 +71,15 @@ class Stored:
 def actual(check: Check, stored: Stored) -> Any:
     """What the stored version holds where the check looks (JSON-able, for the report)."""
     body = stored.body
-    if check.kind is Kind.DELETED:
+    if check.kind == Kind.DELETED:
         return body is None
-    if check.kind is Kind.MERGED:
+    if check.kind == Kind.MERGED:
         return replaced_by(body) if body is not None else None
-    if check.kind is Kind.ELEMENT:
+    if check.kind == Kind.ELEMENT:
         return body.get(check.element) if body is not None else None
-    if check.kind is Kind.VALUE:
+    if check.kind == Kind.VALUE:
         return _value(check, stored)
-    if check.kind is Kind.ATTACHED:
+    if check.kind == Kind.ATTACHED:
         return _attached(check, stored)
     parts = stored.parts(check.element, _attach_key(check))
     table = stored.owners.parts.get(check.element, {})
@@ -90,10 +90,10 @@ def actual(check: Check, stored: Stored) -> Any:
 
 def holds(check: Check, stored: Stored) -> bool:
     """Whether the stored version holds what the check expects."""
-    if check.kind is Kind.PARTS:
+    if check.kind == Kind.PARTS:
         return _holds_parts(check, stored)
     found = actual(check, stored)
-    if check.kind is Kind.VALUE:
+    if check.kind == Kind.VALUE:
         expected: dict[str, Any] = check.expected
         return set(expected) == set(found) and all(
             contains(v, found[k]) for k, v in expected.items()
