@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from pathlib import Path
 
 from hl7.ack import AckCode, AckError, build_ack
@@ -18,7 +19,8 @@ APPLICATION, FACILITY = "LEGACY", "NORTH"
 class Sink:
     """Listens on one port (kept across ``stop``/``start``), answers AA or AE."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.received: list[Message] = []
         self.answer = AckCode.ACCEPT
         self.port = 0
@@ -26,7 +28,7 @@ class Sink:
         self._arrived = asyncio.Condition()
 
     async def start(self) -> None:
-        self._server = await serve_mllp("127.0.0.1", self.port, self._handle)
+        self._server = await serve_mllp("127.0.0.1", self.port, self._handle, ssl=self.tls)
         self.port = self._server.port
 
     async def stop(self) -> None:
@@ -62,6 +64,7 @@ def field(message: Message, name: str, number: int, component: int = 1) -> str:
 def outbound_file(
     path: Path,
     port: int,
+    tls: str = "",
     messages: tuple[str, ...] = (
         "ADT^A04",
         "ADT^A08",
@@ -85,5 +88,6 @@ def outbound_file(
         f"    facility: {FACILITY}\n"
         f"    messages: [{', '.join(messages)}]\n"
         "    timeout: 2\n"
+        f"{tls}"
     )
     return path
