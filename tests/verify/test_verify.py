@@ -176,3 +176,14 @@ async def test_identifiers_of_a_merged_patient_resolve_to_the_survivor(
     assert report.to_json()["by_message_type"]["ADT^A40"]["fields"]["MRG-1"]["matched"] == 1
     # M4 (for the retired MRN1) was applied to the survivor, and is checked there.
     assert report.to_json()["by_message_type"]["ADT^A08"]["matched"] > 0
+
+
+async def test_workers_verify_the_same_as_one_process(store: Store) -> None:
+    files = expand_paths([str(ARCHIVE)])
+    await import_files(store, files)
+
+    alone = (await verify_archive(files, store, MappingConfig())).to_json()
+    pooled = (await verify_archive(files, store, MappingConfig(), workers=2)).to_json()
+
+    for key in ("totals", "by_message_type", "explained", "patients"):
+        assert pooled[key] == alone[key]
