@@ -229,6 +229,12 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     type=click.Choice(["strict", "lenient"]),
 )
 @_setting(
+    "--scrub-on-create",
+    "Scrub a Claim a client creates or updates: error refuses one with an error-level edit "
+    "(422); warn stores the edits with it (GET /fhir/Claim/$scrub-worklist); off: no scrub.",
+    type=click.Choice(["error", "warn", "off"]),
+)
+@_setting(
     "--log-format",
     "text, or json: one object a line with the request id (also sent as X-Request-Id).",
     type=click.Choice(["text", "json"]),

@@ -118,9 +118,9 @@ class WriteRule(Protocol):
     def __call__(self, resource: dict[str, Any], current: dict[str, Any] | None) -> None: ...
 
 
-# How a hold rule stores its resource: builds the next version with the holds given and
-# writes it (raising HoldTaken when a key is another resource's).
-Attempt = Callable[[Holds], Awaitable[StoredVersion]]
+# How a hold rule stores its resource: builds the next version with the holds given (None:
+# the resource's keys stay as they are) and writes it (HoldTaken when a key is another's).
+Attempt = Callable[[Holds | None], Awaitable[StoredVersion]]
 
 
 class HoldRule(Protocol):

@@ -30,6 +30,8 @@ from server.integrity import ReferenceIntegrity
 from server.interactions import HoldRule, ResourceService
 from server.roi import WRITE_RULES
 from server.scheduling import BookingRule
+from server.scrub import Scrubber
+from server.scrub.on_write import ScrubOnWrite
 from server.search.engine import SearchEngine
 from server.search.extract import extract_index
 from server.settings import Settings
@@ -43,9 +45,15 @@ from server.storage.port import Store
 CLIENT_WRITE_RULES = WRITE_RULES
 
 
-def client_hold_rules(store: Store, search: SearchEngine) -> dict[str, HoldRule]:
-    """The exclusive holds of client writes: Appointments that may not double-book."""
-    return {"Appointment": BookingRule(store, search)}
+def client_hold_rules(
+    store: Store, search: SearchEngine, settings: Settings
+) -> dict[str, HoldRule]:
+    """The rules of client writes that read the store before they write: Appointments that
+    may not double-book (with their exclusive holds), Claims scrubbed as they are stored."""
+    rules: dict[str, HoldRule] = {"Appointment": BookingRule(store, search)}
+    if settings.scrub_on_create != "off":
+        rules["Claim"] = ScrubOnWrite(Scrubber(store, search), settings.scrub_on_create)
+    return rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,7 @@ async def open_runtime(
             indexer,
             search,
             rules=CLIENT_WRITE_RULES,
-            holds=client_hold_rules(store, search),
+            holds=client_hold_rules(store, search, settings),
             audit=audit.request_write,
             outbound=outbound.writer if outbound is not None else None,
             follow_merges=MergedPatients(store),

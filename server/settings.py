@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         description="strict: references into this server must resolve (422, 409 on delete); "
         "lenient: dangling references are accepted and reported (bulk loads)",
     )
+    scrub_on_create: Literal["error", "warn", "off"] = Field(
+        "warn",
+        description="Claim scrubbing on a client create or update: error refuses a claim with "
+        "an error-level edit (422); warn stores the edits with the claim; off runs none",
+    )
     export_dir: Path | None = Field(
         None,
         description="Where Bulk Data export files are written; default: 'exports' beside "

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ import orjson
 
 from server.errors import Conflict
 from server.fhir.clock import fhir_instant
+from server.interactions import Attempt
 from server.scheduling.appointment import (
     BUSY_STATUSES,
     OVERBOOK_CAPACITY_URL,
@@ -47,8 +47,6 @@ from server.scheduling.holds import minute_keys, minute_of, overbook_key
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
 from server.storage.port import Holds, HoldTaken, Store, StoredVersion
-
-Attempt = Callable[[Holds], Awaitable[StoredVersion]]
 
 # Overlapping Appointments are found by their start (the ``date`` parameter): one that
 # started up to this long before the new one is looked at.

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import make_patient
+from tests.scheduling.booking import put_participant
 
 pytestmark = pytest.mark.anyio
 
@@ -23,6 +24,8 @@ async def created(client: httpx.AsyncClient, resource: dict[str, Any]) -> str:
 
 
 async def test_a_schedule_and_its_slots_are_stored_and_found(client: httpx.AsyncClient) -> None:
+    await put_participant(client, "Practitioner/dr-a")
+    await put_participant(client, "Practitioner/dr-b")
     schedule = await created(
         client,
         {
@@ -96,6 +99,9 @@ async def test_eligibility_requests_and_responses_are_found_by_patient(
     client: httpx.AsyncClient,
 ) -> None:
     patient = await created(client, make_patient())
+    await client.put(
+        "/fhir/Organization/payer", json={"resourceType": "Organization", "id": "payer"}
+    )
     common = {
         "status": "active",
         "purpose": ["validation"],

@@ -1,0 +1,129 @@
+"""What the edits read about a Claim: its own elements, and the resources it names.
+
+Gathered once per scrub: the patient, the coverages and the billing provider in one
+``read_many``, the other active claims of the same patient and provider in one indexed
+search (``Claim?patient=&provider=&status=active``), for the duplicate edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from server.scheduling.appointment import local_reference
+from server.search.engine import SearchEngine
+from server.search.query import SearchQuery
+from server.storage.port import Store
+
+_DUPLICATE_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimFacts:
+    """A Claim and the stored resources its edits look at (None: not found)."""
+
+    claim: dict[str, Any]
+    patient: dict[str, Any] | None
+    coverages: dict[int, dict[str, Any] | None]  # Claim.insurance index -> its Coverage
+    provider: dict[str, Any] | None
+    duplicates: tuple[str, ...] = ()  # ids of other active claims like this one
+    professional: bool = field(default=False)
+
+    def items(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for index, item in enumerate(self.claim.get("item") or ()):
+            if isinstance(item, dict):
+                yield index, item
+
+    def service_date(self, item: dict[str, Any]) -> str | None:
+        """An item's date of service: its own, else the claim's billable period start."""
+        served = item.get("servicedDate") or (item.get("servicedPeriod") or {}).get("start")
+        if served is None:
+            served = (self.claim.get("billablePeriod") or {}).get("start")
+        return served[:10] if isinstance(served, str) else None
+
+
+def _reference(element: Any) -> str | None:
+    return local_reference(element.get("reference")) if isinstance(element, dict) else None
+
+
+def _key(reference: str | None) -> tuple[str, str] | None:
+    if reference is None:
+        return None
+    resource_type, _, resource_id = reference.partition("/")
+    return resource_type, resource_id
+
+
+def _codes(claim: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """A claim's dates of service and codes (items' and diagnoses'), for the duplicate edit."""
+    facts = ClaimFacts(claim, None, {}, None)
+    dates = {facts.service_date(item) or "" for _, item in facts.items()}
+    codes: set[str] = set()
+    for _, item in facts.items():
+        for coding in (item.get("productOrService") or {}).get("coding") or ():
+            codes.add(f"{coding.get('system')}|{coding.get('code')}")
+    for diagnosis in claim.get("diagnosis") or ():
+        concept = diagnosis.get("diagnosisCodeableConcept") or {}
+        for coding in concept.get("coding") or ():
+            codes.add(f"{coding.get('system')}|{coding.get('code')}")
+    return frozenset(dates), frozenset(codes)
+
+
+async def gather(
+    store: Store, search: SearchEngine, claim: dict[str, Any], claim_id: str | None
+) -> ClaimFacts:
+    """The facts of ``claim`` (stored as ``claim_id``, or not stored yet: None)."""
+    patient_ref = _reference(claim.get("patient"))
+    provider_ref = _reference(claim.get("provider"))
+    insurance = [
+        (index, _reference(entry.get("coverage")))
+        for index, entry in enumerate(claim.get("insurance") or ())
+        if isinstance(entry, dict)
+    ]
+    keys = {k for k in (_key(patient_ref), _key(provider_ref)) if k is not None}
+    keys |= {k for _, ref in insurance if (k := _key(ref)) is not None and k[0] == "Coverage"}
+    found = await store.read_many(sorted(keys))
+
+    def body(key: tuple[str, str] | None) -> dict[str, Any] | None:
+        version = found.get(key) if key is not None else None
+        if version is None or version.body is None:
+            return None
+        loaded: dict[str, Any] = orjson.loads(version.body)
+        return loaded
+
+    coverages = {index: body(_key(ref)) for index, ref in insurance}
+    kind = {c.get("code") for c in (claim.get("type") or {}).get("coding") or ()}
+    duplicates = await _duplicates(store, search, claim, claim_id, patient_ref, provider_ref)
+    return ClaimFacts(
+        claim,
+        body(_key(patient_ref)),
+        coverages,
+        body(_key(provider_ref)),
+        duplicates,
+        professional="professional" in kind,
+    )
+
+
+async def _duplicates(
+    store: Store,
+    search: SearchEngine,
+    claim: dict[str, Any],
+    claim_id: str | None,
+    patient: str | None,
+    provider: str | None,
+) -> tuple[str, ...]:
+    if patient is None or provider is None:
+        return ()
+    params = [("patient", patient), ("provider", provider), ("status", "active")]
+    parsed = search.parse("Claim", params, lenient=False)
+    page = await store.search(SearchQuery("Claim", tuple(parsed.clauses), count=_DUPLICATE_PAGE))
+    mine = _codes(claim)
+    return tuple(
+        version.id
+        for version in page.versions
+        if version.id != claim_id
+        and version.body is not None
+        and _codes(orjson.loads(version.body)) == mine
+    )
