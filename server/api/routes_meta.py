@@ -26,7 +26,7 @@ from server.api.responses import fhir_response, version_headers
 from server.api.route_table import Row
 from server.audit.draft import audit_returned
 from server.auth.access import Access as AccessRules
-from server.errors import PreconditionFailed
+from server.errors import NotFound, PreconditionFailed
 from server.fhir.validation import parse_json_object
 from server.interactions import ResourceService
 from server.operations.meta import SETS, added, meta_in, meta_out, removed, summary
@@ -71,33 +71,26 @@ async def system_meta(request: Request, engine: Engine, access: Access) -> Respo
     return fhir_response(meta_out(summary(metas)), fmt)
 
 
+_CHANGES = {"add": added, "delete": removed}
+
+
 @serves(Interaction.UPDATE)
-async def meta_add(
+async def meta_change(
     resource_type: str,
     resource_id: str,
+    change: str,
     request: Request,
     service: Service,
     settings: AppSettings,
     access: Access,
 ) -> Response:
-    more = await _meta_parameter(request, settings.max_body_bytes, resource_type, resource_id)
+    """``$meta-add`` and ``$meta-delete``: one route, ``change`` the part after ``$meta-``."""
+    merge = _CHANGES.get(change)
+    if merge is None:
+        raise NotFound(f"This server has no operation $meta-{change}", code="not-supported")
+    given = await _meta_parameter(request, settings.max_body_bytes, resource_type, resource_id)
     return await _changed(
-        request, service, access, resource_type, resource_id, lambda m: added(m, more)
-    )
-
-
-@serves(Interaction.UPDATE)
-async def meta_delete(
-    resource_type: str,
-    resource_id: str,
-    request: Request,
-    service: Service,
-    settings: AppSettings,
-    access: Access,
-) -> Response:
-    less = await _meta_parameter(request, settings.max_body_bytes, resource_type, resource_id)
-    return await _changed(
-        request, service, access, resource_type, resource_id, lambda m: removed(m, less)
+        request, service, access, resource_type, resource_id, lambda m: merge(m, given)
     )
 
 
@@ -161,6 +154,5 @@ ROUTES = (
     Row("/$meta", ("GET", "POST"), system_meta),
     Row("/{resource_type}/$meta", ("GET", "POST"), type_meta),
     Row("/{resource_type}/{resource_id:id}/$meta", ("GET", "POST"), instance_meta),
-    Row("/{resource_type}/{resource_id:id}/$meta-add", ("POST",), meta_add),
-    Row("/{resource_type}/{resource_id:id}/$meta-delete", ("POST",), meta_delete),
+    Row("/{resource_type}/{resource_id:id}/$meta-{change}", ("POST",), meta_change),
 )

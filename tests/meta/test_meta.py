@@ -178,3 +178,23 @@ async def test_the_capability_statement_declares_the_operations(client: httpx.As
     assert "meta" in by_type["AuditEvent"]
     assert "meta-add" not in by_type["AuditEvent"]
     assert "meta" in {op["name"] for op in rest["operation"]}
+
+
+async def test_another_meta_operation_is_a_404(client: httpx.AsyncClient) -> None:
+    patient = await created(client)
+
+    response = await client.post(
+        f"/fhir/Patient/{patient['id']}/$meta-change", json=parameters(tag=[VIP]), headers=FHIR_JSON
+    )
+
+    assert response.status_code == 404
+    assert response.json()["issue"][0]["code"] == "not-supported"
+
+
+async def test_get_of_meta_add_is_a_405(client: httpx.AsyncClient) -> None:
+    patient = await created(client)
+
+    response = await client.get(f"/fhir/Patient/{patient['id']}/$meta-add")
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
