@@ -14,6 +14,7 @@ from server.api.audit_middleware import AuditMiddleware
 from server.api.docs import OPENAPI_PATH, install_api_docs
 from server.api.error_handlers import install_error_handlers
 from server.api.public_urls import HostGuard, HostPolicy
+from server.api.request_ids import RequestIds
 from server.api.request_limits import RequestLimits
 from server.api.routes import install_routes
 from server.api.routes_health import PROBE_PATHS
@@ -77,6 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: a request refused by the host guard is recorded too, with the client
     # address the proxy headers give.
     app.add_middleware(AuditMiddleware)
+    # Outside the audit record and every answer: each of them can quote the id.
+    app.add_middleware(
+        RequestIds, log_access=settings.access_log, queries=settings.access_log_queries
+    )
     install_error_handlers(app)
     if settings.api_docs:
         install_api_docs(app)

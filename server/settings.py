@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Where --seed reads the sandbox data set from (the image sets it; a checkout finds it).
     sandbox_dir: Path = SANDBOX_DIR
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = False
+    access_log_queries: bool = False
     api_docs: bool = Field(False, description="Serve /docs and /openapi.json")
     auth: Literal["smart", "none"] = Field(
         "smart", description="smart: every request needs a bearer token; none: loopback only"

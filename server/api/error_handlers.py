@@ -14,8 +14,10 @@ from starlette.responses import Response
 
 from server.api.allow import allowed_methods, method_not_allowed
 from server.api.negotiation import FHIR_JSON
+from server.api.request_ids import request_id_of
 from server.api.security_headers import ANSWER_OUTSIDE_MIDDLEWARE
 from server.errors import FhirError, Issue, operation_outcome
+from server.logs import REQUEST_ID_EXTENSION
 from server.storage.port import DocumentTooLarge, QueryTooCostly, StoreUnavailable
 
 log = logging.getLogger("fhirport.errors")
@@ -39,10 +41,18 @@ _CODE_BY_STATUS: dict[int, str] = {
 
 
 def _outcome_response(
-    status: int, issues: list[Issue], headers: dict[str, str] | None = None
+    request: Request, status: int, issues: list[Issue], headers: dict[str, str] | None = None
 ) -> Response:
+    outcome = operation_outcome(issues)
+    request_id = request_id_of(request.scope)
+    if request_id is not None:  # what a caller quotes when asking what went wrong
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "extension": [{"url": REQUEST_ID_EXTENSION, "valueString": request_id}],
+            **outcome,
+        }
     return Response(
-        orjson.dumps(operation_outcome(issues)),
+        orjson.dumps(outcome),
         status,
         headers,
         media_type=f"{FHIR_JSON}; charset=utf-8",
@@ -54,7 +64,7 @@ async def _fhir_error(request: Request, exc: Exception) -> Response:
     headers = exc.headers
     if exc.status == 405 and "Allow" not in headers:
         headers = {**headers, "Allow": ", ".join(allowed_methods(request))}
-    return _outcome_response(exc.status, exc.issues, headers)
+    return _outcome_response(request, exc.status, exc.issues, headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -66,13 +76,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return await _fhir_error(request, method_not_allowed(request, allowed))
     if exc.status_code in (404, 405):
         message = f"No FHIR endpoint at {request.method} {request.url.path}"
-        return _outcome_response(404, [Issue(message, "not-found")])
+        return _outcome_response(request, 404, [Issue(message, "not-found")])
     message = str(exc.detail)
     code = _CODE_BY_STATUS.get(exc.status_code, "processing")
-    return _outcome_response(exc.status_code, [Issue(message, code)], dict(exc.headers or {}))
+    return _outcome_response(
+        request, exc.status_code, [Issue(message, code)], dict(exc.headers or {})
+    )
 
 
-async def _request_validation(_: Request, exc: Exception) -> Response:
+async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     issues = [
         Issue(
@@ -82,26 +94,26 @@ async def _request_validation(_: Request, exc: Exception) -> Response:
         )
         for error in exc.errors()
     ]
-    return _outcome_response(400, issues or [Issue("Invalid request")])
+    return _outcome_response(request, 400, issues or [Issue("Invalid request")])
 
 
 async def _store_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("Store unavailable on %s %s: %s", request.method, request.url.path, exc)
     message = "The store is unavailable (down, failing over or too slow); retry later"
     headers = {"Retry-After": str(STORE_RETRY_AFTER)}
-    return _outcome_response(503, [Issue(message, "transient")], headers)
+    return _outcome_response(request, 503, [Issue(message, "transient")], headers)
 
 
-async def _document_too_large(_: Request, exc: Exception) -> Response:
-    return _outcome_response(422, [Issue(str(exc), "too-long")])
+async def _document_too_large(request: Request, exc: Exception) -> Response:
+    return _outcome_response(request, 422, [Issue(str(exc), "too-long")])
 
 
-async def _query_too_costly(_: Request, exc: Exception) -> Response:
-    return _outcome_response(400, [Issue(str(exc), "too-costly")])
+async def _query_too_costly(request: Request, exc: Exception) -> Response:
+    return _outcome_response(request, 400, [Issue(str(exc), "too-costly")])
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    correlation = uuid.uuid4().hex
+    correlation = request_id_of(request.scope) or uuid.uuid4().hex
     log.error(
         "Unhandled error %s on %s %s",
         correlation,
@@ -112,6 +124,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     # Starlette re-raises after this response and uvicorn then drops the connection:
     # saying so lets a keep-alive client open a new one instead of meeting a reset.
     return _outcome_response(
+        request,
         500,
         [Issue(f"Internal server error (correlation id {correlation})", "exception", "fatal")],
         {"Connection": "close", **ANSWER_OUTSIDE_MIDDLEWARE},
