@@ -1,13 +1,15 @@
 """Outbound HL7v2 feed throughput: outbox entries delivered to a local MLLP sink (not a test).
 
-    .venv/bin/python -m bench.hl7_outbound [--patients 5000] [--store sqlite|memory]
+    .venv/bin/python -m bench.hl7_outbound [--patients 5000] [--store sqlite|memory] [--window 1]
 
 Creates ``--patients`` Patients through the resource service (the REST write path
 without HTTP) with the feed's destination down, so each leaves an ADT^A04 pending in
 the outbox; then starts the sink (a separate process: an MLLP listener that parses each
 message and answers AA) and the feed's sender, and times the drain until nothing is
 pending. Every message is built from the stored version, sent, acknowledged and
-recorded as sent, as in the server. Target: 500 messages/s on the 2-core machine.
+recorded as sent, as in the server. ``--window`` is the destination's window (messages
+on the wire before their ACKs are read; 1, the default, is one at a time). Target: 500
+messages/s on the 2-core machine.
 """
 
 from __future__ import annotations
@@ -69,13 +71,13 @@ async def pending(store: Store) -> int:
     return len(await store.outbox_list(OutboxQuery("pending", None, 100_000)))
 
 
-async def bench(patients: int, store_url: str, folder: Path) -> None:
+async def bench(patients: int, store_url: str, folder: Path, window: int) -> None:
     port = free_port()
     feed_file = folder / "outbound.yaml"
     feed_file.write_text(
         "destinations:\n"
         f"  - {{name: sink, host: 127.0.0.1, port: {port}, application: SINK,"
-        " messages: [ADT^A04]}\n"
+        f" messages: [ADT^A04], window: {window}}}\n"
     )
     store = store_from_url(store_url)
     await store.open()
@@ -124,10 +126,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=5000)
     parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
+    parser.add_argument("--window", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.sqlite3" if args.store == "sqlite" else "memory://"
-        asyncio.run(bench(args.patients, url, Path(folder)))
+        asyncio.run(bench(args.patients, url, Path(folder), args.window))
 
 
 if __name__ == "__main__":

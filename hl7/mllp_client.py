@@ -57,9 +57,17 @@ class MllpConnection:
 
     async def exchange(self, message: bytes | str) -> bytes:
         """Send one message framed and return the payload of the answer."""
+        await self.send(message)
+        return await self.receive()
+
+    async def send(self, message: bytes | str) -> None:
+        """Send one message framed (``str`` as UTF-8), not waiting for its answer."""
         payload = message.encode("utf-8") if isinstance(message, str) else message
         self._writer.write(frame(payload))
         await self._writer.drain()
+
+    async def receive(self) -> bytes:
+        """The payload of the next answer, in the order the messages were sent."""
         return await _next_frame(self._reader, self._decoder, self._pending)
 
     async def close(self) -> None:

@@ -65,6 +65,7 @@ def outbound_file(
     path: Path,
     port: int,
     tls: str = "",
+    window: int = 1,
     messages: tuple[str, ...] = (
         "ADT^A04",
         "ADT^A08",
@@ -88,6 +89,7 @@ def outbound_file(
         f"    facility: {FACILITY}\n"
         f"    messages: [{', '.join(messages)}]\n"
         "    timeout: 2\n"
+        f"    window: {window}\n"
         f"{tls}"
     )
     return path

@@ -7,14 +7,16 @@ Each test runs the app (lifespan included, so its sender runs) on every store, w
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from hl7.ack import AckCode
-from tests.conftest import make_patient
-from tests.outbound.sink import WAIT_S, Sink, field
+from server.settings import Settings
+from tests.conftest import make_patient, running_app
+from tests.outbound.sink import WAIT_S, Sink, field, outbound_file
 
 pytestmark = pytest.mark.anyio
 
@@ -262,3 +264,20 @@ async def test_a_cancelled_appointment_is_an_s15_and_a_deleted_one_an_s17(
 
     assert [m.trigger_event for m in received] == ["A04", "S12", "S15", "S17"]
     assert field(received[3], "SCH", 1) == field(received[1], "SCH", 1)
+
+
+async def test_with_a_window_messages_overlap_and_still_arrive_in_order(
+    settings: Settings, sink: Sink, tmp_path: Path
+) -> None:
+    feed = outbound_file(tmp_path / "windowed.yaml", sink.port, window=8)
+    await sink.stop()
+    async with running_app(settings.model_copy(update={"hl7_outbound": feed})) as client:
+        for number in range(20):
+            await create(client, make_patient(identifier=[{"value": f"MRN-{number}"}]))
+        await sink.start()
+        received = await sink.wait_for(20)
+        await settled(client, 20)
+        sent = await outbox(client, "?status=sent")
+
+    assert [field(m, "PID", 3) for m in received] == [f"MRN-{n}" for n in range(20)]
+    assert len(sent) == 20

@@ -49,6 +49,7 @@ class Destination:
     tls: ssl.SSLContext | None = None
     server_hostname: str | None = None
     timeout: float = 10.0  # seconds to connect, or to wait for one ACK
+    window: int = 1  # messages sent before their ACKs are read (1: one at a time)
 
     @property
     def identity(self) -> str:
@@ -95,6 +96,7 @@ class _Destination(BaseModel):
     messages: list[str] = Field(min_length=1)
     tls: _Tls | None = None
     timeout: float = Field(10.0, gt=0)
+    window: int = Field(1, ge=1, le=64)
 
     @field_validator("messages")
     @classmethod
@@ -139,6 +141,7 @@ def _destination(entry: _Destination, where: str) -> Destination:
         tls=_tls_context(tls, where) if tls is not None else None,
         server_hostname=tls.server_hostname if tls is not None else None,
         timeout=entry.timeout,
+        window=entry.window,
     )
 
 

@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import logging
 import ssl
+from collections import deque
 from typing import Final
 
 from hl7.er7 import ParseError, parse
@@ -107,47 +108,65 @@ class DestinationSender:
                 await self.wake.wait()
 
     async def _deliver(self, due: list[OutboxEntry]) -> bool:
-        """Send entries in order until one gets no answer; False then."""
+        """Send entries in order until one gets no answer; False then.
+
+        Up to ``window`` messages are on the wire before their ACKs are read; the
+        receiver answers in order, so the ACKs are read in the order of ``due``.
+        """
         settled: list[OutboxEntry] = []
+        waiting: deque[OutboxEntry] = deque()  # sent (or being sent), ACK not read yet
         built = await self.builder.build_many(due, self.destination)
         try:
             for entry, message in zip(due, built, strict=True):
-                try:
-                    settled.append(await self._send(entry, message))
-                except (*_DELIVERY_ERRORS, NoAck) as exc:
-                    reason = str(exc) or type(exc).__name__
-                    log.warning(
-                        "HL7v2 outbound to %s: %s not delivered (%s); retrying in %.1f s",
-                        self.destination.name,
-                        entry.id,
-                        reason,
-                        self._delay,
-                    )
-                    settled.append(
-                        dataclasses.replace(
-                            entry, attempts=entry.attempts + 1, last_error=reason[:1000]
-                        )
-                    )
-                    await self._disconnect()
-                    return False
-            self._delay = self.feed.retry_initial
-            return True
+                if isinstance(message, Unbuildable):
+                    settled.append(self._settle(entry, "failed", f"Not sent: {message}", None, 0))
+                    continue
+                waiting.append(entry)
+                async with asyncio.timeout(self.destination.timeout):
+                    await (await self._connect()).send(message)
+                if len(waiting) >= self.destination.window:
+                    settled.append(await self._answer(waiting))
+            while waiting:
+                settled.append(await self._answer(waiting))
+        except (*_DELIVERY_ERRORS, NoAck) as exc:
+            self._undelivered(waiting, str(exc) or type(exc).__name__, settled)
+            await self._disconnect()
+            return False
         finally:
             await self.store.outbox_update(settled)
+        self._delay = self.feed.retry_initial
+        return True
 
-    async def _send(self, entry: OutboxEntry, message: str | Unbuildable) -> OutboxEntry:
-        """Send one entry's message and return the entry settled (sent or failed)."""
-        if isinstance(message, Unbuildable):
-            return self._settle(entry, "failed", f"Not sent: {message}", None, attempts=0)
+    def _undelivered(
+        self, waiting: deque[OutboxEntry], reason: str, settled: list[OutboxEntry]
+    ) -> None:
+        """Count an attempt, with its reason, for each entry sent and not acknowledged."""
+        log.warning(
+            "HL7v2 outbound to %s: %s not delivered (%s); retrying in %.1f s",
+            self.destination.name,
+            waiting[0].id,
+            reason,
+            self._delay,
+        )
+        for entry in waiting:
+            settled.append(
+                dataclasses.replace(entry, attempts=entry.attempts + 1, last_error=reason[:1000])
+            )
+
+    async def _answer(self, waiting: deque[OutboxEntry]) -> OutboxEntry:
+        """Read the ACK of the first entry waiting and return that entry settled."""
+        entry = waiting[0]
         async with asyncio.timeout(self.destination.timeout):
-            connection = await self._connect()
-            answer = await connection.exchange(message)
+            answer = await (await self._connect()).receive()
         code, reason = _ack(answer, entry.id)
         if code in ("AA", "CA"):
-            return self._settle(entry, "sent", None, _text(answer))
-        if code in ("AE", "AR", "CE", "CR"):
-            return self._settle(entry, "failed", f"{code}: {reason}", _text(answer))
-        raise NoAck(f"MSA-1 {code!r} is no acknowledgement code")
+            settled = self._settle(entry, "sent", None, _text(answer))
+        elif code in ("AE", "AR", "CE", "CR"):
+            settled = self._settle(entry, "failed", f"{code}: {reason}", _text(answer))
+        else:
+            raise NoAck(f"MSA-1 {code!r} is no acknowledgement code")
+        waiting.popleft()
+        return settled
 
     @staticmethod
     def _settle(
