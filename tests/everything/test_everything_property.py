@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,14 +114,30 @@ def brute_force(
     return sorted(r for r in record if r.split("/")[0] in types)
 
 
-async def scenario(
-    store_url: str,
-    gps: list[str | None],
-    members: list[tuple[Any, ...]],
-    deleted: set[int],
-    count: int,
-    types: list[str] | None,
-) -> None:
+@dataclass(frozen=True)
+class Case:
+    """One example: the patients' practitioners, the members, which are deleted, the query."""
+
+    gps: list[str | None]
+    members: list[tuple[Any, ...]]
+    deleted: set[int]
+    count: int
+    types: list[str] | None
+
+
+cases = st.builds(
+    Case,
+    gps=st.lists(st.none() | st.sampled_from(DOCTORS), min_size=3, max_size=3),
+    members=members_st,
+    deleted=st.sets(st.integers(0, 13), max_size=4),
+    count=st.integers(1, 7),
+    types=st.none() | st.lists(st.sampled_from(TYPES), min_size=1, max_size=3, unique=True),
+)
+
+
+async def scenario(store_url: str, case: Case) -> None:
+    gps, members, count, types = case.gps, case.members, case.count, case.types
+    deleted = {i for i in case.deleted if i < len(members)}
     settings = Settings(
         store=store_url, seed=False, host="127.0.0.1", port=8080, allowed_hosts=("testserver",)
     )
@@ -163,24 +180,9 @@ def check_pages(pages: list[list[str]], count: int) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(
-    gps=st.lists(st.none() | st.sampled_from(DOCTORS), min_size=3, max_size=3),
-    members=members_st,
-    deleted=st.sets(st.integers(0, 13), max_size=4),
-    count=st.integers(1, 7),
-    types=st.none() | st.lists(st.sampled_from(TYPES), min_size=1, max_size=3, unique=True),
-)
-def test_everything_is_the_brute_force_record(
-    kind: str,
-    tmp_path: Path,
-    gps: list[str | None],
-    members: list[tuple[Any, ...]],
-    deleted: set[int],
-    count: int,
-    types: list[str] | None,
-) -> None:
+@given(case=cases)
+def test_everything_is_the_brute_force_record(kind: str, tmp_path: Path, case: Case) -> None:
     store_url = (
         f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.sqlite3'}" if kind == "sqlite" else "memory://"
     )
-    removed = {i for i in deleted if i < len(members)}
-    asyncio.run(scenario(store_url, gps, members, removed, count, types))
+    asyncio.run(scenario(store_url, case))
