@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.direct_store import indexed, opened_sqlite
+from server.storage.port import VersionConflict
+from tests.direct_store import indexed, opened_sqlite, search_ids
 
 pytestmark = pytest.mark.anyio
 
@@ -52,3 +53,33 @@ async def test_one_write_of_many_updates_costs_in_proportion(tmp_path: Path) -> 
 
     # Linear is 4x; the quadratic statement journal made it 15x and more.
     assert large < small * (LARGE / SMALL) * 2.2, f"{SMALL}: {small:.2f} s, {LARGE}: {large:.2f} s"
+
+
+async def test_one_large_write_indexes_each_resource_as_its_last_version_says(
+    tmp_path: Path,
+) -> None:
+    async with opened_sqlite(tmp_path / "large.sqlite3") as store:
+        await store.write([indexed(_appointment(n, "old")) for n in range(200)])
+        # One job: every resource moves to "new", and a0 twice (to "new", then "other").
+        updates = [indexed(_appointment(n, "new"), version=2) for n in range(200)]
+        updates.append(indexed(_appointment(0, "other"), version=3))
+
+        await store.write(updates)
+
+        assert await search_ids(store, "Appointment", "actor=Patient/old&_count=500") == []
+        assert len(await search_ids(store, "Appointment", "actor=Patient/new&_count=500")) == 199
+        assert await search_ids(store, "Appointment", "actor=Patient/other&_count=500") == ["a0"]
+        assert len(await search_ids(store, "Appointment", "actor=Practitioner/p1&_count=500")) == 4
+
+
+async def test_a_large_write_that_conflicts_leaves_every_index_as_it_was(tmp_path: Path) -> None:
+    async with opened_sqlite(tmp_path / "conflict.sqlite3") as store:
+        await store.write([indexed(_appointment(n, "old")) for n in range(200)])
+        updates = [indexed(_appointment(n, "new"), version=2) for n in range(200)]
+        updates.append(indexed(_appointment(7, "late"), version=5))  # expects version 4
+
+        with pytest.raises(VersionConflict):
+            await store.write(updates)
+
+        assert len(await search_ids(store, "Appointment", "actor=Patient/old&_count=500")) == 200
+        assert await search_ids(store, "Appointment", "actor=Patient/new&_count=500") == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
-from server.storage.sqlite.schema import INDEX_COLUMNS
+from server.storage.sqlite.schema import INDEX_COLUMNS, INDEX_TABLES
 
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
+    from server.storage.port import Write
 
 
 class ParamKeys:
@@ -164,3 +165,32 @@ def _rows(
         for d in entries.dates
         if not d.param.startswith("_")
     ]
+
+
+# A job with at least this many writes clears its resources' index rows up front.
+BULK_UNINDEX = 32
+
+
+def clear_replaced(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
+    """Delete the index rows of every stored resource the writes replace, one
+    ``executemany`` per index table.
+
+    The ``resource_unindex`` trigger would delete them one resource at a time as each
+    write updates its ``resource`` row; in a job of thousands of writes (a merge
+    repointing a large record) those trigger runs cost most of the job. Cleared first,
+    the trigger finds nothing left to delete. Same transaction: a write of the job that
+    fails rolls these deletes back with it.
+    """
+    rids: list[tuple[int]] = []
+    for write in writes:
+        if write.expected_version == 0:
+            continue
+        row = conn.execute(
+            "SELECT rid FROM resource WHERE type = ? AND id = ?",
+            (write.version.resource_type, write.version.id),
+        ).fetchone()
+        if row is not None:
+            rids.append((int(row[0]),))
+    if rids:
+        for table in INDEX_TABLES:
+            conn.executemany(f"DELETE FROM {table} WHERE rid = ?", rids)  # noqa: S608 - fixed names

@@ -26,7 +26,13 @@ from server.storage.port import (
 from server.storage.sqlite.append import append_new
 from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.holds import apply_holds
-from server.storage.sqlite.index import DateWidths, ParamKeys, write_index
+from server.storage.sqlite.index import (
+    BULK_UNINDEX,
+    DateWidths,
+    ParamKeys,
+    clear_replaced,
+    write_index,
+)
 from server.storage.sqlite.ledger import ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
 from server.storage.sqlite.referrers import select_referrers
@@ -185,6 +191,8 @@ class SqliteStore:
         outbox: Sequence[OutboxEntry] = (),
     ) -> None:
         def apply(conn: sqlite3.Connection) -> None:
+            if len(writes) >= BULK_UNINDEX:
+                clear_replaced(conn, writes)
             for write in writes:
                 self._apply_one(conn, write)
             if ledger is not None:
