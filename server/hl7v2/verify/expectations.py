@@ -136,8 +136,15 @@ class Expectations(NamedTuple):
         )
 
 
-def expectations_of(data: bytes, config: MappingConfig) -> Expectations:
-    """Parse and map ``data`` as the import did; return what the store must hold."""
+def expectations_of(
+    data: bytes, config: MappingConfig, *, create_only: bool = True
+) -> Expectations:
+    """Parse and map ``data`` as the import did; return what the store must hold.
+
+    ``create_only`` False leaves out the checks of create-only resources (their
+    ``ResourceChecks`` come empty): only the message that created one is checked on
+    it, and that is known only from the ledger, so the few that did are mapped again.
+    """
     try:
         message: Message | None = parse(data)
     except ParseError:
@@ -149,31 +156,33 @@ def expectations_of(data: bytes, config: MappingConfig) -> Expectations:
         failure = prepared.failure.outcome.value if prepared.failure else "failed"
         return Expectations(*facts, failure, [], [])
     result = prepared.result
-    return Expectations(*facts, None, checks_of(result), identifiers_of(message, config, result))
+    checks = checks_of(result, create_only=create_only)
+    return Expectations(*facts, None, checks, identifiers_of(message, config, result))
 
 
 def expect_chunk(chunk: list[bytes], config: MappingConfig) -> list[bytes]:
     """``expectations_of`` for a list of messages, encoded (a worker's task)."""
-    return [expectations_of(data, config).encode() for data in chunk]
+    return [expectations_of(data, config, create_only=False).encode() for data in chunk]
 
 
-def checks_of(result: MappingResult) -> list[ResourceChecks]:
-    """The checks of every resource of a mapping, and of its merges."""
-    found = [_resource_checks(mapped) for mapped in result.resources]
+def checks_of(result: MappingResult, *, create_only: bool = True) -> list[ResourceChecks]:
+    """The checks of every resource of a mapping (``create_only``: of those too), and of
+    its merges."""
+    found = [_resource_checks(mapped, create_only) for mapped in result.resources]
     for survivor, retired in result.merges:
         merged = check(Kind.MERGED, "MRG-1", "link", "merged", survivor)
         found.append(ResourceChecks("Patient", retired, False, (merged,)))
     return found
 
 
-def _resource_checks(mapped: MappedResource) -> ResourceChecks:
+def _resource_checks(mapped: MappedResource, with_create_only: bool) -> ResourceChecks:
     resource = mapped.resource
     resource_type, resource_id = str(resource["resourceType"]), str(resource["id"])
     create_only = mapped.action is Action.CREATE_ONLY
-    if mapped.action is Action.DELETE:
-        checks: tuple[Check, ...] = (
-            check(Kind.DELETED, f"{resource_type}.deleted", "", WHOLE, True),
-        )
+    if create_only and not with_create_only:
+        checks: tuple[Check, ...] = ()
+    elif mapped.action is Action.DELETE:
+        checks = (check(Kind.DELETED, f"{resource_type}.deleted", "", WHOLE, True),)
     elif mapped.fields is not None and not create_only:
         checks = tuple(_field_checks(resource, mapped.fields))
     else:

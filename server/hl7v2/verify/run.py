@@ -10,12 +10,13 @@ does not know and repeats of a message already read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache, partial
 from pathlib import Path
 
 from mappers.config import MappingConfig
 from server.hl7v2.ingest.importer import Located, bulk_collection, opened_store
 from server.hl7v2.ingest.ledger import distinct_control_id, same_message
-from server.hl7v2.verify.expectations import Expectations
+from server.hl7v2.verify.expectations import Expectations, ResourceChecks, expectations_of
 from server.hl7v2.verify.identities import Identities
 from server.hl7v2.verify.reading import read_expectations
 from server.hl7v2.verify.report import Sent, VerifyReport
@@ -30,8 +31,9 @@ Read = tuple[Located, Expectations]
 class Verification:
     """One verification run over a store."""
 
-    def __init__(self, store: Store, files: Sequence[Path]) -> None:
+    def __init__(self, store: Store, files: Sequence[Path], config: MappingConfig) -> None:
         self.store = store
+        self.config = config
         self.report = VerifyReport([str(f) for f in files])
         self.tracker = Tracker(self.report)
         self.identities = Identities()
@@ -59,8 +61,11 @@ class Verification:
                     sent, f"applied, but does not map now ({expected.failure}): another --vocab?"
                 )
                 continue
-            self.tracker.add(sent, expected.resources)
+            self.tracker.add(sent, expected.resources, cache(partial(self._all_checks, located)))
             self.identities.add(expected.identifiers)
+
+    def _all_checks(self, located: Located) -> list[ResourceChecks]:
+        return expectations_of(located.raw.data, self.config).resources
 
     async def _entries(self, batch: list[Read]) -> list[LedgerEntry | None]:
         keys = [(e.sender, e.control_id) for _, e in batch]
@@ -108,7 +113,7 @@ async def verify_archive(
     files: Sequence[Path], store: Store, config: MappingConfig, *, workers: int = 1
 ) -> VerifyReport:
     """Verify that ``store`` holds what the messages of ``files`` sent; return the report."""
-    verification = Verification(store, files)
+    verification = Verification(store, files, config)
     batch: list[Read] = []
     async for pair in read_expectations(files, config, workers):
         batch.append(pair)

@@ -15,6 +15,7 @@ write follows the merges of the archive so far, as the import redirected it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.hl7v2.verify.attribution import Attributor
@@ -24,6 +25,7 @@ from server.hl7v2.verify.values import Stored, actual, holds
 from server.storage.port import Store
 
 Key = tuple[str, str]  # (type, id)
+Complete = Callable[[], list[ResourceChecks]] | None
 _READ_BATCH = 500
 _MAX_HOPS = 16
 
@@ -44,13 +46,19 @@ class Tracker:
         self.holders: dict[tuple[str, str, str], Held] = {}
         self.moved: dict[str, str] = {}  # retired Patient id -> survivor (archive merges)
 
-    def add(self, sent: Sent, resources: list[ResourceChecks]) -> None:
-        """Take the checks of one applied message."""
+    def add(self, sent: Sent, resources: list[ResourceChecks], complete: Complete = None) -> None:
+        """Take the checks of one applied message.
+
+        ``complete`` gives all its checks when ``resources`` leaves out those of
+        create-only resources and the message created one.
+        """
         merged: list[tuple[str, str]] = []
-        for item in resources:
+        for index, item in enumerate(resources):
             target = self._target(item.resource_type, item.resource_id, sent)
             if item.create_only and f"{item.resource_type}/{target}" not in sent.touched:
                 continue  # an earlier message created it; this one did not write it
+            if item.create_only and not item.checks and complete is not None:
+                item = complete()[index]
             units: defaultdict[str, list[Check]] = defaultdict(list)
             for check in item.checks:
                 if check.kind == Kind.MERGED:
