@@ -19,13 +19,17 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 
 from server.errors import FhirError, InvalidResource, PreconditionFailed
+from server.fhir.clock import now_us
+from server.fhir_import.check import Checked, Target, with_last_updated
 from server.integrity import ReferenceIntegrity
 from server.runtime import Runtime
+from server.search.index_entries import IndexEntries
 from server.storage.port import Method, StoredVersion, VersionConflict, Write
 from server.versions import next_version
 
@@ -48,6 +52,8 @@ class LineResult:
 class _Item:
     index: int
     resource: dict[str, Any]
+    entries: IndexEntries | None  # computed by a worker, all but _lastUpdated
+    targets: list[Target] | None  # found by a worker
     key: Key | None = None
 
 
@@ -73,6 +79,10 @@ def _content(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _stamped(entries: IndexEntries, updated: int, _body: dict[str, Any]) -> IndexEntries:
+    return with_last_updated(entries, updated)
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("|", "\\|").replace("$", "\\$")
 
@@ -82,18 +92,33 @@ class Upserter:
 
     def __init__(self, runtime: Runtime, *, dry_run: bool) -> None:
         self.runtime = runtime
+        self.base_urls = runtime.base_urls
         self.dry_run = dry_run
         self.dangling = DanglingRefs()
         # Lenient whatever the server's setting: the run checks what is left at its end.
         self.integrity = ReferenceIntegrity(runtime.store, runtime.base_urls, strict=False)
 
-    async def apply(self, resources: Sequence[dict[str, Any]]) -> list[LineResult]:
-        """Upsert ``resources`` (each valid); a result for each, in order."""
+    async def apply(
+        self,
+        resources: Sequence[dict[str, Any]],
+        checked: Sequence[Checked] | None = None,
+    ) -> list[LineResult]:
+        """Upsert ``resources`` (each valid); a result for each, in order.
+
+        ``checked``: what a worker found for each (server.fhir_import.check): index
+        entries but ``_lastUpdated``, and the references into this server.
+        """
         results: list[LineResult | None] = [None] * len(resources)
         batch: list[_Item] = []
         seen: set[Key] = set()
         for index, resource in enumerate(resources):
-            item = _Item(index, resource)
+            found = checked[index] if checked else None
+            item = _Item(
+                index,
+                resource,
+                found.index if found else None,
+                found.targets if found else None,
+            )
             try:
                 item.key = await self._key(resource)
             except FhirError as exc:
@@ -180,15 +205,17 @@ class Upserter:
             ):
                 results[item.index] = LineResult("unchanged", reference)
                 continue
-            body = dict(item.resource)
+            updated = max(now_us(), stored.last_updated + 1) if stored else now_us()
+            prepared = item.entries
             writes.append(
                 next_version(
                     resource_type,
                     resource_id,
                     stored,
-                    body,
+                    dict(item.resource),
                     Method.PUT,
-                    indexer,
+                    indexer if prepared is None else partial(_stamped, prepared, updated),
+                    updated=updated,
                     client_write=True,
                 )
             )
@@ -206,7 +233,10 @@ class Upserter:
             if result is None or result.outcome != "applied" or item.key is None:
                 continue
             source = f"{item.key[0]}/{item.key[1]}"
-            for expression, target, text in self.integrity.targets(item.resource, item.key[0]):
+            targets = item.targets
+            if targets is None:
+                targets = self.integrity.targets(item.resource, item.key[0])
+            for expression, target, text in targets:
                 if target not in written:
                     asked.setdefault(target, []).append((source, expression, text))
         if not asked:
