@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.api.audit_middleware import AuditMiddleware
@@ -23,6 +24,8 @@ from server.bulk.runner import exports_running
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
+from server.metrics.http import HttpMetrics, MetricsMiddleware
+from server.metrics.runtime import RuntimeCollector
 from server.runtime import open_runtime
 from server.seed import seed_if_empty
 from server.settings import Settings
@@ -64,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
+    app.state.metrics = registry = CollectorRegistry()
+    registry.register(RuntimeCollector(lambda: getattr(app.state, "runtime", None)))
     app.state.hosts = hosts = HostPolicy(settings)
     app.add_middleware(
         RequestLimits,
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: a request refused by the host guard is recorded too, with the client
     # address the proxy headers give.
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     # Outside the audit record and every answer: each of them can quote the id.
     app.add_middleware(
         RequestIds, log_access=settings.access_log, queries=settings.access_log_queries

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     access_log: bool = False
     access_log_queries: bool = False
+    metrics_token: str | None = Field(None, description="bearer token /metrics requires")
     api_docs: bool = Field(False, description="Serve /docs and /openapi.json")
     auth: Literal["smart", "none"] = Field(
         "smart", description="smart: every request needs a bearer token; none: loopback only"

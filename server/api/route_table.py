@@ -100,4 +100,5 @@ def _fast_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]
             arguments[name] = await dependency(request)
         return await handler(**arguments)
 
+    endpoint.__name__ = handler.__name__  # the interaction, as metrics and logs name it
     return serves_as(handler)(endpoint)

@@ -13,10 +13,12 @@ from server.api import (
     routes_bulk,
     routes_bundles,
     routes_everything,
+    routes_front_office,
     routes_health,
     routes_hl7,
     routes_merge,
     routes_meta,
+    routes_metrics,
     routes_operations,
     routes_resources,
     routes_roi,
@@ -30,6 +32,7 @@ ROUTES: tuple[Row, ...] = (
     # First: /fhir/.well-known/... is no resource path.
     *routes_auth.ROUTES,
     *routes_health.ROUTES,
+    *routes_metrics.ROUTES,
     *routes_system.ROUTES,
     *routes_bundles.ROUTES,
     # Before the resource routes: POST /fhir/{type} would take $hl7v2-*.
@@ -40,6 +43,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_merge.ROUTES,
     # Before the resource and search routes: /fhir/T/id/$operation.
     *routes_roi.ROUTES,
+    # Before the resource and search routes: POST /fhir/Claim/$scrub would be a create.
+    *routes_front_office.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$everything.
     *routes_everything.ROUTES,
     # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.

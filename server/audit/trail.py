@@ -79,6 +79,11 @@ class AuditTrail:
         self._purger: asyncio.Task[None] | None = None
 
     @property
+    def backlog(self) -> int:
+        """Access records waiting for the next group commit."""
+        return len(self._queue)
+
+    @property
     def active(self) -> bool:
         """Whether anything is audited at all."""
         return self.mode is not AuditMode.OFF

@@ -43,6 +43,7 @@ from server.hl7v2.ingest.prepare import invalid, prepare
 from server.hl7v2.ingest.reads import BatchedReader
 from server.hl7v2.ingest.repoint import referrers_in
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
+from server.hl7v2.ingest.tally import OutcomeTally
 from server.interactions import ResourceService
 from server.keyed_lock import KeyedLock
 from server.storage.port import Method, VersionConflict, Write
@@ -80,6 +81,7 @@ class Ingestor:
         # One message per (sender, MSH-10) at a time: a resend racing its original is a
         # duplicate, not a second application.
         self._messages = KeyedLock()
+        self.tally = OutcomeTally()  # what /metrics reports
 
     async def ingest(self, data: bytes, *, dry_run: bool = False) -> IngestOutcome:
         """Parse, map and apply one message; return its outcome and ACK."""
@@ -101,13 +103,16 @@ class Ingestor:
     async def ingest_prepared(self, prepared: Prepared, *, dry_run: bool = False) -> IngestOutcome:
         """Apply a prepared message; a store failure is answered AE, never raised."""
         try:
-            return await self.apply(prepared, dry_run=dry_run)
+            outcome = await self.apply(prepared, dry_run=dry_run)
         except Exception:
             # Nothing was committed (writes are atomic) and nothing is acknowledged: the
             # sender keeps the message and resends it.
             log.exception("Cannot store message %s", prepared.header.control_id)
             failure = Failure(Outcome.FAILED, "The message could not be stored; send it again")
-            return self._refusal(prepared, failure, [])
+            outcome = self._refusal(prepared, failure, [])
+        if not dry_run:
+            self.tally.count(outcome.header.message_type, outcome.outcome.value)
+        return outcome
 
     async def apply(self, prepared: Prepared, *, dry_run: bool = False) -> IngestOutcome:
         """Apply a prepared message (or, with ``dry_run``, only plan it: nothing is written)."""

@@ -38,7 +38,7 @@ from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
 from server.storage.sqlite.referrers import select_referrers
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema, missing_objects
 from server.storage.sqlite.search import run_search
-from server.storage.sqlite.threads import ReaderPool, WriterThread
+from server.storage.sqlite.threads import CommitStats, ReaderPool, WriterThread
 
 _VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time, v.owners"
 _EXPUNGE_SLICE = 5000  # resources removed per transaction
@@ -117,6 +117,11 @@ class SqliteStore:
         if self._readers is None:
             raise StoreUnavailable("Store is not open")
         return self._readers
+
+    @property
+    def commit_stats(self) -> CommitStats | None:
+        """The writer's group commits so far (None while closed)."""
+        return self._writer.stats if self._writer is not None else None
 
     async def probe(self) -> None:
         try:

@@ -10,12 +10,14 @@ without paying one fsync per request under concurrency.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -31,6 +33,29 @@ class _Job:
 
 
 _STOP = object()
+# Upper bounds (seconds) of the commit-time histogram /metrics reports: an fsync is
+# about a millisecond on a local disk, far more on a network volume.
+COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+
+@dataclass(slots=True)
+class CommitStats:
+    """The writer's group commits so far: how many, how long each took, how many jobs.
+
+    Written by the writer thread only; a reader may see one commit half-counted.
+    """
+
+    commits: int = 0
+    jobs: int = 0
+    seconds: float = 0.0
+    # counts[i]: commits that took at most COMMIT_BUCKETS[i] (not cumulative); last: more
+    counts: list[int] = field(default_factory=lambda: [0] * (len(COMMIT_BUCKETS) + 1))
+
+    def add(self, seconds: float, jobs: int) -> None:
+        self.commits += 1
+        self.jobs += jobs
+        self.seconds += seconds
+        self.counts[bisect.bisect_left(COMMIT_BUCKETS, seconds)] += 1
 
 
 def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -56,6 +81,7 @@ class WriterThread:
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
+        self.stats = CommitStats()
 
     def start(self) -> None:
         self._thread.start()
@@ -106,6 +132,7 @@ class WriterThread:
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         outcomes: list[tuple[Any, BaseException | None]] = []
+        started = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -121,6 +148,7 @@ class WriterThread:
                     conn.execute("RELEASE job")
                     outcomes.append((result, None))
             conn.execute("COMMIT")
+            self.stats.add(time.perf_counter() - started, len(batch))
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.rollback()
