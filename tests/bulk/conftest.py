@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import orjson
 import pytest
 
 from server.settings import Settings
+from tests.conftest import running_app
 
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
@@ -32,16 +32,8 @@ def export_settings(store_url: str, tmp_path: Path, **overrides: Any) -> Setting
     return Settings(**fields)
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client of an app on ``settings``, lifespan included."""
-    from server.app import create_app
-
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+# An in-process client of an app on given settings, lifespan included.
+running = running_app
 
 
 @pytest.fixture

@@ -23,6 +23,16 @@ def _transaction(kind: str, *entries: dict[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
 
 
+def _good_then_bad(kind: str) -> dict[str, Any]:
+    """A Bundle putting a valid Patient, then an invalid one."""
+    bad = {"resourceType": "Patient", "id": "p2", "gender": "sometimes"}
+    return _transaction(
+        kind,
+        {"resource": patient("p1"), "request": {"method": "PUT", "url": "Patient/p1"}},
+        {"resource": bad, "request": {"method": "PUT", "url": "Patient/p2"}},
+    )
+
+
 def test_a_transaction_resolves_its_urn_references(tmp_path: Path) -> None:
     url = _url(tmp_path)
     bundle = _transaction(
@@ -59,14 +69,7 @@ def test_a_transaction_resolves_its_urn_references(tmp_path: Path) -> None:
 
 def test_a_refused_transaction_stores_nothing_and_exits_1(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    bundle = _transaction(
-        "transaction",
-        {"resource": patient("p1"), "request": {"method": "PUT", "url": "Patient/p1"}},
-        {
-            "resource": {"resourceType": "Patient", "id": "p2", "gender": "sometimes"},
-            "request": {"method": "PUT", "url": "Patient/p2"},
-        },
-    )
+    bundle = _good_then_bad("transaction")
     dead = tmp_path / "dead"
 
     result = fhir_import(
@@ -80,14 +83,7 @@ def test_a_refused_transaction_stores_nothing_and_exits_1(tmp_path: Path) -> Non
 
 def test_a_batch_applies_its_good_entries(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    bundle = _transaction(
-        "batch",
-        {"resource": patient("p1"), "request": {"method": "PUT", "url": "Patient/p1"}},
-        {
-            "resource": {"resourceType": "Patient", "id": "p2", "gender": "sometimes"},
-            "request": {"method": "PUT", "url": "Patient/p2"},
-        },
-    )
+    bundle = _good_then_bad("batch")
     report = tmp_path / "r.json"
 
     result = fhir_import(_write(tmp_path / "b.json", bundle), "--store", url, "--report", report)
