@@ -250,20 +250,25 @@ async def test_a_merge_is_sent_as_adt_a40_naming_the_retired_patient(
     assert field(message, "MRG", 1) == "MRN-OLD"
 
 
-async def test_a_cancelled_appointment_is_an_s15_and_a_deleted_one_an_s17(
+async def test_a_moved_appointment_is_an_s14_a_cancelled_one_an_s15_a_deleted_one_an_s17(
     client: httpx.AsyncClient, sink: Sink
 ) -> None:
     patient_id = await create(client, make_patient())
     appointment_id = await create(client, appointment(patient_id))
+    later = {"start": "2025-03-05T10:00:00Z", "end": "2025-03-05T10:30:00Z"}
+    moved = appointment(patient_id, id=appointment_id, **later)
+    response = await client.put(f"/fhir/Appointment/{appointment_id}", json=moved)
+    assert response.status_code == 200, response.text
     cancelled = appointment(patient_id, id=appointment_id, status="cancelled")
     response = await client.put(f"/fhir/Appointment/{appointment_id}", json=cancelled)
     assert response.status_code == 200, response.text
     assert (await client.delete(f"/fhir/Appointment/{appointment_id}")).status_code in (200, 204)
 
-    received = await sink.wait_for(4)
+    received = await sink.wait_for(5)
 
-    assert [m.trigger_event for m in received] == ["A04", "S12", "S15", "S17"]
-    assert field(received[3], "SCH", 1) == field(received[1], "SCH", 1)
+    assert [m.trigger_event for m in received] == ["A04", "S12", "S14", "S15", "S17"]
+    assert field(received[2], "SCH", 11, 4) == "20250305100000+0000"
+    assert field(received[4], "SCH", 1) == field(received[1], "SCH", 1)
 
 
 async def test_with_a_window_messages_overlap_and_still_arrive_in_order(
