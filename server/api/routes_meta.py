@@ -24,7 +24,7 @@ from server.api.path_ids import held_instance
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
 from server.api.route_table import Row
-from server.audit.draft import audit_returned
+from server.api.routes_resources import read, vread
 from server.auth.access import Access as AccessRules
 from server.errors import NotFound, PreconditionFailed
 from server.fhir.validation import parse_json_object
@@ -41,11 +41,27 @@ _ATTEMPTS = 5  # concurrent writers of the same resource: read again and merge a
 async def instance_meta(
     resource_type: str, resource_id: str, request: Request, service: Service, access: Access
 ) -> Response:
-    held_instance(request, resource_type, resource_id, Interaction.READ)
-    fmt = response_format(request)
-    version = await read_visible(access, service, resource_type, resource_id, "r")
-    audit_returned((version,))
-    return fhir_response(meta_out(_meta(version)), fmt, 200, version_headers(version))
+    return _meta_of(request, await read(resource_type, resource_id, request, service, access))
+
+
+@serves(Interaction.VREAD)
+async def version_meta(
+    resource_type: str,
+    resource_id: str,
+    version_id: str,
+    request: Request,
+    service: Service,
+    access: Access,
+) -> Response:
+    found = await vread(resource_type, resource_id, version_id, request, service, access)
+    return _meta_of(request, found)
+
+
+def _meta_of(request: Request, found: Response) -> Response:
+    """The meta of a read's answer (its checks, access and audit are the read's)."""
+    meta = orjson.loads(bytes(found.body)).get("meta", {})
+    headers = {k: found.headers[k] for k in ("ETag", "Last-Modified") if k in found.headers}
+    return fhir_response(meta_out(meta), response_format(request), 200, headers)
 
 
 @serves(Interaction.SEARCH_TYPE)
@@ -154,5 +170,10 @@ ROUTES = (
     Row("/$meta", ("GET", "POST"), system_meta),
     Row("/{resource_type}/$meta", ("GET", "POST"), type_meta),
     Row("/{resource_type}/{resource_id:id}/$meta", ("GET", "POST"), instance_meta),
+    Row(
+        "/{resource_type}/{resource_id:id}/_history/{version_id}/$meta",
+        ("GET", "POST"),
+        version_meta,
+    ),
     Row("/{resource_type}/{resource_id:id}/$meta-{change}", ("POST",), meta_change),
 )

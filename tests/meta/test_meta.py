@@ -198,3 +198,18 @@ async def test_get_of_meta_add_is_a_405(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 405
     assert response.headers["Allow"] == "POST"
+
+
+async def test_meta_of_a_version_is_that_versions_meta(client: httpx.AsyncClient) -> None:
+    patient = await created(client, meta={"tag": [VIP]})
+    url = f"/fhir/Patient/{patient['id']}"
+    await client.post(f"{url}/$meta-delete", json=parameters(tag=[VIP]), headers=FHIR_JSON)
+
+    first = returned(await client.get(f"{url}/_history/1/$meta"))
+    second = returned(await client.post(f"{url}/_history/2/$meta"))
+    missing = await client.get(f"{url}/_history/9/$meta")
+
+    assert first["tag"] == [VIP]
+    assert "tag" not in second
+    assert second["versionId"] == "2"
+    assert missing.status_code == 404
