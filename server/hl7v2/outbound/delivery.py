@@ -95,6 +95,7 @@ class DestinationSender:
 
     async def _round(self) -> bool:
         """Deliver what is due (or wait for something to be); False when it stopped short."""
+        self.wake.clear()  # before the read: a commit after it wakes the wait below
         due = await self.store.outbox_due(self.destination.name, _BATCH)
         if not due:
             await self._idle()
@@ -102,7 +103,6 @@ class DestinationSender:
         return await self._deliver(due)
 
     async def _idle(self) -> None:
-        self.wake.clear()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(_POLL_S):
                 await self.wake.wait()
