@@ -76,12 +76,13 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=50_000)
+def archive_parser(description: str, messages: int) -> argparse.ArgumentParser:
+    """The options of a benchmark on generated (or corpus) messages: how many, workers,
+    a profile file, ``--corpus``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--messages", type=int, default=messages)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--hl7apy-sample", type=int, default=300)
-    parser.add_argument("--profile", type=Path, help="write cProfile stats of the import here")
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the run here")
     parser.add_argument(
         "--corpus",
         type=Path,
@@ -89,15 +90,26 @@ def main() -> None:
         const=CORPUS,
         help=f"copy this corpus's messages instead (default folder: {CORPUS})",
     )
+    return parser
+
+
+def write_archive(args: argparse.Namespace, folder: Path) -> tuple[int, list[Path]]:
+    """Write the messages the options ask for under ``folder``; return how many, and the files."""
+    if args.corpus:
+        written = write_variants(args.corpus, args.messages, folder / "in")
+    else:
+        written = generate(args.messages, folder / "in")
+    return written, expand_paths([str(folder / "in")])
+
+
+def main() -> None:
+    parser = archive_parser(__doc__.split("\n")[0], 50_000)
+    parser.add_argument("--hl7apy-sample", type=int, default=300)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fhirport-bench-") as tmp:
         folder = Path(tmp)
-        if args.corpus:
-            written = write_variants(args.corpus, args.messages, folder / "in")
-        else:
-            written = generate(args.messages, folder / "in")
-        files = expand_paths([str(folder / "in")])
+        written, files = write_archive(args, folder)
         size = sum(f.stat().st_size for f in files) / 1e6
         print(f"generated {written} messages ({size:.1f} MB) in {len(files)} files")
         store = f"sqlite:///{folder / 'bench.sqlite3'}"

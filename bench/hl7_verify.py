@@ -12,7 +12,6 @@ resources. Target: 2,000 messages/s on the 2-core machine.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import pstats
@@ -20,35 +19,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.corpus_variants import CORPUS, write_variants
-from bench.hl7_ingest import generate
+from bench.hl7_ingest import archive_parser, write_archive
 from bench.process_cpu import DescendantsCpu
 from mappers.config import MappingConfig
-from server.hl7v2.ingest.importer import ImportOptions, expand_paths, run_import
+from server.hl7v2.ingest.importer import ImportOptions, run_import
 from server.hl7v2.verify import run_verify
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--profile", type=Path, help="write cProfile stats of the verify here")
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        nargs="?",
-        const=CORPUS,
-        help=f"copy this corpus's messages instead (default folder: {CORPUS})",
-    )
-    args = parser.parse_args()
+    args = archive_parser(__doc__.split("\n")[0], 20_000).parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fhirport-bench-") as tmp:
         folder = Path(tmp)
-        if args.corpus:
-            written = write_variants(args.corpus, args.messages, folder / "in")
-        else:
-            written = generate(args.messages, folder / "in")
-        files = expand_paths([str(folder / "in")])
+        written, files = write_archive(args, folder)
         store = f"sqlite:///{folder / 'bench.sqlite3'}"
         started = time.perf_counter()
         imported = asyncio.run(run_import(files, store, ImportOptions(workers=2)))
@@ -61,9 +44,7 @@ def main() -> None:
         if profiler:
             profiler.enable()
         with DescendantsCpu() as workers_cpu:
-            report = asyncio.run(
-                run_verify(files, store, MappingConfig(), workers=args.workers)
-            )
+            report = asyncio.run(run_verify(files, store, MappingConfig(), workers=args.workers))
         if profiler:
             profiler.disable()
             pstats.Stats(profiler).dump_stats(args.profile)

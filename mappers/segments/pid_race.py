@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hl7.er7 import Segment
-from mappers.codesystems import coding_system_uri
+from mappers.codesystems import Concept, coding_system_uri
 from mappers.components import Rep, code, comp, is_empty
 from mappers.context import MapContext
 from mappers.datatypes.codes import in_table
@@ -31,30 +31,18 @@ _CDC_NAMES = frozenset({"CDCREC", CDC_RACE_ETHNICITY.upper(), "2.16.840.1.113883
 
 
 @dataclass(frozen=True, slots=True)
-class Category:
-    """An OMB category (or a null flavor standing for one): its coding."""
-
-    system: str
-    code: str
-    display: str
-
-    def coding(self) -> dict[str, str]:
-        return {"system": self.system, "code": self.code, "display": self.display}
-
-
-@dataclass(frozen=True, slots=True)
 class Realm:
     """One of the two extensions: its URL, HL7 table, and which table codes are categories."""
 
     url: str
     table: str
     # The table's standard code (or a CDC code sent as such) -> its OMB category.
-    categories: dict[str, Category]
+    categories: dict[str, Concept]
     most_categories: int
 
 
-def _cdc(code: str, display: str) -> Category:
-    return Category(CDC_RACE_ETHNICITY, code, display)
+def _cdc(code: str, display: str) -> Concept:
+    return Concept(code, display, CDC_RACE_ETHNICITY)
 
 
 _OMB_RACES = {
@@ -77,7 +65,7 @@ ETHNICITY = Realm(
     {
         "H": _HISPANIC,
         "N": _NOT_HISPANIC,
-        "U": Category(_NULL_FLAVOR, "UNK", "Unknown"),
+        "U": Concept("UNK", "Unknown", _NULL_FLAVOR),
         _HISPANIC.code: _HISPANIC,
         _NOT_HISPANIC.code: _NOT_HISPANIC,
     },
@@ -116,7 +104,7 @@ def _unused_components(segment: str, number: int, rep: Rep, ctx: MapContext) -> 
             ctx.unmapped(f"{segment}-{number}.{component}")
 
 
-def _coded(rep: Rep, realm: Realm, ctx: MapContext) -> tuple[Category | None, Any]:
+def _coded(rep: Rep, realm: Realm, ctx: MapContext) -> tuple[Concept | None, Any]:
     """The OMB category of one repetition, else the coding it is kept as (None: no code)."""
     value = code(rep, 1)
     if not value:

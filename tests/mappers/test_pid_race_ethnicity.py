@@ -39,6 +39,11 @@ def _mapped(race: str = "", ethnicity: str = "", config: MappingConfig | None = 
     return only(result, "Patient"), result
 
 
+def _fields(url: str, value: str) -> tuple[str, str]:
+    """PID-10 and PID-22, with ``value`` in the one the extension ``url`` comes from."""
+    return (value, "") if url == RACE else ("", value)
+
+
 def _extension(patient: dict[str, Any], url: str) -> list[dict[str, Any]]:
     found = [e for e in patient.get("extension", ()) if e["url"] == url]
     assert len(found) == 1, patient.get("extension")
@@ -51,15 +56,17 @@ def _omb(code: str, display: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("race", "config", "expected"),
+    ("url", "value", "config", "expected"),
     [
         pytest.param(
+            RACE,
             "2106-3^White^CDCREC",
             None,
             [_omb("2106-3", "White"), {"url": "text", "valueString": "White"}],
-            id="omb-category-cdcrec",
+            id="race-omb-category-cdcrec",
         ),
         pytest.param(
+            RACE,
             "2054-5^^HL70005~2028-9^Asian^HL70005",
             None,
             [
@@ -67,9 +74,10 @@ def _omb(code: str, display: str) -> dict[str, Any]:
                 _omb("2028-9", "Asian"),
                 {"url": "text", "valueString": "Black or African American, Asian"},
             ],
-            id="two-categories-table-0005",
+            id="race-two-categories-table-0005",
         ),
         pytest.param(
+            RACE,
             "2131-1^Other Race",
             None,
             [
@@ -79,9 +87,10 @@ def _omb(code: str, display: str) -> dict[str, Any]:
                 },
                 {"url": "text", "valueString": "Other Race"},
             ],
-            id="table-code-not-an-omb-category",
+            id="race-table-code-not-an-omb-category",
         ),
         pytest.param(
+            RACE,
             "2029-7^Asian Indian^CDCREC",
             None,
             [
@@ -91,70 +100,47 @@ def _omb(code: str, display: str) -> dict[str, Any]:
                 },
                 {"url": "text", "valueString": "Asian Indian"},
             ],
-            id="detailed-cdc-code",
+            id="race-detailed-cdc-code",
         ),
         pytest.param(
+            RACE,
             "W^Caucasian^L",
             RACE_MAP,
             [_omb("2106-3", "White"), {"url": "text", "valueString": "Caucasian"}],
-            id="local-code-through-the-vocabulary",
+            id="race-local-code-through-the-vocabulary",
         ),
-    ],
-)
-def test_race_becomes_the_us_core_race_extension(
-    race: str, config: MappingConfig | None, expected: list[dict[str, Any]]
-) -> None:
-    patient, result = _mapped(race=race, config=config)
-
-    assert _extension(patient, RACE) == expected
-    assert "PID-10" not in result.unmapped
-    assert result.vocabulary_gaps == []
-
-
-def test_an_unmapped_local_race_code_is_kept_in_the_senders_system_and_reported() -> None:
-    patient, result = _mapped(race="W^Caucasian")
-
-    assert _extension(patient, RACE) == [
-        {
-            "url": "detailed",
-            "valueCoding": {"system": f"{LOCAL}/0005", "code": "W", "display": "Caucasian"},
-        },
-        {"url": "text", "valueString": "Caucasian"},
-    ]
-    assert result.vocabulary_gaps == [("0005", "W")]
-
-
-@pytest.mark.parametrize(
-    ("ethnicity", "config", "expected"),
-    [
         pytest.param(
+            ETHNICITY,
             "H^Hispanic or Latino^HL70189",
             None,
             [
                 _omb("2135-2", "Hispanic or Latino"),
                 {"url": "text", "valueString": "Hispanic or Latino"},
             ],
-            id="table-0189-H",
+            id="ethnicity-table-0189-H",
         ),
         pytest.param(
+            ETHNICITY,
             "N",
             None,
             [
                 _omb("2186-5", "Not Hispanic or Latino"),
                 {"url": "text", "valueString": "Not Hispanic or Latino"},
             ],
-            id="table-0189-N-without-text",
+            id="ethnicity-table-0189-N-without-text",
         ),
         pytest.param(
+            ETHNICITY,
             "2186-5^Not Hispanic or Latino^CDCREC",
             None,
             [
                 _omb("2186-5", "Not Hispanic or Latino"),
                 {"url": "text", "valueString": "Not Hispanic or Latino"},
             ],
-            id="cdcrec-code",
+            id="ethnicity-cdcrec-code",
         ),
         pytest.param(
+            ETHNICITY,
             "U^Unknown^HL70189",
             None,
             [
@@ -168,37 +154,46 @@ def test_an_unmapped_local_race_code_is_kept_in_the_senders_system_and_reported(
                 },
                 {"url": "text", "valueString": "Unknown"},
             ],
-            id="unknown",
+            id="ethnicity-unknown",
         ),
         pytest.param(
+            ETHNICITY,
             "HIS^Hispanic",
             RACE_MAP,
             [_omb("2135-2", "Hispanic or Latino"), {"url": "text", "valueString": "Hispanic"}],
-            id="local-code-through-the-vocabulary",
+            id="ethnicity-local-code-through-the-vocabulary",
         ),
     ],
 )
-def test_ethnic_group_becomes_the_us_core_ethnicity_extension(
-    ethnicity: str, config: MappingConfig | None, expected: list[dict[str, Any]]
+def test_a_coded_field_becomes_its_us_core_extension(
+    url: str, value: str, config: MappingConfig | None, expected: list[dict[str, Any]]
 ) -> None:
-    patient, result = _mapped(ethnicity=ethnicity, config=config)
+    field = "PID-10" if url == RACE else "PID-22"
+    patient, result = _mapped(*_fields(url, value), config=config)
 
-    assert _extension(patient, ETHNICITY) == expected
-    assert "PID-22" not in result.unmapped
+    assert _extension(patient, url) == expected
+    assert field not in result.unmapped
     assert result.vocabulary_gaps == []
 
 
-def test_an_unmapped_local_ethnic_group_is_kept_and_reported() -> None:
-    patient, result = _mapped(ethnicity="9^Declined")
+@pytest.mark.parametrize(
+    ("url", "table", "code", "text"),
+    [
+        pytest.param(RACE, "0005", "W", "Caucasian", id="race"),
+        pytest.param(ETHNICITY, "0189", "9", "Declined", id="ethnicity"),
+    ],
+)
+def test_an_unmapped_local_code_is_kept_in_the_senders_system_and_reported(
+    url: str, table: str, code: str, text: str
+) -> None:
+    patient, result = _mapped(*_fields(url, f"{code}^{text}"))
 
-    assert _extension(patient, ETHNICITY) == [
-        {
-            "url": "detailed",
-            "valueCoding": {"system": f"{LOCAL}/0189", "code": "9", "display": "Declined"},
-        },
-        {"url": "text", "valueString": "Declined"},
+    local = {"system": f"{LOCAL}/{table}", "code": code, "display": text}
+    assert _extension(patient, url) == [
+        {"url": "detailed", "valueCoding": local},
+        {"url": "text", "valueString": text},
     ]
-    assert result.vocabulary_gaps == [("0189", "9")]
+    assert result.vocabulary_gaps == [(table, code)]
 
 
 def test_race_and_ethnicity_are_owned_by_their_fields() -> None:

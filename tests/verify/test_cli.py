@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from server.cli import main
 from server.hl7v2.ingest.importer import opened_store
-from server.search.extract import extract_index
-from server.storage.port import Method, StoredVersion, Write
 from tests.ingest.messages import ARCHIVE, adt
+from tests.verify.stored import write_without_provenance
 from tests.verify.test_verify import MRN1
 
 
@@ -44,15 +43,7 @@ def test_a_clean_import_verifies_with_status_0_and_a_report(tmp_path: Path) -> N
 
 async def _tamper(store: str) -> None:
     async with opened_store(store) as opened:
-        stored = await opened.read("Patient", MRN1)
-        assert stored is not None and stored.body is not None
-        body = orjson.loads(stored.body)
-        body["birthDate"] = "1990-01-01"
-        version = StoredVersion(
-            "Patient", MRN1, stored.version + 1, stored.last_updated + 1, Method.PUT,
-            orjson.dumps(body), None, stored.owners,
-        )  # fmt: skip
-        await opened.write([Write(version, stored.version, extract_index(body, base_urls=()))])
+        await write_without_provenance(opened, "Patient", MRN1, birthDate="1990-01-01")
 
 
 def test_an_unexplained_mismatch_exits_1_naming_the_message_and_field(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from mappers.config import MappingConfig
@@ -15,10 +14,10 @@ from mappers.identity import deterministic_id
 from server.hl7v2.ingest.importer import Importer, expand_paths
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.verify import VerifyReport, verify_archive
-from server.search.extract import extract_index
-from server.storage.port import Method, Store, StoredVersion, Write
+from server.storage.port import Store
 from tests.ingest.factories import service_on
 from tests.ingest.messages import ARCHIVE, adt, merge
+from tests.verify.stored import current, write_without_provenance
 
 pytestmark = pytest.mark.anyio
 
@@ -73,15 +72,7 @@ async def test_a_value_changed_in_the_store_without_a_write_is_a_mismatch(
 ) -> None:
     files = archive(tmp_path / "in", adt("M1", event="A04"))
     await import_files(store, files)
-    stored = await store.read("Patient", MRN1)
-    assert stored is not None and stored.body is not None
-    body = orjson.loads(stored.body)
-    body["gender"] = "male"
-    tampered = StoredVersion(
-        "Patient", MRN1, stored.version + 1, stored.last_updated + 1, Method.PUT,
-        orjson.dumps(body), None, stored.owners,
-    )  # fmt: skip
-    await store.write([Write(tampered, stored.version, extract_index(body, base_urls=()))])
+    await write_without_provenance(store, "Patient", MRN1, gender="male")
 
     report = await verify_archive(files, store, MappingConfig())
 
@@ -125,9 +116,7 @@ async def test_a_later_message_sent_first_explains_an_older_one(
 async def test_a_rest_update_explains_a_changed_field(tmp_path: Path, store: Store) -> None:
     files = archive(tmp_path / "in", adt("M1", event="A04"))
     await import_files(store, files)
-    stored = await store.read("Patient", MRN1)
-    assert stored is not None and stored.body is not None
-    body = orjson.loads(stored.body)
+    _, body = await current(store, "Patient", MRN1)
     body["gender"] = "other"
     await service_on(store).update("Patient", MRN1, body)
 
