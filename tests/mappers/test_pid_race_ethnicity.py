@@ -19,6 +19,7 @@ from tests.mappers.messages import map_lines, msh, only, validate_all
 RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 CDC = "urn:oid:2.16.840.1.113883.6.238"
+NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
 LOCAL = "https://fhirport.dev/fhir/CodeSystem/v2-local/APP/HOSP"
 RACE_MAP = MappingConfig(
     vocabulary=Vocabulary(
@@ -51,127 +52,80 @@ def _extension(patient: dict[str, Any], url: str) -> list[dict[str, Any]]:
     return parts
 
 
-def _omb(code: str, display: str) -> dict[str, Any]:
-    return {"url": "ombCategory", "valueCoding": {"system": CDC, "code": code, "display": display}}
+def _omb(code: str, display: str, system: str = CDC) -> dict[str, Any]:
+    coding = {"system": system, "code": code, "display": display}
+    return {"url": "ombCategory", "valueCoding": coding}
+
+
+def _detailed(system: str, code: str, display: str) -> dict[str, Any]:
+    return {"url": "detailed", "valueCoding": {"system": system, "code": code, "display": display}}
 
 
 @pytest.mark.parametrize(
-    ("url", "value", "config", "expected"),
+    ("url", "value", "config", "codings", "text"),
     [
         pytest.param(
-            RACE,
-            "2106-3^White^CDCREC",
-            None,
-            [_omb("2106-3", "White"), {"url": "text", "valueString": "White"}],
+            RACE, "2106-3^White^CDCREC", None, [_omb("2106-3", "White")], "White",
             id="race-omb-category-cdcrec",
         ),
         pytest.param(
-            RACE,
-            "2054-5^^HL70005~2028-9^Asian^HL70005",
-            None,
-            [
-                _omb("2054-5", "Black or African American"),
-                _omb("2028-9", "Asian"),
-                {"url": "text", "valueString": "Black or African American, Asian"},
-            ],
+            RACE, "2054-5^^HL70005~2028-9^Asian^HL70005", None,
+            [_omb("2054-5", "Black or African American"), _omb("2028-9", "Asian")],
+            "Black or African American, Asian",
             id="race-two-categories-table-0005",
         ),
         pytest.param(
-            RACE,
-            "2131-1^Other Race",
-            None,
-            [
-                {
-                    "url": "detailed",
-                    "valueCoding": {"system": CDC, "code": "2131-1", "display": "Other Race"},
-                },
-                {"url": "text", "valueString": "Other Race"},
-            ],
+            RACE, "2131-1^Other Race", None, [_detailed(CDC, "2131-1", "Other Race")],
+            "Other Race",
             id="race-table-code-not-an-omb-category",
         ),
         pytest.param(
-            RACE,
-            "2029-7^Asian Indian^CDCREC",
-            None,
-            [
-                {
-                    "url": "detailed",
-                    "valueCoding": {"system": CDC, "code": "2029-7", "display": "Asian Indian"},
-                },
-                {"url": "text", "valueString": "Asian Indian"},
-            ],
+            RACE, "2029-7^Asian Indian^CDCREC", None,
+            [_detailed(CDC, "2029-7", "Asian Indian")], "Asian Indian",
             id="race-detailed-cdc-code",
         ),
         pytest.param(
-            RACE,
-            "W^Caucasian^L",
-            RACE_MAP,
-            [_omb("2106-3", "White"), {"url": "text", "valueString": "Caucasian"}],
+            RACE, "W^Caucasian^L", RACE_MAP, [_omb("2106-3", "White")], "Caucasian",
             id="race-local-code-through-the-vocabulary",
         ),
         pytest.param(
-            ETHNICITY,
-            "H^Hispanic or Latino^HL70189",
-            None,
-            [
-                _omb("2135-2", "Hispanic or Latino"),
-                {"url": "text", "valueString": "Hispanic or Latino"},
-            ],
+            ETHNICITY, "H^Hispanic or Latino^HL70189", None,
+            [_omb("2135-2", "Hispanic or Latino")], "Hispanic or Latino",
             id="ethnicity-table-0189-H",
         ),
         pytest.param(
-            ETHNICITY,
-            "N",
-            None,
-            [
-                _omb("2186-5", "Not Hispanic or Latino"),
-                {"url": "text", "valueString": "Not Hispanic or Latino"},
-            ],
+            ETHNICITY, "N", None, [_omb("2186-5", "Not Hispanic or Latino")],
+            "Not Hispanic or Latino",
             id="ethnicity-table-0189-N-without-text",
         ),
         pytest.param(
-            ETHNICITY,
-            "2186-5^Not Hispanic or Latino^CDCREC",
-            None,
-            [
-                _omb("2186-5", "Not Hispanic or Latino"),
-                {"url": "text", "valueString": "Not Hispanic or Latino"},
-            ],
+            ETHNICITY, "2186-5^Not Hispanic or Latino^CDCREC", None,
+            [_omb("2186-5", "Not Hispanic or Latino")], "Not Hispanic or Latino",
             id="ethnicity-cdcrec-code",
         ),
         pytest.param(
-            ETHNICITY,
-            "U^Unknown^HL70189",
-            None,
-            [
-                {
-                    "url": "ombCategory",
-                    "valueCoding": {
-                        "system": "http://terminology.hl7.org/CodeSystem/v3-NullFlavor",
-                        "code": "UNK",
-                        "display": "Unknown",
-                    },
-                },
-                {"url": "text", "valueString": "Unknown"},
-            ],
+            ETHNICITY, "U^Unknown^HL70189", None, [_omb("UNK", "Unknown", NULL_FLAVOR)],
+            "Unknown",
             id="ethnicity-unknown",
         ),
         pytest.param(
-            ETHNICITY,
-            "HIS^Hispanic",
-            RACE_MAP,
-            [_omb("2135-2", "Hispanic or Latino"), {"url": "text", "valueString": "Hispanic"}],
+            ETHNICITY, "HIS^Hispanic", RACE_MAP, [_omb("2135-2", "Hispanic or Latino")],
+            "Hispanic",
             id="ethnicity-local-code-through-the-vocabulary",
         ),
     ],
-)
+)  # fmt: skip
 def test_a_coded_field_becomes_its_us_core_extension(
-    url: str, value: str, config: MappingConfig | None, expected: list[dict[str, Any]]
+    url: str,
+    value: str,
+    config: MappingConfig | None,
+    codings: list[dict[str, Any]],
+    text: str,
 ) -> None:
     field = "PID-10" if url == RACE else "PID-22"
     patient, result = _mapped(*_fields(url, value), config=config)
 
-    assert _extension(patient, url) == expected
+    assert _extension(patient, url) == [*codings, {"url": "text", "valueString": text}]
     assert field not in result.unmapped
     assert result.vocabulary_gaps == []
 
@@ -188,9 +142,8 @@ def test_an_unmapped_local_code_is_kept_in_the_senders_system_and_reported(
 ) -> None:
     patient, result = _mapped(*_fields(url, f"{code}^{text}"))
 
-    local = {"system": f"{LOCAL}/{table}", "code": code, "display": text}
     assert _extension(patient, url) == [
-        {"url": "detailed", "valueCoding": local},
+        _detailed(f"{LOCAL}/{table}", code, text),
         {"url": "text", "valueString": text},
     ]
     assert result.vocabulary_gaps == [(table, code)]
