@@ -55,7 +55,8 @@ def _package() -> ModuleType:
 
 async def load_icd10cm() -> None:
     """Read the release in a worker thread (once), so that checks never block the loop."""
-    await asyncio.to_thread(_package)
+    if _package.cache_info().currsize == 0:
+        await asyncio.to_thread(_package)
 
 
 def icd10cm(code: str) -> Icd10Verdict:

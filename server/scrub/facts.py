@@ -1,12 +1,14 @@
 """What the edits read about a Claim: its own elements, and the resources it names.
 
 Gathered once per scrub: the patient, the coverages and the billing provider in one
-``read_many``, the other active claims of the same patient and provider in one indexed
-search (``Claim?patient=&provider=&status=active``), for the duplicate edit.
+``read_many``, and, at the same time, the patient's claims in one indexed search
+(``Claim?patient=``), of which the active ones of the same provider, dates of service and
+codes are probable duplicates.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,7 +86,10 @@ async def gather(
     ]
     keys = {k for k in (_key(patient_ref), _key(provider_ref)) if k is not None}
     keys |= {k for _, ref in insurance if (k := _key(ref)) is not None and k[0] == "Coverage"}
-    found = await store.read_many(sorted(keys))
+    found, duplicates = await asyncio.gather(
+        store.read_many(sorted(keys)),
+        _duplicates(store, search, claim, claim_id, patient_ref, provider_ref),
+    )
 
     def body(key: tuple[str, str] | None) -> dict[str, Any] | None:
         version = found.get(key) if key is not None else None
@@ -95,7 +100,6 @@ async def gather(
 
     coverages = {index: body(_key(ref)) for index, ref in insurance}
     kind = {c.get("code") for c in (claim.get("type") or {}).get("coding") or ()}
-    duplicates = await _duplicates(store, search, claim, claim_id, patient_ref, provider_ref)
     return ClaimFacts(
         claim,
         body(_key(patient_ref)),
@@ -116,14 +120,19 @@ async def _duplicates(
 ) -> tuple[str, ...]:
     if patient is None or provider is None:
         return ()
-    params = [("patient", patient), ("provider", provider), ("status", "active")]
-    parsed = search.parse("Claim", params, lenient=False)
+    # By patient alone: a patient has few claims, a provider and a status many.
+    parsed = search.parse("Claim", [("patient", patient)], lenient=False)
     page = await store.search(SearchQuery("Claim", tuple(parsed.clauses), count=_DUPLICATE_PAGE))
     mine = _codes(claim)
-    return tuple(
-        version.id
-        for version in page.versions
-        if version.id != claim_id
-        and version.body is not None
-        and _codes(orjson.loads(version.body)) == mine
-    )
+    found = []
+    for version in page.versions:
+        if version.id == claim_id or version.body is None:
+            continue
+        other = orjson.loads(version.body)
+        if (
+            other.get("status") == "active"
+            and _reference(other.get("provider")) == provider
+            and _codes(other) == mine
+        ):
+            found.append(version.id)
+    return tuple(found)

@@ -1,0 +1,200 @@
+"""Front-office benchmark (not a test): claim scrubbing throughput on SQLite.
+
+    .venv/bin/python -m bench.front_office [--patients 2000] [--claims 20000]
+        [--concurrency 32] [--seconds 10] [--connections 32]
+
+Seeds a fresh SQLite store with ``--patients`` patients, a coverage each, one billing
+organization and ``--claims`` stored claims (a few in ten with one fault each), straight
+through the indexer and ``Store.write``. Then:
+
+1. scrub: every stored claim through the Scrubber (what ``$scrub`` and
+   ``--scrub-on-create`` run: the patient, coverage and provider read in one
+   ``read_many``, the duplicate search, the edit table), ``--concurrency`` at a time,
+   the ICD-10-CM release loaded first; claims/s and the edits found;
+2. HTTP: ``fhirport serve`` pinned to core 0 (``--auth none --audit off``) and wrk on
+   core 1 posting one claim to ``POST /fhir/Claim/$scrub`` for ``--seconds``.
+
+Target (issue 17): ``$scrub`` at 2,000 claims/s or more. Needs wrk for step 2.
+``$find`` and ``$send-reminders`` are not built yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.rest import start, stop, wait_ready
+from bench.wrk_run import run_wrk
+from server.fhir.clock import now_us
+from server.scrub import (
+    Scrubber,
+    code_sets,
+)
+from server.scrub.scrubber import ClaimEdit
+from server.search.engine import SearchEngine
+from server.search.extract import extract_index
+from server.storage.port import Method, StoredVersion, Write
+from server.storage.sqlite.store import SqliteStore
+from server.versions import stamp
+from tests.e2e.server_process import free_port
+from tests.scrub.claims import COVERAGE, PATIENT, PAYER, PROVIDER, clean_claim
+
+BASE = "http://127.0.0.1:8080/fhir"
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+BATCH = 1000
+CPT_CODES = ("99213", "99214", "93000", "36415", "81002", "0001F")
+ICD_CODES = ("E11.9", "I10", "J45.909", "R07.9", "K21.9", "M54.50")
+
+
+def world(patients: int) -> list[dict[str, Any]]:
+    """The payer, the billing provider, and each patient with a coverage."""
+    resources: list[dict[str, Any]] = [dict(PAYER), dict(PROVIDER)]
+    for n in range(patients):
+        resources.append({**PATIENT, "id": f"p{n}"})
+        resources.append({**COVERAGE, "id": f"c{n}", "beneficiary": {"reference": f"Patient/p{n}"}})
+    return resources
+
+
+def claim(n: int, patients: int) -> dict[str, Any]:
+    """The ``n``th claim: a patient's visit on one of 28 days, every tenth with a fault."""
+    body = clean_claim()
+    body["id"] = f"claim{n}"
+    body["patient"] = {"reference": f"Patient/p{n % patients}"}
+    body["insurance"][0]["coverage"] = {"reference": f"Coverage/c{n % patients}"}
+    day = f"2026-05-{n % 28 + 1:02d}"
+    body["billablePeriod"] = {"start": day, "end": day}
+    line = body["item"][0]
+    line["servicedDate"] = day
+    line["productOrService"]["coding"][0]["code"] = CPT_CODES[n % len(CPT_CODES)]
+    body["diagnosis"][0]["diagnosisCodeableConcept"]["coding"][0]["code"] = ICD_CODES[
+        n % len(ICD_CODES)
+    ]
+    if n % 10 == 3:
+        body["total"]["value"] = 99
+    elif n % 10 == 7:
+        body["diagnosis"][0]["diagnosisCodeableConcept"]["coding"][0]["code"] = "E11"
+    return body
+
+
+async def seed(path: Path, patients: int, claims: int) -> list[dict[str, Any]]:
+    """Write the world and the claims; return the claims as stored."""
+    store = SqliteStore(path)
+    await store.open()
+    indexer = partial(extract_index, base_urls=(BASE,))
+    stored = [claim(n, patients) for n in range(claims)]
+    resources = world(patients) + stored
+    try:
+        for first in range(0, len(resources), BATCH):
+            writes = []
+            for item in resources[first : first + BATCH]:
+                updated = now_us()
+                body = stamp(item, item["id"], 1, updated)
+                version = StoredVersion(
+                    item["resourceType"], item["id"], 1, updated, Method.PUT, body
+                )
+                writes.append(Write(version, 0, indexer(item)))
+            await store.write(writes)
+    finally:
+        await store.close()
+    return stored
+
+
+async def scrub_all(path: Path, claims: list[dict[str, Any]], concurrency: int) -> None:
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        scrubber = Scrubber(store, SearchEngine(store, (BASE,)))
+        began = time.perf_counter()
+        await code_sets.load_icd10cm()
+        print(f"ICD-10-CM release loaded in {time.perf_counter() - began:.1f}s")
+        found: collections.Counter[str] = collections.Counter()
+        queue = list(claims)
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                edits: list[ClaimEdit] = await scrubber.scrub(body, body["id"])
+                found.update(e.edit for e in edits)
+
+        cpu = time.process_time()
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        took = time.perf_counter() - began
+        cpu = time.process_time() - cpu
+        print(
+            f"scrub: {len(claims)} claims in {took:.2f}s = {len(claims) / took:,.0f} claims/s"
+            f" (process CPU {cpu:.2f}s = {len(claims) / cpu:,.0f} claims per CPU second)"
+        )
+        print(f"edits found: {dict(sorted(found.items()))}")
+    finally:
+        await store.close()
+
+
+def scrub_http(path: Path, body: dict[str, Any], args: argparse.Namespace) -> None:
+    fhirport = str(Path(sys.executable).parent / "fhirport")
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "scrub.lua"
+        text = orjson.dumps(body).decode().replace("\\", "\\\\").replace('"', '\\"')
+        script.write_text(
+            'wrk.method = "POST"\n'
+            f'wrk.body = "{text}"\n'
+            'wrk.headers["Content-Type"] = "application/fhir+json"\n'
+        )
+        port = free_port()
+        server = start(
+            [fhirport, "serve", "--port", str(port), "--store", f"sqlite:///{path}",
+             "--log-level", "warning", "--auth", "none", "--audit", "off"]
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}/fhir/Claim/$scrub"
+            wait_ready(f"http://127.0.0.1:{port}/fhir/metadata")
+            # The first scrub reads the ICD-10-CM release: not part of the measurement.
+            httpx.post(url, content=orjson.dumps(body), headers=FHIR_JSON, timeout=120)
+            run_wrk(url, script=script, seconds=3, connections=args.connections)
+            result = run_wrk(url, script=script, seconds=args.seconds, connections=args.connections)
+        finally:
+            stop(server)
+    print(
+        f"HTTP POST /fhir/Claim/$scrub: {result.requests_per_second:,.0f}/s,"
+        f" p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--claims", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-http", action="store_true", help="skip the wrk step")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "front-office.sqlite3"
+        began = time.perf_counter()
+        claims = asyncio.run(seed(path, args.patients, args.claims))
+        print(
+            f"seeded {args.patients} patients, coverages and {args.claims} claims"
+            f" in {time.perf_counter() - began:.1f}s"
+        )
+        asyncio.run(scrub_all(path, claims, args.concurrency))
+        if not args.no_http:
+            scrub_http(path, claim(args.claims + 1, args.patients), args)
+
+
+if __name__ == "__main__":
+    main()
