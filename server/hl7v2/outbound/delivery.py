@@ -39,6 +39,7 @@ _BATCH: Final = 200  # entries read, sent and then recorded at a time
 # Entries written by another process wake no one here: look at least this often.
 _POLL_S: Final = 1.0
 _DELIVERY_ERRORS = (OSError, ConnectionError, TimeoutError, ssl.SSLError, EOFError)
+_KEPT_ACK_CHARS: Final = 64 << 10  # an ACK is a few segments; keep no more than this
 
 
 class NoAck(Exception):
@@ -61,7 +62,7 @@ def _ack(answer: bytes, control_id: str) -> tuple[str, str]:
 
 
 def _text(answer: bytes) -> str:
-    return answer.decode("utf-8", errors="replace")
+    return answer.decode("utf-8", errors="replace")[:_KEPT_ACK_CHARS]
 
 
 class DestinationSender:

@@ -6,6 +6,7 @@ id order from the ``(destination, status, _id)`` index.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,9 +31,11 @@ async def outbox_insert(outbox: Any, entries: Sequence[OutboxEntry], session: An
 
 
 async def outbox_replace(outbox: Any, entries: Sequence[OutboxEntry]) -> None:
-    """Replace stored entries with their new delivery state."""
-    for entry in entries:
-        await outbox.replace_one({"_id": entry.id}, outbox_document(entry))
+    """Replace stored entries with their new delivery state, concurrently (mongomock has
+    no ``bulk_write`` of replacements with the driver's current signature)."""
+    await asyncio.gather(
+        *(outbox.replace_one({"_id": entry.id}, outbox_document(entry)) for entry in entries)
+    )
 
 
 async def outbox_due(outbox: Any, destination: str, limit: int) -> list[OutboxEntry]:
