@@ -286,3 +286,23 @@ async def test_with_a_window_messages_overlap_and_still_arrive_in_order(
 
     assert [field(m, "PID", 3) for m in received] == [f"MRN-{n}" for n in range(20)]
     assert len(sent) == 20
+
+
+async def test_a_patch_is_an_a08_and_a_patient_delete_sends_nothing(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    operations = [{"op": "replace", "path": "/gender", "value": "female"}]
+    response = await client.patch(
+        f"/fhir/Patient/{patient_id}",
+        json=operations,
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert (await client.delete(f"/fhir/Patient/{patient_id}")).status_code in (200, 204)
+
+    _, patched = await sink.wait_for(2)
+    await asyncio.sleep(0.3)
+
+    assert sink.types() == ["ADT^A04", "ADT^A08"]
+    assert field(patched, "PID", 8) == "F"
