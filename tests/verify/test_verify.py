@@ -176,3 +176,35 @@ async def test_workers_verify_the_same_as_one_process(store: Store) -> None:
 
     for key in ("totals", "by_message_type", "explained", "patients"):
         assert pooled[key] == alone[key]
+
+
+def booking(control_id: str, mrn: str, when: str) -> bytes:
+    """SIU^S12: an appointment for the patient with ``mrn``."""
+    return (
+        f"MSH|^~\\&|LEGACY|NORTH|FHIRPORT|HOSP|{when}||SIU^S12^SIU_S12|{control_id}|P|2.5.1\r"
+        f"SCH|PL{control_id}^LEGACY|||||||||^^30^20240301090000^20240301093000|||||||||||||Booked\r"
+        f"PID|1||{mrn}^^^NORTH^MR||Doe^Ann||19800214|F\r"
+        "RGS|1\r"
+        "AIS|1||99213^Office visit^CPT|20240301090000|||30|min\r"
+    ).encode()
+
+
+async def test_a_booking_for_a_merged_away_patient_is_checked_on_the_survivor(
+    tmp_path: Path, store: Store
+) -> None:
+    files = archive(
+        tmp_path / "in",
+        adt("M1", event="A04", mrn="MRN1", when="20240105083000"),
+        adt("M2", event="A04", mrn="MRN2", when="20240105090000"),
+        booking("S1", "MRN1", "20240105100000"),
+        merge("M3", survivor="MRN2", retired="MRN1", when="20240106083000"),
+        booking("S2", "MRN1", "20240107083000"),
+    )
+
+    report = await imported_then_verified(store, files)
+
+    assert report.mismatches == []
+    # S1's appointment was moved to the survivor by the merge, which says so.
+    [moved] = explanations(report, "S1", "Appointment.participant")
+    assert (moved["kind"], moved["control_id"]) == ("message", "M3")
+    assert explanations(report, "S2", "Appointment.participant") == []

@@ -18,6 +18,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+
+from server.hl7v2.ingest.identity import rewrite_patient_references
 from server.hl7v2.verify.attribution import Attributor
 from server.hl7v2.verify.expectations import Check, Kind, ResourceChecks, expecting
 from server.hl7v2.verify.report import Sent, VerifyReport
@@ -27,6 +30,7 @@ from server.storage.port import Store
 Key = tuple[str, str]  # (type, id)
 Complete = Callable[[], list[ResourceChecks]] | None
 _READ_BATCH = 500
+_MAY_NAME_A_PATIENT = frozenset({Kind.VALUE, Kind.ELEMENT})
 _MAX_HOPS = 16
 
 
@@ -65,12 +69,24 @@ class Tracker:
                     survivor = self._follow(str(check.expected))
                     check = expecting(check, survivor)
                     merged.append((target, survivor))
+                elif self.moved and check.kind in _MAY_NAME_A_PATIENT:
+                    check = self._redirected(check)
                 units[check.unit].append(check)
             for unit, checks in units.items():
                 self._hold((item.resource_type, target, unit), Held(sent, tuple(checks)))
         for retired, survivor in merged:
             if retired != survivor:
                 self.moved[retired] = survivor
+
+    def _redirected(self, check: Check) -> Check:
+        """The check with its references to merged-away Patients pointing at the survivors,
+        as the import rewrote them for a message after the merge."""
+        data = orjson.dumps(check.expected)
+        if b'"Patient/' not in data:
+            return check
+        value = orjson.loads(data)
+        rewrite_patient_references(value, {old: self._follow(old) for old in self.moved})
+        return expecting(check, value)
 
     def _target(self, resource_type: str, resource_id: str, sent: Sent) -> str:
         if resource_type != "Patient" or f"Patient/{resource_id}" in sent.touched:
