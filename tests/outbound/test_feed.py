@@ -306,3 +306,10 @@ async def test_a_patch_is_an_a08_and_a_patient_delete_sends_nothing(
 
     assert sink.types() == ["ADT^A04", "ADT^A08"]
     assert field(patched, "PID", 8) == "F"
+
+
+async def test_the_capability_statement_lists_the_operation(client: httpx.AsyncClient) -> None:
+    response = await client.get("/fhir/metadata")
+
+    operations = response.json()["rest"][0]["operation"]
+    assert "hl7v2-outbox" in [o["name"] for o in operations]
