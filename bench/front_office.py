@@ -26,7 +26,6 @@ import collections
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +34,21 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.everything import load
 from bench.rest import start, stop, wait_ready
 from bench.wrk_run import run_wrk
-from server.fhir.clock import now_us
 from server.scrub import (
     Scrubber,
     code_sets,
 )
 from server.scrub.scrubber import ClaimEdit
 from server.search.engine import SearchEngine
-from server.search.extract import extract_index
-from server.storage.port import Method, StoredVersion, Write
 from server.storage.sqlite.store import SqliteStore
-from server.versions import stamp
 from tests.e2e.server_process import free_port
 from tests.scrub.claims import COVERAGE, PATIENT, PAYER, PROVIDER, clean_claim
 
 BASE = "http://127.0.0.1:8080/fhir"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-BATCH = 1000
 CPT_CODES = ("99213", "99214", "93000", "36415", "81002", "0001F")
 ICD_CODES = ("E11.9", "I10", "J45.909", "R07.9", "K21.9", "M54.50")
 
@@ -90,24 +85,8 @@ def claim(n: int, patients: int) -> dict[str, Any]:
 
 async def seed(path: Path, patients: int, claims: int) -> list[dict[str, Any]]:
     """Write the world and the claims; return the claims as stored."""
-    store = SqliteStore(path)
-    await store.open()
-    indexer = partial(extract_index, base_urls=(BASE,))
     stored = [claim(n, patients) for n in range(claims)]
-    resources = world(patients) + stored
-    try:
-        for first in range(0, len(resources), BATCH):
-            writes = []
-            for item in resources[first : first + BATCH]:
-                updated = now_us()
-                body = stamp(item, item["id"], 1, updated)
-                version = StoredVersion(
-                    item["resourceType"], item["id"], 1, updated, Method.PUT, body
-                )
-                writes.append(Write(version, 0, indexer(item)))
-            await store.write(writes)
-    finally:
-        await store.close()
+    await load(path, world(patients) + stored)
     return stored
 
 

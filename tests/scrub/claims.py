@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import make_claim
+
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "urn:oid:2.16.840.1.113883.6.285"
@@ -42,33 +44,19 @@ PAYER: dict[str, Any] = {"resourceType": "Organization", "id": "scrub-payer", "n
 
 def clean_claim() -> dict[str, Any]:
     """A professional claim with no edits against the resources above."""
-    return {
-        "resourceType": "Claim",
-        "status": "active",
-        "type": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
-                    "code": "professional",
-                }
-            ]
-        },
-        "use": "claim",
-        "patient": {"reference": "Patient/scrub-pat"},
-        "created": DAY,
-        "billablePeriod": {"start": DAY, "end": DAY},
-        "provider": {"reference": "Organization/scrub-billing"},
-        "priority": {"coding": [{"code": "normal"}]},
-        "insurance": [
-            {"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/scrub-cov"}}
-        ],
-        "diagnosis": [
+    return make_claim(
+        "Patient/scrub-pat",
+        created=DAY,
+        billablePeriod={"start": DAY, "end": DAY},
+        provider={"reference": "Organization/scrub-billing"},
+        insurance=[{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/scrub-cov"}}],
+        diagnosis=[
             {
                 "sequence": 1,
                 "diagnosisCodeableConcept": {"coding": [{"system": ICD10CM, "code": "E11.9"}]},
             }
         ],
-        "item": [
+        item=[
             {
                 "sequence": 1,
                 "productOrService": {"coding": [{"system": CPT, "code": "99213"}]},
@@ -80,8 +68,8 @@ def clean_claim() -> dict[str, Any]:
                 "net": {"value": 120, "currency": "USD"},
             }
         ],
-        "total": {"value": 120, "currency": "USD"},
-    }
+        total={"value": 120, "currency": "USD"},
+    )
 
 
 async def put(client: httpx.AsyncClient, resource: dict[str, Any]) -> None:
