@@ -35,12 +35,14 @@ log = logging.getLogger("fhirport.audit")
 FLUSH_INTERVAL_S: Final = 0.5
 PURGE_INTERVAL_S: Final = 3600.0
 _DAY_US: Final = 86_400 * 1_000_000
-# Events per store.append: a write of another request queued meanwhile at the store's
-# one writer waits for one chunk, not for the whole backlog.
+# Events per store.append (one savepoint): a chunk the store refuses fails alone.
 _CHUNK: Final = 256
 # Past this many queued events a flush starts at once, and new requests wait until
 # it catches up (server.api.audit_middleware).
 HIGH_WATER: Final = 512
+# Events one flush hands to the store at once, committed as one group: a write of
+# another request queued meanwhile at the store's one writer waits for these at most.
+_FLUSH_MAX: Final = 2 * HIGH_WATER
 _MAX_QUEUED: Final = 100 * HIGH_WATER
 
 
@@ -206,22 +208,37 @@ class AuditTrail:
         await self.flush()
 
     async def flush(self) -> int:
-        """Commit every queued event now, a chunk per store.append; return how many."""
+        """Commit every queued event now, a chunk per store.append; return how many.
+
+        The chunks of one flush are handed to the store together, so its writer commits
+        them as one group (one fsync), not one commit and one round trip through the
+        event loop per chunk; they are built a chunk at a time, letting the answers
+        waiting meanwhile go out.
+        """
         done = 0
         while self._queue:
-            chunk = self._queue[:_CHUNK]
-            del self._queue[:_CHUNK]
-            writes = [self.builder.write(access, new_id()) for access in chunk]
-            try:
-                await self.store.append(writes)
-            except Exception:
+            taken = self._queue[:_FLUSH_MAX]
+            del self._queue[:_FLUSH_MAX]
+            chunks = [taken[i : i + _CHUNK] for i in range(0, len(taken), _CHUNK)]
+            built: list[list[Write]] = []
+            for chunk in chunks:
+                built.append([self.builder.write(access, new_id()) for access in chunk])
+                await asyncio.sleep(0)
+            outcomes = await asyncio.gather(
+                *(self.store.append(writes) for writes in built), return_exceptions=True
+            )
+            errors = [o for o in outcomes if isinstance(o, BaseException)]
+            if errors:
                 # The store is down or failing: the events wait for the next tick, up
                 # to a bound past which the newest are dropped (and the log says so).
-                log.exception("Audit: %d events not committed", len(chunk))
-                self._queue[:0] = chunk
+                lost = [
+                    a for c, o in zip(chunks, outcomes, strict=True) if o is not None for a in c
+                ]
+                log.error("Audit: %d events not committed", len(lost), exc_info=errors[0])
+                self._queue[:0] = lost
                 del self._queue[_MAX_QUEUED:]
-                raise
-            done += len(chunk)
+                raise errors[0]
+            done += len(taken)
             if len(self._queue) < HIGH_WATER:
                 self._room.set()
         self._room.set()
