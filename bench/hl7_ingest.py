@@ -70,7 +70,7 @@ def hl7apy_rate(files: list[Path], sample: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     """User and system CPU time of this process, all threads (the store's writer too)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -115,7 +115,7 @@ def main() -> None:
         store = f"sqlite:///{folder / 'bench.sqlite3'}"
         profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
-        cpu_before = _cpu_seconds()
+        cpu_before = cpu_seconds()
         if profiler:
             profiler.enable()
         with DescendantsCpu() as workers_cpu:
@@ -124,7 +124,7 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).dump_stats(args.profile)
         elapsed = time.perf_counter() - started
-        cpu = _cpu_seconds() - cpu_before
+        cpu = cpu_seconds() - cpu_before
         totals = report.totals()
         rate = totals["messages"] / elapsed
         print(f"outcomes: {totals['by_outcome']}; resources: {totals['resources']}")

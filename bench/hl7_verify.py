@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.hl7_ingest import archive_parser, write_archive
+from bench.hl7_ingest import archive_parser, cpu_seconds, write_archive
 from bench.process_cpu import DescendantsCpu
 from mappers.config import MappingConfig
 from server.hl7v2.ingest.importer import ImportOptions, run_import
@@ -41,6 +41,7 @@ def main() -> None:
         )
         profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        cpu_before = cpu_seconds()
         if profiler:
             profiler.enable()
         with DescendantsCpu() as workers_cpu:
@@ -49,11 +50,17 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).dump_stats(args.profile)
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_before
         totals = report.to_json()["totals"]
         print(
             f"verified (workers={args.workers}): {report.messages} messages in {elapsed:.1f}s "
             f"= {report.messages / elapsed:,.0f} messages/s; workers' CPU "
             f"{workers_cpu.seconds:.1f}s"
+        )
+        count = max(report.messages, 1)
+        print(
+            f"CPU: verifying process {cpu:.1f}s = {1000 * cpu / count:.2f} ms/message; workers "
+            f"{workers_cpu.seconds:.1f}s = {1000 * workers_cpu.seconds / count:.2f} ms/message"
         )
         print(
             f"checks {totals['checks']}: matched {totals['matched']}, explained "
