@@ -2,7 +2,8 @@
 
 Each destination's pending entries go in id order (the order their writes committed in
 this process, so per patient the order of its versions) over one MLLP connection, one
-message at a time, each waiting for its ACK:
+message at a time, each waiting for its ACK (or, with a ``window``, up to that many on
+the wire, their ACKs read in order):
 
 - AA settles the entry as ``sent``; AE or AR as ``failed`` (the dead letters), with the
   ACK kept, and the next entry goes on.
