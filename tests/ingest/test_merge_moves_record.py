@@ -143,6 +143,16 @@ async def create(client: httpx.AsyncClient, resource: dict[str, Any]) -> str:
     return str(answer.json()["id"])
 
 
+async def claim_targets(client: httpx.AsyncClient, patient_id: str) -> None:
+    """The provider and coverage ``make_claim`` names (references must resolve over REST)."""
+    organization = {"resourceType": "Organization", "id": "org1", "name": "Payer"}
+    coverage = {**referrers(patient_id)[1], "id": "cov1"}
+    for resource in (organization, coverage):
+        url = f"/fhir/{resource['resourceType']}/{resource['id']}"
+        answer = await client.put(url, json=resource, headers=FHIR_JSON)
+        assert answer.status_code in (200, 201), answer.text
+
+
 async def test_merge_operation_preview_changes_nothing(client: httpx.AsyncClient) -> None:
     source = await create(client, make_patient())
     target = await create(client, make_patient(identifier=[{"system": "urn:x", "value": "2"}]))
@@ -167,6 +177,7 @@ async def test_merge_operation_preview_changes_nothing(client: httpx.AsyncClient
 async def test_merge_operation_moves_the_record(client: httpx.AsyncClient) -> None:
     source = await create(client, make_patient())
     target = await create(client, make_patient(identifier=[{"system": "urn:x", "value": "2"}]))
+    await claim_targets(client, target)
     made = [await create(client, r) for r in referrers(source)]
 
     answer = await post_merge(client, ref("source-patient", source), ref("target-patient", target))

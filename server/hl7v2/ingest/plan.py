@@ -472,7 +472,10 @@ async def _decide(
         if resource_type == "Encounter" and stored is not None:
             carry_visit_history(body, stored)
     elif stored is not None:
-        body = orjson.loads(orjson.dumps(stored))
+        # A private copy to patch, parsed again from the stored bytes ``stored`` came from.
+        assert current is not None
+        assert current.body is not None
+        body = orjson.loads(current.body)
         written_time = stored_time
     else:
         body = {"resourceType": resource_type, "id": resource_id}
