@@ -479,9 +479,14 @@ def verify_messages(
     except NoInput as exc:
         raise click.BadParameter(str(exc), param_hint="PATHS") from None
     _check_vocabulary(vocab)
-    # Opening a SQLite file that is not there would create an empty store to verify.
+    # Opening a SQLite file that is not there would create an empty store to verify;
+    # memory:// is always empty in a new process.
     if store.startswith("sqlite:///") and not Path(sqlite_path_from_url(store)).is_file():
         raise click.BadParameter(f"{store}: no such store file", param_hint="--store")
+    if store.startswith("memory://"):
+        raise click.BadParameter(
+            "memory:// holds nothing outside its process", param_hint="--store"
+        )
     config = mapping_config(Settings(store=store, hl7_vocab=vocab))
     try:
         result = asyncio.run(run_verify(files, store, config, workers=workers))

@@ -65,3 +65,4 @@ def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert run("verify", str(tmp_path / "missing.hl7"), "--store", store)[0] == 2
     assert run("verify", str(ARCHIVE), "--store", store)[0] == 2  # no such store file
     assert run("verify", "--store", store)[0] == 2
+    assert run("verify", str(ARCHIVE), "--store", "memory://")[0] == 2
