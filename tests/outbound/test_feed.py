@@ -313,3 +313,41 @@ async def test_the_capability_statement_lists_the_operation(client: httpx.AsyncC
 
     operations = response.json()["rest"][0]["operation"]
     assert "hl7v2-outbox" in [o["name"] for o in operations]
+
+
+async def test_a_transaction_sends_what_its_entries_mean(
+    client: httpx.AsyncClient, sink: Sink, settings: Settings
+) -> None:
+    if settings.store == "memory://":
+        pytest.skip("memory:// refuses transactions (no multi-document transactions)")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:6d1f3d5c-0000-4000-8000-000000000001",
+                "resource": make_patient(),
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": appointment("placeholder")
+                | {
+                    "participant": [
+                        {
+                            "actor": {"reference": "urn:uuid:6d1f3d5c-0000-4000-8000-000000000001"},
+                            "status": "accepted",
+                        }
+                    ]
+                },
+                "request": {"method": "POST", "url": "Appointment"},
+            },
+        ],
+    }
+    response = await client.post("/fhir", json=bundle)
+    assert response.status_code == 200, response.text
+
+    first, second = await sink.wait_for(2)
+
+    assert sink.types() == ["ADT^A04", "SIU^S12"]
+    assert field(second, "PID", 3) == "MRN-1"
+    assert field(first, "PID", 3) == "MRN-1"
