@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from mappers import MappingConfig
 from mappers.fields import FieldState
+from mappers.identity import deterministic_id
 from mappers.vocabulary import Vocabulary
+from server.hl7v2.ingest.service import Ingestor
+from server.storage.port import Store
+from tests.ingest.factories import service_on
 from tests.mappers.messages import map_lines, msh, only, validate_all
 
 RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
@@ -171,3 +176,29 @@ def test_null_race_and_ethnicity_delete_and_map_to_nothing() -> None:
     assert "extension" not in patient
     assert report.states["PID-10"] is FieldState.NULL
     assert report.states["PID-22"] is FieldState.NULL
+
+
+def _message(control_id: str, when: str, race: str = "", ethnicity: str = "") -> bytes:
+    head = f"MSH|^~\\&|APP|HOSP|FHIRPORT|HOSP|{when}||ADT^A08^ADT_A01|{control_id}|P|2.5.1\r"
+    return (head + _pid(race, ethnicity) + "\r").encode()
+
+
+async def _urls(store: Store) -> list[str]:
+    patient_id = deterministic_id("Patient", "urn:fhirport:id:hosp", "MRN1")
+    stored = await store.read("Patient", patient_id)
+    assert stored is not None
+    assert stored.body is not None
+    return [e["url"] for e in orjson.loads(stored.body).get("extension", ())]
+
+
+@pytest.mark.anyio
+async def test_an_update_keeps_replaces_or_deletes_race_by_its_field(store: Store) -> None:
+    ingestor = Ingestor(service_on(store))
+    await ingestor.ingest(_message("M1", "20240101", "2106-3^White^CDCREC", "N"))
+
+    await ingestor.ingest(_message("M2", "20240102"))
+    assert await _urls(store) == [RACE, ETHNICITY]
+    await ingestor.ingest(_message("M3", "20240103", race='""'))
+    assert await _urls(store) == [ETHNICITY]
+    await ingestor.ingest(_message("M4", "20240104", race="2028-9^Asian^CDCREC", ethnicity='""'))
+    assert await _urls(store) == [RACE]
