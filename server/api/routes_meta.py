@@ -24,6 +24,7 @@ from server.api.path_ids import held_instance
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
 from server.api.route_table import Row
+from server.api.routes_operations import unknown_operation
 from server.api.routes_resources import read, vread
 from server.auth.access import Access as AccessRules
 from server.errors import NotFound, PreconditionFailed
@@ -31,7 +32,7 @@ from server.fhir.validation import parse_json_object
 from server.interactions import ResourceService
 from server.operations.meta import SETS, added, meta_in, meta_out, removed, summary
 from server.operations.meta_summary import meta_in_use
-from server.registry import HELD_TYPES, Interaction
+from server.registry import HELD_TYPES, Interaction, get_type
 from server.storage.port import StoredVersion
 
 _ATTEMPTS = 5  # concurrent writers of the same resource: read again and merge again
@@ -90,6 +91,12 @@ async def system_meta(request: Request, engine: Engine, access: Access) -> Respo
 _CHANGES = {"add": added, "delete": removed}
 
 
+def offered(resource_type: str, interaction: Interaction) -> bool:
+    """Whether the type is held and offers the interaction an operation on it stands for."""
+    held = get_type(resource_type)
+    return held is not None and held.supports(interaction)
+
+
 @serves(Interaction.UPDATE)
 async def meta_change(
     resource_type: str,
@@ -102,8 +109,10 @@ async def meta_change(
 ) -> Response:
     """``$meta-add`` and ``$meta-delete``: one route, ``change`` the part after ``$meta-``."""
     merge = _CHANGES.get(change)
-    if merge is None:
+    if merge is None:  # the pattern takes any $meta-x; the fallback would see it as this
         raise NotFound(f"This server has no operation $meta-{change}", code="not-supported")
+    if not offered(resource_type, Interaction.UPDATE):
+        return await unknown_operation(f"meta-{change}", request)
     given = await _meta_parameter(request, settings.max_body_bytes, resource_type, resource_id)
     return await _changed(
         request, service, access, resource_type, resource_id, lambda m: merge(m, given)

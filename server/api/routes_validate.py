@@ -14,12 +14,14 @@ from starlette.responses import Response
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
 from server.api.access_checks import check_write
 from server.api.allow import serves
-from server.api.dependencies import Access, AppSettings, Service, held_type
+from server.api.dependencies import Access, AppSettings, Service
 from server.api.negotiation import require_body_type, response_format
 from server.api.path_ids import require_id
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.api.route_table import Row
+from server.api.routes_meta import offered
+from server.api.routes_operations import unknown_operation
 from server.auth.access import Access as AccessRules
 from server.errors import Issue, operation_outcome
 from server.fhir.validation import parse_json_object
@@ -58,7 +60,8 @@ async def _validate(
     resource_type: str,
     resource_id: str | None,
 ) -> Response:
-    held_type(resource_type, Interaction.CREATE)
+    if not offered(resource_type, Interaction.CREATE):
+        return await unknown_operation("validate", request)
     fmt = response_format(request)
     has_body = (
         request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers

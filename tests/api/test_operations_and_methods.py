@@ -23,10 +23,10 @@ UNKNOWN_OPERATIONS = [
     pytest.param("GET", "/fhir/Patient/$export", "$export", id="type-export"),
     pytest.param("GET", "/fhir/$export", "$export", id="system-export"),
     pytest.param("POST", "/fhir/$export", "$export", id="system-export-post"),
-    pytest.param("GET", "/fhir/Patient/p1/$everything", "$everything", id="instance-everything"),
-    pytest.param("POST", "/fhir/Patient/$validate", "$validate", id="type-validate"),
+    pytest.param("GET", "/fhir/Patient/p1/$summary", "$summary", id="instance-summary"),
+    pytest.param("POST", "/fhir/Patient/$match", "$match", id="type-match"),
     pytest.param("DELETE", "/fhir/Task/t1/$nope", "$nope", id="instance-made-up"),
-    pytest.param("GET", "/fhir/AuditEvent/$meta", "$meta", id="read-only-type"),
+    pytest.param("POST", "/fhir/AuditEvent/$validate", "$validate", id="read-only-type"),
     pytest.param("PUT", "/fhir/Patient/$export", "$export", id="type-put"),
     # Operations the server has, asked for at a level or on a type that lacks them.
     pytest.param("GET", "/fhir/Patient/$disclosures", "$disclosures", id="instance-op-at-type"),

@@ -162,12 +162,13 @@ async def test_an_unknown_resource_is_a_404(client: httpx.AsyncClient) -> None:
     assert response.status_code == 404
 
 
-async def test_meta_add_on_a_read_only_type_is_a_405(client: httpx.AsyncClient) -> None:
+async def test_a_read_only_type_has_no_meta_add(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/fhir/AuditEvent/x/$meta-add", json=parameters(tag=[VIP]), headers=FHIR_JSON
     )
 
-    assert response.status_code == 405
+    assert response.status_code == 404
+    assert "$meta-add" in response.json()["issue"][0]["diagnostics"]
 
 
 async def test_the_capability_statement_declares_the_operations(client: httpx.AsyncClient) -> None:

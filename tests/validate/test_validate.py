@@ -154,10 +154,11 @@ async def test_a_request_that_does_not_fit_is_a_400_naming_the_parameter(
     assert expressions(response) == [expression]
 
 
-async def test_a_read_only_type_is_a_405(client: httpx.AsyncClient) -> None:
+async def test_a_read_only_type_has_no_validate(client: httpx.AsyncClient) -> None:
     response = await validate(client, "AuditEvent", {"resourceType": "AuditEvent"})
 
-    assert response.status_code == 405
+    assert response.status_code == 404
+    assert response.json()["issue"][0]["code"] == "not-supported"
 
 
 async def test_the_capability_statement_declares_the_operation(client: httpx.AsyncClient) -> None:
