@@ -4,9 +4,11 @@ identifiers resolve through merges to the survivor."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from mappers.config import MappingConfig
@@ -208,3 +210,21 @@ async def test_a_booking_for_a_merged_away_patient_is_checked_on_the_survivor(
     [moved] = explanations(report, "S1", "Appointment.participant")
     assert (moved["kind"], moved["control_id"]) == ("message", "M3")
     assert explanations(report, "S2", "Appointment.participant") == []
+
+
+async def test_a_row_changed_in_place_is_a_mismatch(tmp_path: Path, sqlite_store: Store) -> None:
+    files = archive(tmp_path / "in", adt("M1", event="A04"))
+    await import_files(sqlite_store, files)
+    stored, body = await current(sqlite_store, "Patient", MRN1)
+    body["birthDate"] = "1999-09-09"
+    with sqlite3.connect(tmp_path / "sqlite-only.sqlite3") as conn:
+        conn.execute(
+            "UPDATE version SET body = ? WHERE id = ? AND version = ?",
+            (orjson.dumps(body), MRN1, stored.version),
+        )
+
+    report = await verify_archive(files, sqlite_store, MappingConfig())
+
+    [mismatch] = report.mismatches
+    assert (mismatch["control_id"], mismatch["field"]) == ("M1", "PID-7")
+    assert "does not hold" in mismatch["reason"]

@@ -72,10 +72,11 @@ class Attributor:
             newer = first.version is not None and _after(first.version.event_time, sent.event_time)
             if written is None and newer:
                 return await self._by(first, reference, stored, stale=True)
+            how = "which the message wrote" if written else "current when it was applied"
             return Finding(
                 None,
-                f"version {_number(first)}, current when the message was applied, "
-                "does not hold the message's value",
+                f"version {_number(first)}, {how}, does not hold the message's value "
+                "(changed in place, or never written as sent)",
                 stored,
             )
         for later in versions[start + 1 :]:
