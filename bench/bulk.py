@@ -174,17 +174,19 @@ async def _export(store_url: str, out: Path) -> dict[str, Any]:
         config = ExportConfig(out, 3600, 1, 256 * 1024 * 1024)
         exporter = Exporter(store, records, config, ("http://bench/fhir",))
         asked = parse_export(Level.SYSTEM, None, (), lenient=False)
-        job = ExportJob.new("bench", asked, "http://bench/fhir/$export", now_us(), None)
+        job = ExportJob.new(exporter.new_id(), asked, "http://bench/fhir/$export", now_us(), None)
         await exporter.start()
         started = time.perf_counter()
         await exporter.submit(job)
         while True:
-            current = await exporter.job("bench")
+            current = await exporter.job(job.id)
             if current is not None and current.state in (State.COMPLETED, State.FAILED):
                 break
             await asyncio.sleep(0.05)
         seconds = time.perf_counter() - started - SETTLE_S
+        await exporter.cancel(job.id)  # its files are deleted
         await exporter.close()
+        await records.close()
     finally:
         await store.close()
     return {

@@ -266,9 +266,11 @@ async def exports_running(
     store: Store, settings: Settings, base_urls: tuple[str, ...]
 ) -> AsyncIterator[Exporter]:
     """The exporter of an open store, its unfinished jobs resumed, for the block."""
-    exporter = Exporter(store, await open_bulk_records(store), export_config(settings), base_urls)
+    records = await open_bulk_records(store)
+    exporter = Exporter(store, records, export_config(settings), base_urls)
     await exporter.start()
     try:
         yield exporter
     finally:
         await exporter.close()
+        await records.close()

@@ -16,7 +16,9 @@ pages agree with one another although each is its own query. What the stamp cann
 order is a write stamped before T and committed after the page holding it was read;
 the export starts reading only after a settling delay past T (server.bulk.runner), far
 longer than a commit takes. Pages run in the key order of (type, id), by keyset, so
-memory stays one page whatever the export's size. History that retention removes
+memory stays one page whatever the export's size (on SQLite the reads also go through
+a connection of their own without a memory map: a mapped file's pages count as the
+process's memory, up to the whole database). History that retention removes
 (``Store.expunge_before``, the audit trail's) is gone from the snapshot too.
 
 Job records. A job is a row or document keyed by its id, holding its state and the
@@ -57,6 +59,10 @@ class BulkRecords(Protocol):
 
     async def prepare(self) -> None:
         """Create the job table or collection and its indexes, if missing."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the records opened of their own (before the store closes)."""
         ...
 
     async def read_as_of(

@@ -51,6 +51,9 @@ class MongoBulkRecords:
             await create_collections(self.database, (_JOBS,))
             await self.database[_JOBS].create_index([("state", ASCENDING), ("created", ASCENDING)])
 
+    async def close(self) -> None:
+        """Nothing of its own to release: the store's client is the store's."""
+
     async def read_as_of(
         self, resource_type: str, as_of: int, after: str | None, count: int
     ) -> SnapshotPage:
@@ -83,7 +86,12 @@ class MongoBulkRecords:
     async def add_job(self, job: JobRecord) -> None:
         async with driver_errors("keep an export job"):
             await self.database[_JOBS].insert_one(
-                {"_id": job.id, "state": job.state, "created": job.created, "document": job.document}
+                {
+                    "_id": job.id,
+                    "state": job.state,
+                    "created": job.created,
+                    "document": job.document,
+                }
             )
 
     async def replace_job(self, job: JobRecord) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +37,39 @@ def _job(row: tuple[Any, ...]) -> JobRecord:
     return JobRecord(row[0], row[1], row[2], bytes(row[3]))
 
 
+# The snapshot's own connection: no memory map and a small page cache, so an export's
+# resident memory stays the same whatever the size of the database it reads through
+# (a mapped file's pages count as the process's own, up to the whole file).
+_SNAPSHOT_PRAGMAS = (
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA query_only=ON",
+    "PRAGMA mmap_size=0",
+    "PRAGMA cache_size=-8192",
+)
+
+
 class SqliteBulkRecords:
-    """BulkRecords on an open SqliteStore: writes through its writer, reads on its readers."""
+    """BulkRecords on an open SqliteStore: job writes through its writer, job reads on its
+    readers, snapshot reads on a connection of their own (one at a time)."""
 
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
+        self._snapshot: sqlite3.Connection | None = None
+        self._snapshot_lock = threading.Lock()
+
+    async def close(self) -> None:
+        with self._snapshot_lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def _snapshot_connection(self) -> sqlite3.Connection:
+        if self._snapshot is None:
+            conn = sqlite3.connect(self.store.path, isolation_level=None, check_same_thread=False)
+            for pragma in _SNAPSHOT_PRAGMAS:
+                conn.execute(pragma)
+            self._snapshot = conn
+        return self._snapshot
 
     async def prepare(self) -> None:
         def create(conn: sqlite3.Connection) -> None:
@@ -51,10 +81,16 @@ class SqliteBulkRecords:
     async def read_as_of(
         self, resource_type: str, as_of: int, after: str | None, count: int
     ) -> SnapshotPage:
-        def select(conn: sqlite3.Connection) -> SnapshotPage:
-            rows = conn.execute(
-                _AS_OF, {"t": as_of, "type": resource_type, "after": after or "", "n": count}
-            ).fetchall()
+        def select() -> SnapshotPage:
+            with self._snapshot_lock:
+                rows = (
+                    self._snapshot_connection()
+                    .execute(
+                        _AS_OF,
+                        {"t": as_of, "type": resource_type, "after": after or "", "n": count},
+                    )
+                    .fetchall()
+                )
             versions = [
                 StoredVersion(resource_type, row[0], row[1], row[2], Method(row[3]), row[4])
                 for row in rows
@@ -62,7 +98,7 @@ class SqliteBulkRecords:
             ]
             return SnapshotPage(versions, rows[-1][0] if len(rows) == count else None)
 
-        return await self.store.readers.run(select)
+        return await asyncio.to_thread(select)
 
     async def add_job(self, job: JobRecord) -> None:
         await self.store.writer.submit(
