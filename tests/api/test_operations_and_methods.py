@@ -90,6 +90,15 @@ ALLOWED = [
     pytest.param("/fhir/Provenance/{id}", "GET, HEAD", id="provenance-instance"),
     pytest.param("/fhir/Bundle", "GET", id="bundle-type"),
     pytest.param("/fhir/Bundle/{id}/_history/1", "GET, HEAD", id="bundle-vread"),
+    pytest.param("/fhir/Patient/{id}/$everything", "GET", id="patient-everything"),
+    pytest.param("/fhir/Patient/$everything", "GET", id="patients-everything"),
+    pytest.param("/fhir/$meta", "GET, POST", id="system-meta"),
+    pytest.param("/fhir/Patient/$meta", "GET, POST", id="type-meta"),
+    pytest.param("/fhir/Patient/{id}/$meta", "GET, POST", id="instance-meta"),
+    pytest.param("/fhir/Patient/{id}/_history/1/$meta", "GET, POST", id="version-meta"),
+    pytest.param("/fhir/Patient/{id}/$meta-add", "POST", id="meta-add"),
+    pytest.param("/fhir/Patient/$validate", "POST", id="type-validate"),
+    pytest.param("/fhir/Patient/{id}/$validate", "POST", id="instance-validate"),
 ]
 
 
