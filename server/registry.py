@@ -304,8 +304,8 @@ COMMON_OPERATIONS: tuple[tuple[Operation, Interaction], ...] = (
         Operation(
             "meta",
             f"{_R4_OPERATIONS}/Resource-meta",
-            "GET or POST on an instance: its meta; on the type (and the system): the profiles,"
-            " tags and security labels in use",
+            "GET or POST on an instance or one of its versions (_history/vid): its meta; on the"
+            " type (and the system): the profiles, tags and security labels in use",
         ),
         Interaction.READ,
     ),
