@@ -12,6 +12,7 @@ import orjson
 from server.consent import codes as c
 from server.roi import codes
 from tests.conftest import FHIR_JSON
+from tests.referenced import provide_targets
 
 SANDBOX = Path(__file__).resolve().parents[2] / "fixtures" / "sandbox"
 LAW_FIRM = "Organization/org-hartwell-law"
@@ -37,6 +38,7 @@ def sandbox_records(patient_ids: Iterable[str]) -> list[dict[str, Any]]:
 async def load(client: httpx.AsyncClient, *patient_ids: str) -> list[dict[str, Any]]:
     """PUT the sandbox records of these patients; return them."""
     records = sandbox_records(patient_ids)
+    await provide_targets(client, *records, skip_own=False)  # patients link each other
     for resource in records:
         url = f"/fhir/{resource['resourceType']}/{resource['id']}"
         response = await client.put(url, content=orjson.dumps(resource), headers=FHIR_JSON)
@@ -90,6 +92,7 @@ def make_roi_task(
 
 async def file_task(client: httpx.AsyncClient, task: dict[str, Any]) -> dict[str, Any]:
     """POST an ROI Task; return it as stored."""
+    await provide_targets(client, task)
     response = await client.post("/fhir/Task", content=orjson.dumps(task), headers=FHIR_JSON)
     assert response.status_code == 201, response.text
     stored: dict[str, Any] = response.json()

@@ -35,6 +35,7 @@ from server.roi import codes
 from server.settings import Settings
 from tests.conftest import FHIR_JSON, STORE_KINDS, store_url_for
 from tests.consent.factories import make_claim, make_coverage, make_provision
+from tests.referenced import provide_targets
 from tests.roi.factories import file_task, make_roi_task, parameter, references
 
 RECIPIENTS = ["Organization/org-a", "Organization/org-b"]
@@ -124,6 +125,7 @@ async def _check(client: httpx.AsyncClient, case: dict[str, Any]) -> None:
     patient_id = f"p{uuid.uuid4().hex[:10]}"
     chart = _chart(patient_id, case["claims"])
     consent = _consent(patient_id, case["rule"], case["provision"])
+    await provide_targets(client, *chart, consent)
     for resource in [*chart, consent]:
         url = f"/fhir/{resource['resourceType']}/{resource['id']}"
         response = await client.put(url, content=orjson.dumps(resource), headers=FHIR_JSON)
