@@ -262,7 +262,8 @@ OUTBOX_STATUSES = ("pending", "sent", "failed")
 class OutboxEntry:
     """One HL7v2 message owed to a destination of the outbound feed (server.hl7v2.outbound).
 
-    ``id`` is time-ordered and unique: the delivery order within a destination, and the
+    ``id`` is unique and begins with ``outbox_time_key`` of the time it was made, so ids
+    sort in the order they were made: the delivery order within a destination, and the
     message's control id (MSH-10). The message is built when it is sent, from the
     version it names (``resource_type``/``resource_id``/``version``); ``patient`` is the
     id of the Patient it is about (for ADT^A40, the survivor).
@@ -281,6 +282,11 @@ class OutboxEntry:
     last_error: str | None = None  # why the last attempt failed, or the AE/AR ACK's text
     ack: str | None = None  # the ACK that settled it (ER7, segments separated by \r)
     settled: int | None = None  # when it was sent or failed, microseconds
+
+
+def outbox_time_key(microseconds: int) -> str:
+    """How an outbox id made at ``microseconds`` since the epoch begins: 13 hex digits."""
+    return f"{microseconds:013x}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,6 +483,10 @@ class Store(Protocol):
 
     async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
         """Return outbox entries of a status and destination in id order, after ``after``."""
+
+    async def outbox_purge(self, before: int) -> int:
+        """Remove the ``sent`` entries made before ``before`` (microseconds, by their ids);
+        return how many. Pending and failed ones (the dead letters) stay."""
 
 
 class InvalidCursor(ValueError):

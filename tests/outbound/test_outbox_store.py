@@ -6,7 +6,13 @@ import dataclasses
 
 import pytest
 
-from server.storage.port import OutboxEntry, OutboxQuery, Store, VersionConflict
+from server.storage.port import (
+    OutboxEntry,
+    OutboxQuery,
+    Store,
+    VersionConflict,
+    outbox_time_key,
+)
 from tests.direct_store import indexed
 
 pytestmark = pytest.mark.anyio
@@ -58,3 +64,20 @@ async def test_a_settled_entry_is_no_longer_due_and_is_listed_by_status(store: S
     assert everything == [sent, failed]
     rest = await store.outbox_list(OutboxQuery(None, "lab", 2, after=failed.id))
     assert [e.id for e in rest] == [entry(3).id]
+
+
+def made_at(microseconds: int, number: int) -> OutboxEntry:
+    return dataclasses.replace(entry(number), id=outbox_time_key(microseconds) + "0000000")
+
+
+async def test_a_purge_removes_sent_entries_made_before_a_time(store: Store) -> None:
+    old, recent, dead, owed = made_at(100, 1), made_at(300, 2), made_at(101, 3), made_at(102, 4)
+    await store.write([indexed(PATIENT)], outbox=[old, recent, dead, owed])
+    sent = [dataclasses.replace(e, status="sent", settled=400) for e in (old, recent)]
+    failed = dataclasses.replace(dead, status="failed", settled=400)
+    await store.outbox_update([*sent, failed])
+
+    removed = await store.outbox_purge(before=200)
+
+    assert removed == 1
+    assert await store.outbox_list(OutboxQuery(None, None, 10)) == [failed, owed, sent[1]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,24 @@ async def test_pending_entries_are_sent_after_a_restart(
         await settled(client, 2)
 
     assert [field(m, "PID", 3) for m in received] == ["MRN-1", "MRN-2"]
+
+
+@pytest.mark.parametrize("kind", DURABLE)
+async def test_sent_entries_older_than_kept_are_purged_at_start(
+    kind: str, sink: Sink, tmp_path: Path
+) -> None:
+    feed = outbound_file(tmp_path / "outbound.yaml", sink.port)
+    settings = Settings(
+        store=store_url_for(kind, tmp_path),
+        allowed_hosts=("testserver",),
+        auth="none",
+        hl7_outbound=feed,
+    )
+    async with running_app(settings) as client:
+        await create(client, make_patient())
+        await settled(client, 1)
+    feed.write_text(feed.read_text() + "keep_sent_days: 0.000001\n")
+
+    async with running_app(settings) as client:
+        await asyncio.sleep(0.3)
+        assert await outbox(client) == []

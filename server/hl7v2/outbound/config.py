@@ -66,6 +66,7 @@ class OutboundFeed:
     destinations: tuple[Destination, ...]
     retry_initial: float = 1.0
     retry_max: float = 300.0
+    keep_sent_days: float = 30.0  # sent entries older than this are purged; 0: kept
 
 
 class _Identity(BaseModel):
@@ -115,6 +116,7 @@ class _File(BaseModel):
     destinations: list[_Destination] = Field(min_length=1)
     retry_initial_seconds: float = Field(1.0, gt=0)
     retry_max_seconds: float = Field(300.0, gt=0)
+    keep_sent_days: float = Field(30.0, ge=0)
 
 
 def _tls_context(tls: _Tls, where: str) -> ssl.SSLContext:
@@ -165,4 +167,5 @@ def load_outbound(path: Path) -> OutboundFeed:
         destinations,
         parsed.retry_initial_seconds,
         parsed.retry_max_seconds,
+        parsed.keep_sent_days,
     )

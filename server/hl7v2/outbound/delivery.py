@@ -41,6 +41,8 @@ _BATCH: Final = 200  # entries read, sent and then recorded at a time
 _POLL_S: Final = 1.0
 _DELIVERY_ERRORS = (OSError, ConnectionError, TimeoutError, ssl.SSLError, EOFError)
 _KEPT_ACK_CHARS: Final = 64 << 10  # an ACK is a few segments; keep no more than this
+_PURGE_EVERY_S: Final = 3600.0
+_DAY_US: Final = 86_400_000_000
 
 
 class NoAck(Exception):
@@ -202,9 +204,12 @@ class DestinationSender:
 
 
 class OutboundSender:
-    """The feed's background tasks, one per destination; ``notify`` after a commit."""
+    """The feed's background tasks, one per destination and one purging what was sent long
+    ago; ``notify`` after a commit."""
 
     def __init__(self, store: Store, feed: OutboundFeed, builder: MessageBuilder) -> None:
+        self.store = store
+        self.feed = feed
         self.senders = [DestinationSender(store, feed, d, builder) for d in feed.destinations]
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -219,6 +224,21 @@ class OutboundSender:
             asyncio.create_task(s.run(), name=f"hl7-outbound-{s.destination.name}")
             for s in self.senders
         ]
+        if self.feed.keep_sent_days > 0:
+            self._tasks.append(asyncio.create_task(self._purge(), name="hl7-outbound-purge"))
+
+    async def _purge(self) -> None:
+        """Remove sent entries past ``keep_sent_days``, at start and then every hour."""
+        kept = int(self.feed.keep_sent_days * _DAY_US)
+        while True:
+            try:
+                removed = await self.store.outbox_purge(now_us() - kept)
+            except Exception:
+                log.exception("Cannot purge the HL7v2 outbox")
+            else:
+                if removed:
+                    log.info("Purged %d sent HL7v2 outbox entries", removed)
+            await asyncio.sleep(_PURGE_EVERY_S)
 
     async def close(self) -> None:
         """Stop delivering; what is not settled stays pending for the next run."""

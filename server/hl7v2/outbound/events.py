@@ -30,7 +30,7 @@ import orjson
 from server.fhir.clock import now_us
 from server.hl7v2.ingest.identity import replaced_by
 from server.hl7v2.outbound.config import OutboundFeed
-from server.storage.port import OutboxEntry, Write
+from server.storage.port import OutboxEntry, Write, outbox_time_key
 
 _PATIENT_PREFIX = "Patient/"
 
@@ -56,7 +56,7 @@ class OutboxIds:
 
     def __call__(self) -> str:
         self._last = max(now_us(), self._last + 1)
-        return f"{self._last:013x}{secrets.token_hex(4)[:7]}"
+        return outbox_time_key(self._last) + secrets.token_hex(4)[:7]
 
 
 def _body(write: Write) -> dict[str, Any] | None:

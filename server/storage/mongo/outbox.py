@@ -13,7 +13,7 @@ from typing import Any
 from pymongo import ASCENDING
 
 from server.storage.outbox_codec import outbox_document, outbox_entry
-from server.storage.port import OutboxEntry, OutboxQuery
+from server.storage.port import OutboxEntry, OutboxQuery, outbox_time_key
 
 COLLECTION = "hl7_outbox"
 INDEXES = [
@@ -54,3 +54,11 @@ async def outbox_list(outbox: Any, query: OutboxQuery) -> list[OutboxEntry]:
         where["destination"] = query.destination
     found = outbox.find(where).sort("_id", ASCENDING).limit(query.count)
     return [outbox_entry(doc) for doc in await found.to_list(length=None)]
+
+
+async def outbox_purge(outbox: Any, before: int) -> int:
+    """Remove the sent entries made before ``before``; return how many."""
+    removed = await outbox.delete_many(
+        {"status": "sent", "_id": {"$lt": outbox_time_key(before)}}
+    )
+    return int(removed.deleted_count)

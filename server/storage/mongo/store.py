@@ -37,6 +37,7 @@ from server.storage.mongo.outbox import (
     outbox_due,
     outbox_insert,
     outbox_list,
+    outbox_purge,
     outbox_replace,
 )
 from server.storage.mongo.referrers import find_referrers
@@ -273,6 +274,10 @@ class MongoStore:
     async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
         async with driver_errors("read the HL7v2 outbox"):
             return await outbox_list(self.outbox, query)
+
+    async def outbox_purge(self, before: int) -> int:
+        async with driver_errors("purge the HL7v2 outbox"):
+            return await outbox_purge(self.outbox, before)
 
     @property
     def transactions(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from server.storage.outbox_codec import outbox_document, outbox_entry
-from server.storage.port import OutboxEntry, OutboxQuery
+from server.storage.port import OutboxEntry, OutboxQuery, outbox_time_key
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS hl7_outbox (
@@ -63,3 +63,16 @@ def outbox_list(conn: sqlite3.Connection, query: OutboxQuery) -> list[OutboxEntr
         params,
     )
     return [outbox_entry(orjson.loads(doc)) for (doc,) in rows]
+
+
+PURGE_SLICE = 5000  # entries removed per transaction
+
+
+def outbox_purge_slice(conn: sqlite3.Connection, before: int) -> int:
+    """Remove up to PURGE_SLICE sent entries made before ``before``; return how many."""
+    cursor = conn.execute(
+        "DELETE FROM hl7_outbox WHERE id IN (SELECT id FROM hl7_outbox "
+        "WHERE status = 'sent' AND id < ? LIMIT ?)",
+        (outbox_time_key(before), PURGE_SLICE),
+    )
+    return cursor.rowcount

@@ -34,7 +34,13 @@ from server.storage.sqlite.index import (
     write_index,
 )
 from server.storage.sqlite.ledger import ledger_get, ledger_get_many, ledger_put
-from server.storage.sqlite.outbox import outbox_due, outbox_list, outbox_put
+from server.storage.sqlite.outbox import (
+    PURGE_SLICE,
+    outbox_due,
+    outbox_list,
+    outbox_purge_slice,
+    outbox_put,
+)
 from server.storage.sqlite.referrers import select_referrers
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema, missing_objects
 from server.storage.sqlite.search import run_search
@@ -215,6 +221,15 @@ class SqliteStore:
 
     async def outbox_list(self, query: OutboxQuery) -> list[OutboxEntry]:
         return await self.readers.run(lambda conn: outbox_list(conn, query))
+
+    async def outbox_purge(self, before: int) -> int:
+        # In slices, each its own commit: a long purge must not hold the writer.
+        total = 0
+        while True:
+            removed = await self.writer.submit(lambda conn: outbox_purge_slice(conn, before))
+            total += removed
+            if removed < PURGE_SLICE:
+                return total
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
