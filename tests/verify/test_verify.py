@@ -228,3 +228,21 @@ async def test_a_row_changed_in_place_is_a_mismatch(tmp_path: Path, sqlite_store
     [mismatch] = report.mismatches
     assert (mismatch["control_id"], mismatch["field"]) == ("M1", "PID-7")
     assert "does not hold" in mismatch["reason"]
+
+
+async def test_a_merge_sent_twice_checks_the_retired_patient_both_times(
+    tmp_path: Path, store: Store
+) -> None:
+    files = archive(
+        tmp_path / "in",
+        adt("M1", event="A04", mrn="MRN1", when="20240105083000"),
+        adt("M2", event="A04", mrn="MRN2", when="20240105090000"),
+        merge("M3", survivor="MRN2", retired="MRN1", when="20240106083000"),
+        merge("M4", survivor="MRN2", retired="MRN1", when="20240106090000"),
+    )
+
+    report = await imported_then_verified(store, files)
+
+    assert report.mismatches == []
+    merges = report.to_json()["by_message_type"]["ADT^A40"]["fields"]["MRG-1"]
+    assert (merges["checks"], merges["matched"]) == (2, 2)

@@ -58,7 +58,9 @@ class Tracker:
         """
         merged: list[tuple[str, str]] = []
         for index, item in enumerate(resources):
-            target = self._target(item.resource_type, item.resource_id, sent)
+            # A merge's check is on the retired Patient itself, not where it leads.
+            merge = any(check.kind == Kind.MERGED for check in item.checks)
+            target = item.resource_id if merge else self._target(*item[:2], sent)
             if item.create_only and f"{item.resource_type}/{target}" not in sent.touched:
                 continue  # an earlier message created it; this one did not write it
             if item.create_only and not item.checks and complete is not None:
@@ -67,6 +69,8 @@ class Tracker:
             for check in item.checks:
                 if check.kind == Kind.MERGED:
                     survivor = self._follow(str(check.expected))
+                    if survivor == target:
+                        continue  # a merge into itself, which the import ignores
                     check = expecting(check, survivor)
                     merged.append((target, survivor))
                 elif self.moved and check.kind in _MAY_NAME_A_PATIENT:
