@@ -98,3 +98,20 @@ async def test_files_expire_after_the_retention(
         await asyncio.sleep(0.6)
         assert (await http.get(url)).status_code == 404
         assert list((tmp_path / "exports").iterdir()) == []
+
+
+async def test_a_job_that_cannot_write_fails_with_an_outcome_and_stays(
+    make_app: Callable[..., Any], tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    async with make_app(export_dir=blocked) as http:
+        kicked = await http.get("/fhir/$export", headers=ASYNC)
+        status_url = kicked.headers["Content-Location"]
+
+        failed = await finished(http, status_url)
+
+        assert failed.status_code == 500
+        issue = failed.json()["issue"][0]
+        assert issue["severity"] == "fatal"
+        assert (await http.get(status_url)).status_code == 500
