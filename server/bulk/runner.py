@@ -21,12 +21,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from server.auth.access import Access
-from server.bulk.job import ACTIVE, ExportJob, State
+from server.bulk.job import ACTIVE, ExportJob, OutputFile, State
 from server.bulk.ndjson import TypeFiles
 from server.bulk.request import Level
 from server.bulk.selection import Selection, group_members, selection
-from server.errors import FhirError
+from server.errors import FhirError, Issue, operation_outcome
 from server.fhir.clock import now_us
 from server.settings import Settings
 from server.storage.bulk_port import BulkRecords
@@ -168,6 +170,8 @@ class Exporter:
         if not await self.records.replace_job(job.record()):
             return  # cancelled meanwhile
         chosen = await self._selection(job)
+        if chosen.patients:
+            job.errors.extend(await self._missing_members(job, folder, chosen.patients))
         for resource_type in job.types:
             job.current_type = resource_type
             files = TypeFiles(folder, resource_type, self.config.file_max_bytes)
@@ -190,6 +194,30 @@ class Exporter:
         if job.level is Level.GROUP and job.group is not None:
             members = group_members(await self._group_as_of(job), self.base_urls)
         return selection(job, access, members, self.base_urls)
+
+    async def _missing_members(
+        self, job: ExportJob, folder: Path, members: frozenset[str]
+    ) -> list[OutputFile]:
+        """An OperationOutcome a line for each member the Group names that is not on file."""
+        found = await self.store.read_many([("Patient", m) for m in sorted(members)])
+        missing = [key[1] for key, version in found.items() if version is None or version.deleted]
+        files = TypeFiles(folder, "OperationOutcome", self.config.file_max_bytes)
+        outcomes = [
+            orjson.dumps(
+                operation_outcome(
+                    [
+                        Issue(
+                            f"Patient/{member}, a member of Group/{job.group}, is not on file",
+                            "not-found",
+                            "warning",
+                        )
+                    ]
+                )
+            )
+            for member in missing
+        ]
+        await asyncio.to_thread(files.write, outcomes)
+        return await asyncio.to_thread(files.close)
 
     async def _group_as_of(self, job: ExportJob) -> StoredVersion | None:
         """The job's Group as it was at the transaction time (None if it did not exist)."""

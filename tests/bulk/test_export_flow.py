@@ -141,3 +141,22 @@ async def test_files_are_split_past_the_size(make_app: Callable[..., Any]) -> No
 async def test_an_empty_export_has_no_output(client: httpx.AsyncClient) -> None:
     manifest = await export(client)
     assert manifest["output"] == []
+
+
+async def test_group_members_that_do_not_exist_are_in_the_error_file(
+    make_app: Callable[..., Any],
+) -> None:
+    # A member that is not on file: possible under lenient referential integrity.
+    async with make_app(referential_integrity="lenient") as http:
+        await _population(http)
+        await put(http, group("cohort", "p1", "ghost"))
+
+        manifest = await export(http, "/fhir/Group/cohort/$export")
+
+        assert [e["type"] for e in manifest["error"]] == ["OperationOutcome"]
+        assert manifest["error"][0]["count"] == 1
+        outcome = (await http.get(manifest["error"][0]["url"])).json()
+        assert outcome["resourceType"] == "OperationOutcome"
+        assert "Patient/ghost" in outcome["issue"][0]["diagnostics"]
+        files = await download(http, manifest)
+        assert [p["id"] for p in files["Patient"]] == ["p1"]
