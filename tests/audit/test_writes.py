@@ -63,7 +63,7 @@ async def test_a_failed_store_write_stores_neither(
     async def read_then_moved_on(resource_type: str, resource_id: str) -> StoredVersion | None:
         # Another writer (a second process, say) gets in between the service's read and
         # its write, every time: each attempt's batch fails with VersionConflict.
-        current = await read(resource_type, resource_id)
+        current: StoredVersion | None = await read(resource_type, resource_id)
         moved = next_version(
             resource_type, resource_id, current, make_patient(), Method.PUT, service.indexer
         )
