@@ -7,8 +7,9 @@ from their MRNs as the HL7v2 mapper makes them) and ``--referrers`` resources of
 retired one, mixed appointments, coverages, claims and consents, straight through the
 indexer and ``Store.write``; the seeded file is copied for each run. Then times, each on
 its own copy, an ADT^A40 through the ingestor (what MLLP and ``$hl7v2-ingest`` run,
-minus the socket) and a ``POST /fhir/Patient/$merge`` through the app in-process (ASGI),
-with the audit trail off. Each time covers the whole merge: planning (the compartment
+minus the socket, under the server's garbage-collection settings, ``server.gc_settle``)
+and a ``POST /fhir/Patient/$merge`` through the app in-process (ASGI), with the audit
+trail off. Each time covers the whole merge: planning (the compartment
 search, the reads), repointing, indexing, and the one write with its fsync. After each
 run every referrer is checked to point at the survivor. ``--profile FILE`` writes a
 cProfile of one more A40 run. The CPU time printed is the process's (every thread), which
@@ -34,6 +35,7 @@ import httpx
 from mappers.identity import deterministic_id
 from server.app import create_app
 from server.fhir.clock import now_us
+from server.gc_settle import settled
 from server.hl7v2.ingest.model import Outcome
 from server.hl7v2.ingest.repoint import referrers_in
 from server.runtime import open_runtime
@@ -168,7 +170,12 @@ def settings_for(path: Path) -> Settings:
 
 
 async def a40(path: Path, run: int, count: int) -> float:
-    """Time one ADT^A40 through the ingestor."""
+    """Time one ADT^A40 through the ingestor, with the server's garbage collection settings."""
+    with settled():
+        return await _a40(path, run, count)
+
+
+async def _a40(path: Path, run: int, count: int) -> float:
     async with open_runtime(settings_for(path)) as runtime:
         started, cpu = time.perf_counter(), time.process_time()
         outcome = await runtime.ingestor.ingest(A40.format(run=run).encode())
