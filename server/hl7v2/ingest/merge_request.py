@@ -4,6 +4,12 @@ A clerk's merge is planned and written exactly like an ADT^A40: the request beco
 prepared message whose mapping holds the merge (and the ``result-patient``, if sent),
 so the record moves the same way (ingest_repoint), the ledger keeps the request
 (sender ``fhirport|$merge``), and ``preview`` is the pipeline's dry run.
+
+A source already merged is a 422, whether it was merged before the request or by a
+merge that committed while the request ran (another ``$merge`` or an ADT^A40, in this
+process or another on the same store): the store's compare-and-swap makes the later
+merge plan again, and it then finds nothing left to move. The losing request's ledger
+entry stays, recording that it changed nothing.
 """
 
 from __future__ import annotations
