@@ -35,16 +35,24 @@ class ClaimFacts:
     professional: bool = field(default=False)
 
     def items(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        for index, item in enumerate(self.claim.get("item") or ()):
-            if isinstance(item, dict):
-                yield index, item
+        return _items(self.claim)
 
     def service_date(self, item: dict[str, Any]) -> str | None:
         """An item's date of service: its own, else the claim's billable period start."""
-        served = item.get("servicedDate") or (item.get("servicedPeriod") or {}).get("start")
-        if served is None:
-            served = (self.claim.get("billablePeriod") or {}).get("start")
-        return served[:10] if isinstance(served, str) else None
+        return _service_date(self.claim, item)
+
+
+def _items(claim: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, item in enumerate(claim.get("item") or ()):
+        if isinstance(item, dict):
+            yield index, item
+
+
+def _service_date(claim: dict[str, Any], item: dict[str, Any]) -> str | None:
+    served = item.get("servicedDate") or (item.get("servicedPeriod") or {}).get("start")
+    if served is None:
+        served = (claim.get("billablePeriod") or {}).get("start")
+    return served[:10] if isinstance(served, str) else None
 
 
 def _reference(element: Any) -> str | None:
@@ -58,19 +66,22 @@ def _key(reference: str | None) -> tuple[str, str] | None:
     return resource_type, resource_id
 
 
-def _codes(claim: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
-    """A claim's dates of service and codes (items' and diagnoses'), for the duplicate edit."""
-    facts = ClaimFacts(claim, None, {}, None)
-    dates = {facts.service_date(item) or "" for _, item in facts.items()}
+def _dates(claim: dict[str, Any]) -> frozenset[str]:
+    """A claim's dates of service."""
+    return frozenset(_service_date(claim, item) or "" for _, item in _items(claim))
+
+
+def _codes(claim: dict[str, Any]) -> frozenset[str]:
+    """A claim's codes (items' and diagnoses'), for the duplicate edit."""
     codes: set[str] = set()
-    for _, item in facts.items():
+    for _, item in _items(claim):
         for coding in (item.get("productOrService") or {}).get("coding") or ():
             codes.add(f"{coding.get('system')}|{coding.get('code')}")
     for diagnosis in claim.get("diagnosis") or ():
         concept = diagnosis.get("diagnosisCodeableConcept") or {}
         for coding in concept.get("coding") or ():
             codes.add(f"{coding.get('system')}|{coding.get('code')}")
-    return frozenset(dates), frozenset(codes)
+    return frozenset(codes)
 
 
 async def gather(
@@ -123,16 +134,20 @@ async def _duplicates(
     # By patient alone: a patient has few claims, a provider and a status many.
     parsed = search.parse("Claim", [("patient", patient)], lenient=False)
     page = await store.search(SearchQuery("Claim", tuple(parsed.clauses), count=_DUPLICATE_PAGE))
-    mine = _codes(claim)
+    dates, codes = _dates(claim), None
     found = []
     for version in page.versions:
         if version.id == claim_id or version.body is None:
             continue
         other = orjson.loads(version.body)
+        # The cheap tests first: most of a patient's claims are of other days.
         if (
-            other.get("status") == "active"
-            and _reference(other.get("provider")) == provider
-            and _codes(other) == mine
+            other.get("status") != "active"
+            or _dates(other) != dates
+            or _reference(other.get("provider")) != provider
         ):
+            continue
+        codes = _codes(claim) if codes is None else codes
+        if _codes(other) == codes:
             found.append(version.id)
     return tuple(found)
