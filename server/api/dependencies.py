@@ -16,6 +16,7 @@ from server.audit import AuditTrail
 from server.auth import access as access_rules
 from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
+from server.bulk.manifest import FILE_SEGMENT, STATUS_SEGMENT
 from server.bulk.runner import Exporter
 from server.errors import MethodNotAllowed, NotFound
 from server.hl7v2.ingest.service import Ingestor
@@ -107,7 +108,10 @@ def host_policy(request: Request) -> HostPolicy:
 
 # System-level endpoints that a type-level route pattern also matches: a wrong verb on
 # them is a 405 (the endpoint exists), not a 404 for an unknown resource type.
-SYSTEM_ENDPOINTS = frozenset({"metadata", "_history"} | {f"${op.name}" for op in SYSTEM_OPERATIONS})
+SYSTEM_ENDPOINTS = frozenset(
+    {"metadata", "_history", STATUS_SEGMENT, FILE_SEGMENT}
+    | {f"${op.name}" for op in SYSTEM_OPERATIONS}
+)
 
 
 def held_type(name: str, interaction: Interaction) -> ResourceType:

@@ -36,7 +36,7 @@ from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.auth import access as access_rules
 from server.bulk.job import ExportJob, State
-from server.bulk.manifest import manifest, progress, status_url
+from server.bulk.manifest import FILE_SEGMENT, STATUS_SEGMENT, manifest, progress, status_url
 from server.bulk.request import ExportRequest, Level, parameters_body, parse_export
 from server.bulk.runner import RETRY_AFTER_S
 from server.errors import Forbidden, InvalidRequest, Issue, NotFound, operation_outcome
@@ -201,7 +201,7 @@ ROUTES = (
     *(Row("/$export", (method,), export_system) for method in ("GET", "POST")),
     *(Row("/Patient/$export", (method,), export_patients) for method in ("GET", "POST")),
     *(Row("/Group/{group_id:id}/$export", (method,), export_group) for method in ("GET", "POST")),
-    Row("/$export-status/{job_id}", ("GET",), export_status),
-    Row("/$export-status/{job_id}", ("DELETE",), export_cancel),
-    Row("/$export-file/{job_id}/{file_name}", ("GET",), export_file),
+    Row(f"/{STATUS_SEGMENT}/{{job_id}}", ("GET",), export_status),
+    Row(f"/{STATUS_SEGMENT}/{{job_id}}", ("DELETE",), export_cancel),
+    Row(f"/{FILE_SEGMENT}/{{job_id}}/{{file_name}}", ("GET",), export_file),
 )

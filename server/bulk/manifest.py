@@ -7,15 +7,19 @@ from typing import Any
 from server.bulk.job import ExportJob, OutputFile
 from server.fhir.clock import fhir_instant
 
+# The system-level path segments of a job's status and of its files.
+STATUS_SEGMENT = "$export-status"
+FILE_SEGMENT = "$export-file"
+
 
 def file_url(base: str, job_id: str, name: str) -> str:
     """Where a job's file is downloaded from (``base``: the public FHIR base URL)."""
-    return f"{base}/$export-file/{job_id}/{name}"
+    return f"{base}/{FILE_SEGMENT}/{job_id}/{name}"
 
 
 def status_url(base: str, job_id: str) -> str:
     """Where a job's status is polled (the kick-off's Content-Location)."""
-    return f"{base}/$export-status/{job_id}"
+    return f"{base}/{STATUS_SEGMENT}/{job_id}"
 
 
 def manifest(job: ExportJob, base: str) -> dict[str, Any]:

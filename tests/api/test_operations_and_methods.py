@@ -20,14 +20,14 @@ pytestmark = pytest.mark.anyio
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 UNKNOWN_OPERATIONS = [
-    pytest.param("GET", "/fhir/Patient/$export", "$export", id="type-export"),
-    pytest.param("GET", "/fhir/$export", "$export", id="system-export"),
-    pytest.param("POST", "/fhir/$export", "$export", id="system-export-post"),
+    pytest.param("GET", "/fhir/Patient/$lastn", "$lastn", id="type-lastn"),
+    pytest.param("GET", "/fhir/$convert", "$convert", id="system-convert"),
+    pytest.param("POST", "/fhir/$convert", "$convert", id="system-convert-post"),
     pytest.param("GET", "/fhir/Patient/p1/$summary", "$summary", id="instance-summary"),
     pytest.param("POST", "/fhir/Patient/$match", "$match", id="type-match"),
     pytest.param("DELETE", "/fhir/Task/t1/$nope", "$nope", id="instance-made-up"),
     pytest.param("POST", "/fhir/AuditEvent/$validate", "$validate", id="read-only-type"),
-    pytest.param("PUT", "/fhir/Patient/$export", "$export", id="type-put"),
+    pytest.param("PUT", "/fhir/Patient/$lastn", "$lastn", id="type-put"),
     # Operations the server has, asked for at a level or on a type that lacks them.
     pytest.param("GET", "/fhir/Patient/$disclosures", "$disclosures", id="instance-op-at-type"),
     pytest.param("POST", "/fhir/Task/$release", "$release", id="instance-op-at-type-post"),
@@ -99,6 +99,11 @@ ALLOWED = [
     pytest.param("/fhir/Patient/{id}/$meta-add", "POST", id="meta-add"),
     pytest.param("/fhir/Patient/$validate", "POST", id="type-validate"),
     pytest.param("/fhir/Patient/{id}/$validate", "POST", id="instance-validate"),
+    pytest.param("/fhir/$export", "GET, POST", id="system-export"),
+    pytest.param("/fhir/Patient/$export", "GET, POST", id="patient-export"),
+    pytest.param("/fhir/Group/{id}/$export", "GET, POST", id="group-export"),
+    pytest.param("/fhir/$export-status/{id}", "GET, DELETE", id="export-status"),
+    pytest.param("/fhir/$export-file/{id}/Patient-1.ndjson", "GET", id="export-file"),
 ]
 
 
