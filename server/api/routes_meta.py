@@ -175,14 +175,14 @@ def _meta(version: StoredVersion) -> dict[str, Any]:
     return meta
 
 
+# One row per method: OpenAPI names an operation by its path and first method.
+_READS = (
+    ("/$meta", system_meta),
+    ("/{resource_type}/$meta", type_meta),
+    ("/{resource_type}/{resource_id:id}/$meta", instance_meta),
+    ("/{resource_type}/{resource_id:id}/_history/{version_id}/$meta", version_meta),
+)
 ROUTES = (
-    Row("/$meta", ("GET", "POST"), system_meta),
-    Row("/{resource_type}/$meta", ("GET", "POST"), type_meta),
-    Row("/{resource_type}/{resource_id:id}/$meta", ("GET", "POST"), instance_meta),
-    Row(
-        "/{resource_type}/{resource_id:id}/_history/{version_id}/$meta",
-        ("GET", "POST"),
-        version_meta,
-    ),
+    *(Row(path, (method,), handler) for path, handler in _READS for method in ("GET", "POST")),
     Row("/{resource_type}/{resource_id:id}/$meta-{change}", ("POST",), meta_change),
 )
