@@ -83,6 +83,7 @@ async def _kick_off(
     level: Level,
     group: str | None,
 ) -> Response:
+    answer_format = response_format(request)  # a 406 before any job starts
     if not respond_async(request):
         raise InvalidRequest(
             "$export runs asynchronously: send the header Prefer: respond-async",
@@ -107,7 +108,7 @@ async def _kick_off(
         issues.append(Issue(f"Ignored (not supported): {ignored}", "not-supported", "warning"))
     return fhir_response(
         operation_outcome(issues),
-        response_format(request),
+        answer_format,
         202,
         {"Content-Location": status_url(base, job.id)},
     )

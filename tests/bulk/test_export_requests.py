@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -73,3 +76,15 @@ async def test_an_unknown_status_url_is_404(client: httpx.AsyncClient) -> None:
     assert (await client.get("/fhir/$export-status/nope")).status_code == 404
     assert (await client.delete("/fhir/$export-status/nope")).status_code == 404
     assert (await client.get("/fhir/$export-file/nope/Patient-1.ndjson")).status_code == 404
+
+
+async def test_an_unacceptable_accept_is_406_and_starts_no_job(
+    make_app: Callable[..., Any],
+) -> None:
+    async with make_app(export_max_jobs=1) as http:
+        refused = await http.get(
+            "/fhir/$export", headers={"Prefer": "respond-async", "Accept": "application/xml"}
+        )
+        assert refused.status_code == 406
+        # Had a job started, this one would be past the limit of one.
+        assert (await http.get("/fhir/$export", headers=ASYNC)).status_code == 202
