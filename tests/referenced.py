@@ -19,12 +19,17 @@ from server.search.references import split_reference
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 BASES = ("http://localhost:8080/fhir", "http://127.0.0.1:8080/fhir")
 
-# Types whose bare resource is valid, so a placeholder needs no references of its own.
+# A minimal valid body of each type a placeholder is made for (its own targets are too).
 PLACEHOLDERS: dict[str, dict[str, Any]] = {
     "Patient": {},
     "Organization": {"name": "placeholder"},
     "Practitioner": {},
     "Location": {},
+    "Coverage": {
+        "status": "active",
+        "beneficiary": {"reference": "Patient/placeholder"},
+        "payor": [{"reference": "Organization/placeholder"}],
+    },
 }
 
 
@@ -46,5 +51,6 @@ async def provide_targets(
         if (await client.get(url)).status_code == 200:
             continue
         body = {"resourceType": target_type, "id": target_id, **PLACEHOLDERS[target_type]}
+        await provide_targets(client, body)
         response = await client.put(url, content=orjson.dumps(body), headers=FHIR_JSON)
         assert response.status_code in (200, 201), response.text

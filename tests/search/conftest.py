@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import FHIR_JSON, make_claim
+from tests.referenced import provide_targets
 
 LOCAL = "http://localhost:8080/fhir"  # one of the app's own base URLs in the test settings
 MR = {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
@@ -57,6 +58,7 @@ PATIENTS: dict[str, dict[str, Any]] = {
 
 async def create(client: httpx.AsyncClient, resource: dict[str, Any]) -> dict[str, Any]:
     """POST a resource and return what the server stored."""
+    await provide_targets(client, resource)
     response = await client.post(
         f"/fhir/{resource['resourceType']}", json=resource, headers=FHIR_JSON
     )
@@ -67,6 +69,7 @@ async def create(client: httpx.AsyncClient, resource: dict[str, Any]) -> dict[st
 
 async def put(client: httpx.AsyncClient, resource: dict[str, Any]) -> dict[str, Any]:
     """PUT a resource with a client-chosen id."""
+    await provide_targets(client, resource)
     url = f"/fhir/{resource['resourceType']}/{resource['id']}"
     response = await client.put(url, json=resource, headers=FHIR_JSON)
     assert response.status_code in (200, 201), response.text
@@ -89,9 +92,22 @@ def matched_ids(bundle: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 async def patients(client: httpx.AsyncClient) -> dict[str, str]:
-    """Create PATIENTS under ids equal to their keys (PUT): name -> id."""
+    """Create PATIENTS under ids equal to their keys (PUT): name -> id; first the
+    organization and practitioner smithson refers to, and the coverage claims name."""
+    await put(client, {"resourceType": "Organization", "id": "org1", "name": "Acme Health"})
+    await put(client, {"resourceType": "Practitioner", "id": "pr1", "name": [{"family": "House"}]})
     for key, body in PATIENTS.items():
         await put(client, {"resourceType": "Patient", "id": key, **body})
+    await put(
+        client,
+        {
+            "resourceType": "Coverage",
+            "id": "cov1",
+            "status": "active",
+            "beneficiary": {"reference": "Patient/oneil"},
+            "payor": [{"reference": "Organization/org1"}],
+        },
+    )
     return {key: key for key in PATIENTS}
 
 
