@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import FHIR_JSON, make_patient
+from tests.referenced import provide_targets
 
 pytestmark = pytest.mark.anyio
 
@@ -211,6 +212,7 @@ async def test_unknown_resource_type_is_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_every_held_type_round_trips(client: httpx.AsyncClient) -> None:
+    await provide_targets(client, {"resourceType": "Coverage", "p": {"reference": "Patient/p1"}})
     organization = {"resourceType": "Organization", "name": "Blue Payer"}
     response = await client.post("/fhir/Organization", json=organization, headers=FHIR_JSON)
     assert response.status_code == 201

@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.referenced import provide_targets
+
 pytestmark = pytest.mark.anyio
 
 
@@ -17,6 +19,7 @@ async def test_encounters_are_searched_by_subject_and_status(client: httpx.Async
         "subject": {"reference": "Patient/p1"},
         "period": {"start": "2024-01-30T08:00:00Z"},
     }
+    await provide_targets(client, encounter)
     created = await client.post("/fhir/Encounter", json=encounter)
     assert created.status_code == 201, created.text
 

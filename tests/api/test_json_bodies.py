@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from tests.conftest import FHIR_JSON, make_claim, make_patient
+from tests.referenced import provide_targets
 
 pytestmark = pytest.mark.anyio
 
@@ -243,7 +244,9 @@ async def test_ids_in_bodies_follow_the_id_rule(
     ],
 )
 async def test_valid_references_are_accepted(client: httpx.AsyncClient, reference: str) -> None:
-    response = await client.post("/fhir/Claim", json=make_claim(reference), headers=FHIR_JSON)
+    claim = make_claim(reference)
+    await provide_targets(client, claim)  # the relative ones must resolve too
+    response = await client.post("/fhir/Claim", json=claim, headers=FHIR_JSON)
 
     assert response.status_code == 201, response.text
     assert response.json()["patient"]["reference"] == reference
@@ -251,6 +254,7 @@ async def test_valid_references_are_accepted(client: httpx.AsyncClient, referenc
 
 async def test_contained_references_are_accepted(client: httpx.AsyncClient) -> None:
     claim = make_claim("#pat", contained=[make_patient(id="pat")])
+    await provide_targets(client, claim)
 
     response = await client.post("/fhir/Claim", json=claim, headers=FHIR_JSON)
 

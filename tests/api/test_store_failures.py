@@ -14,6 +14,7 @@ from server.settings import Settings
 from server.storage.mongo import search as mongo_search
 from server.storage.mongo.limits import MAX_DOCUMENT_BYTES
 from tests.conftest import FHIR_JSON, make_claim, make_patient
+from tests.referenced import provide_targets
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +57,9 @@ async def test_a_join_past_the_limit_answers_400_too_costly(
         created = await http.put(
             f"/fhir/Patient/p{n}", json=make_patient(id=f"p{n}"), headers=FHIR_JSON
         )
-        claim = await http.post("/fhir/Claim", json=make_claim(f"Patient/p{n}"), headers=FHIR_JSON)
+        body = make_claim(f"Patient/p{n}")
+        await provide_targets(http, body)
+        claim = await http.post("/fhir/Claim", json=body, headers=FHIR_JSON)
         assert (created.status_code, claim.status_code) == (201, 201), claim.text
     monkeypatch.setattr(mongo_search, "JOIN_LIMIT", 1)
 
