@@ -176,6 +176,16 @@ async def _scenario(
             patient(p, "Alpha" if p == "p0" else "Beta") for p in PATIENTS
         ]
         bodies += [organization(o) for o in ORGS]
+        # The coverage every claim's insurance names (references must resolve).
+        bodies.append(
+            {
+                "resourceType": "Coverage",
+                "id": "cov1",
+                "status": "active",
+                "beneficiary": {"reference": "Patient/p0"},
+                "payor": [{"reference": f"Organization/{ORGS[0]}"}],
+            }
+        )
         for n, (kind, args) in enumerate(records):
             if kind == "Claim":
                 bodies.append(claim_of(f"c{n}", *args))
@@ -183,8 +193,9 @@ async def _scenario(
                 bodies.append(appointment(f"a{n}", list(args)))
         for body in bodies:
             path = f"/fhir/{body['resourceType']}/{body['id']}"
-            assert (await http.put(path, json=body, headers=admin)).status_code in (200, 201)
-        record_bodies = bodies[len(PATIENTS) + len(ORGS) :]
+            written = await http.put(path, json=body, headers=admin)
+            assert written.status_code in (200, 201), written.text
+        record_bodies = bodies[len(PATIENTS) + len(ORGS) + 1 :]
         deleted: dict[tuple[str, str], dict[str, Any]] = {}
         for action, index, to in changes:
             body = dict(record_bodies[index % len(record_bodies)])
