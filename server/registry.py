@@ -76,6 +76,10 @@ class ResourceType:
     # The server's own records about releases (Task, AuditEvent, Provenance, Bundle):
     # never part of a patient's released records.
     workflow: bool = False
+    # Whether a release of a patient's records may include the type: False for records
+    # that name other patients by design (a Group lists its members), though in the
+    # Patient compartment of each.
+    released: bool = True
     # Where the type comes in an HL7v2 message's writes, lowest first, so that whatever
     # is referenced is written before what refers to it; None for types no mapper makes.
     hl7v2_write_rank: int | None = None
@@ -167,6 +171,7 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Group",
             documentation="Defined sets of patients (cohorts, panels) named by Bulk Data export",
+            released=False,
             operations=(
                 Operation(
                     "export",

@@ -2,7 +2,7 @@
 
 The record types are the held types of the Patient compartment; the workflow's own
 types (Task, AuditEvent, Provenance, Bundle) are the server's records about releases,
-never released themselves.
+never released themselves, nor are the types that name other patients (a Group).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ WORKFLOW_TYPES: Final = frozenset(name for name, held in HELD_TYPES.items() if h
 RECORD_TYPES: Final = frozenset(
     name
     for name in compartment_params("Patient")
-    if name in HELD_TYPES and name not in WORKFLOW_TYPES
+    if name in HELD_TYPES and name not in WORKFLOW_TYPES and HELD_TYPES[name].released
 )
 _PAGE = 1000  # one store query per thousand resources; the pages are not kept
 
