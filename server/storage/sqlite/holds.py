@@ -31,10 +31,13 @@ def apply_holds(conn: sqlite3.Connection, holds: Holds, holder: str) -> None:
     keys = sorted(holds.keys)
     for chunk in _chunks(keys):
         marks = ",".join("?" * len(chunk))
+        # fetchall: a cursor left unfinished (by the raise below) would keep a read
+        # transaction open on the writer's connection, and its next BEGIN IMMEDIATE would
+        # fail at once when another process has written since.
         rows = conn.execute(
             f"SELECT key, holder FROM held_key WHERE key IN ({marks})",  # noqa: S608 - marks only
             chunk,
-        )
+        ).fetchall()
         for key, other in rows:
             if other != holder and other not in holds.replaceable:
                 raise HoldTaken(key, other)
