@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from server.consent import codes as c
-from server.settings import Settings
 from tests.conftest import FHIR_JSON
 from tests.everything.test_group import make_group
+from tests.meta.test_meta_consent import settings  # noqa: F401  (lenient integrity: sandbox records)
 from tests.roi.factories import (
     file_task,
     load,
@@ -19,12 +19,6 @@ from tests.roi.factories import (
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The sandbox records of one patient name directory entries that are not loaded.
-    return settings.model_copy(update={"referential_integrity": "lenient"})
 
 
 async def test_a_patients_own_release_leaves_out_the_groups_naming_it(
