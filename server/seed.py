@@ -10,10 +10,11 @@ import orjson
 
 from server.interactions import ResourceService
 from server.registry import HELD_TYPES
+from server.transactions import apply_bundle
 
 log = logging.getLogger("fhirport.seed")
 
-# Referenced types first, so every reference resolves as soon as it is written.
+# Referenced types first (the order the data set is read and listed in).
 SEED_ORDER = (
     "Organization",
     "Practitioner",
@@ -43,8 +44,26 @@ async def seed_if_empty(service: ResourceService, folder: Path) -> int:
     for type_name in HELD_TYPES:
         if await service.store.count(type_name):
             return 0
-    loaded = 0
-    for resource in sandbox_resources(folder):
-        await service.update(resource["resourceType"], resource["id"], resource)
-        loaded += 1
-    return loaded
+    resources = sandbox_resources(folder)
+    if service.store.transactions:
+        # One transaction: the data set's references resolve within it (patients link
+        # each other both ways), and a failed seed leaves the store empty.
+        entries = [
+            {
+                "resource": r,
+                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+            }
+            for r in resources
+        ]
+        document = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+        await apply_bundle(service, document, max_entries=len(entries) or 1)
+        return len(resources)
+    # memory:// has no transactions: resource by resource, the data set trusted to
+    # resolve once whole (its links go both ways, so no order would satisfy the check).
+    integrity, service.integrity = service.integrity, None
+    try:
+        for resource in resources:
+            await service.update(resource["resourceType"], resource["id"], resource)
+    finally:
+        service.integrity = integrity
+    return len(resources)
