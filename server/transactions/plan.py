@@ -264,6 +264,22 @@ class Planner:
             *key, current, None, Method.DELETE, self.service.indexer, client_write=True
         )
         self._add(entry, marker, 204)
+        if entry.extra.get("cascade") and self.integrity is not None:
+            await self._cascade(key)
+
+    async def _cascade(self, target: Key) -> None:
+        """``DELETE T/id?_cascade=delete``: the resources referring to it go too."""
+        assert self.integrity is not None
+        for key in await self.integrity.cascade(target):
+            current = await self.view.get(key)
+            if current is None or current.deleted:
+                continue
+            check_write(self.access, key[0], "d", current, None)
+            marker = next_version(
+                *key, current, None, Method.DELETE, self.service.indexer, client_write=True
+            )
+            self.writes.append(marker)
+            self.view.versions[key] = marker.version
 
     async def _write_body(self, entry: RequestEntry) -> None:
         if "same_as" in entry.extra:

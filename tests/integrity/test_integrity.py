@@ -192,3 +192,15 @@ async def test_audit_events_do_not_hold_a_delete_back(settings: Settings) -> Non
             assert (await http.get("/fhir/Patient/p1")).status_code == 200
             await app.state.runtime.audit.flush()
             assert (await http.delete("/fhir/Patient/p1")).status_code == 204
+
+
+async def test_a_transaction_delete_with_cascade_takes_the_referrers(
+    client: httpx.AsyncClient, store_url: str
+) -> None:
+    if store_url == "memory://":
+        pytest.skip("memory:// refuses transactions")
+    await patient(client)
+    assert (await put(client, {**coverage("Patient/p1"), "id": "c1"})).status_code == 201
+    response = await post_bundle(client, transaction(entry("DELETE", "Patient/p1?_cascade=delete")))
+    assert response.status_code == 200, response.text
+    assert (await client.get("/fhir/Coverage/c1")).status_code == 410
