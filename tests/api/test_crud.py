@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from tests.conftest import FHIR_JSON, make_patient
-from tests.referenced import provide_targets
 
 pytestmark = pytest.mark.anyio
 
@@ -212,7 +211,8 @@ async def test_unknown_resource_type_is_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_every_held_type_round_trips(client: httpx.AsyncClient) -> None:
-    await provide_targets(client, {"resourceType": "Coverage", "p": {"reference": "Patient/p1"}})
+    # The patient the coverage below is for (references must resolve).
+    await client.put("/fhir/Patient/p1", json=make_patient(id="p1"), headers=FHIR_JSON)
     organization = {"resourceType": "Organization", "name": "Blue Payer"}
     response = await client.post("/fhir/Organization", json=organization, headers=FHIR_JSON)
     assert response.status_code == 201
