@@ -11,7 +11,7 @@ import pytest
 
 from server.settings import Settings
 from tests.conftest import FHIR_JSON, make_patient
-from tests.transactions.conftest import coverage, entry, post_bundle, transaction
+from tests.transactions.conftest import client_with, coverage, entry, post_bundle, transaction
 
 pytestmark = pytest.mark.anyio
 
@@ -157,13 +157,8 @@ async def test_a_transaction_deleting_a_referrer_with_its_target_succeeds(
 
 @pytest.fixture
 async def lenient(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from server.app import create_app
-
-    app = create_app(settings.model_copy(update={"referential_integrity": "lenient"}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with client_with(settings, referential_integrity="lenient") as http:
+        yield http
 
 
 async def test_lenient_accepts_dangling_references_and_reports_them(
@@ -182,16 +177,11 @@ async def test_lenient_accepts_dangling_references_and_reports_them(
 
 
 async def test_audit_events_do_not_hold_a_delete_back(settings: Settings) -> None:
-    from server.app import create_app
-
-    app = create_app(settings.model_copy(update={"audit": "all"}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            await patient(http)
-            assert (await http.get("/fhir/Patient/p1")).status_code == 200
-            await app.state.runtime.audit.flush()
-            assert (await http.delete("/fhir/Patient/p1")).status_code == 204
+    async with client_with(settings, audit="all") as http:
+        await patient(http)
+        assert (await http.get("/fhir/Patient/p1")).status_code == 200
+        await http.app.state.runtime.audit.flush()  # type: ignore[attr-defined]
+        assert (await http.delete("/fhir/Patient/p1")).status_code == 204
 
 
 async def test_a_transaction_delete_with_cascade_takes_the_referrers(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from server.settings import Settings
 from tests.conftest import STORE_KINDS, store_url_for
 
 TRANSACTION_STORES = [kind for kind in STORE_KINDS if kind != "memory"]
@@ -75,3 +79,16 @@ async def ids_of(client: Any, resource_type: str, query: str = "") -> list[str]:
 
 def reference_id(reference: str) -> str:
     return reference.split("/")[1]
+
+
+@asynccontextmanager
+async def client_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of an app built with ``settings`` changed as given."""
+    from server.app import create_app
+
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            http.app = app  # type: ignore[attr-defined]
+            yield http

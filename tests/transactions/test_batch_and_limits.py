@@ -12,6 +12,7 @@ from tests.conftest import STORE_KINDS, make_patient, store_url_for
 from tests.transactions.conftest import (
     FHIR_JSON,
     bundle,
+    client_with,
     coverage,
     entry,
     ids_of,
@@ -119,30 +120,20 @@ async def test_an_unknown_type_in_a_transaction_is_404(client: httpx.AsyncClient
 
 
 async def test_more_entries_than_the_limit_is_413(settings: Settings) -> None:
-    from server.app import create_app
-
-    app = create_app(settings.model_copy(update={"max_bundle_entries": 2}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            three = bundle("batch", *[entry("POST", "Patient", make_patient())] * 3)
-            response = await post_bundle(http, three)
-            assert response.status_code == 413, response.text
-            assert response.json()["issue"][0]["code"] == "too-long"
-            assert await ids_of(http, "Patient") == []
+    async with client_with(settings, max_bundle_entries=2) as http:
+        three = bundle("batch", *[entry("POST", "Patient", make_patient())] * 3)
+        response = await post_bundle(http, three)
+        assert response.status_code == 413, response.text
+        assert response.json()["issue"][0]["code"] == "too-long"
+        assert await ids_of(http, "Patient") == []
 
 
 async def test_a_body_past_the_size_limit_is_413(settings: Settings) -> None:
-    from server.app import create_app
-
-    app = create_app(settings.model_copy(update={"max_body_bytes": 2000}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            many = bundle("batch", *[entry("POST", "Patient", make_patient())] * 20)
-            response = await post_bundle(http, many)
-            assert response.status_code == 413, response.text
-            assert response.json()["resourceType"] == "OperationOutcome"
+    async with client_with(settings, max_body_bytes=2000) as http:
+        many = bundle("batch", *[entry("POST", "Patient", make_patient())] * 20)
+        response = await post_bundle(http, many)
+        assert response.status_code == 413, response.text
+        assert response.json()["resourceType"] == "OperationOutcome"
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
