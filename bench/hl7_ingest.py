@@ -29,6 +29,9 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "hl7v2"))
@@ -102,6 +105,40 @@ def write_archive(args: argparse.Namespace, folder: Path) -> tuple[int, list[Pat
     return written, expand_paths([str(folder / "in")])
 
 
+@dataclass(slots=True)
+class Measured:
+    """Wall-clock time and CPU (this process, its worker processes) of a block."""
+
+    elapsed: float = 0.0
+    cpu: float = 0.0
+    workers: float = 0.0
+
+    def cpu_line(self, process: str, messages: int) -> str:
+        count = max(messages, 1)
+        return (
+            f"CPU: {process} {self.cpu:.1f}s = {1000 * self.cpu / count:.2f} ms/message; "
+            f"workers {self.workers:.1f}s = {1000 * self.workers / count:.2f} ms/message"
+        )
+
+
+@contextmanager
+def measured(profile: Path | None) -> Iterator[Measured]:
+    """Measure the block (and write its cProfile stats to ``profile`` when given)."""
+    found = Measured()
+    profiler = cProfile.Profile() if profile else None
+    started, cpu_before = time.perf_counter(), cpu_seconds()
+    if profiler:
+        profiler.enable()
+    with DescendantsCpu() as workers_cpu:
+        yield found
+    if profiler and profile:
+        profiler.disable()
+        pstats.Stats(profiler).dump_stats(profile)
+    found.elapsed = time.perf_counter() - started
+    found.cpu = cpu_seconds() - cpu_before
+    found.workers = workers_cpu.seconds
+
+
 def main() -> None:
     parser = archive_parser(__doc__.split("\n")[0], 50_000)
     parser.add_argument("--hl7apy-sample", type=int, default=300)
@@ -113,31 +150,16 @@ def main() -> None:
         size = sum(f.stat().st_size for f in files) / 1e6
         print(f"generated {written} messages ({size:.1f} MB) in {len(files)} files")
         store = f"sqlite:///{folder / 'bench.sqlite3'}"
-        profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
-        cpu_before = cpu_seconds()
-        if profiler:
-            profiler.enable()
-        with DescendantsCpu() as workers_cpu:
+        with measured(args.profile) as run:
             report = asyncio.run(run_import(files, store, ImportOptions(workers=args.workers)))
-        if profiler:
-            profiler.disable()
-            pstats.Stats(profiler).dump_stats(args.profile)
-        elapsed = time.perf_counter() - started
-        cpu = cpu_seconds() - cpu_before
         totals = report.totals()
-        rate = totals["messages"] / elapsed
+        rate = totals["messages"] / run.elapsed
         print(f"outcomes: {totals['by_outcome']}; resources: {totals['resources']}")
         print(
             f"end to end (workers={args.workers}): {totals['messages']} messages in "
-            f"{elapsed:.1f}s = {rate:,.0f} messages/s"
+            f"{run.elapsed:.1f}s = {rate:,.0f} messages/s"
         )
-        count = max(totals["messages"], 1)
-        print(
-            f"CPU: importing process {cpu:.1f}s = {1000 * cpu / count:.2f} ms/message; "
-            f"workers {workers_cpu.seconds:.1f}s = {1000 * workers_cpu.seconds / count:.2f} "
-            "ms/message"
-        )
+        print(run.cpu_line("importing process", totals["messages"]))
         apy = hl7apy_rate(files, args.hl7apy_sample)
         print(f"hl7apy parse_message only: {apy:,.1f} messages/s")
         print(f"ratio: {rate / apy:,.1f}x")

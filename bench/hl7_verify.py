@@ -13,14 +13,11 @@ resources. Target: 2,000 messages/s on the 2-core machine.
 from __future__ import annotations
 
 import asyncio
-import cProfile
-import pstats
 import tempfile
 import time
 from pathlib import Path
 
-from bench.hl7_ingest import archive_parser, cpu_seconds, write_archive
-from bench.process_cpu import DescendantsCpu
+from bench.hl7_ingest import archive_parser, measured, write_archive
 from mappers.config import MappingConfig
 from server.hl7v2.ingest.importer import ImportOptions, run_import
 from server.hl7v2.verify import run_verify
@@ -39,29 +36,14 @@ def main() -> None:
             f"imported {written} messages in {time.perf_counter() - started:.1f}s: "
             f"{imported.totals()['by_outcome']}"
         )
-        profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
-        cpu_before = cpu_seconds()
-        if profiler:
-            profiler.enable()
-        with DescendantsCpu() as workers_cpu:
+        with measured(args.profile) as run:
             report = asyncio.run(run_verify(files, store, MappingConfig(), workers=args.workers))
-        if profiler:
-            profiler.disable()
-            pstats.Stats(profiler).dump_stats(args.profile)
-        elapsed = time.perf_counter() - started
-        cpu = cpu_seconds() - cpu_before
         totals = report.to_json()["totals"]
         print(
-            f"verified (workers={args.workers}): {report.messages} messages in {elapsed:.1f}s "
-            f"= {report.messages / elapsed:,.0f} messages/s; workers' CPU "
-            f"{workers_cpu.seconds:.1f}s"
+            f"verified (workers={args.workers}): {report.messages} messages in "
+            f"{run.elapsed:.1f}s = {report.messages / run.elapsed:,.0f} messages/s"
         )
-        count = max(report.messages, 1)
-        print(
-            f"CPU: verifying process {cpu:.1f}s = {1000 * cpu / count:.2f} ms/message; workers "
-            f"{workers_cpu.seconds:.1f}s = {1000 * workers_cpu.seconds / count:.2f} ms/message"
-        )
+        print(run.cpu_line("verifying process", report.messages))
         print(
             f"checks {totals['checks']}: matched {totals['matched']}, explained "
             f"{totals['explained']}, mismatches {totals['mismatches']}; skipped {totals['skipped']}"

@@ -34,6 +34,17 @@ def archive(folder: Path, *messages: bytes) -> list[Path]:
     return expand_paths([str(folder)])
 
 
+def merged(folder: Path, *then: bytes) -> list[Path]:
+    """MRN1 (M1) and MRN2 (M2) registered, MRN1 merged into MRN2 (M3), then ``then``."""
+    return archive(
+        folder,
+        adt("M1", event="A04", mrn="MRN1", when="20240105083000"),
+        adt("M2", event="A04", mrn="MRN2", when="20240105090000"),
+        merge("M3", survivor="MRN2", retired="MRN1", when="20240106083000"),
+        *then,
+    )
+
+
 async def imported_then_verified(store: Store, files: list[Path]) -> VerifyReport:
     await import_files(store, files)
     return await verify_archive(files, store, MappingConfig())
@@ -145,12 +156,8 @@ async def test_a_rest_delete_explains_every_field(tmp_path: Path, store: Store) 
 async def test_identifiers_of_a_merged_patient_resolve_to_the_survivor(
     tmp_path: Path, store: Store
 ) -> None:
-    files = archive(
-        tmp_path / "in",
-        adt("M1", event="A04", mrn="MRN1", when="20240105083000"),
-        adt("M2", event="A04", mrn="MRN2", when="20240105090000"),
-        merge("M3", survivor="MRN2", retired="MRN1", when="20240106083000"),
-        adt("M4", event="A08", mrn="MRN1", family="Roe", when="20240107083000"),
+    files = merged(
+        tmp_path / "in", adt("M4", event="A08", mrn="MRN1", family="Roe", when="20240107083000")
     )
 
     report = await imported_then_verified(store, files)
@@ -233,12 +240,8 @@ async def test_a_row_changed_in_place_is_a_mismatch(tmp_path: Path, sqlite_store
 async def test_a_merge_sent_twice_checks_the_retired_patient_both_times(
     tmp_path: Path, store: Store
 ) -> None:
-    files = archive(
-        tmp_path / "in",
-        adt("M1", event="A04", mrn="MRN1", when="20240105083000"),
-        adt("M2", event="A04", mrn="MRN2", when="20240105090000"),
-        merge("M3", survivor="MRN2", retired="MRN1", when="20240106083000"),
-        merge("M4", survivor="MRN2", retired="MRN1", when="20240106090000"),
+    files = merged(
+        tmp_path / "in", merge("M4", survivor="MRN2", retired="MRN1", when="20240106090000")
     )
 
     report = await imported_then_verified(store, files)
