@@ -29,9 +29,12 @@ UNSUPPORTED: frozenset[str] = frozenset(
 # resource inside the first entry (a chain into an embedded resource, not a reference),
 # which the index does not hold; releases are collections, where they never match.
 # Encounter's length is the one quantity parameter of the held types, and the search
-# engine has no quantity type (nor do HL7v2 visits fill Encounter.length).
+# engine has no quantity type (nor do HL7v2 visits fill Encounter.length). Group's
+# characteristic-value is their one composite parameter, a type the engine lacks too.
 UNSUPPORTED_ON: frozenset[tuple[str, str]] = frozenset(
-    {("Bundle", "composition"), ("Bundle", "message")} | {("Encounter", "length")}
+    {("Bundle", "composition"), ("Bundle", "message")}
+    | {("Encounter", "length")}
+    | {("Group", "characteristic-value")}
 )
 # Types whose index is narrow: only these parameters are searchable, and only the
 # KEYED_ON ones have sort keys and presence rows (``_sort``, ``:missing``); the rest of

@@ -81,3 +81,17 @@ async def test_the_capability_statement_lists_group_and_its_search_parameters(
 
     group = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Group")
     assert {"member", "characteristic", "type"} <= {p["name"] for p in group["searchParam"]}
+
+
+async def test_the_composite_characteristic_value_is_a_400_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/fhir/Group", params={"characteristic-value": f"{_CHARACTERISTIC}|diabetes$true"}
+    )
+    statement = (await client.get("/fhir/metadata")).json()
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["characteristic-value"]
+    group = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Group")
+    assert "characteristic-value" not in {p["name"] for p in group["searchParam"]}
