@@ -28,6 +28,11 @@ _AS = re.compile(rf"\((?P<path>{_DOTTED.pattern})\s+as\s+(?P<cast>[a-zA-Z]+)\)")
 _WHERE_RESOLVE = re.compile(r"\.where\(resolve\(\) is (?P<target>[A-Z][A-Za-z]+)\)$")
 _EXISTS_NOT_FALSE = re.compile(rf"(?P<path>{_DOTTED.pattern})\.exists\(\) and (?P=path) != false")
 _WHERE_EQUALS = re.compile(r"\.where\((?P<key>[a-z][A-Za-z]*)\s*=\s*'(?P<value>[^'\\]*)'\)$")
+# One step after such a filter: fhirport's extension parameters (``extension.where(url=
+# '...').value``), the step a choice element (value -> valueBoolean).
+_WHERE_THEN = re.compile(
+    rf"(?P<path>{_DOTTED.pattern}\.where\([a-z][A-Za-z]*\s*=\s*'[^'\\]*'\))\.(?P<then>{_STEP})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,21 @@ class ExistsNotFalse:
         return [bool(values) and values != [False]]
 
 
+@dataclass(frozen=True, slots=True)
+class ThenStep:
+    """``P.where(k='v').step``: one step from each element the filtered path gives."""
+
+    path: FastPath
+    step: FastPath
+
+    def __call__(self, resource: dict[str, Any]) -> list[Any]:
+        found: list[Any] = []
+        for node in self.path(resource):
+            if isinstance(node, dict):
+                found.extend(self.step(node))
+        return found
+
+
 def _union(evaluators: list[Evaluator]) -> Evaluator:
     def evaluate(resource: dict[str, Any]) -> list[Any]:
         found: list[Any] = []
@@ -167,6 +187,10 @@ def compile_expression(expression: str) -> Evaluator:
 
 def _slow(expression: str) -> Evaluator:
     """Known boolean shapes evaluated directly; anything else through fhirpathpy."""
+    then = _WHERE_THEN.fullmatch(expression)
+    filtered = fast_path(then.group("path")) if then else None
+    if then is not None and filtered is not None:
+        return ThenStep(filtered, FastPath((then.group("then"),)))
     match = _EXISTS_NOT_FALSE.fullmatch(expression)
     path = fast_path(match.group("path")) if match else None
     return ExistsNotFalse(path) if path is not None else _fhirpath(expression)

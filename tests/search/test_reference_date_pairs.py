@@ -24,7 +24,7 @@ pytestmark = pytest.mark.anyio
 
 def _visit(id: str, start: str, *actors: str) -> dict[str, Any]:
     participants = [{"actor": {"reference": a}, "status": "accepted"} for a in actors]
-    end = start[:11] + "23:59:00Z"
+    end = start[:14] + "30:00Z"  # half an hour: a and d are not a double-booking
     return appointment(id=id, start=start, end=end, participant=participants)
 
 
