@@ -34,11 +34,15 @@ PLACEHOLDERS: dict[str, dict[str, Any]] = {
 
 
 async def provide_targets(
-    client: httpx.AsyncClient, *resources: dict[str, Any], skip_own: bool = True
+    client: httpx.AsyncClient,
+    *resources: dict[str, Any],
+    skip_own: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """PUT a placeholder for each Patient, Organization, Practitioner or Location referred to
     (those among ``resources`` themselves left out unless ``skip_own`` is False: the
-    caller writes them, in an order where each comes before what refers to it)."""
+    caller writes them, in an order where each comes before what refers to it).
+    ``headers``: sent with every request (an admin token where access control is on)."""
     own = {(r.get("resourceType"), r.get("id")) for r in resources} if skip_own else set()
     wanted: dict[tuple[str, str], None] = {}
     for resource in resources:
@@ -48,9 +52,11 @@ async def provide_targets(
                 wanted[(target_type, target_id)] = None
     for target_type, target_id in wanted:
         url = f"/fhir/{target_type}/{target_id}"
-        if (await client.get(url)).status_code == 200:
+        if (await client.get(url, headers=headers)).status_code == 200:
             continue
         body = {"resourceType": target_type, "id": target_id, **PLACEHOLDERS[target_type]}
-        await provide_targets(client, body)
-        response = await client.put(url, content=orjson.dumps(body), headers=FHIR_JSON)
+        await provide_targets(client, body, headers=headers)
+        response = await client.put(
+            url, content=orjson.dumps(body), headers={**(headers or {}), **FHIR_JSON}
+        )
         assert response.status_code in (200, 201), response.text

@@ -15,6 +15,7 @@ import httpx
 
 from server.settings import Settings
 from tests.auth.tokens import auth_settings, issue
+from tests.referenced import provide_targets
 
 FHIR_JSON = "application/fhir+json"
 ADMIN = "system/*.cruds"
@@ -88,6 +89,8 @@ def organization(oid: str) -> dict[str, Any]:
 async def put_all(http: httpx.AsyncClient, resources: list[dict[str, Any]]) -> None:
     """Store the resources with their ids (an admin token)."""
     headers = bearer(ADMIN)
+    # What they refer to and do not hold themselves (references must resolve).
+    await provide_targets(http, *resources, headers=headers)
     for resource in resources:
         path = f"/fhir/{resource['resourceType']}/{resource['id']}"
         response = await http.put(path, json=resource, headers=headers)
