@@ -158,6 +158,20 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Claim",
             documentation="Billing claims with ICD-10 diagnoses and CPT/HCPCS items",
+            operations=(
+                Operation(
+                    "scrub",
+                    f"{_OPERATIONS_BASE}/Claim-scrub",
+                    "POST a Claim (or POST on a stored one): an OperationOutcome with every edit"
+                    " a payer would deny it for, each coded in"
+                    " https://fhirport.dev/CodeSystem/claim-edit",
+                ),
+                Operation(
+                    "scrub-worklist",
+                    f"{_OPERATIONS_BASE}/Claim-scrub-worklist",
+                    "GET: the stored claims whose scrub found an error-level edit (searchset)",
+                ),
+            ),
             clinical_date=("billablePeriod", "created"),
             hl7v2_write_rank=8,
         ),

@@ -19,6 +19,9 @@ from server.errors import Forbidden
 from server.registry import HELD_TYPES
 from server.search.compartments import compartment_params
 
+# What a claim scrub reads: the claim, its patient, coverages and billing provider.
+_SCRUB_READS = ("Claim", "Patient", "Coverage", "Organization", "Practitioner")
+
 # In a Needs' letters: the type of the path (``Patient/1/$meta`` needs read on Patient).
 INVOKED_ON = "the type invoked on"
 
@@ -85,6 +88,10 @@ def operation_needs() -> dict[str, Needs]:
             (("Patient", "r"), *((t, "s") for t in (*record, *referenced_types()))),
             unconfined=False,
         ),
+        # A billing office's work: a claim and what it names, and the other claims of its
+        # patient (duplicates); the worklist lists every patient's claims.
+        "scrub": Needs(tuple((t, "r") for t in _SCRUB_READS), unconfined=True),
+        "scrub-worklist": Needs((("Claim", "s"),), unconfined=True),
         # The operations every type has act on the type they are invoked on.
         "meta": Needs(((INVOKED_ON, "rs"),), unconfined=False),
         "meta-add": Needs(((INVOKED_ON, "u"),), unconfined=False),
