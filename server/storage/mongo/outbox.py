@@ -58,7 +58,5 @@ async def outbox_list(outbox: Any, query: OutboxQuery) -> list[OutboxEntry]:
 
 async def outbox_purge(outbox: Any, before: int) -> int:
     """Remove the sent entries made before ``before``; return how many."""
-    removed = await outbox.delete_many(
-        {"status": "sent", "_id": {"$lt": outbox_time_key(before)}}
-    )
+    removed = await outbox.delete_many({"status": "sent", "_id": {"$lt": outbox_time_key(before)}})
     return int(removed.deleted_count)
