@@ -88,6 +88,9 @@ def operation_needs() -> dict[str, Needs]:
             (("Patient", "r"), *((t, "s") for t in (*record, *referenced_types()))),
             unconfined=False,
         ),
+        # Each type the token may not read is left out of the export (403 if none is left);
+        # under patient/ scopes only Patient and Group exports, of that patient's record.
+        "export": Needs(tuple((t, "r") for t in sorted(HELD_TYPES)), unconfined=False),
         # A billing office's work: a claim and what it names, and the other claims of its
         # patient (duplicates); the worklist lists every patient's claims.
         "scrub": Needs(tuple((t, "r") for t in _SCRUB_READS), unconfined=True),

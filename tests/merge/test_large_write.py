@@ -17,8 +17,8 @@ from tests.direct_store import indexed, opened_sqlite, search_ids
 
 pytestmark = pytest.mark.anyio
 
-SMALL = 1_000
-LARGE = 4_000
+SMALL = 500
+LARGE = 4000
 
 
 def _appointment(n: int, patient: str) -> dict[str, object]:
@@ -39,7 +39,7 @@ async def _one_job_of_updates(folder: Path, count: int) -> float:
     """Seconds for one write of ``count`` updates (each a new version, re-indexed)."""
     async with opened_sqlite(folder / f"updates-{count}-{time.monotonic_ns()}.sqlite3") as store:
         for start in range(0, count, 1_000):
-            batch = range(start, start + 1_000)
+            batch = range(start, min(start + 1_000, count))
             await store.write([indexed(_appointment(n, "old")) for n in batch])
         updates = [indexed(_appointment(n, "new"), version=2) for n in range(count)]
         started = time.perf_counter()
@@ -49,10 +49,11 @@ async def _one_job_of_updates(folder: Path, count: int) -> float:
 
 async def test_one_write_of_many_updates_costs_in_proportion(tmp_path: Path) -> None:
     small = min([await _one_job_of_updates(tmp_path, SMALL) for i in range(2)])
-    large = await _one_job_of_updates(tmp_path, LARGE)
+    large = min([await _one_job_of_updates(tmp_path, LARGE) for i in range(2)])
 
-    # Linear is 4x; the quadratic statement journal made it 15x and more.
-    assert large < small * (LARGE / SMALL) * 2.2, f"{SMALL}: {small:.2f} s, {LARGE}: {large:.2f} s"
+    # Linear is 8x; the quadratic statement journal made it 64x. A loaded machine moves
+    # either figure by a few times, not by eight.
+    assert large < small * (LARGE / SMALL) * 3, f"{SMALL}: {small:.2f} s, {LARGE}: {large:.2f} s"
 
 
 async def test_one_large_write_indexes_each_resource_as_its_last_version_says(
