@@ -11,11 +11,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.access_checks import check_write
 from server.api.negotiation import response_format
 from server.api.responses import fhir_response
 from server.audit.draft import audit_touched
 from server.auth.access import Access
+from server.auth.visibility import check_write
 from server.errors import InvalidRequest, Issue, operation_outcome
 from server.interactions import ResourceService
 from server.storage.port import StoredVersion

@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import read_visible
 from server.api.allow import serves
 from server.api.criteria import query_criteria
 from server.api.dependencies import Access, Engine, Service, held_type
@@ -25,6 +24,7 @@ from server.api.public_urls import public_base
 from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.audit.draft import audit_returned
+from server.auth.visibility import read_visible
 from server.errors import InvalidRequest
 from server.everything.pages import EverythingPage, patients_page, record_page
 from server.everything.params import EverythingParams, everything_params

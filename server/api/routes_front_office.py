@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import read_visible
 from server.api.allow import serves
 from server.api.criteria import query_criteria
 from server.api.dependencies import Access, AppSettings, Engine, Service, held_type
@@ -22,6 +21,7 @@ from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.api.routes_search import _respond as respond_search
 from server.auth.operations import require_operation
+from server.auth.visibility import read_visible
 from server.fhir.validation import parse_json_object, validate_resource
 from server.registry import Interaction
 from server.scrub import Scrubber

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import check_write, read_visible
 from server.api.allow import serves
 from server.api.dependencies import Access, AppSettings, Engine, Service, held_type
 from server.api.negotiation import require_body_type, response_format
@@ -27,6 +26,7 @@ from server.api.route_table import Row
 from server.api.routes_operations import unknown_operation
 from server.api.routes_resources import read, vread
 from server.auth.access import Access as AccessRules
+from server.auth.visibility import check_write, read_visible
 from server.errors import NotFound, PreconditionFailed
 from server.fhir.validation import parse_json_object
 from server.interactions import ResourceService

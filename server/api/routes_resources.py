@@ -15,15 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import (
-    check_write,
-    hidden,
-    hide_unseen,
-    read_visible,
-    refuse_conditional,
-    visible,
-    visible_history,
-)
 from server.api.allow import serves
 from server.api.cascade_delete import cascade_delete
 from server.api.criteria import query_criteria
@@ -37,6 +28,15 @@ from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.api.route_table import Row
 from server.audit.draft import audit_returned
+from server.auth.visibility import (
+    check_write,
+    hidden,
+    hide_unseen,
+    read_visible,
+    refuse_conditional,
+    visible,
+    visible_history,
+)
 from server.errors import Gone, InvalidRequest
 from server.fhir.bundles import bundle, history_entry
 from server.fhir.strict_parse import parse_json

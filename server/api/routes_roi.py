@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import ensure_visible, hidden, read_visible, visible
 from server.api.allow import serves
 from server.api.dependencies import Access, AppSettings, Engine, Service
 from server.api.negotiation import require_body_type, response_format
@@ -25,6 +24,7 @@ from server.api.request_body import read_body
 from server.api.responses import fhir_response, version_headers
 from server.api.route_table import Row
 from server.auth.operations import require_operation
+from server.auth.visibility import ensure_visible, hidden, read_visible, visible
 from server.errors import InvalidRequest
 from server.fhir.bundles import bundle, embedded
 from server.fhir.validation import parse_json_object

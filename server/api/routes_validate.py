@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
-from server.api.access_checks import check_write
 from server.api.allow import serves
 from server.api.dependencies import Access, AppSettings, Service
 from server.api.negotiation import require_body_type, response_format
@@ -23,6 +22,7 @@ from server.api.route_table import Row
 from server.api.routes_meta import offered
 from server.api.routes_operations import unknown_operation
 from server.auth.access import Access as AccessRules
+from server.auth.visibility import check_write
 from server.errors import Issue, operation_outcome
 from server.fhir.validation import parse_json_object
 from server.interactions import ResourceService

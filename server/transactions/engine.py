@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from server.api.access_checks import read_visible
 from server.audit.draft import audit_returned, audit_touched
 from server.auth.access import Access
+from server.auth.visibility import read_visible
 from server.errors import Conflict, FhirError, InvalidRequest
 from server.integrity import Dangling, ReferenceIntegrity
 from server.interactions import ResourceService, criteria_key

@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from server.api.access_checks import check_write, read_visible, refuse_conditional
 from server.auth.access import Access
+from server.auth.visibility import check_write, read_visible, refuse_conditional
 from server.errors import Gone, InvalidRequest, InvalidResource, NotFound, PreconditionFailed
 from server.fhir.validation import validate_resource
 from server.integrity import Dangling, ReferenceIntegrity, Referrers

@@ -1,4 +1,5 @@
-"""The access checks routes make on what they read and write (server.auth.access decides).
+"""The access checks routes and transaction entries make on what they read and write
+(server.auth.access decides).
 
 A resource the token may not see is answered as if it did not exist (404); a write that
 would leave the token's compartment, or change a resource outside it, is a 403. A delete
