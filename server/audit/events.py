@@ -61,6 +61,13 @@ _OBJECT: Final[Code] = (ENTITY_TYPE, "2", "System Object")
 _PATIENT_ROLE: Final[Code] = (OBJECT_ROLE, "1", "Patient")
 _RESOURCE_ROLE: Final[Code] = (OBJECT_ROLE, "4", "Domain Resource")
 _QUERY_ROLE: Final[Code] = (OBJECT_ROLE, "24", "Query")
+# IHE BALP's transaction entity: the id a caller quotes (X-Request-Id) ties the event to
+# the answer and the log lines of the same request.
+_REQUEST_ID: Final[Code] = (
+    "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType",
+    "XrequestId",
+    "X-Request-Id",
+)
 
 # What each interaction does to data (AuditEvent.action: C, R, U, D, E).
 ACTIONS: Final[dict[str, str]] = {
@@ -104,6 +111,7 @@ class Access:
     description: str | None = None  # outcomeDesc, for a failure
     # What the answer carried: whose data it was is found when the event is built.
     returned: tuple[StoredVersion, ...] = ()
+    request_id: str | None = None  # the X-Request-Id the caller saw
 
 
 def outcome_of(status: int) -> str:
@@ -182,6 +190,10 @@ class EventBuilder:
         entities += [
             _entity({"reference": f"Patient/{p}"}, _PERSON, _PATIENT_ROLE) for p in access.patients
         ]
+        if access.request_id is not None:
+            entities.append(
+                {"type": _coding(_REQUEST_ID), "what": {"identifier": {"value": access.request_id}}}
+            )
         if entities:
             event["entity"] = entities
         return event

@@ -115,6 +115,7 @@ def request_access(draft: AuditDraft, status: int) -> Access:
         query=draft.query if search else None,
         description=None if status < 400 else f"HTTP {status} {draft.method} {draft.path}",
         returned=tuple(draft.returned),
+        request_id=draft.state.get("request_id"),  # set by server.api.request_ids
     )
 
 

@@ -66,7 +66,9 @@ def subtype(event: dict[str, Any]) -> str:
 
 
 def entity_references(event: dict[str, Any]) -> set[str]:
-    return {e["what"]["reference"] for e in event.get("entity", ()) if "what" in e}
+    return {
+        e["what"]["reference"] for e in event.get("entity", ()) if "reference" in e.get("what", {})
+    }
 
 
 def patients(event: dict[str, Any]) -> set[str]:
