@@ -12,7 +12,8 @@ import click
 from pydantic import ValidationError
 
 from server.cli_auth import clients, keys
-from server.settings import DEFAULT_STORE, Settings
+from server.cli_options import store_option
+from server.settings import Settings
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -330,9 +331,7 @@ def hl7() -> None:
 
 @hl7.command("import")
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
-)
+@store_option
 @click.option("--dry-run", is_flag=True, help="Parse, map and plan; write nothing.")
 @click.option(
     "--report",
@@ -415,9 +414,7 @@ def import_messages(
 
 
 @hl7.command("ledger")
-@click.option(
-    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
-)
+@store_option
 @click.option("--sender", required=True, help="MSH-3|MSH-4, e.g. LEGACYEHR|NORTHCLINIC")
 @click.option("--control-id", required=True, help="MSH-10")
 def show_ledger(store: str, sender: str, control_id: str) -> None:
@@ -436,9 +433,7 @@ def show_ledger(store: str, sender: str, control_id: str) -> None:
 
 @hl7.command("verify")
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
-)
+@store_option
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -577,9 +572,7 @@ def fhir() -> None:
 
 @fhir.command("import")
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
-)
+@store_option
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),

@@ -15,16 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import orjson
 
-from server.settings import DEFAULT_STORE
+from server.cli_options import store_option
 
 if TYPE_CHECKING:
     from server.storage.auth_port import AuthRecords
 
 T = TypeVar("T")
-
-_store_option = click.option(
-    "--store", envvar="FHIRPORT_STORE", default=DEFAULT_STORE, show_default=True, help="Store URL."
-)
 
 
 def _on_records(store_url: str, action: Callable[[AuthRecords], Awaitable[T]]) -> T:
@@ -68,7 +64,7 @@ def clients() -> None:
 @click.option(
     "--secret", is_flag=True, help="Generate a client secret (client_secret_basic), shown once."
 )
-@_store_option
+@store_option
 def add_client(
     name: str, scope: str, jwks_file: Path | None, jwks_url: str | None, secret: bool, store: str
 ) -> None:
@@ -96,7 +92,7 @@ def add_client(
 
 
 @clients.command("list")
-@_store_option
+@store_option
 def list_clients(store: str) -> None:
     """List the registered clients (never their secrets)."""
     from server.auth.clients import describe
@@ -109,7 +105,7 @@ def list_clients(store: str) -> None:
 
 @clients.command("remove")
 @click.argument("client_id")
-@_store_option
+@store_option
 def remove_client(client_id: str, store: str) -> None:
     """Remove a client: it gets no new tokens (tokens it holds expire within minutes)."""
 
@@ -128,7 +124,7 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-@_store_option
+@store_option
 def rotate_keys(store: str) -> None:
     """Add a signing key; it signs from now on, and tokens signed before stay valid."""
     from server.auth.signing_keys import rotate
