@@ -50,14 +50,23 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
-_TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+class _TextFormatter(logging.Formatter):
+    """Time, level, logger, ``[request id]`` (``-`` outside a request) and message."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = "-"
+        return super().format(record)
 
 
 def configure_logging(level: str, fmt: LogFormat, *, stream: TextIO | None = None) -> None:
     """Send every logger's records to ``stream`` (stderr) in ``fmt``, from ``level`` up."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(_RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_TEXT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else _TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -143,3 +143,17 @@ def test_serve_takes_the_log_options() -> None:
     assert "--log-format [text|json]" in text
     assert "--access-log" in text
     assert "--access-log-queries" in text
+
+
+def test_text_logs_outside_a_request_show_a_dash() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("info", "text", stream=stream)
+    try:
+        logging.getLogger("fhirport.test").info("started")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+    assert stream.getvalue().rstrip().endswith("INFO fhirport.test [-] started")
