@@ -13,6 +13,7 @@ from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.responses import fhir_response
 from server.api.route_table import Row
+from server.audit.draft import audit_interaction
 from server.fhir.strict_parse import parse_json
 from server.transactions import apply_bundle
 
@@ -23,6 +24,8 @@ async def transaction_or_batch(
     fmt = response_format(request)  # a 406 before anything is written
     require_body_type(request)
     document = parse_json(await read_body(request, settings.max_body_bytes))
+    if isinstance(document, dict) and document.get("type") == "transaction":
+        audit_interaction("transaction")  # the path says batch; the body says which
     result = await apply_bundle(
         service,
         document,

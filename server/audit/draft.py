@@ -41,6 +41,9 @@ class AuditDraft:
     returned: list[StoredVersion] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     written: bool = False
+    # What the handler found the interaction to be where the path cannot say
+    # (``POST /fhir`` is a transaction or a batch by its body).
+    interaction: str | None = None
 
     @property
     def state(self) -> dict[str, Any]:
@@ -73,3 +76,10 @@ def audit_touched(references: Iterable[str], messages: Iterable[str] = ()) -> No
     if draft is not None:
         draft.entities.extend(references)
         draft.messages.extend(messages)
+
+
+def audit_interaction(code: str) -> None:
+    """Name the interaction of the request being served (a restful-interaction code)."""
+    draft = current_draft.get()
+    if draft is not None:
+        draft.interaction = code

@@ -7,7 +7,7 @@ taken need not have run. Only ``/fhir/...`` and the token endpoint are audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.audit.draft import AuditDraft
@@ -87,6 +87,8 @@ def _type_and_id(parts: list[str]) -> tuple[str | None, str | None]:
 def request_access(draft: AuditDraft, status: int) -> Access:
     """The access a request was, from its draft, its answer's status and its token."""
     interaction = classify(draft.method, draft.path)
+    if draft.interaction is not None:
+        interaction = replace(interaction, code=draft.interaction)
     entities = list(draft.entities)
     if interaction.resource_id is not None and interaction.resource_type is not None:
         entities.insert(0, f"{interaction.resource_type}/{interaction.resource_id}")

@@ -11,6 +11,7 @@ from server.settings import Settings
 from tests.auth.smart_app import ADMIN, bearer, patient, smart_client
 from tests.conftest import make_patient
 from tests.transactions.conftest import (
+    bundle,
     client_with,
     coverage,
     entry,
@@ -93,3 +94,16 @@ async def test_one_audit_event_names_every_resource_written(settings: Settings) 
             if "what" in x and "reference" in x["what"]
         }
         assert written <= named
+
+
+@pytest.mark.parametrize("kind", ["transaction", "batch"])
+async def test_the_audit_event_says_transaction_or_batch(settings: Settings, kind: str) -> None:
+    async with client_with(settings, audit="all") as http:
+        response = await post_bundle(http, bundle(kind, entry("POST", "Patient", make_patient())))
+        assert response.status_code == 200, response.text
+        await http.app.state.runtime.audit.flush()  # type: ignore[attr-defined]
+        events = (await http.get("/fhir/AuditEvent?_count=50")).json().get("entry", [])
+
+    subtypes = {s["code"] for e in events for s in e["resource"].get("subtype", [])}
+    assert kind in subtypes
+    assert ({"batch", "transaction"} - {kind}).isdisjoint(subtypes)
