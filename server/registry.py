@@ -312,6 +312,12 @@ SYSTEM_OPERATIONS: tuple[Operation, ...] = (
         "GET ?status=pending|sent|failed&destination=NAME&_count=N: the outbound HL7v2 "
         "feed's messages (destination, type, control id, attempts, last error or ACK), paged",
     ),
+    Operation(
+        "hl7v2-outbox-requeue",
+        f"{_OPERATIONS_BASE}/hl7v2-outbox-requeue",
+        "POST a Parameters of entry ids: the outbound feed's failed messages (dead letters) "
+        "are sent again, in their place and with their control ids",
+    ),
 )
 
 

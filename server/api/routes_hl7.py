@@ -1,5 +1,5 @@
 """HL7v2 over HTTP: ``$hl7v2-ingest``, the dry-run ``$hl7v2-convert``, ``$hl7v2-ledger``,
-and the outbound feed's ``$hl7v2-outbox``.
+and the outbound feed's ``$hl7v2-outbox`` and ``$hl7v2-outbox-requeue``.
 
 The body of the two POST operations is one or more ER7 messages: one after another,
 MLLP-framed, or an FHS/BHS batch (hl7.batch splits them). Messages are applied in
@@ -30,9 +30,11 @@ from server.api.route_table import Row
 from server.audit.draft import audit_touched
 from server.auth.operations import require_operation
 from server.errors import BusinessRuleViolation, Forbidden, InvalidRequest, Issue, NotFound
+from server.fhir.validation import parse_json_object
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
 from server.hl7v2.outbound.listing import outbox_parameters, outbox_query
+from server.hl7v2.outbound.requeue import requeue_ids, requeue_parameters
 from server.hl7v2.senders import refused_in_batch
 
 ER7_MEDIA_TYPES = {
@@ -151,10 +153,22 @@ async def hl7v2_outbox(request: Request, service: Service, access: Access) -> Re
     return fhir_response(body, response_format(request))
 
 
+async def hl7v2_outbox_requeue(
+    request: Request, settings: AppSettings, service: Service, access: Access
+) -> Response:
+    """Make dead letters of the outbound feed pending again (server.hl7v2.outbound.requeue)."""
+    require_operation(access, "hl7v2-outbox-requeue")
+    require_body_type(request)
+    asked = requeue_ids(parse_json_object(await read_body(request, settings.max_body_bytes)))
+    requeued = await service.store.outbox_requeue(asked)
+    return fhir_response(requeue_parameters(asked, requeued), response_format(request))
+
+
 ROUTES = (
     Row("/$hl7v2-ingest", ("POST",), hl7v2_ingest),
     Row("/$hl7v2-query", ("POST",), hl7v2_query),
     Row("/$hl7v2-convert", ("POST",), hl7v2_convert),
     Row("/$hl7v2-ledger", ("GET",), hl7v2_ledger),
     Row("/$hl7v2-outbox", ("GET",), hl7v2_outbox),
+    Row("/$hl7v2-outbox-requeue", ("POST",), hl7v2_outbox_requeue),
 )

@@ -80,6 +80,8 @@ def operation_needs() -> dict[str, Needs]:
         "hl7v2-convert": Needs(tuple((t, "c") for t in hl7), unconfined=True),
         "hl7v2-ledger": Needs(tuple((t, "r") for t in hl7), unconfined=True),
         "hl7v2-outbox": Needs(tuple((t, "r") for t in hl7), unconfined=True),
+        # Sends again what announces writes already made: an operator's work on the feed.
+        "hl7v2-outbox-requeue": Needs(tuple((t, "ru") for t in hl7), unconfined=True),
         "hl7v2-query": Needs(tuple((t, "rs") for t in record), unconfined=True),
         # Moves every resource of one patient to another: two compartments at once.
         "merge": Needs(tuple((t, "ru") for t in record), unconfined=True),

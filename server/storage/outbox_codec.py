@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 from server.storage.port import OutboxEntry
@@ -18,3 +18,9 @@ def outbox_document(entry: OutboxEntry) -> dict[str, Any]:
 def outbox_entry(document: dict[str, Any]) -> OutboxEntry:
     """Rebuild an entry from its document (extra keys, a store's ``_id`` say, ignored)."""
     return OutboxEntry(**{name: document[name] for name in _FIELDS if name in document})
+
+
+def requeued(entry: OutboxEntry) -> OutboxEntry:
+    """A dead letter owed again: pending, its attempts and last error kept for the record,
+    the ACK that refused it and the time it was settled cleared."""
+    return replace(entry, status="pending", ack=None, settled=None)

@@ -488,6 +488,11 @@ class Store(Protocol):
         """Remove the ``sent`` entries made before ``before`` (microseconds, by their ids);
         return how many. Pending and failed ones (the dead letters) stay."""
 
+    async def outbox_requeue(self, ids: Sequence[str]) -> list[OutboxEntry]:
+        """Make the ``failed`` entries among ``ids`` pending again (``outbox_codec.requeued``),
+        each only if it is still failed when changed, and return them in id order; ids of
+        entries that are unknown or not failed are left alone."""
+
 
 class InvalidCursor(ValueError):
     """A paging cursor that this store did not issue (or that was tampered with)."""

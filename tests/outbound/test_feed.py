@@ -351,3 +351,45 @@ async def test_a_transaction_sends_what_its_entries_mean(
     assert sink.types() == ["ADT^A04", "SIU^S12"]
     assert field(second, "PID", 3) == "MRN-1"
     assert field(first, "PID", 3) == "MRN-1"
+
+
+async def requeue(client: httpx.AsyncClient, *ids: str) -> httpx.Response:
+    parameters = [{"name": "id", "valueString": entry_id} for entry_id in ids]
+    return await client.post(
+        "/fhir/$hl7v2-outbox-requeue",
+        json={"resourceType": "Parameters", "parameter": parameters},
+    )
+
+
+async def test_a_requeued_dead_letter_is_sent_again_with_its_control_id(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    sink.answer = AckCode.ERROR
+    await create(client, make_patient())
+    await sink.wait_for(1)
+    await settled(client, 1)
+    [failed] = await outbox(client, "?status=failed")
+    sink.answer = AckCode.ACCEPT
+
+    response = await requeue(client, failed["id"], "no-such-entry")
+
+    assert response.status_code == 200, response.text
+    answer = {p["name"]: p for p in response.json()["parameter"]}
+    assert answer["requeued"]["valueInteger"] == 1
+    assert answer["skipped"]["valueString"] == "no-such-entry"
+    _, again = await sink.wait_for(2)
+    assert again.msh.get(10) == failed["controlId"]
+    await settled(client, 1)
+    [sent] = await outbox(client, "?status=sent")
+    assert sent["id"] == failed["id"]
+    assert sent["attempts"] == 2
+
+
+async def test_a_requeue_without_ids_is_refused_naming_the_parameter(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await requeue(client)
+
+    assert response.status_code == 400
+    [issue] = response.json()["issue"]
+    assert issue["expression"] == ["id"]

@@ -81,3 +81,20 @@ async def test_a_purge_removes_sent_entries_made_before_a_time(store: Store) -> 
 
     assert removed == 1
     assert await store.outbox_list(OutboxQuery(None, None, 10)) == [failed, owed, sent[1]]
+
+
+async def test_requeue_makes_dead_letters_pending_again_and_leaves_the_rest(store: Store) -> None:
+    await store.write([indexed(PATIENT)], outbox=[entry(1), entry(2), entry(3)])
+    dead = dataclasses.replace(
+        entry(1), status="failed", attempts=2, last_error="AE: bad", ack="MSA|AE|1", settled=9
+    )
+    sent = dataclasses.replace(entry(2), status="sent", attempts=1, ack="MSA|AA|2", settled=9)
+    await store.outbox_update([dead, sent])
+
+    requeued = await store.outbox_requeue([dead.id, sent.id, entry(3).id, "no-such-entry"])
+
+    again = dataclasses.replace(dead, status="pending", ack=None, settled=None)
+    assert requeued == [again]
+    assert [e.id for e in await store.outbox_due("lab", 10)] == [dead.id, entry(3).id]
+    assert await store.outbox_list(OutboxQuery("sent", None, 10)) == [sent]
+    assert await store.outbox_requeue([dead.id]) == []

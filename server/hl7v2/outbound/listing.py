@@ -39,7 +39,8 @@ def outbox_query(params: Mapping[str, str]) -> OutboxQuery:
     )
 
 
-def _entry(entry: OutboxEntry) -> dict[str, Any]:
+def outbox_entry_parameter(entry: OutboxEntry) -> dict[str, Any]:
+    """One entry as the ``entry`` parameter, its state in parts."""
     resource = f"{entry.resource_type}/{entry.resource_id}/_history/{entry.version}"
     parts: list[dict[str, Any]] = [
         {"name": "id", "valueString": entry.id},
@@ -66,7 +67,7 @@ def _entry(entry: OutboxEntry) -> dict[str, Any]:
 
 def outbox_parameters(entries: list[OutboxEntry], query: OutboxQuery, base: str) -> dict[str, Any]:
     """The page as Parameters, with ``next`` when it is full."""
-    parameters = [_entry(entry) for entry in entries]
+    parameters = [outbox_entry_parameter(entry) for entry in entries]
     if len(entries) == query.count:
         following = {"_count": str(query.count), "after": entries[-1].id}
         if query.status is not None:

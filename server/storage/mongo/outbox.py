@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from server.storage.outbox_codec import outbox_document, outbox_entry
+from server.storage.outbox_codec import outbox_document, outbox_entry, requeued
 from server.storage.port import OutboxEntry, OutboxQuery, outbox_time_key
 
 COLLECTION = "hl7_outbox"
@@ -60,3 +60,18 @@ async def outbox_purge(outbox: Any, before: int) -> int:
     """Remove the sent entries made before ``before``; return how many."""
     removed = await outbox.delete_many({"status": "sent", "_id": {"$lt": outbox_time_key(before)}})
     return int(removed.deleted_count)
+
+
+async def outbox_requeue(outbox: Any, ids: Sequence[str]) -> list[OutboxEntry]:
+    """Make the failed entries among ``ids`` pending again, each replaced only while it is
+    still failed (one document's replacement is atomic); return them in id order."""
+    found = outbox.find({"_id": {"$in": list(dict.fromkeys(ids))}, "status": "failed"})
+    entries = [requeued(outbox_entry(doc)) for doc in await found.to_list(length=None)]
+    replaced = await asyncio.gather(
+        *(
+            outbox.replace_one({"_id": entry.id, "status": "failed"}, outbox_document(entry))
+            for entry in entries
+        )
+    )
+    changed = [e for e, result in zip(entries, replaced, strict=True) if result.modified_count]
+    return sorted(changed, key=lambda entry: entry.id)

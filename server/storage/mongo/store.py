@@ -39,6 +39,7 @@ from server.storage.mongo.outbox import (
     outbox_list,
     outbox_purge,
     outbox_replace,
+    outbox_requeue,
 )
 from server.storage.mongo.referrers import find_referrers
 from server.storage.mongo.schema import (
@@ -278,6 +279,10 @@ class MongoStore:
     async def outbox_purge(self, before: int) -> int:
         async with driver_errors("purge the HL7v2 outbox"):
             return await outbox_purge(self.outbox, before)
+
+    async def outbox_requeue(self, ids: Sequence[str]) -> list[OutboxEntry]:
+        async with driver_errors("requeue HL7v2 outbox entries"):
+            return await outbox_requeue(self.outbox, ids)
 
     @property
     def transactions(self) -> bool:

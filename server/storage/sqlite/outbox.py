@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from server.storage.outbox_codec import outbox_document, outbox_entry
+from server.storage.outbox_codec import outbox_document, outbox_entry, requeued
 from server.storage.port import OutboxEntry, OutboxQuery, outbox_time_key
 
 DDL = (
@@ -63,6 +63,20 @@ def outbox_list(conn: sqlite3.Connection, query: OutboxQuery) -> list[OutboxEntr
         params,
     )
     return [outbox_entry(orjson.loads(doc)) for (doc,) in rows]
+
+
+def outbox_requeue(conn: sqlite3.Connection, ids: Sequence[str]) -> list[OutboxEntry]:
+    """Make the failed entries among ``ids`` pending again (in the writer's transaction,
+    so the read and the change are one); return them in id order."""
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT doc FROM hl7_outbox WHERE status = 'failed' AND id IN ({marks}) "  # noqa: S608
+        "ORDER BY id",
+        list(ids),
+    )
+    entries = [requeued(outbox_entry(orjson.loads(doc))) for (doc,) in rows]
+    outbox_put(conn, entries)
+    return entries
 
 
 PURGE_SLICE = 5000  # entries removed per transaction

@@ -40,6 +40,7 @@ from server.storage.sqlite.outbox import (
     outbox_list,
     outbox_purge_slice,
     outbox_put,
+    outbox_requeue,
 )
 from server.storage.sqlite.referrers import select_referrers
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema, missing_objects
@@ -230,6 +231,12 @@ class SqliteStore:
             total += removed
             if removed < PURGE_SLICE:
                 return total
+
+    async def outbox_requeue(self, ids: Sequence[str]) -> list[OutboxEntry]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        return await self.writer.submit(lambda conn: outbox_requeue(conn, wanted))
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
