@@ -14,6 +14,7 @@ from server.storage.port import (
     outbox_time_key,
 )
 from tests.direct_store import indexed
+from tests.released_together import released_together
 
 pytestmark = pytest.mark.anyio
 
@@ -98,3 +99,15 @@ async def test_requeue_makes_dead_letters_pending_again_and_leaves_the_rest(stor
     assert [e.id for e in await store.outbox_due("lab", 10)] == [dead.id, entry(3).id]
     assert await store.outbox_list(OutboxQuery("sent", None, 10)) == [sent]
     assert await store.outbox_requeue([dead.id]) == []
+
+
+@pytest.mark.parametrize("attempt", range(3))
+async def test_requeues_released_together_requeue_a_dead_letter_once(
+    store: Store, attempt: int
+) -> None:
+    await store.write([indexed(PATIENT)], outbox=[entry(1)])
+    await store.outbox_update([dataclasses.replace(entry(1), status="failed", attempts=1)])
+
+    answers = await released_together([lambda: store.outbox_requeue([entry(1).id])] * 8)
+
+    assert sorted(len(answer) for answer in answers) == [0] * 7 + [1]
