@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 import click
 from pydantic import ValidationError
 
-from server.cli_auth import clients, keys
+from server.cli_auth import clients, keys, users
 from server.cli_options import store_option
 from server.settings import Settings
 
@@ -496,6 +496,7 @@ def verify_messages(
 
 main.add_command(clients)
 main.add_command(keys)
+main.add_command(users)
 
 
 def _check_store(url: str) -> None:

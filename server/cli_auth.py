@@ -1,4 +1,4 @@
-"""``fhirport clients ...`` and ``fhirport keys rotate``: the authorization server's records.
+"""``fhirport clients|users ...`` and ``fhirport keys rotate``: the authorization server's records.
 
 They open the store directly, so they work whether or not a server runs on it (SQLite
 lets a second process write; a server reads new keys and clients as it needs them).
@@ -116,6 +116,67 @@ def remove_client(client_id: str, store: str) -> None:
         click.echo(f"No client {client_id!r}", err=True)
         sys.exit(1)
     click.echo(f"Removed {client_id}")
+
+
+@click.group()
+def users() -> None:
+    """People who sign in to the built-in authorization server (SMART App Launch)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--fhir-user", required=True, help="Who the user is: Practitioner/ID or Patient/ID.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
+)
+@store_option
+def add_user(name: str, fhir_user: str, password_stdin: bool, store: str) -> None:
+    """Add a user; the password is asked for (twice) unless --password-stdin."""
+    from server.auth.users import UserError, add_user, check_fhir_user, describe
+
+    try:
+        check_fhir_user(fhir_user)
+    except UserError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fhir-user") from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def add(records: AuthRecords) -> dict[str, object]:
+        return describe(await add_user(records, name, fhir_user, password))
+
+    try:
+        _echo_json(_on_records(store, add))
+    except UserError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@users.command("list")
+@store_option
+def list_users(store: str) -> None:
+    """List the users (never their passwords)."""
+    from server.auth.users import describe
+
+    async def listed(records: AuthRecords) -> list[dict[str, object]]:
+        return [describe(user) for user in await records.users()]
+
+    _echo_json(_on_records(store, listed))
+
+
+@users.command("remove")
+@click.argument("name")
+@store_option
+def remove_user(name: str, store: str) -> None:
+    """Remove a user: they cannot sign in again (tokens they hold expire within minutes)."""
+
+    async def remove(records: AuthRecords) -> bool:
+        return await records.remove_user(name)
+
+    if not _on_records(store, remove):
+        click.echo(f"No user {name!r}", err=True)
+        sys.exit(1)
+    click.echo(f"Removed {name}")
 
 
 @click.group()

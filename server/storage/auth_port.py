@@ -40,6 +40,50 @@ class ClientRecord:
     jwks: str | None = None
     jwks_url: str | None = None
     secret_hash: str | None = None
+    # SMART App Launch (authorization code): where codes may be sent (space-separated,
+    # each matched exactly), whether it has no credentials at all, and where the EHR
+    # launches it.
+    redirect_uris: str | None = None
+    public: bool = False
+    launch_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A person who signs in to the authorization server, and the FHIR resource they are.
+
+    ``fhir_user`` is ``Practitioner/ID`` or ``Patient/ID``; ``password_hash`` a scrypt
+    hash (server.auth.secrets).
+    """
+
+    username: str
+    fhir_user: str
+    password_hash: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """Something the server handed out and honours for a while, by the hash of its value.
+
+    ``kind`` says what: an authorization code, a refresh token, a launch context, an
+    authorization request in progress. ``family`` ties together what one authorization
+    gave (a code and the refresh tokens rotated from it), so they are revoked together;
+    ``payload`` is JSON; ``used`` says it was claimed once (codes and refresh tokens are
+    single-use); ``revoked`` that its family was revoked.
+    """
+
+    kind: str
+    key: str
+    family: str
+    payload: str
+    expires: int
+    used: bool = False
+    revoked: bool = False
+
+
+class DuplicateUser(Exception):
+    """A user with that name exists already."""
 
 
 class DuplicateClient(Exception):
@@ -79,4 +123,52 @@ class AuthRecords(Protocol):
 
     async def claim_jti(self, client_id: str, jti: str, expires: int, now: int) -> bool:
         """Record an assertion id until ``expires``; False when it is recorded and unexpired."""
+        ...
+
+    async def add_user(self, user: UserRecord) -> None:
+        """Add a user; DuplicateUser when the name is taken."""
+        ...
+
+    async def user(self, username: str) -> UserRecord | None:
+        """The user with that name, or None."""
+        ...
+
+    async def users(self) -> list[UserRecord]:
+        """Every user, oldest first."""
+        ...
+
+    async def remove_user(self, username: str) -> bool:
+        """Forget a user and their failed sign-ins; False when there was none."""
+        ...
+
+    async def record_failure(self, username: str, at: int) -> None:
+        """Remember a failed sign-in as ``username`` at ``at`` (seconds)."""
+        ...
+
+    async def failures_since(self, username: str, since: int) -> int:
+        """How many failed sign-ins as ``username`` were remembered at or after ``since``."""
+        ...
+
+    async def clear_failures(self, username: str) -> None:
+        """Forget the failed sign-ins of ``username`` (after a successful one)."""
+        ...
+
+    async def put_grant(self, grant: GrantRecord, now: int) -> None:
+        """Keep (or replace) a grant; grants expired at ``now`` are dropped on the way."""
+        ...
+
+    async def grant(self, kind: str, key: str, now: int) -> GrantRecord | None:
+        """The unexpired grant of that kind and key, used or not, or None."""
+        ...
+
+    async def use_grant(self, kind: str, key: str, now: int) -> GrantRecord | None:
+        """Claim a grant once: the grant if it was unused, unrevoked and unexpired, else None.
+
+        Decided by one conditional update in the store, so of two processes claiming the
+        same grant at once at most one gets it.
+        """
+        ...
+
+    async def revoke_family(self, family: str) -> int:
+        """Revoke every grant of ``family``; how many there were."""
         ...

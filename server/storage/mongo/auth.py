@@ -9,17 +9,49 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from server.storage.auth_port import ClientRecord, DuplicateClient, SigningKeyRecord
+from server.storage.auth_port import (
+    ClientRecord,
+    DuplicateClient,
+    DuplicateUser,
+    GrantRecord,
+    SigningKeyRecord,
+    UserRecord,
+)
 
-_CLIENT_FIELDS = ("name", "scope", "created", "jwks", "jwks_url", "secret_hash")
+_CLIENT_FIELDS = (
+    "name",
+    "scope",
+    "created",
+    "jwks",
+    "jwks_url",
+    "secret_hash",
+    "redirect_uris",
+    "public",
+    "launch_url",
+)
+_USER_FIELDS = ("fhir_user", "password_hash", "created")
+_GRANT_FIELDS = ("kind", "key", "family", "payload", "expires", "used", "revoked")
 
 
 def _client(doc: dict[str, Any]) -> ClientRecord:
     fields: dict[str, Any] = {name: doc.get(name) for name in _CLIENT_FIELDS}
+    fields["public"] = bool(fields["public"])  # absent on clients registered before
     return ClientRecord(client_id=doc["_id"], **fields)
+
+
+def _user(doc: dict[str, Any]) -> UserRecord:
+    return UserRecord(doc["_id"], *(doc[name] for name in _USER_FIELDS))
+
+
+def _grant(doc: dict[str, Any]) -> GrantRecord:
+    return GrantRecord(*(doc[name] for name in _GRANT_FIELDS))
+
+
+def _grant_id(kind: str, key: str) -> str:
+    return f"{kind}\x1f{key}"
 
 
 class MongoAuthRecords:
@@ -34,6 +66,15 @@ class MongoAuthRecords:
         await self.database["auth_clients"].create_index([("created", ASCENDING)])
         # A TTL index lets MongoDB drop expired assertion ids; claim_jti does not rely on it.
         await self.database["auth_jti"].create_index(
+            [("expire_at", ASCENDING)], expireAfterSeconds=0
+        )
+        await self.database["auth_users"].create_index([("created", ASCENDING)])
+        await self.database["auth_user_failures"].create_index(
+            [("username", ASCENDING), ("at", ASCENDING)]
+        )
+        await self.database["auth_grants"].create_index([("family", ASCENDING)])
+        # As for auth_jti: a TTL index tidies up; every read checks expires itself.
+        await self.database["auth_grants"].create_index(
             [("expire_at", ASCENDING)], expireAfterSeconds=0
         )
 
@@ -86,3 +127,68 @@ class MongoAuthRecords:
             )
             return replaced is not None
         return True
+
+    async def add_user(self, user: UserRecord) -> None:
+        doc: dict[str, Any] = {"_id": user.username}
+        doc.update((name, getattr(user, name)) for name in _USER_FIELDS)
+        try:
+            await self.database["auth_users"].insert_one(doc)
+        except DuplicateKeyError:
+            raise DuplicateUser(user.username) from None
+
+    async def user(self, username: str) -> UserRecord | None:
+        doc = await self.database["auth_users"].find_one({"_id": username})
+        return _user(doc) if doc else None
+
+    async def users(self) -> list[UserRecord]:
+        cursor = self.database["auth_users"].find().sort([("created", 1), ("_id", 1)])
+        return [_user(doc) async for doc in cursor]
+
+    async def remove_user(self, username: str) -> bool:
+        await self.database["auth_user_failures"].delete_many({"username": username})
+        result = await self.database["auth_users"].delete_one({"_id": username})
+        return bool(result.deleted_count)
+
+    async def record_failure(self, username: str, at: int) -> None:
+        await self.database["auth_user_failures"].insert_one({"username": username, "at": at})
+
+    async def failures_since(self, username: str, since: int) -> int:
+        found: int = await self.database["auth_user_failures"].count_documents(
+            {"username": username, "at": {"$gte": since}}
+        )
+        return found
+
+    async def clear_failures(self, username: str) -> None:
+        await self.database["auth_user_failures"].delete_many({"username": username})
+
+    async def put_grant(self, grant: GrantRecord, now: int) -> None:
+        doc: dict[str, Any] = {name: getattr(grant, name) for name in _GRANT_FIELDS}
+        doc["expire_at"] = datetime.fromtimestamp(grant.expires, UTC)
+        await self.database["auth_grants"].replace_one(
+            {"_id": _grant_id(grant.kind, grant.key)}, doc, upsert=True
+        )
+
+    async def grant(self, kind: str, key: str, now: int) -> GrantRecord | None:
+        doc = await self.database["auth_grants"].find_one(
+            {"_id": _grant_id(kind, key), "expires": {"$gt": now}}
+        )
+        return _grant(doc) if doc else None
+
+    async def use_grant(self, kind: str, key: str, now: int) -> GrantRecord | None:
+        doc = await self.database["auth_grants"].find_one_and_update(
+            {
+                "_id": _grant_id(kind, key),
+                "used": False,
+                "revoked": False,
+                "expires": {"$gt": now},
+            },
+            {"$set": {"used": True}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _grant(doc) if doc else None
+
+    async def revoke_family(self, family: str) -> int:
+        result = await self.database["auth_grants"].update_many(
+            {"family": family}, {"$set": {"revoked": True}}
+        )
+        return int(result.matched_count)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from server.storage.auth_port import ClientRecord, DuplicateClient, SigningKeyRecord
+from server.storage.auth_port import (
+    ClientRecord,
+    DuplicateClient,
+    DuplicateUser,
+    GrantRecord,
+    SigningKeyRecord,
+    UserRecord,
+)
 
 if TYPE_CHECKING:
     from server.storage.sqlite.store import SqliteStore
@@ -32,13 +39,55 @@ AUTH_DDL: tuple[str, ...] = (
         PRIMARY KEY (client_id, jti)
     )""",
     "CREATE INDEX IF NOT EXISTS auth_jti_expires ON auth_jti (expires)",
+    """CREATE TABLE IF NOT EXISTS auth_user (
+        username TEXT PRIMARY KEY,
+        fhir_user TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS auth_user_failure (
+        username TEXT NOT NULL,
+        at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS auth_user_failure_name ON auth_user_failure (username, at)",
+    """CREATE TABLE IF NOT EXISTS auth_grant (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        family TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        expires INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0,
+        revoked INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, key)
+    )""",
+    "CREATE INDEX IF NOT EXISTS auth_grant_family ON auth_grant (family)",
+    "CREATE INDEX IF NOT EXISTS auth_grant_expires ON auth_grant (expires)",
 )
 
-_CLIENT_COLUMNS = "client_id, name, scope, created, jwks, jwks_url, secret_hash"
+# Columns added to auth_client after stores were made with it: added where missing.
+_LATER_CLIENT_COLUMNS = (
+    ("redirect_uris", "TEXT"),
+    ("public", "INTEGER NOT NULL DEFAULT 0"),
+    ("launch_url", "TEXT"),
+)
+
+_CLIENT_COLUMNS = (
+    "client_id, name, scope, created, jwks, jwks_url, secret_hash,"
+    " redirect_uris, public, launch_url"
+)
+_GRANT_COLUMNS = "kind, key, family, payload, expires, used, revoked"
 
 
 def _client(row: tuple[Any, ...]) -> ClientRecord:
-    return ClientRecord(*row)
+    client_id, name, scope, created, jwks, jwks_url, secret_hash, uris, public, launch = row
+    return ClientRecord(
+        client_id, name, scope, created, jwks, jwks_url, secret_hash, uris, bool(public), launch
+    )
+
+
+def _grant(row: tuple[Any, ...]) -> GrantRecord:
+    kind, key, family, payload, expires, used, revoked = row
+    return GrantRecord(kind, key, family, payload, expires, bool(used), bool(revoked))
 
 
 class SqliteAuthRecords:
@@ -53,6 +102,10 @@ class SqliteAuthRecords:
         def create(conn: sqlite3.Connection) -> None:
             for statement in AUTH_DDL:
                 conn.execute(statement)
+            have = {row[1] for row in conn.execute("PRAGMA table_info(auth_client)")}
+            for column, kind in _LATER_CLIENT_COLUMNS:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE auth_client ADD COLUMN {column} {kind}")
 
         await self.store.writer.submit(create)
 
@@ -75,7 +128,7 @@ class SqliteAuthRecords:
     async def add_client(self, client: ClientRecord) -> None:
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT INTO auth_client ({_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO auth_client ({_CLIENT_COLUMNS}) VALUES ({', '.join('?' * 10)})",  # noqa: S608
                 (
                     client.client_id,
                     client.name,
@@ -84,6 +137,9 @@ class SqliteAuthRecords:
                     client.jwks,
                     client.jwks_url,
                     client.secret_hash,
+                    client.redirect_uris,
+                    int(client.public),
+                    client.launch_url,
                 ),
             )
 
@@ -128,3 +184,119 @@ class SqliteAuthRecords:
             return bool(inserted)
 
         return await self.store.writer.submit(claim)
+
+    async def add_user(self, user: UserRecord) -> None:
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO auth_user (username, fhir_user, password_hash, created)"
+                " VALUES (?, ?, ?, ?)",
+                (user.username, user.fhir_user, user.password_hash, user.created),
+            )
+
+        try:
+            await self.store.writer.submit(insert)
+        except sqlite3.IntegrityError:
+            raise DuplicateUser(user.username) from None
+
+    async def user(self, username: str) -> UserRecord | None:
+        row = await self.store.readers.run(
+            lambda conn: conn.execute(
+                "SELECT username, fhir_user, password_hash, created FROM auth_user"
+                " WHERE username = ?",
+                (username,),
+            ).fetchone()
+        )
+        return UserRecord(*row) if row else None
+
+    async def users(self) -> list[UserRecord]:
+        rows = await self.store.readers.run(
+            lambda conn: conn.execute(
+                "SELECT username, fhir_user, password_hash, created FROM auth_user"
+                " ORDER BY created, username"
+            ).fetchall()
+        )
+        return [UserRecord(*row) for row in rows]
+
+    async def remove_user(self, username: str) -> bool:
+        def remove(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM auth_user_failure WHERE username = ?", (username,))
+            return bool(
+                conn.execute("DELETE FROM auth_user WHERE username = ?", (username,)).rowcount
+            )
+
+        return await self.store.writer.submit(remove)
+
+    async def record_failure(self, username: str, at: int) -> None:
+        await self.store.writer.submit(
+            lambda conn: conn.execute(
+                "INSERT INTO auth_user_failure (username, at) VALUES (?, ?)", (username, at)
+            )
+        )
+
+    async def failures_since(self, username: str, since: int) -> int:
+        row = await self.store.readers.run(
+            lambda conn: conn.execute(
+                "SELECT count(*) FROM auth_user_failure WHERE username = ? AND at >= ?",
+                (username, since),
+            ).fetchone()
+        )
+        return int(row[0])
+
+    async def clear_failures(self, username: str) -> None:
+        await self.store.writer.submit(
+            lambda conn: conn.execute(
+                "DELETE FROM auth_user_failure WHERE username = ?", (username,)
+            )
+        )
+
+    async def put_grant(self, grant: GrantRecord, now: int) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM auth_grant WHERE expires <= ?", (now,))
+            conn.execute(
+                f"INSERT OR REPLACE INTO auth_grant ({_GRANT_COLUMNS})"  # noqa: S608
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    grant.kind,
+                    grant.key,
+                    grant.family,
+                    grant.payload,
+                    grant.expires,
+                    int(grant.used),
+                    int(grant.revoked),
+                ),
+            )
+
+        await self.store.writer.submit(put)
+
+    async def grant(self, kind: str, key: str, now: int) -> GrantRecord | None:
+        row = await self.store.readers.run(
+            lambda conn: conn.execute(
+                f"SELECT {_GRANT_COLUMNS} FROM auth_grant"  # noqa: S608
+                " WHERE kind = ? AND key = ? AND expires > ?",
+                (kind, key, now),
+            ).fetchone()
+        )
+        return _grant(row) if row else None
+
+    async def use_grant(self, kind: str, key: str, now: int) -> GrantRecord | None:
+        def use(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = conn.execute(
+                f"UPDATE auth_grant SET used = 1"  # noqa: S608
+                " WHERE kind = ? AND key = ? AND used = 0 AND revoked = 0 AND expires > ?"
+                f" RETURNING {_GRANT_COLUMNS}",
+                (kind, key, now),
+            ).fetchone()
+            return row
+
+        row = await self.store.writer.submit(use)
+        return _grant(row) if row else None
+
+    async def revoke_family(self, family: str) -> int:
+        revoked = await self.store.writer.submit(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE auth_grant SET revoked = 1 WHERE family = ?", (family,)
+                ).rowcount
+            )
+        )
+        return int(revoked)
