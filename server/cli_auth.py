@@ -64,11 +64,31 @@ def clients() -> None:
 @click.option(
     "--secret", is_flag=True, help="Generate a client secret (client_secret_basic), shown once."
 )
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="A SMART app's redirect URI, matched exactly (repeat for several).",
+)
+@click.option("--public", is_flag=True, help="A SMART app without credentials (PKCE only).")
+@click.option("--launch-url", help="Where the EHR (the console) launches the app.")
 @store_option
 def add_client(
-    name: str, scope: str, jwks_file: Path | None, jwks_url: str | None, secret: bool, store: str
+    name: str,
+    scope: str,
+    jwks_file: Path | None,
+    jwks_url: str | None,
+    secret: bool,
+    redirect_uris: tuple[str, ...],
+    public: bool,
+    launch_url: str | None,
+    store: str,
 ) -> None:
-    """Register a client; prints its client_id (and its secret, which is not kept)."""
+    """Register a client; prints its client_id (and its secret, which is not kept).
+
+    A Backend Services client has system/ scopes and a JWKS, JWKS URL or secret; a
+    SMART app has --redirect-uri, and is --public or has one of those.
+    """
     from server.auth.clients import ClientError, describe, register_client
 
     try:
@@ -78,7 +98,15 @@ def add_client(
 
     async def add(records: AuthRecords) -> dict[str, Any]:
         record, plain = await register_client(
-            records, name, scope, jwks=jwks, jwks_url=jwks_url, secret=secret
+            records,
+            name,
+            scope,
+            jwks=jwks,
+            jwks_url=jwks_url,
+            secret=secret,
+            redirect_uris=redirect_uris,
+            public=public,
+            launch_url=launch_url,
         )
         shown = describe(record)
         if plain is not None:
