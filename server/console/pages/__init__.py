@@ -1,0 +1,25 @@
+"""The console's page modules. To add one: write ``server/console/pages/<name>.py`` with
+``ROUTES`` (``PageRoute``s) and ``NAV`` (``NavItem``s), then add it to ``MODULES``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+
+from server.console.page import NavItem, PageRoute
+from server.console.pages import home, sign_in
+
+MODULES: tuple[ModuleType, ...] = (
+    home,
+    sign_in,
+)
+
+
+def routes() -> Iterator[PageRoute]:
+    for module in MODULES:
+        yield from module.ROUTES
+
+
+def nav() -> Iterator[NavItem]:
+    for module in MODULES:
+        yield from getattr(module, "NAV", ())
