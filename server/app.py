@@ -21,6 +21,7 @@ from server.api.routes import install_routes
 from server.api.routes_health import PROBE_PATHS
 from server.api.security_headers import install_http_hygiene
 from server.bulk.runner import exports_running
+from server.console import install_console
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
@@ -92,4 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.api_docs:
         install_api_docs(app)
     install_routes(app)
+    # After the API's routes: the console's paths (/, /console/...) take nothing of theirs.
+    install_console(app, sign_in_required=settings.auth != "none")
     return app
