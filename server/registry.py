@@ -202,6 +202,14 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Schedule",
             documentation="Practitioners' and locations' bookable time; its overbook capacity",
+            operations=(
+                Operation(
+                    "generate-slots",
+                    f"{_OPERATIONS_BASE}/Schedule-generate-slots",
+                    "POST Parameters (available-time, slot-minutes, start, end, exception,"
+                    " service-type, timezone): the Schedule's free Slots, each made once",
+                ),
+            ),
             clinical_date=("planningHorizon",),
         ),
         ResourceType(

@@ -22,6 +22,7 @@ from server.api import (
     routes_operations,
     routes_resources,
     routes_roi,
+    routes_scheduling,
     routes_search,
     routes_system,
     routes_validate,
@@ -45,6 +46,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_roi.ROUTES,
     # Before the resource and search routes: POST /fhir/Claim/$scrub would be a create.
     *routes_front_office.ROUTES,
+    # Before the resource and search routes: POST /fhir/Appointment/$find would be a create.
+    *routes_scheduling.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$everything.
     *routes_everything.ROUTES,
     # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.

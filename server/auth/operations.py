@@ -97,6 +97,8 @@ def operation_needs() -> dict[str, Needs]:
         # patient (duplicates); the worklist lists every patient's claims.
         "scrub": Needs(tuple((t, "r") for t in _SCRUB_READS), unconfined=True),
         "scrub-worklist": Needs((("Claim", "s"),), unconfined=True),
+        # A scheduler's set-up of a practitioner's or a room's bookable time.
+        "generate-slots": Needs((("Schedule", "r"), ("Slot", "c")), unconfined=True),
         # The operations every type has act on the type they are invoked on.
         "meta": Needs(((INVOKED_ON, "rs"),), unconfined=False),
         "meta-add": Needs(((INVOKED_ON, "u"),), unconfined=False),
