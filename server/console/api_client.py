@@ -96,10 +96,11 @@ class FhirApi:
         *,
         params: Params | None = None,
         json: Any = None,
+        content: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ApiAnswer:
-        """Send one request to ``path`` (``/fhir/...``, ``/readyz``) and read its answer."""
-        content = None
+        """Send one request to ``path`` (``/fhir/...``, ``/readyz``) and read its answer:
+        ``json`` as FHIR JSON, or ``content`` as is (with its Content-Type in ``headers``)."""
         sent = dict(headers or {})
         if json is not None:
             content = orjson.dumps(json)
