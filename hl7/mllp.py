@@ -27,10 +27,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, TypedDict, Unpack
+from typing import Any, Final, TypedDict, Unpack
 
 from hl7.ack import AckCode, AckError, ack_bytes, ack_for_raw
 from hl7.framing import FrameDecoder, FrameTooLarge, frame
@@ -69,24 +70,40 @@ TlsFailure = Callable[[Peer, str], None]
 DEFAULT_MAX_FRAME_BYTES: Final = 8 << 20
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
 _READ_BYTES: Final = 64 << 10
+_BACKLOG: Final = 100  # as asyncio.start_server
+_ACCEPT_RETRY_DELAY: Final = 1.0  # as asyncio.start_server after EMFILE
 
 log = logging.getLogger("fhirport.mllp")
 
 
 class MllpServer:
-    """A running listener; ``close`` stops accepting and ends open connections."""
+    """A running listener; ``close`` stops accepting and ends open connections.
+
+    It accepts sockets itself rather than through ``asyncio.start_server``: a TLS
+    connection is handed to TLS before anything reads from it (a ClientHello read by a
+    plain stream first is lost), and a refused handshake still reaches
+    ``on_tls_failure`` with its peer, which a server-side handshake would swallow.
+    """
 
     def __init__(
-        self, server: asyncio.Server, connections: set[asyncio.Task[None]], idle: asyncio.Event
+        self, listener: socket.socket, handler_for: ConnectionHandler, options: ListenOptions
     ) -> None:
-        self.server = server
-        self._connections = connections
-        self._idle = idle
+        self._listener = listener
+        self._handler_for = handler_for
+        self._options = options
+        self._connections: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._accepting = asyncio.create_task(self._accept_forever())
 
     @property
     def port(self) -> int:
         """The port actually bound (useful when asked to listen on port 0)."""
-        return int(self.server.sockets[0].getsockname()[1])
+        return int(self._listener.getsockname()[1])
+
+    def is_serving(self) -> bool:
+        """True while the listener accepts connections."""
+        return not self._accepting.done()
 
     @property
     def connection_count(self) -> int:
@@ -99,17 +116,56 @@ class MllpServer:
 
     async def close(self) -> None:
         """Stop listening, cancel every connection and wait until all are gone."""
-        self.server.close()
+        self._accepting.cancel()
+        await asyncio.gather(self._accepting, return_exceptions=True)
+        self._listener.close()
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)
-        await self.server.wait_closed()
 
     async def __aenter__(self) -> MllpServer:
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
+
+    async def _accept_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, address = await loop.sock_accept(self._listener)
+            except OSError as exc:  # out of file descriptors, say: wait, then go on
+                log.warning("MLLP listener could not accept a connection: %s", exc)
+                await asyncio.sleep(_ACCEPT_RETRY_DELAY)
+                continue
+            task = asyncio.create_task(self._connection(sock, address))
+            self._connections.add(task)
+            self._idle.clear()
+            task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._connections.discard(task)
+        if not self._connections:
+            self._idle.set()
+
+    async def _connection(self, sock: socket.socket, address: object) -> None:
+        max_connections = self._options.get("max_connections")
+        if max_connections is not None and len(self._connections) > max_connections:
+            log.warning(
+                "MLLP connection from %s closed: %d connections are already open",
+                address,
+                max_connections,
+            )
+            sock.close()
+            return
+        try:
+            stream = await _open_stream(sock, address, self._options)
+            if stream is not None:
+                await _serve_connection(*stream, self._handler_for, self._options)
+        except asyncio.CancelledError:
+            pass  # close() cancels connections; each ends quietly
+        except Exception:
+            log.exception("MLLP connection from %s failed", address)
 
 
 async def _answer(item: bytes | FrameTooLarge, handler: Handler, max_frame_bytes: int) -> bytes:
@@ -136,10 +192,7 @@ async def _serve_connection(
     max_frame_bytes = options.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES)
     decoder = FrameDecoder(max_frame_bytes)
     try:
-        context = options.get("ssl")
-        if context is not None and not await _handshake(writer, context, options):
-            return
-        handler = handler_for(_peer_of(writer))
+        handler = handler_for(_peer_of(peer, writer.get_extra_info("peercert")))
         while True:
             async with asyncio.timeout(idle_timeout):
                 data = await reader.read(_READ_BYTES)
@@ -167,43 +220,40 @@ async def _serve_connection(
             await writer.wait_closed()
 
 
-async def _handshake(
-    writer: asyncio.StreamWriter, context: _ssl.SSLContext, options: ListenOptions
-) -> bool:
-    """Speak TLS on the connection; False (logged, and told) when the handshake fails.
+async def _open_stream(
+    sock: socket.socket, address: object, options: ListenOptions
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    """Streams over an accepted socket, after the TLS handshake when the listener speaks TLS.
 
-    The handshake runs here rather than in the server, so that a refused client (under
-    mutual TLS: no certificate, or one from another CA) is seen, not dropped silently.
+    None (logged, and told) when the handshake fails: under mutual TLS, a client with no
+    certificate or one from another CA, which must be seen, not dropped silently.
     """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    context = options.get("ssl")
+    if context is None:
+        transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock)
+        return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
     timeout = options.get("idle_timeout", DEFAULT_IDLE_TIMEOUT)
     try:
-        await writer.start_tls(context, ssl_handshake_timeout=timeout)
+        transport, _ = await loop.connect_accepted_socket(
+            lambda: protocol, sock, ssl=context, ssl_handshake_timeout=timeout
+        )
     except (_ssl.SSLError, ConnectionError, TimeoutError) as exc:
-        peer = _peer_of(writer)
+        peer = _peer_of(address, None)
         reason = f"TLS handshake failed: {getattr(exc, 'reason', None) or type(exc).__name__}"
         log.warning("MLLP connection from %s refused: %s", peer.host, reason)
         on_failure = options.get("on_tls_failure")
         if on_failure is not None:
             on_failure(peer, reason)
-        return False
-    return True
+        return None
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
-def _peer_of(writer: asyncio.StreamWriter) -> Peer:
-    address = writer.get_extra_info("peername")
+def _peer_of(address: object, peercert: dict[str, Any] | None) -> Peer:
     host, port = (str(address[0]), int(address[1])) if isinstance(address, tuple) else ("", 0)
-    return Peer(host, port, peer_subject(writer.get_extra_info("peercert")))
-
-
-async def _refuse(writer: asyncio.StreamWriter, max_connections: int) -> None:
-    log.warning(
-        "MLLP connection from %s closed: %d connections are already open",
-        writer.get_extra_info("peername"),
-        max_connections,
-    )
-    writer.close()
-    with contextlib.suppress(ConnectionError):
-        await writer.wait_closed()
+    return Peer(host, port, peer_subject(peercert))
 
 
 class ListenOptions(TypedDict, total=False):
@@ -227,29 +277,6 @@ async def serve_mllp_for_peers(
     host: str, port: int, handler_for: ConnectionHandler, **options: Unpack[ListenOptions]
 ) -> MllpServer:
     """Like ``serve_mllp``, with each connection answered by ``handler_for(its peer)``."""
-    max_connections = options.get("max_connections")
-    connections: set[asyncio.Task[None]] = set()
-    idle = asyncio.Event()
-    idle.set()
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # start_server runs each callback in a task of its own
-        if max_connections is not None and len(connections) >= max_connections:
-            await _refuse(writer, max_connections)
-            return
-        connections.add(task)
-        idle.clear()
-        try:
-            await _serve_connection(reader, writer, handler_for, options)
-        except asyncio.CancelledError:
-            # close() cancels connections. asyncio's stream callback reports a connection
-            # task that ends cancelled as an error, so this one ends quietly instead.
-            pass
-        finally:
-            connections.discard(task)
-            if not connections:
-                idle.set()
-
-    server = await asyncio.start_server(on_connect, host, port)
-    return MllpServer(server, connections, idle)
+    listener = socket.create_server((host, port), backlog=_BACKLOG)
+    listener.setblocking(False)
+    return MllpServer(listener, handler_for, options)

@@ -56,7 +56,7 @@ def _mllp_check(request: Request) -> str:
         return "not configured"
     hl7 = getattr(request.app.state, "hl7", None)
     listener = hl7.mllp if hl7 is not None else None
-    if listener is None or not listener.server.is_serving():
+    if listener is None or not listener.is_serving():
         return "fail: the MLLP listener is not accepting connections"
     return "pass"
 

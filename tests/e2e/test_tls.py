@@ -77,19 +77,7 @@ def test_https_and_mllp_over_mutual_tls(tmp_path: Path) -> None:
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{http_port}/fhir/metadata", timeout=5)
         mutual = client_context(ca.cert, sender.cert, sender.key)
-        # Known defect, not fixed yet: the listener starts TLS on an accepted stream, and
-        # a ClientHello read before that is lost (about one connection in six under
-        # uvloop fails its handshake; a sender retries). Three tries keep this test about
-        # what it checks until the listener hands the socket to TLS before any read.
-        ack = b""
-        for _ in range(3):
-            try:
-                (ack,) = asyncio.run(
-                    send_messages("127.0.0.1", mllp_port, [adt("E2E-TLS")], ssl=mutual)
-                )
-                break
-            except ConnectionResetError:
-                continue
+        (ack,) = asyncio.run(send_messages("127.0.0.1", mllp_port, [adt("E2E-TLS")], ssl=mutual))
         with pytest.raises((ssl.SSLError, ConnectionError)):
             asyncio.run(send_messages("127.0.0.1", mllp_port, [adt("NO-CERT")], ssl=trust))
 
