@@ -40,6 +40,7 @@ from server.storage.port import (
     HistoryPage,
     HistoryQuery,
     Holds,
+    HoldTaken,
     InvalidCursor,
     LedgerEntry,
     Method,
@@ -118,26 +119,48 @@ class WriteRule(Protocol):
     def __call__(self, resource: dict[str, Any], current: dict[str, Any] | None) -> None: ...
 
 
-# How a hold rule stores its resource: builds the next version with the holds given (None:
+# How a hold rule's resource is stored: builds the next version with the holds given (None:
 # the resource's keys stay as they are) and writes it (HoldTaken when a key is another's).
 Attempt = Callable[[Holds | None], Awaitable[StoredVersion]]
 
 
+class HoldPlan(Protocol):
+    """What a hold rule asks the store for: its resource's exclusive keys (None: unchanged)."""
+
+    @property
+    def holds(self) -> Holds | None: ...
+
+
 class HoldRule(Protocol):
     """A type's exclusive holds (server.storage.port.Holds), run on client writes after its
-    write rule: checks what it must (it may search), then stores the resource through
-    ``attempt`` with the holds it asks for, settling a refused key and trying again, and
-    returns the stored version; raises a FhirError (409) to refuse the write.
-    ``current`` is the current content (None when the write creates the resource).
-    Appointments (server.scheduling.BookingRule) use it so as not to double-book."""
+    write rule, REST and transaction entries alike. ``plan`` checks what it must (it may
+    search, and complete the resource), and says which keys to ask for; the resource is
+    stored with them, and a key the store refuses (HoldTaken) goes to ``settle``, which
+    asks again (a holder that no longer needs the key made replaceable) or raises a
+    FhirError (409) to refuse the write. ``plan`` may refuse too (409, 422).
+    Appointments (server.scheduling.BookingRule) hold minutes so as not to double-book;
+    Claims (server.scrub.ScrubOnWrite) are scrubbed and hold nothing."""
 
-    async def __call__(
-        self,
-        resource_id: str,
-        resource: dict[str, Any],
-        current: dict[str, Any] | None,
-        attempt: Attempt,
-    ) -> StoredVersion: ...
+    async def plan(self, resource_id: str, resource: dict[str, Any]) -> HoldPlan: ...
+
+    async def settle(self, plan: Any, taken: HoldTaken) -> HoldPlan: ...
+
+
+# How many refused keys one write settles before it gives up (409, retry).
+MAX_SETTLES = 16
+
+
+async def store_held(
+    rule: HoldRule, resource_id: str, resource: dict[str, Any], attempt: Attempt
+) -> StoredVersion:
+    """Store a resource through ``attempt`` with the holds ``rule`` plans, settling refusals."""
+    plan = await rule.plan(resource_id, resource)
+    for _ in range(MAX_SETTLES):
+        try:
+            return await attempt(plan.holds)
+        except HoldTaken as taken:
+            plan = await rule.settle(plan, taken)
+    raise Conflict(f"{resource_id} is contended by other writers; retry")
 
 
 class ResourceService:
@@ -534,9 +557,7 @@ class ResourceService:
 
         if hold_rule is None:
             return await attempt(None)
-        return await hold_rule(
-            resource_id, resource, orjson.loads(live) if live is not None else None, attempt
-        )
+        return await store_held(hold_rule, resource_id, resource, attempt)
 
     async def _store(self, write: Write, more: Sequence[Write] = ()) -> None:
         """Store a write (and ``more`` with it), with the audit record of the request."""

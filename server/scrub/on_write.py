@@ -14,13 +14,13 @@ runs no client rules: what the billing system sent is recorded as sent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from server.errors import BusinessRuleViolation, Issue
-from server.interactions import Attempt
 from server.scrub.edits import CODE_SYSTEM
 from server.scrub.scrubber import ClaimEdit, Scrubber, denied
-from server.storage.port import StoredVersion
+from server.storage.port import HoldTaken
 
 SCRUB_STATUS_URL = "https://fhirport.dev/fhir/StructureDefinition/scrub-status"
 SCRUB_EDIT_URL = "https://fhirport.dev/fhir/StructureDefinition/scrub-edit"
@@ -78,13 +78,8 @@ class ScrubOnWrite:
         self.scrubber = scrubber
         self.mode = mode
 
-    async def __call__(
-        self,
-        resource_id: str,
-        resource: dict[str, Any],
-        current: dict[str, Any] | None,
-        attempt: Attempt,
-    ) -> StoredVersion:
+    async def plan(self, resource_id: str, resource: dict[str, Any]) -> NoHolds:
+        """Scrub the claim and record its edits in it; 422 in ``error`` mode if denied."""
         strip_scrub(resource)
         edits = await self.scrubber.scrub(resource, resource_id)
         if self.mode == "error" and denied(edits):
@@ -94,4 +89,15 @@ class ScrubOnWrite:
                 issues=refused,
             )
         record_scrub(resource, edits)
-        return await attempt(None)
+        return NoHolds()
+
+    async def settle(self, plan: NoHolds, taken: HoldTaken) -> NoHolds:
+        """Never needed: a Claim asks for no keys, so the store refuses it none."""
+        raise taken
+
+
+@dataclass(frozen=True, slots=True)
+class NoHolds:
+    """A scrubbed Claim's plan: it leaves its (no) keys as they are."""
+
+    holds: None = None

@@ -28,10 +28,11 @@ from server.auth.access import Access
 from server.auth.visibility import read_visible
 from server.errors import Conflict, FhirError, InvalidRequest
 from server.integrity import Dangling, ReferenceIntegrity
-from server.interactions import ResourceService, criteria_key
+from server.interactions import MAX_SETTLES, ResourceService, criteria_key
 from server.search.engine import SearchEngine, search_bundle
-from server.storage.port import GuardTaken, VersionConflict, Write
+from server.storage.port import GuardTaken, HoldTaken, VersionConflict, Write
 from server.transactions.errors import about, located
+from server.transactions.holds import settle
 from server.transactions.parse import BundleKind, RequestEntry, Verb, parse_bundle
 from server.transactions.plan import Plan, Planner
 from server.transactions.references import unresolved
@@ -178,13 +179,23 @@ class _Run:
         async with contextlib.AsyncExitStack() as stack:
             for key in keys:
                 await stack.enter_async_context(self.service.conditionals.hold(key))
-            for _ in range(_MAX_ATTEMPTS):
-                plan = await self._plan(entries, expected)
+            plan: Plan | None = None
+            attempts = settles = 0
+            while attempts < _MAX_ATTEMPTS and settles < MAX_SETTLES:
+                if plan is None:
+                    attempts += 1
+                    plan = await self._plan(entries, expected)
                 try:
                     await self._store(plan.writes)
                 except VersionConflict:
+                    plan = None
+                    continue
+                except HoldTaken as taken:
+                    settles += 1
+                    await settle(plan, taken)  # the same writes, asking again
                     continue
                 except GuardTaken as taken:
+                    plan = None
                     expected[taken.key] = taken.holder
                     holder_type = next(
                         (e.resource_type for e in entries if _criteria_key(e) == taken.key), None

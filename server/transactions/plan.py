@@ -25,8 +25,8 @@ from server.errors import Gone, InvalidRequest, InvalidResource, NotFound, Preco
 from server.fhir.validation import validate_resource
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
 from server.integrity.walk import references
-from server.interactions import ResourceService, criteria_key, new_id
-from server.storage.port import Guard, Method, StoredVersion, Write
+from server.interactions import HoldPlan, HoldRule, ResourceService, criteria_key, new_id
+from server.storage.port import Guard, Holds, Method, StoredVersion, Write
 from server.transactions.errors import about
 from server.transactions.parse import ORDER, RequestEntry, Verb
 from server.transactions.references import ConditionalReferences, Found, rewrite
@@ -72,10 +72,20 @@ class View:
 
 
 @dataclass(slots=True)
+class Held:
+    """An entry whose write asks for exclusive holds: its type's rule and that rule's plan."""
+
+    entry: RequestEntry
+    rule: HoldRule
+    plan: HoldPlan
+
+
+@dataclass(slots=True)
 class Plan:
     writes: list[Write]
     results: dict[int, EntryResult]
     identities: dict[int, Key]  # the resource each write entry resolved to
+    held: dict[int, Held] = field(default_factory=dict)  # by position in ``writes``
 
 
 class Planner:
@@ -106,6 +116,7 @@ class Planner:
         self.created: dict[str, Key] = {}  # criteria key -> resource of a conditional create
         self.creators: dict[str, int] = {}  # criteria key -> the entry that creates it
         self.bodies: dict[int, dict[str, Any]] = {}
+        self.held: dict[int, Held] = {}
         # The references of each body, found once (a PATCH's: after it is applied).
         self.references: dict[int, Found] = {}
 
@@ -146,7 +157,7 @@ class Planner:
             if not entry.is_write and entry.params is None:
                 with about(entry):
                     await self._check_read(entry)
-        return Plan(self.writes, self.results, self.identities)
+        return Plan(self.writes, self.results, self.identities, self.held)
 
     # Identities ---------------------------------------------------------------
 
@@ -304,7 +315,7 @@ class Planner:
         validate_resource(body, entry.resource_type)
         if self.access.restrictions(entry.resource_type, letter):
             check_write(self.access, entry.resource_type, letter, current, body)
-        self._run_rule(entry.resource_type, body, current)
+        holds = await self._run_rules(entry, key, body, current)
         method = Method.POST if entry.verb is Verb.POST else Method.PUT
         write = next_version(
             *key,
@@ -314,6 +325,7 @@ class Planner:
             self.service.indexer,
             client_write=True,
             guard=entry.extra.get("guard"),
+            holds=holds,
         )
         created = current is None or current.deleted
         self._add(entry, write, 201 if created else 200)
@@ -339,19 +351,36 @@ class Planner:
         validate_resource(patched, entry.resource_type)
         if self.access.restrictions(entry.resource_type, "u"):
             check_write(self.access, entry.resource_type, "u", current, patched)
-        self._run_rule(entry.resource_type, patched, current)
+        holds = await self._run_rules(entry, key, patched, current)
         write = next_version(
-            *key, current, patched, Method.PATCH, self.service.indexer, client_write=True
+            *key,
+            current,
+            patched,
+            Method.PATCH,
+            self.service.indexer,
+            client_write=True,
+            holds=holds,
         )
         self._add(entry, write, 200)
 
-    def _run_rule(
-        self, resource_type: str, body: dict[str, Any], current: StoredVersion | None
-    ) -> None:
-        rule = self.service.rules.get(resource_type)
+    async def _run_rules(
+        self, entry: RequestEntry, key: Key, body: dict[str, Any], current: StoredVersion | None
+    ) -> Holds | None:
+        """What a single write runs before it stores (ResourceService._write): merges
+        followed, the type's write rule, and its hold rule's plan, whose holds it returns."""
+        service = self.service
+        if service.follow_merges is not None:
+            await service.follow_merges(body)
+        rule = service.rules.get(entry.resource_type)
         if rule is not None:
             live = current.body if current is not None and not current.deleted else None
             rule(body, orjson.loads(live) if live is not None else None)
+        hold_rule = service.hold_rules.get(entry.resource_type)
+        if hold_rule is None:
+            return None
+        plan = await hold_rule.plan(key[1], body)
+        self.held[len(self.writes)] = Held(entry, hold_rule, plan)
+        return plan.holds
 
     @staticmethod
     def _check_if_match(entry: RequestEntry, current: StoredVersion | None) -> None:
