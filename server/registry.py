@@ -134,6 +134,15 @@ HELD_TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Appointment",
             documentation="Scheduled, cancelled and completed visits",
+            operations=(
+                Operation(
+                    "send-reminders",
+                    f"{_OPERATIONS_BASE}/Appointment-send-reminders",
+                    "POST (within, default 48h): a reminder Communication for each booked"
+                    " Appointment starting in the window that has none yet, sent to the"
+                    " patient's preferred contact; a Parameters of the counts",
+                ),
+            ),
             clinical_date=("start",),
             hl7v2_write_rank=7,
         ),

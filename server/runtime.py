@@ -28,6 +28,7 @@ from server.hl7v2.query.service import RecordQueries
 from server.hl7v2.vocabulary_file import mapping_config
 from server.integrity import ReferenceIntegrity
 from server.interactions import HoldRule, ResourceService
+from server.reminders import Reminders, ReminderSchedule, sender_from_setting
 from server.roi import WRITE_RULES
 from server.scheduling import BookingRule
 from server.scrub import Scrubber
@@ -72,6 +73,7 @@ class Runtime:
     access: AccessGate  # what a request's bearer token allows (all with --auth none)
     audit: AuditTrail
     outbound: Outbound | None = None  # the outbound HL7v2 feed (--hl7-outbound)
+    reminders: Reminders | None = None  # appointment reminders (--reminder-sender)
 
 
 def base_urls(settings: Settings) -> tuple[str, ...]:
@@ -135,6 +137,19 @@ async def open_runtime(
         await audit.start()
         if outbound is not None:
             await outbound.sender.start()
+        reminders = (
+            Reminders(store, indexer, search, sender_from_setting(settings.reminder_sender))
+            if settings.reminder_sender is not None
+            else None
+        )
+        # A bulk import replays the past: no one to remind of it.
+        reminding = (
+            ReminderSchedule(reminders, settings.reminders_every)
+            if reminders is not None and settings.reminders_every and not bulk_import
+            else None
+        )
+        if reminding is not None:
+            reminding.start()
         try:
             yield Runtime(
                 settings=settings,
@@ -154,8 +169,13 @@ async def open_runtime(
                 access=AccessGate(authority.tokens if settings.auth == "smart" else None, urls),
                 audit=audit,
                 outbound=outbound,
+                reminders=reminders,
             )
         finally:
+            if reminding is not None:
+                await reminding.close()
+            if reminders is not None:
+                await reminders.sender.aclose()
             if outbound is not None:
                 await outbound.sender.close()
             await audit.close()

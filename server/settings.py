@@ -132,7 +132,15 @@ class Settings(BaseSettings):
         256 * 1024 * 1024, ge=1, description="An export's ndjson file is split past this size"
     )
 
-    @field_validator("export_retention", mode="before")
+    reminder_sender: str | None = Field(
+        None,
+        description="Where appointment reminders go: file:DIR, webhook:URL or smtp://HOST:PORT",
+    )
+    reminders_every: float | None = Field(
+        None, gt=0, description="Run $send-reminders this often (seconds, or 15m, 1h)"
+    )
+
+    @field_validator("export_retention", "reminders_every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         # "24h", "30m", "90s" or plain seconds, on the command line as in FHIRPORT_*.

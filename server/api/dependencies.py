@@ -24,6 +24,7 @@ from server.hl7v2.query.service import RecordQueries
 from server.hl7v2.senders import SenderAllowlist
 from server.interactions import ResourceService
 from server.registry import SYSTEM_OPERATIONS, Interaction, ResourceType, get_type
+from server.reminders import Reminders
 from server.search.engine import SearchEngine
 from server.settings import Settings
 
@@ -78,6 +79,11 @@ async def get_exporter(request: Request) -> Exporter:
     return exporter
 
 
+async def get_reminders(request: Request) -> Reminders | None:
+    reminders: Reminders | None = request.app.state.runtime.reminders
+    return reminders
+
+
 async def get_access(request: Request) -> access_rules.Access:
     """The request's access (401 without a usable token), kept on ``request.state.access``."""
     gate: AccessGate = request.app.state.runtime.access
@@ -96,6 +102,8 @@ Hl7Senders = Annotated[SenderAllowlist | None, Depends(get_hl7_senders)]
 Audit = Annotated[AuditTrail, Depends(get_audit_trail)]
 TokenServer = Annotated[TokenService, Depends(get_token_service)]
 Exports = Annotated[Exporter, Depends(get_exporter)]
+# Appointment reminders; None when no --reminder-sender is configured.
+Reminding = Annotated[Reminders | None, Depends(get_reminders)]
 # What the request's token allows (server.auth.access); every route but /metadata takes it.
 Access = Annotated[access_rules.Access, Depends(get_access)]
 

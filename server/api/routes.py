@@ -20,6 +20,7 @@ from server.api import (
     routes_meta,
     routes_metrics,
     routes_operations,
+    routes_reminders,
     routes_resources,
     routes_roi,
     routes_scheduling,
@@ -48,6 +49,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_front_office.ROUTES,
     # Before the resource and search routes: POST /fhir/Appointment/$find would be a create.
     *routes_scheduling.ROUTES,
+    # Before the resource routes: POST /fhir/Appointment/$send-reminders would be a create.
+    *routes_reminders.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$everything.
     *routes_everything.ROUTES,
     # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.

@@ -22,6 +22,9 @@ from server.search.compartments import compartment_params
 # What a claim scrub reads: the claim, its patient, coverages and billing provider.
 _SCRUB_READS = ("Claim", "Patient", "Coverage", "Organization", "Practitioner")
 
+# What a reminder reads: the appointment and the patient, place and clinician it names.
+_REMINDER_READS = ("Appointment", "Patient", "Location", "Practitioner")
+
 # In a Needs' letters: the type of the path (``Patient/1/$meta`` needs read on Patient).
 INVOKED_ON = "the type invoked on"
 
@@ -97,6 +100,11 @@ def operation_needs() -> dict[str, Needs]:
         # patient (duplicates); the worklist lists every patient's claims.
         "scrub": Needs(tuple((t, "r") for t in _SCRUB_READS), unconfined=True),
         "scrub-worklist": Needs((("Claim", "s"),), unconfined=True),
+        # A front desk's batch over every patient booked in the window.
+        "send-reminders": Needs(
+            (*((t, "r") for t in _REMINDER_READS), ("Appointment", "s"), ("Communication", "cu")),
+            unconfined=True,
+        ),
         # A scheduler's set-up of a practitioner's or a room's bookable time.
         "generate-slots": Needs((("Schedule", "r"), ("Slot", "c")), unconfined=True),
         # The operations every type has act on the type they are invoked on.
