@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -34,6 +33,7 @@ from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
 from server.integrity import ReferenceIntegrity, Referrers
 from server.keyed_lock import KeyedLock
+from server.random_ids import random_hex
 from server.storage.port import (
     Guard,
     GuardTaken,
@@ -78,7 +78,7 @@ class WriteResult:
 
 def new_id() -> str:
     """Return a fresh resource id: time-ordered (index-friendly), with 32 random bits."""
-    return f"{now_us():x}{secrets.token_hex(4)}"
+    return f"{now_us():x}{random_hex(4)}"
 
 
 def criteria_key(resource_type: str, params: Sequence[tuple[str, str]]) -> str:

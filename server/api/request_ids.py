@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import REQUEST_ID
+from server.random_ids import random_hex
 
 access_log = logging.getLogger("fhirport.access")
 
@@ -52,7 +52,7 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming(scope) or uuid.uuid4().hex
+        request_id = _incoming(scope) or random_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
