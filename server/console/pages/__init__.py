@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from server.console.page import NavItem, PageRoute
-from server.console.pages import home, sign_in
+from server.console.pages import home, hl7_workbench, sign_in
 
 MODULES: tuple[ModuleType, ...] = (
     home,
     sign_in,
+    hl7_workbench,
 )
 
 
