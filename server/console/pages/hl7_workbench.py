@@ -10,7 +10,7 @@ message to its ledger entry.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
@@ -77,7 +77,11 @@ async def ledger(page: Page) -> Response:
     """Find one message in the ledger by sender (MSH-3|MSH-4) and control id (MSH-10)."""
     sender = page.request.query_params.get("sender", "").strip()
     control_id = page.request.query_params.get("control-id", "").strip()
-    context = {"title": "HL7v2 ledger", "sender": sender, "control_id": control_id}
+    context: dict[str, Any] = {
+        "title": "HL7v2 ledger",
+        "sender": sender,
+        "control_id": control_id,
+    }
     if not sender or not control_id:
         return page.render("hl7/ledger.html", **context)
     answer = await page.api.get("/fhir/$hl7v2-ledger", {"sender": sender, "control-id": control_id})
