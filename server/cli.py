@@ -236,6 +236,17 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     type=click.Choice(["error", "warn", "off"]),
 )
 @_setting(
+    "--reminder-sender",
+    "Where Appointment/$send-reminders delivers: file:DIR (a JSON file per reminder), "
+    "webhook:URL (POSTed as JSON) or smtp://HOST:PORT[?from=ADDRESS] (email).",
+)
+@_setting(
+    "--reminders-every",
+    "Run $send-reminders (the next 48 hours) this often: seconds, or 15m, 1h. Needs "
+    "--reminder-sender.",
+    type=str,
+)
+@_setting(
     "--log-format",
     "text, or json: one object a line with the request id (also sent as X-Request-Id).",
     type=click.Choice(["text", "json"]),
@@ -261,6 +272,7 @@ def serve(**options: Any) -> None:
     _check_vocabulary(settings.hl7_vocab)
     _check_mllp_senders(settings)
     _check_outbound(settings.hl7_outbound)
+    _check_reminders(settings)
     _check_store(settings.store)
     configure_logging(settings.log_level, settings.log_format)
     run(create_app(settings), settings)
@@ -299,6 +311,19 @@ def _check_outbound(path: Path | None) -> None:
     except OutboundFileError as exc:
         click.echo(f"Error: --hl7-outbound: {exc}", err=True)
         sys.exit(2)
+
+
+def _check_reminders(settings: Settings) -> None:
+    """Refuse a reminder sender that names none, or a schedule without a sender."""
+    from server.reminders import sender_from_setting
+
+    if settings.reminder_sender is not None:
+        try:
+            sender_from_setting(settings.reminder_sender)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reminder-sender") from None
+    elif settings.reminders_every is not None:
+        raise click.UsageError("--reminders-every needs --reminder-sender")
 
 
 def _check_mllp_senders(settings: Settings) -> None:
