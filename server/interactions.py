@@ -120,8 +120,9 @@ class WriteRule(Protocol):
 
 
 # How a hold rule's resource is stored: builds the next version with the holds given (None:
-# the resource's keys stay as they are) and writes it (HoldTaken when a key is another's).
-Attempt = Callable[[Holds | None], Awaitable[StoredVersion]]
+# the resource's keys stay as they are) and writes it (HoldTaken when a key is another's),
+# with the plan's other versions (``HoldPlan.more``) in the same atomic batch.
+Attempt = Callable[[Holds | None, Sequence[Write]], Awaitable[StoredVersion]]
 
 
 class HoldPlan(Protocol):
@@ -129,6 +130,10 @@ class HoldPlan(Protocol):
 
     @property
     def holds(self) -> Holds | None: ...
+
+    # Versions the rule writes with the resource, in its batch (an Appointment's Slots).
+    @property
+    def more(self) -> Sequence[Write]: ...
 
 
 class HoldRule(Protocol):
@@ -157,7 +162,7 @@ async def store_held(
     plan = await rule.plan(resource_id, resource)
     for _ in range(MAX_SETTLES):
         try:
-            return await attempt(plan.holds)
+            return await attempt(plan.holds, plan.more)
         except HoldTaken as taken:
             plan = await rule.settle(plan, taken)
     raise Conflict(f"{resource_id} is contended by other writers; retry")
@@ -540,7 +545,7 @@ class ResourceService:
             itself = {(resource_type, resource_id): True}
             await self.integrity.check(resource, resource_type, itself)
 
-        async def attempt(holds: Holds | None) -> StoredVersion:
+        async def attempt(holds: Holds | None, more: Sequence[Write] = ()) -> StoredVersion:
             write = next_version(
                 resource_type,
                 resource_id,
@@ -552,7 +557,7 @@ class ResourceService:
                 guard=guard,
                 holds=holds,
             )
-            await self._store(write)
+            await self._store(write, more)
             return write.version
 
         if hold_rule is None:

@@ -20,6 +20,7 @@ from server.auth.authority import open_authority
 from server.auth.gate import AccessGate
 from server.auth.token_endpoint import TokenService
 from server.auth.tokens import TokenVerifier
+from server.fhir.clock import now_us
 from server.hl7v2.ingest.follow_merges import MergedPatients
 from server.hl7v2.ingest.service import Ingestor
 from server.hl7v2.outbound.feed import Outbound, outbound_feed
@@ -31,6 +32,7 @@ from server.interactions import HoldRule, ResourceService
 from server.reminders import Reminders, ReminderSchedule, sender_from_setting
 from server.roi import WRITE_RULES
 from server.scheduling import BookingRule
+from server.scheduling.slot_link import SlotLink
 from server.scrub import Scrubber
 from server.scrub.on_write import ScrubOnWrite
 from server.search.engine import SearchEngine
@@ -38,6 +40,7 @@ from server.search.extract import extract_index
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import Store
+from server.versions import Indexer
 
 # The write rules (server.roi) are business rules for what clients write through the
 # REST interactions. The server's own writes run none: HL7v2 ingest and the record
@@ -47,11 +50,13 @@ CLIENT_WRITE_RULES = WRITE_RULES
 
 
 def client_hold_rules(
-    store: Store, search: SearchEngine, settings: Settings
+    store: Store, search: SearchEngine, settings: Settings, indexer: Indexer | None = None
 ) -> dict[str, HoldRule]:
     """The rules of client writes that read the store before they write: Appointments that
-    may not double-book (with their exclusive holds), Claims scrubbed as they are stored."""
-    rules: dict[str, HoldRule] = {"Appointment": BookingRule(store, search)}
+    may not double-book (with their exclusive holds) and make their Slots busy or free (with
+    ``indexer``), Claims scrubbed as they are stored."""
+    slots = SlotLink(store, indexer, now_us) if indexer is not None else None
+    rules: dict[str, HoldRule] = {"Appointment": BookingRule(store, search, slots)}
     if settings.scrub_on_create != "off":
         rules["Claim"] = ScrubOnWrite(Scrubber(store, search), settings.scrub_on_create)
     return rules
@@ -126,7 +131,7 @@ async def open_runtime(
             indexer,
             search,
             rules=CLIENT_WRITE_RULES,
-            holds=client_hold_rules(store, search, settings),
+            holds=client_hold_rules(store, search, settings, indexer),
             audit=audit.request_write,
             outbound=outbound.writer if outbound is not None else None,
             follow_merges=MergedPatients(store),

@@ -33,7 +33,6 @@ import orjson
 
 from server.errors import Conflict
 from server.fhir.clock import fhir_instant
-from server.interactions import Attempt
 from server.scheduling.appointment import (
     BUSY_STATUSES,
     OVERBOOK_CAPACITY_URL,
@@ -44,9 +43,21 @@ from server.scheduling.appointment import (
     local_reference,
 )
 from server.scheduling.holds import minute_keys, minute_of, overbook_key
+from server.scheduling.slot_link import (
+    HOLD_ID_URL,
+    SlotChanges,
+    SlotLink,
+    held_by_another,
+    held_until,
+    slot_refs,
+    takes_slots,
+)
+from server.scheduling.slot_link import (
+    KEY_PREFIX as SLOT_KEY_PREFIX,
+)
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
-from server.storage.port import Holds, HoldTaken, Store, StoredVersion
+from server.storage.port import Holds, HoldTaken, Store, StoredVersion, Write
 
 # Overlapping Appointments are found by their start (the ``date`` parameter): one that
 # started up to this long before the new one is looked at.
@@ -66,6 +77,8 @@ class Plan:
     replaceable: frozenset[str] = frozenset()
     capacity: dict[str, int] = field(default_factory=dict)  # overbooks: participant -> cap
     numbers: dict[str, int] = field(default_factory=dict)  # overbooks: the key number tried
+    more: tuple[Write, ...] = ()  # the Slots it makes busy or free, in its batch
+    hold_id: Any = None  # the $hold it books (its extension), if any
 
     @property
     def holds(self) -> Holds:
@@ -75,33 +88,28 @@ class Plan:
 class BookingRule:
     """Refuses double-bookings of client Appointment writes; see the module doc."""
 
-    def __init__(self, store: Store, search: SearchEngine, *, orphan_wait: float = 2.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        search: SearchEngine,
+        slots: SlotLink | None = None,
+        *,
+        orphan_wait: float = 2.0,
+    ) -> None:
         self.store = store
         self.search = search
+        # The Slots Appointments take and free (server.scheduling.slot_link); None: none.
+        self.slots = slots
         self.orphan_wait = orphan_wait
-
-    async def __call__(
-        self,
-        resource_id: str,
-        resource: dict[str, Any],
-        current: dict[str, Any] | None,
-        attempt: Attempt,
-    ) -> StoredVersion:
-        """Store the Appointment through ``attempt`` with its holds; 409 on a double-booking."""
-        plan = await self.plan(resource_id, resource)
-        for _ in range(_MAX_SETTLES):
-            try:
-                return await attempt(plan.holds)
-            except HoldTaken as taken:
-                plan = await self.settle(plan, taken)
-        raise Conflict(f"{plan.holder} is contended by other bookings; retry")
 
     async def plan(self, resource_id: str, resource: dict[str, Any]) -> Plan:
         """The first holds to ask for; 409 if a stored Appointment already overlaps."""
         holder = f"Appointment/{resource_id}"
+        slots = await self._plan_slots(resource_id, resource)
+        hold_id = extension_value(resource, HOLD_ID_URL, "String")
         booking = booking_of(resource)
         if booking is None:
-            return Plan(holder, None)
+            return Plan(holder, None, dict(slots.keys), more=slots.writes, hold_id=hold_id)
         if booking.overbook:
             capacity = await self._capacities(booking)
             numbers = dict.fromkeys(capacity, 1)
@@ -111,14 +119,32 @@ class BookingRule:
                 _overbook_keys(booking, numbers),
                 capacity=capacity,
                 numbers=numbers,
+                more=slots.writes,
             )
         await self._refuse_overlaps(resource_id, booking)
-        return Plan(holder, booking, minute_keys(booking))
+        keys = {**minute_keys(booking), **slots.keys}
+        return Plan(holder, booking, keys, more=slots.writes, hold_id=hold_id)
+
+    async def _plan_slots(self, resource_id: str, resource: dict[str, Any]) -> SlotChanges:
+        """The Slots the write takes and frees; an Appointment without times gets theirs."""
+        if self.slots is None:
+            return SlotChanges()
+        stored = await self.store.read("Appointment", resource_id)
+        previous = orjson.loads(stored.body) if stored is not None and stored.body else None
+        changes = await self.slots.plan(resource_id, resource, previous)
+        if changes.start and changes.end and "start" not in resource and "end" not in resource:
+            resource["start"], resource["end"] = changes.start, changes.end
+        return changes
 
     async def settle(self, plan: Plan, taken: HoldTaken) -> Plan:
         """The holds to ask for after ``taken``: 409 if its holder still needs the key."""
-        assert plan.booking is not None
         participant = plan.keys[taken.key]
+        if taken.key.startswith(SLOT_KEY_PREFIX):
+            refusal = await self._slot_refusal(taken.holder, participant, plan.hold_id)
+            if refusal is not None:
+                raise refusal
+            return dataclasses.replace(plan, replaceable=plan.replaceable | {taken.holder})
+        assert plan.booking is not None
         if not await self._still_needed(taken.holder, taken.key):
             return dataclasses.replace(plan, replaceable=plan.replaceable | {taken.holder})
         if not plan.booking.overbook:
@@ -191,6 +217,22 @@ class BookingRule:
                 key.startswith(f"overbook|{p.reference}|{other.day}#") for p in other.participants
             )
         return not other.overbook and key in minute_keys(other)
+
+    async def _slot_refusal(self, holder: str, slot: Participant, hold_id: Any) -> Conflict | None:
+        """Why ``holder`` keeps ``slot`` from this booking (409), or None if it lets it go."""
+        resource_type, _, resource_id = holder.partition("/")
+        stored = await self._read_or_wait(resource_type, resource_id)
+        if stored is None or stored.body is None or self.slots is None:
+            return None
+        body = orjson.loads(stored.body)
+        if resource_type == "Slot":
+            until = held_until(body, self.slots.clock())
+            if until is None or not self.slots.hold_needed(body, hold_id):
+                return None
+            return held_by_another(slot, until)
+        if takes_slots(body) and slot.reference in {p.reference for p in slot_refs(body)}:
+            return _double_booked(slot, holder)
+        return None
 
     async def _read_or_wait(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         """The holder's current version; on a store without transactions a holder whose

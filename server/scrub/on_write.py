@@ -20,7 +20,7 @@ from typing import Any, Literal
 from server.errors import BusinessRuleViolation, Issue
 from server.scrub.edits import CODE_SYSTEM
 from server.scrub.scrubber import ClaimEdit, Scrubber, denied
-from server.storage.port import HoldTaken
+from server.storage.port import HoldTaken, Write
 
 SCRUB_STATUS_URL = "https://fhirport.dev/fhir/StructureDefinition/scrub-status"
 SCRUB_EDIT_URL = "https://fhirport.dev/fhir/StructureDefinition/scrub-edit"
@@ -101,3 +101,4 @@ class NoHolds:
     """A scrubbed Claim's plan: it leaves its (no) keys as they are."""
 
     holds: None = None
+    more: tuple[Write, ...] = ()

@@ -1,0 +1,153 @@
+"""An Appointment that references a Slot makes it busy; cancelling, no-show or moving frees it."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.released_together import released_together
+from tests.scheduling.booking import make_appointment, put_participant
+from tests.scheduling.slots import generate, make_schedule_of, slots_of, weekly
+
+pytestmark = pytest.mark.anyio
+
+DR = "Practitioner/dr-slot"
+ANN, BOB = "Patient/ann", "Patient/bob"
+FREED_BY = "https://fhirport.dev/fhir/StructureDefinition/slot-freed-by"
+
+
+@pytest.fixture
+async def slots(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """Four free 15-minute Slots of DR on Monday 2025-03-03 from 09:00."""
+    for patient in (ANN, BOB):
+        await put_participant(client, patient)
+    schedule = await make_schedule_of(client, DR, "sch-book", horizon=("2025-03-03", "2025-03-03"))
+    answer = await generate(
+        client, schedule, weekly((["mon"], "09:00:00", "10:00:00"), slot_minutes=15)
+    )
+    assert answer.status_code == 200, answer.text
+    return await slots_of(client, schedule)
+
+
+def booking(slot: dict[str, Any], *actors: str, **overrides: Any) -> dict[str, Any]:
+    """An Appointment of ``actors`` in ``slot`` (its start and end)."""
+    return make_appointment(
+        slot["start"], slot["end"], *actors, slot=[{"reference": f"Slot/{slot['id']}"}], **overrides
+    )
+
+
+async def slot_status(client: httpx.AsyncClient, slot: dict[str, Any]) -> dict[str, Any]:
+    response = await client.get(f"/fhir/Slot/{slot['id']}")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_booking_makes_its_slot_busy(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    response = await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))
+
+    assert response.status_code == 201, response.text
+    assert (await slot_status(client, slots[0]))["status"] == "busy"
+    assert (await slot_status(client, slots[1]))["status"] == "free"
+
+
+async def test_a_booking_without_times_takes_its_slots_times(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    appointment = booking(slots[0], DR, ANN)
+    del appointment["start"], appointment["end"]
+
+    response = await client.post("/fhir/Appointment", json=appointment)
+
+    assert response.status_code == 201, response.text
+    assert (response.json()["start"], response.json()["end"]) == (
+        slots[0]["start"],
+        slots[0]["end"],
+    )
+
+
+@pytest.mark.parametrize("status", ["cancelled", "noshow"])
+async def test_cancelling_or_a_no_show_frees_the_slot(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], status: str
+) -> None:
+    booked = (await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))).json()
+
+    booked["status"] = status
+    response = await client.put(f"/fhir/Appointment/{booked['id']}", json=booked)
+
+    assert response.status_code == 200, response.text
+    slot = await slot_status(client, slots[0])
+    assert slot["status"] == "free"
+    freed_by = [e for e in slot.get("extension", []) if e["url"] == FREED_BY]
+    expected = [{"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}}]
+    assert freed_by == (expected if status == "cancelled" else [])
+
+
+async def test_rescheduling_to_another_slot_frees_the_first(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    booked = (await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))).json()
+
+    moved = {**booking(slots[2], DR, ANN), "id": booked["id"]}
+    response = await client.put(f"/fhir/Appointment/{booked['id']}", json=moved)
+
+    assert response.status_code == 200, response.text
+    assert (await slot_status(client, slots[0]))["status"] == "free"
+    assert (await slot_status(client, slots[2]))["status"] == "busy"
+
+
+async def test_a_busy_slot_cannot_be_booked_again_naming_the_slot(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    first = await client.post("/fhir/Appointment", json=booking(slots[0], ANN))
+    assert first.status_code == 201, first.text
+
+    response = await client.post("/fhir/Appointment", json=booking(slots[0], BOB))
+
+    assert response.status_code == 409, response.text
+    issue = response.json()["issue"][0]
+    assert f"Slot/{slots[0]['id']}" in issue["diagnostics"]
+    assert issue["expression"] == ["Appointment.slot[0]"]
+
+
+async def test_a_freed_slot_can_be_booked_again(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    booked = (await client.post("/fhir/Appointment", json=booking(slots[0], ANN))).json()
+    booked["status"] = "cancelled"
+    assert (await client.put(f"/fhir/Appointment/{booked['id']}", json=booked)).status_code == 200
+
+    response = await client.post("/fhir/Appointment", json=booking(slots[0], BOB))
+
+    assert response.status_code == 201, response.text
+    slot = await slot_status(client, slots[0])
+    assert slot["status"] == "busy"
+    assert "extension" not in slot
+
+
+async def test_sixteen_concurrent_bookings_of_one_slot_book_one(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    patients = [f"Patient/slot-racer-{n}" for n in range(16)]
+    for patient in patients:
+        await put_participant(client, patient)
+    calls = [
+        partial(client.post, "/fhir/Appointment", json=booking(slots[1], patient))
+        for patient in patients
+    ]
+
+    responses = await released_together(calls)
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 15, [
+        r.text for r in responses if r.status_code not in {201, 409}
+    ]
+    booked = await client.get(
+        "/fhir/Appointment", params={"slot": f"Slot/{slots[1]['id']}", "_total": "accurate"}
+    )
+    assert booked.json()["total"] == 1
+    assert (await slot_status(client, slots[1]))["status"] == "busy"
