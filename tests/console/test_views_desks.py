@@ -340,3 +340,42 @@ def test_work_lists() -> None:
         ]
     )
     assert claim.notes == ("No coverage on file",)
+
+
+def test_an_operation_the_server_lacks_is_not_available() -> None:
+    from server.console.views.operation_answer import operation_answer
+
+    absent = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "not-supported", "diagnostics": "no $x"}],
+    }
+    assert not operation_answer(404, absent).available
+    assert not operation_answer(405, None).available
+    gone = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "not-found"}],
+    }
+    assert operation_answer(404, gone).available
+    answered = operation_answer(
+        200,
+        {
+            "resourceType": "Parameters",
+            "parameter": [
+                {"name": "ready", "valueBoolean": False},
+                {"name": "missing", "part": [{"name": "item", "valueString": "coverage"}]},
+            ],
+        },
+    )
+    assert answered.available
+    assert answered.ok
+    assert answered.values == (("ready", "False"), ("missing", "item: coverage"))
+    refused = operation_answer(
+        403,
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "forbidden", "diagnostics": "no scope"}],
+        },
+    )
+    assert refused.available
+    assert not refused.ok
+    assert refused.issues[0].diagnostics == "no scope"
