@@ -128,6 +128,20 @@ HELD_TYPES: dict[str, ResourceType] = {
                     " its compartment and the practitioners, organizations and locations these"
                     " reference, as a searchset paged by next links to the end, without a cap",
                 ),
+                Operation(
+                    "registration-check",
+                    f"{_OPERATIONS_BASE}/Patient-registration-check",
+                    "GET on an instance: an OperationOutcome of what registration lacks or has"
+                    " wrong (name, birth date, gender, address, phone, MRN, active coverage,"
+                    " consent to treatment), coded in"
+                    " https://fhirport.dev/CodeSystem/registration-check",
+                ),
+                Operation(
+                    "registration-worklist",
+                    f"{_OPERATIONS_BASE}/Patient-registration-worklist",
+                    "GET ?date=YYYY-MM-DD: a Parameters of the patients with appointments that"
+                    " day whose registration check fails, each with its appointments and issues",
+                ),
             ),
             hl7v2_write_rank=3,
         ),
@@ -322,6 +336,12 @@ SYSTEM_OPERATIONS: tuple[Operation, ...] = (
         f"{_OPERATIONS_BASE}/hl7v2-ledger",
         "GET ?sender=MSH-3|MSH-4&control-id=MSH-10: what happened to one "
         "message (outcome, raw message, resources written, unmapped fields, warnings)",
+    ),
+    Operation(
+        "hl7v2-ledger-summary",
+        f"{_OPERATIONS_BASE}/hl7v2-ledger-summary",
+        "GET ?days=N (1-90, default 7): the ledger's messages per UTC day and outcome "
+        "(applied, duplicate, stale, rejected, failed), days without traffic included",
     ),
     Operation(
         "hl7v2-outbox",

@@ -33,6 +33,7 @@ from server.errors import BusinessRuleViolation, Forbidden, InvalidRequest, Issu
 from server.fhir.validation import parse_json_object
 from server.hl7v2.ingest.bundles import batch_response, ledger_parameters, transaction_bundle
 from server.hl7v2.ingest.model import IngestOutcome
+from server.hl7v2.ledger_summary import day_start, first_day, summary_parameters, window_days
 from server.hl7v2.outbound.listing import outbox_parameters, outbox_query
 from server.hl7v2.outbound.requeue import requeue_ids, requeue_parameters
 from server.hl7v2.senders import refused_in_batch
@@ -144,6 +145,15 @@ async def hl7v2_ledger(request: Request, ingestor: Hl7Ingestor, access: Access) 
     return fhir_response(ledger_parameters(entry), response_format(request))
 
 
+async def hl7v2_ledger_summary(request: Request, ingestor: Hl7Ingestor, access: Access) -> Response:
+    """Return the ledger's messages per UTC day and outcome: ``?days=N`` (default 7)."""
+    require_operation(access, "hl7v2-ledger-summary")
+    days = window_days(request.query_params.get("days"))
+    start = first_day(days)
+    counts = await ingestor.store.ledger_counts(day_start(start))
+    return fhir_response(summary_parameters(counts, start, days), response_format(request))
+
+
 async def hl7v2_outbox(request: Request, service: Service, access: Access) -> Response:
     """Return the outbound feed's entries: pending, sent, failed (server.hl7v2.outbound)."""
     require_operation(access, "hl7v2-outbox")
@@ -169,6 +179,7 @@ ROUTES = (
     Row("/$hl7v2-query", ("POST",), hl7v2_query),
     Row("/$hl7v2-convert", ("POST",), hl7v2_convert),
     Row("/$hl7v2-ledger", ("GET",), hl7v2_ledger),
+    Row("/$hl7v2-ledger-summary", ("GET",), hl7v2_ledger_summary),
     Row("/$hl7v2-outbox", ("GET",), hl7v2_outbox),
     Row("/$hl7v2-outbox-requeue", ("POST",), hl7v2_outbox_requeue),
 )

@@ -82,6 +82,7 @@ def operation_needs() -> dict[str, Needs]:
         "hl7v2-ingest": Needs(tuple((t, "cu") for t in hl7), unconfined=True),
         "hl7v2-convert": Needs(tuple((t, "c") for t in hl7), unconfined=True),
         "hl7v2-ledger": Needs(tuple((t, "r") for t in hl7), unconfined=True),
+        "hl7v2-ledger-summary": Needs(tuple((t, "r") for t in hl7), unconfined=True),
         "hl7v2-outbox": Needs(tuple((t, "r") for t in hl7), unconfined=True),
         # Sends again what announces writes already made: an operator's work on the feed.
         "hl7v2-outbox-requeue": Needs(tuple((t, "ru") for t in hl7), unconfined=True),
@@ -100,6 +101,15 @@ def operation_needs() -> dict[str, Needs]:
         # patient (duplicates); the worklist lists every patient's claims.
         "scrub": Needs(tuple((t, "r") for t in _SCRUB_READS), unconfined=True),
         "scrub-worklist": Needs((("Claim", "s"),), unconfined=True),
+        # One patient's registration: under patient/ scopes, the launch patient's.
+        "registration-check": Needs(
+            (("Patient", "r"), ("Coverage", "s"), ("Consent", "s")), unconfined=False
+        ),
+        # Every patient seen on a day.
+        "registration-worklist": Needs(
+            (("Appointment", "s"), ("Patient", "r"), ("Coverage", "s"), ("Consent", "s")),
+            unconfined=True,
+        ),
         # A front desk's batch over every patient booked in the window.
         "send-reminders": Needs(
             (*((t, "r") for t in _REMINDER_READS), ("Appointment", "s"), ("Communication", "cu")),

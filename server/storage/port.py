@@ -443,6 +443,10 @@ class Store(Protocol):
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         """Return the ledger entry of a message, or None if it was never recorded."""
 
+    async def ledger_counts(self, since: int) -> list[tuple[int, str, int]]:
+        """Return how many messages were received since ``since`` (microseconds since the
+        epoch) per UTC day and outcome: (the day's first microsecond, outcome, count)."""
+
     async def ledger_get_many(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], LedgerEntry | None]:

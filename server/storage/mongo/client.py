@@ -43,6 +43,14 @@ async def _close(client: Any) -> None:
         await result
 
 
+async def aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents an aggregation pipeline gives (PyMongo awaits the cursor; the mock not)."""
+    cursor = collection.aggregate(pipeline)
+    if inspect.isawaitable(cursor):
+        cursor = await cursor
+    return [doc async for doc in cursor]
+
+
 def require_transactions(hello: Mapping[str, Any], where: str) -> None:
     """Refuse a server whose ``hello`` answer shows it cannot run transactions."""
     if "setName" in hello or hello.get("msg") == "isdbgrid":

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from server.storage.ledger_codec import details_json, entry_from
+from server.storage.mongo.client import aggregate
 from server.storage.mongo.limits import check_document
 from server.storage.port import ACCEPTED_OUTCOMES, LedgerEntry, LedgerTaken
+
+DAY_MICROSECONDS = 86_400_000_000
+# The day-by-day counts read a window of received times.
+INDEXES = [([("received", ASCENDING)], False)]
 
 
 def ledger_key(sender: str, control_id: str) -> dict[str, str]:
@@ -72,3 +78,17 @@ async def ledger_get_many(
     async for doc in ledger.find({"_id": {"$in": ids}}):
         found[(doc["sender"], doc["control_id"])] = entry_from(doc, bytes(doc["details"]))
     return found
+
+
+async def ledger_counts(ledger: Any, since: int) -> list[tuple[int, str, int]]:
+    """Messages received since ``since`` per UTC day and outcome: one aggregation."""
+    day = {"$subtract": ["$received", {"$mod": ["$received", DAY_MICROSECONDS]}]}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"received": {"$gte": since}}},
+        {"$group": {"_id": {"day": day, "outcome": "$outcome"}, "n": {"$sum": 1}}},
+    ]
+    rows = [
+        (int(doc["_id"]["day"]), str(doc["_id"]["outcome"]), int(doc["n"]))
+        for doc in await aggregate(ledger, pipeline)
+    ]
+    return sorted(rows)

@@ -17,6 +17,7 @@ from pymongo.errors import CollectionInvalid, OperationFailure
 from server.storage.mongo.holds import COLLECTION as HELD_KEYS
 from server.storage.mongo.holds import INDEXES as HELD_KEYS_INDEXES
 from server.storage.mongo.index import MONGO_INDEXES
+from server.storage.mongo.ledger import INDEXES as LEDGER_INDEXES
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import INDEXES as OUTBOX_INDEXES
 
@@ -43,6 +44,7 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     "resources": [(keys, False) for keys in MONGO_INDEXES],
     OUTBOX: OUTBOX_INDEXES,
     HELD_KEYS: HELD_KEYS_INDEXES,
+    "hl7_ledger": LEDGER_INDEXES,
 }
 
 
@@ -68,7 +70,7 @@ async def missing_collections(database: Any) -> list[str]:
 
 
 async def create_indexes(database: Any) -> None:
-    """Create the store's indexes (the ledger, guards and widths need only ``_id``)."""
+    """Create the store's indexes (the guards and widths need only ``_id``)."""
     for collection, indexes in _INDEXES.items():
         for keys, unique in indexes:
             with suppress(CollectionInvalid):

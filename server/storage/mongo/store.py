@@ -30,7 +30,13 @@ from server.storage.mongo.holds import COLLECTION as HELD_KEYS
 from server.storage.mongo.holds import HoldRefused, apply_holds
 from server.storage.mongo.holds import holder_of as key_holder
 from server.storage.mongo.index import index_document
-from server.storage.mongo.ledger import ledger_document, ledger_get, ledger_get_many, ledger_put
+from server.storage.mongo.ledger import (
+    ledger_counts,
+    ledger_document,
+    ledger_get,
+    ledger_get_many,
+    ledger_put,
+)
 from server.storage.mongo.limits import check_document
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import (
@@ -247,6 +253,10 @@ class MongoStore:
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         async with driver_errors("read the HL7v2 ledger"):
             return await ledger_get(self.ledger, sender, control_id)
+
+    async def ledger_counts(self, since: int) -> list[tuple[int, str, int]]:
+        async with driver_errors("read the HL7v2 ledger"):
+            return await ledger_counts(self.ledger, since)
 
     async def ledger_get_many(
         self, keys: Sequence[tuple[str, str]]

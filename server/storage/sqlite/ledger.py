@@ -61,3 +61,16 @@ def ledger_get_many(
                 dict(zip(_COLUMNS, row[:-1], strict=True)), row[-1]
             )
     return found
+
+
+DAY_MICROSECONDS = 86_400_000_000
+
+
+def ledger_counts(conn: sqlite3.Connection, since: int) -> list[tuple[int, str, int]]:
+    """Messages received since ``since`` per UTC day and outcome (the received index)."""
+    rows = conn.execute(
+        "SELECT received - received % ? AS day, outcome, count(*) FROM hl7_ledger "
+        "WHERE received >= ? GROUP BY day, outcome ORDER BY day, outcome",
+        (DAY_MICROSECONDS, since),
+    ).fetchall()
+    return [(int(day), str(outcome), int(count)) for day, outcome, count in rows]

@@ -33,7 +33,7 @@ from server.storage.sqlite.index import (
     clear_replaced,
     write_index,
 )
-from server.storage.sqlite.ledger import ledger_get, ledger_get_many, ledger_put
+from server.storage.sqlite.ledger import ledger_counts, ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import (
     PURGE_SLICE,
     outbox_due,
@@ -240,6 +240,9 @@ class SqliteStore:
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
+
+    async def ledger_counts(self, since: int) -> list[tuple[int, str, int]]:
+        return await self.readers.run(lambda conn: ledger_counts(conn, since))
 
     async def ledger_get_many(
         self, keys: Sequence[tuple[str, str]]
