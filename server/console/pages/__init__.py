@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from server.console.page import NavItem, PageRoute
-from server.console.pages import hl7_workbench, home, records_desk, sign_in
+from server.console.pages import chart, hl7_workbench, home, records_desk, sign_in
 
 MODULES: tuple[ModuleType, ...] = (
     home,
     sign_in,
     hl7_workbench,
     records_desk,
+    chart,
 )
 
 

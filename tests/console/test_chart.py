@@ -1,0 +1,78 @@
+"""The patient chart through HTTP: finder, timeline, registration check, disclosures."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.console.signing import sign_in
+from tests.roi.factories import load
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_find_a_patient_by_name(console: httpx.AsyncClient) -> None:
+    await load(console, "pat-0001")
+    patient = (await console.get("/fhir/Patient/pat-0001")).json()
+    family = patient["name"][0]["family"]
+    page = await console.get("/console/chart", params={"name": family})
+    assert page.status_code == 200
+    assert 'href="/console/chart/pat-0001"' in page.text
+    assert '<label for="name">' in page.text
+
+
+async def test_the_chart_puts_the_record_on_a_timeline(console: httpx.AsyncClient) -> None:
+    records = await load(console, "pat-0001")
+    page = await console.get("/console/chart/pat-0001")
+    assert page.status_code == 200
+    for kind in ("Appointment", "Coverage", "Claim", "Consent"):
+        [first] = [r for r in records if r["resourceType"] == kind][:1]
+        assert f'href="/console/{kind}/{first["id"]}"' in page.text, kind
+    # newest first: the dates on the timeline never go up
+    days = [
+        line.split('datetime="')[1][:10]
+        for line in page.text.splitlines()
+        if "<time datetime=" in line
+    ]
+    assert days
+    assert days == sorted(days, reverse=True)
+
+
+async def test_the_registration_check_says_when_the_server_lacks_it(
+    console: httpx.AsyncClient,
+) -> None:
+    await load(console, "pat-0001")
+    lacks = (await console.get("/fhir/Patient/pat-0001/$registration-check")).status_code == 404
+    page = await console.get("/console/chart/pat-0001")
+    if lacks:
+        assert "Registration check: not available on this server" in page.text
+    else:
+        assert "Registration check: not available" not in page.text
+
+
+async def test_the_chart_lists_the_patients_disclosures(console: httpx.AsyncClient) -> None:
+    await load(console, "pat-0001")
+    from tests.roi.factories import LAW_FIRM, file_task, make_roi_task
+
+    task = await file_task(
+        console,
+        make_roi_task(
+            "pat-0001", "HLEGAL", LAW_FIRM, types=("Claim",), authorization="cons-roi-0001"
+        ),
+    )
+    assert (await console.post(f"/fhir/Task/{task['id']}/$release")).status_code == 200
+    page = await console.get("/console/chart/pat-0001")
+    assert LAW_FIRM in page.text
+
+
+async def test_an_unknown_patient_is_404(console: httpx.AsyncClient) -> None:
+    page = await console.get("/console/chart/nobody")
+    assert page.status_code == 404
+
+
+async def test_a_patient_user_cannot_open_another_patients_chart(
+    smart_console: httpx.AsyncClient,
+) -> None:
+    await sign_in(smart_console, "patient/*.rs", patient="pat-0002")
+    page = await smart_console.get("/console/chart/pat-0001")
+    assert page.status_code in (403, 404)
