@@ -80,7 +80,8 @@ def _when(start: str) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M} ({zone})"
 
 
-def _person(resource: dict[str, Any] | None) -> str | None:
+def person_name(resource: dict[str, Any] | None) -> str | None:
+    """A person's first name in use as one line (its text, else prefix, given, family)."""
     for name in (resource or {}).get("name") or ():
         if name.get("text"):
             return str(name["text"])
@@ -100,7 +101,7 @@ def compose(
     """The reminder of ``appointment``: its time, place, clinician and preparation notes."""
     start = str(appointment.get("start", ""))
     sentence = f"Reminder: you have an appointment on {_when(start)}"
-    if (who := _person(practitioner)) is not None:
+    if (who := person_name(practitioner)) is not None:
         sentence += f" with {who}"
     if location is not None and location.get("name"):
         sentence += f" at {location['name']}"

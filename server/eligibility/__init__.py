@@ -1,0 +1,1 @@
+"""Eligibility: a CoverageEligibilityRequest answered from the coverage on file."""
