@@ -20,6 +20,7 @@ from server.api import (
     routes_meta,
     routes_metrics,
     routes_operations,
+    routes_registration,
     routes_reminders,
     routes_resources,
     routes_roi,
@@ -51,6 +52,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_scheduling.ROUTES,
     # Before the resource routes: POST /fhir/Appointment/$send-reminders would be a create.
     *routes_reminders.ROUTES,
+    # Before the resource and search routes: /fhir/Patient/id/$registration-check.
+    *routes_registration.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$everything.
     *routes_everything.ROUTES,
     # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.
