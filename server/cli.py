@@ -390,7 +390,9 @@ def hl7() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML or JSON file: each sender's local codes -> HL7 table codes.",
 )
-@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@click.option(
+    "--progress/--no-progress", default=True, help="A live progress line when stderr is a terminal."
+)
 def import_messages(
     paths: tuple[str, ...],
     store: str,
@@ -410,6 +412,7 @@ def import_messages(
     import orjson
 
     from server.hl7v2.ingest.importer import ImportOptions, NoInput, expand_paths, run_import
+    from server.progress import ProgressLine
 
     try:
         files = expand_paths(paths)
@@ -417,16 +420,14 @@ def import_messages(
         raise click.BadParameter(str(exc), param_hint="PATHS") from None
     _check_vocabulary(vocab)
     total = sum(f.stat().st_size for f in files)
-    with click.progressbar(
-        length=total, label="Importing", file=sys.stderr, hidden=not progress
-    ) as bar:
+    with ProgressLine("messages", total, shown=progress) as line:
         options = ImportOptions(
             dry_run,
             workers,
             dead_letter,
             out_of_scope=out_of_scope,
             vocabulary=vocab,
-            on_message=bar.update,
+            on_message=line.add,
         )
         result = asyncio.run(run_import(files, store, options))
     if report is not None:
@@ -617,6 +618,9 @@ def fhir() -> None:
     show_default=True,
     help="Processes that validate lines; writes stay in this one.",
 )
+@click.option(
+    "--progress/--no-progress", default=True, help="A live progress line when stderr is a terminal."
+)
 def import_fhir(
     paths: tuple[str, ...],
     store: str,
@@ -624,6 +628,7 @@ def import_fhir(
     dead_letter: Path | None,
     dry_run: bool,
     workers: int,
+    progress: bool,
 ) -> None:
     """Import ndjson files (a resource a line), Bundles and resources: files, folders, globs,
     gzip. Safe to run again: what is stored already is reported unchanged.
@@ -632,21 +637,20 @@ def import_fhir(
     """
     import orjson
 
-    from server.fhir_import.progress import Progress
     from server.fhir_import.run import ImportOptions, run_import
-    from server.fhir_import.sources import NoInput, expand_paths
+    from server.fhir_import.sources import NoInput, expand_paths, input_size
+    from server.progress import ProgressLine
 
     try:
         files = expand_paths(paths)
     except NoInput as exc:
         raise click.BadParameter(str(exc), param_hint="PATHS") from None
     _check_store(store)
-    progress = Progress(sys.stderr)
-    options = ImportOptions(
-        dry_run, dead_letter, workers, keep_lines=report is not None, on_progress=progress.add
-    )
-    result = asyncio.run(run_import(files, store, options))
-    progress.done()
+    with ProgressLine("resources", input_size(files), shown=progress) as line:
+        options = ImportOptions(
+            dry_run, dead_letter, workers, keep_lines=report is not None, on_progress=line.add
+        )
+        result = asyncio.run(run_import(files, store, options))
     if report is not None:
         report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
     click.echo(orjson.dumps(result.summary()).decode())

@@ -38,7 +38,7 @@ class ImportOptions:
     dead_letter: Path | None = None
     workers: int = 2
     keep_lines: bool = True  # each line's outcome in the report, not only totals
-    on_progress: Callable[[int], None] | None = None  # resources done since the last call
+    on_progress: Callable[[str, int], None] | None = None  # each line: outcome, bytes read
 
 
 async def run_import(files: list[Path], store_url: str, options: ImportOptions) -> ImportReport:
@@ -132,8 +132,8 @@ async def _apply_chunk(
         else:
             result = LineResult("rejected", detail=answer)
         report.record(file, path, number, result, raw)
-    if options.on_progress is not None:
-        options.on_progress(len(chunk))
+        if options.on_progress is not None:
+            options.on_progress(result.outcome, len(raw) + 1)
 
 
 async def _document(
@@ -153,7 +153,7 @@ async def _document(
         results = await apply_document(runtime, upserter, document)
     for number, result in enumerate(results, start=1):
         report.record(file, path, number, result, None)
+        if options.on_progress is not None:
+            options.on_progress(result.outcome, len(raw) if number == 1 else 0)
     if any(r.outcome == "rejected" for r in results):
         report.copy_document(path, raw)
-    if options.on_progress is not None:
-        options.on_progress(len(results))

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from server.hl7v2.ingest.importer import NoInput, expand_paths
 
-__all__ = ["NoInput", "expand_paths", "is_ndjson", "read_document", "read_lines"]
+__all__ = ["NoInput", "expand_paths", "input_size", "is_ndjson", "read_document", "read_lines"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NDJSON_SUFFIXES = (".ndjson", ".jsonl")
@@ -21,10 +21,20 @@ def is_ndjson(path: Path) -> bool:
     return name.endswith(_NDJSON_SUFFIXES)
 
 
-def _open(path: Path) -> BinaryIO:
+def _gzipped(path: Path) -> bool:
     with path.open("rb") as probe:
-        gzipped = probe.read(2) == _GZIP_MAGIC
-    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+        return probe.read(2) == _GZIP_MAGIC
+
+
+def _open(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if _gzipped(path) else path.open("rb")  # type: ignore[return-value]
+
+
+def input_size(files: list[Path]) -> int | None:
+    """The bytes an import reads from ``files``; None when one is gzipped (not known ahead)."""
+    if any(_gzipped(path) for path in files):
+        return None
+    return sum(path.stat().st_size for path in files)
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:

@@ -106,7 +106,7 @@ class ImportOptions:
     dead_letter: Path | None = None  # where refused messages are copied, with the reason
     out_of_scope: OutOfScope = "reject"  # the ACK of a message type fhirport does not map
     vocabulary: Path | None = None  # the senders' local codes (server.hl7v2.vocabulary_file)
-    on_message: Callable[[int], None] = lambda size: None  # progress, in bytes
+    on_message: Callable[[str, int], None] = lambda outcome, size: None  # progress, bytes
 
 
 class Importer:
@@ -151,7 +151,7 @@ class Importer:
 
     async def _apply(self, located: Located, prepared: Prepared) -> IngestOutcome:
         outcome = await self.ingestor.ingest_prepared(prepared, dry_run=self.options.dry_run)
-        self.options.on_message(len(located.raw.data))
+        self.options.on_message(outcome.outcome.value, len(located.raw.data))
         return outcome
 
     def _executor(self) -> Executor | None:
