@@ -101,7 +101,7 @@ class Page:
     def refused(self, answer: ApiAnswer) -> HTMLResponse:
         """The error page for an API answer that was not a success, with its status."""
         return self.render(
-            "error.html",
+            "error_fragment.html" if self.htmx else "error.html",
             status=answer.status,
             title=f"The API answered {answer.status}",
             status_code=answer.status,

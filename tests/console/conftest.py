@@ -7,9 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from server.app import create_app
 from server.settings import Settings
-from tests.conftest import running_app
 from tests.console.signing import smart_console_client
 
 
@@ -20,9 +21,18 @@ def store_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def console(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser-like client of an app running ``--auth none`` (the sandbox)."""
-    async with running_app(settings.model_copy(update={"audit": "all"})) as http:
+async def console_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """An app running ``--auth none`` (the sandbox) with its audit trail on, lifespan run."""
+    app = create_app(settings.model_copy(update={"audit": "all"}))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def console(console_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of ``console_app``, in-process."""
+    transport = httpx.ASGITransport(app=console_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 
 

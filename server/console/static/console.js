@@ -9,3 +9,9 @@ document.addEventListener("keydown", (event) => {
     field.focus();
   }
 });
+
+// A panel htmx has filled is no longer busy (screen readers announce it through aria-live).
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail && event.detail.target;
+  if (target instanceof HTMLElement) target.setAttribute("aria-busy", "false");
+});
