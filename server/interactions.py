@@ -561,8 +561,44 @@ class ResourceService:
             return write.version
 
         if hold_rule is None:
-            return await attempt(None)
-        return await store_held(hold_rule, resource_id, resource, attempt)
+            version = await attempt(None)
+        else:
+            version = await store_held(hold_rule, resource_id, resource, attempt)
+        return await self.follow_late_merges(version)
+
+    async def follow_late_merges(self, version: StoredVersion) -> StoredVersion:
+        """The stored version again, by a new version if a Patient it refers to was merged
+        away meanwhile: a merge committed after ``follow_merges`` looked, which searched
+        for the Patient's records before this one was stored, did not move it. The merge
+        searches again after its commit (repoint.repoint_stragglers), so between the two
+        no record is left behind."""
+        if self.follow_merges is None:
+            return version
+        current: StoredVersion | None = version
+        for _ in range(_MAX_ATTEMPTS):
+            if current is None or current.body is None:
+                return version
+            body = orjson.loads(current.body)
+            await self.follow_merges(body)
+            if body == orjson.loads(current.body):
+                return current
+            write = next_version(
+                current.resource_type,
+                current.id,
+                current,
+                body,
+                Method.PUT,
+                self.indexer,
+                event_time=current.event_time,
+            )
+            try:
+                await self.commit([write])
+            except VersionConflict:
+                current = await self.store.read(current.resource_type, current.id)
+                continue
+            return write.version
+        raise self._busy(version.resource_type, version.id)
+
 
     async def _store(self, write: Write, more: Sequence[Write] = ()) -> None:
         """Store a write (and ``more`` with it), with the audit record of the request."""

@@ -10,8 +10,8 @@ write (plan.py), and one Provenance names the merge and every version it wrote.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from mappers.identity import deterministic_id
 from server.fhir.clock import fhir_instant, now_us
@@ -20,7 +20,12 @@ from server.search.compartments import compartment_clause, compartment_params
 from server.search.query import SearchQuery
 from server.storage.port import Store
 
+if TYPE_CHECKING:
+    from server.interactions import ResourceService
+
 PAGE = 500  # resources read per search page
+# Searches for stragglers after a merge: each one that finds some is followed by another.
+SWEEPS = 8
 _RECORDS = frozenset({"Patient", "AuditEvent", "Provenance", "Bundle"})
 LIFECYCLE = "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle"
 PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
@@ -52,6 +57,28 @@ def referrers_in(store: Store) -> Referrers:
         return found
 
     return find
+
+
+async def repoint_stragglers(
+    service: ResourceService, referrers: Referrers, retired: Iterable[str]
+) -> None:
+    """After a merge committed, repoint what still refers to a retired Patient.
+
+    A record written after the merge searched for the Patient's records, by a writer
+    that looked for merges before the merge committed, still names the retired
+    Patient: found by searching again, it is repointed as a late client write is
+    (ResourceService.follow_late_merges), until a search finds none left to move.
+    """
+    patients = list(retired)
+    for _ in range(SWEEPS):
+        moved = 0
+        for patient in patients:
+            for key in await referrers(patient):
+                stored = await service.store.read(*key)
+                if stored is not None and await service.follow_late_merges(stored) is not stored:
+                    moved += 1
+        if not moved:
+            return
 
 
 def merge_provenance(

@@ -41,7 +41,7 @@ from server.hl7v2.ingest.model import (
 from server.hl7v2.ingest.plan import KnownCreateOnly, Plan, PlannedResource, plan_message
 from server.hl7v2.ingest.prepare import invalid, prepare
 from server.hl7v2.ingest.reads import BatchedReader
-from server.hl7v2.ingest.repoint import referrers_in
+from server.hl7v2.ingest.repoint import referrers_in, repoint_stragglers
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
 from server.hl7v2.ingest.tally import OutcomeTally
 from server.interactions import ResourceService
@@ -160,6 +160,9 @@ class Ingestor:
             if self.known is not None:
                 for write in writes.values():
                     self.known.forget((write.version.resource_type, write.version.id))
+            if result.merges and changed:
+                retired = (old for _, old in result.merges)
+                await repoint_stragglers(self.service, self.referrers, retired)
             return self._outcome(prepared, outcome, touched, warnings)
         failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
         return await self._refuse(prepared, failure, [], dry_run)
