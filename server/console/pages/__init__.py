@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from server.console.page import NavItem, PageRoute
-from server.console.pages import chart, hl7_workbench, home, records_desk, sign_in
+from server.console.pages import chart, front_desk, hl7_workbench, home, records_desk, sign_in
 
 MODULES: tuple[ModuleType, ...] = (
     home,
@@ -15,6 +15,7 @@ MODULES: tuple[ModuleType, ...] = (
     hl7_workbench,
     records_desk,
     chart,
+    front_desk,
 )
 
 
