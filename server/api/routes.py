@@ -12,6 +12,7 @@ from server.api import (
     routes_auth,
     routes_bulk,
     routes_bundles,
+    routes_eligibility,
     routes_everything,
     routes_front_office,
     routes_health,
@@ -54,6 +55,8 @@ ROUTES: tuple[Row, ...] = (
     *routes_reminders.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$registration-check.
     *routes_registration.ROUTES,
+    # Before the resource routes (its fast row too): this POST is processed, not only stored.
+    *routes_eligibility.ROUTES,
     # Before the resource and search routes: /fhir/Patient/id/$everything.
     *routes_everything.ROUTES,
     # Before the resource and search routes: /fhir/T/$meta, /fhir/T/id/$meta-add.
