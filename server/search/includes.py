@@ -35,6 +35,10 @@ def _key(version: StoredVersion) -> Key:
     return version.resource_type, version.id
 
 
+# ``*`` asks for the data that refers to the matches; the audit trail records who
+# accessed them (every read adds to it), which is not that data. Named, it is included.
+_NOT_DATA = frozenset({"AuditEvent"})
+
 class IncludeResolver:
     """Collects the resources that includes and revincludes add to one page."""
 
@@ -156,7 +160,8 @@ class IncludeResolver:
                 continue
             if include.param is None:
                 for source, codes in reference_params_to(target_type).items():
-                    pairs.update(dict.fromkeys((source, c) for c in codes))
+                    if source not in _NOT_DATA:
+                        pairs.update(dict.fromkeys((source, c) for c in codes))
             elif target_type in search_params(include.source)[include.param].targets:
                 pairs.setdefault((include.source, include.param))
         return list(pairs)

@@ -41,7 +41,7 @@ def audited_queries(path: Path) -> set[str]:
     """The queries of the search AuditEvents on disk."""
     found: set[str] = set()
     with closing(sqlite3.connect(path)) as conn:
-        rows = conn.execute("SELECT body FROM version WHERE type = 'AuditEvent'").fetchall()
+        rows = conn.execute("SELECT body FROM audit_event").fetchall()
     for (body,) in rows:
         for entity in orjson.loads(body).get("entity", ()):
             if "query" in entity:

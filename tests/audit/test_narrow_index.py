@@ -7,14 +7,9 @@ its time, and refuses the rest with a 400 instead of answering it from rows it l
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 
-from server.settings import Settings
-from tests.audit.conftest import Audited, opened
-from tests.conftest import make_patient
+from tests.audit.conftest import Audited
 
 pytestmark = pytest.mark.anyio
 
@@ -71,30 +66,3 @@ async def test_time_sorts_and_is_always_present(audited: Audited, query: str) ->
 
     assert response.status_code == 200, response.text
     assert response.json()["total"] >= 1
-
-
-async def test_a_read_event_writes_few_index_rows(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
-    settings = Settings(
-        store=f"sqlite:///{path}", host="127.0.0.1", allowed_hosts=("testserver",), auth="none"
-    )
-    async with opened(settings) as audited:
-        created = await audited.http.post("/fhir/Patient", json=make_patient())
-        await audited.http.get(f"/fhir/Patient/{created.json()['id']}")
-        await audited.trail.flush()
-        (read,) = await audited.events(subtype="read")
-
-    with sqlite3.connect(path) as conn:
-        (rid,) = conn.execute(
-            "SELECT rid FROM resource WHERE type = 'AuditEvent' AND id = ?", (read["id"],)
-        ).fetchone()
-        rows = {
-            table: conn.execute(f"SELECT count(*) FROM {table} WHERE rid = ?", (rid,)).fetchone()[0]
-            for table in ("idx_token", "idx_string", "idx_date", "idx_reference", "idx_sort")
-        }
-    # type, subtype, action, outcome, _id, the source (no client: --auth none)
-    assert rows["idx_token"] == 6
-    assert rows["idx_string"] == 1  # the address
-    assert rows["idx_date"] == 2  # date, _lastUpdated
-    assert rows["idx_reference"] == 2  # entity, patient
-    assert rows["idx_sort"] == 2  # date, _lastUpdated

@@ -14,6 +14,8 @@ import re
 import sqlite3
 import time
 
+from server.storage.sqlite.audit import DDL as AUDIT_DDL
+from server.storage.sqlite.audit import move_events
 from server.storage.sqlite.holds import DDL as HOLDS_DDL
 from server.storage.sqlite.outbox import DDL as OUTBOX_DDL
 
@@ -125,6 +127,7 @@ DDL: tuple[str, ...] = (
         key TEXT PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL) WITHOUT ROWID""",
     *OUTBOX_DDL,
     *HOLDS_DDL,
+    *AUDIT_DDL,
 )
 
 # Every index table and the columns its rows are written with (sqlite_index builds
@@ -212,12 +215,20 @@ def apply_schema(conn: sqlite3.Connection) -> None:
         if "idx_present" in existing:
             for statement in _RETIRE_PRESENT:
                 conn.execute(statement)
+        moved = move_events(conn, INDEX_TABLES) if "resource" in existing else 0
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     if upgrades:
         log.warning("Upgraded %s in %.1f s", _file_of(conn), time.monotonic() - started)
+    if moved:
+        log.warning(
+            "Moved %d AuditEvents of %s to their own tables in %.1f s",
+            moved,
+            _file_of(conn),
+            time.monotonic() - started,
+        )
 
 
 _INDEX_OF = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+)")

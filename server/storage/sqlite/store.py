@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from server.search.query import SearchQuery
+from server.storage.audit_rows import AUDIT_TYPE, is_audit
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
     HistoryPage,
@@ -24,6 +25,15 @@ from server.storage.port import (
     Write,
 )
 from server.storage.sqlite.append import append_new
+from server.storage.sqlite.audit import (
+    EXPUNGE_SLICE,
+    count_events,
+    event_history,
+    expunge_slice,
+    read_events,
+    store_events,
+)
+from server.storage.sqlite.audit_search import run_audit_search
 from server.storage.sqlite.guard import claim_guard
 from server.storage.sqlite.holds import apply_holds
 from server.storage.sqlite.index import (
@@ -36,6 +46,7 @@ from server.storage.sqlite.index import (
 from server.storage.sqlite.ledger import ledger_counts, ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import (
     PURGE_SLICE,
+    outbox_depth,
     outbox_due,
     outbox_list,
     outbox_purge_slice,
@@ -146,6 +157,10 @@ class SqliteStore:
         return self._writer
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        if resource_type == AUDIT_TYPE:
+            found = await self.readers.run(lambda conn: read_events(conn, [resource_id]))
+            return found.get(resource_id)
+
         def query(conn: sqlite3.Connection) -> StoredVersion | None:
             row = conn.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM resource r JOIN version v ON v.seq = r.seq "  # noqa: S608
@@ -164,7 +179,12 @@ class SqliteStore:
         if not wanted:
             return found
 
+        events = [i for t, i in wanted if t == AUDIT_TYPE]
+        wanted = [key for key in wanted if key[0] != AUDIT_TYPE]
+
         def query(conn: sqlite3.Connection) -> None:
+            if events:
+                found.update(((AUDIT_TYPE, i), v) for i, v in read_events(conn, events).items())
             # Well under SQLite's limit of bound parameters per statement.
             for start in range(0, len(wanted), _READ_MANY_CHUNK):
                 chunk = wanted[start : start + _READ_MANY_CHUNK]
@@ -185,6 +205,10 @@ class SqliteStore:
     async def vread(
         self, resource_type: str, resource_id: str, version: int
     ) -> StoredVersion | None:
+        if resource_type == AUDIT_TYPE:  # an event keeps its current version only
+            current = await self.read(resource_type, resource_id)
+            return current if current is not None and current.version == version else None
+
         def query(conn: sqlite3.Connection) -> StoredVersion | None:
             row = conn.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM resource r JOIN version v ON v.rid = r.rid "  # noqa: S608
@@ -202,11 +226,16 @@ class SqliteStore:
         *,
         outbox: Sequence[OutboxEntry] = (),
     ) -> None:
+        events = [w for w in writes if is_audit(w)]
+        resources = [w for w in writes if not is_audit(w)] if events else writes
+
         def apply(conn: sqlite3.Connection) -> None:
-            if len(writes) >= BULK_UNINDEX:
-                clear_replaced(conn, writes)
-            for write in writes:
+            if len(resources) >= BULK_UNINDEX:
+                clear_replaced(conn, resources)
+            for write in resources:
                 self._apply_one(conn, write)
+            if events:
+                store_events(conn, events)
             if ledger is not None:
                 ledger_put(conn, ledger)
             if outbox:
@@ -238,6 +267,9 @@ class SqliteStore:
             return []
         return await self.writer.submit(lambda conn: outbox_requeue(conn, wanted))
 
+    async def outbox_depth(self) -> dict[tuple[str, str], int]:
+        return await self.readers.run(outbox_depth)
+
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
 
@@ -253,9 +285,15 @@ class SqliteStore:
         return await self.readers.run(lambda conn: ledger_get_many(conn, wanted))
 
     async def append(self, writes: Sequence[Write]) -> None:
-        await self.writer.submit(
-            lambda conn: append_new(conn, self._write_keys, self._widths, writes)
-        )
+        events = sum(is_audit(w) for w in writes)
+        if events == len(writes):  # the audit trail's batches: one executemany
+            await self.writer.submit(lambda conn: store_events(conn, writes))
+        elif events:
+            await self.write(writes)
+        else:
+            await self.writer.submit(
+                lambda conn: append_new(conn, self._write_keys, self._widths, writes)
+            )
 
     # One SQLite transaction per write, always.
     transactions = True
@@ -273,12 +311,17 @@ class SqliteStore:
     async def expunge_before(self, resource_type: str, before: int) -> int:
         # In slices, each its own commit: a long purge must not hold the writer.
         total = 0
+        audit = resource_type == AUDIT_TYPE
         while True:
             removed = await self.writer.submit(
-                lambda conn: _expunge_slice(conn, resource_type, before)
+                lambda conn: (
+                    expunge_slice(conn, before)
+                    if audit
+                    else _expunge_slice(conn, resource_type, before)
+                )
             )
             total += removed
-            if removed < _EXPUNGE_SLICE:
+            if removed < (EXPUNGE_SLICE if audit else _EXPUNGE_SLICE):
                 return total
 
     def _apply_one(self, conn: sqlite3.Connection, write: Write) -> None:
@@ -328,6 +371,8 @@ class SqliteStore:
             write_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
+        if query.resource_type == AUDIT_TYPE:
+            return await self.readers.run(lambda conn: event_history(conn, query))
         resource_type, resource_id = query.resource_type, query.resource_id
         since, count, cursor = query.since, query.count, query.cursor
         before = decode_cursor(cursor, {"seq": int})["seq"] if cursor else None
@@ -362,9 +407,13 @@ class SqliteStore:
         return await self.readers.run(select)
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        return await self.readers.run(lambda conn: run_search(conn, self._read_keys, query))
+        run = run_audit_search if query.resource_type == AUDIT_TYPE else run_search
+        return await self.readers.run(lambda conn: run(conn, self._read_keys, query))
 
     async def count(self, resource_type: str) -> int:
+        if resource_type == AUDIT_TYPE:
+            return await self.readers.run(count_events)
+
         def query(conn: sqlite3.Connection) -> int:
             row = conn.execute(
                 "SELECT count(*) FROM resource WHERE type = ? AND deleted = 0", (resource_type,)

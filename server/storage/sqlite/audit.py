@@ -1,0 +1,227 @@
+"""AuditEvents on SQLite: the ``audit_event`` and ``audit_link`` tables (server.storage.audit_rows).
+
+``audit_event`` has a row per event (``aid`` its row id, in the order events were
+stored) with its bytes, version, time and date range; ``audit_link`` a row per
+searchable value. An event keeps its current version only: AuditEvents are written
+once (the API refuses to change them), and a store that is asked to replace one
+replaces it. Links are inserted for a whole batch with one ``executemany``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Final
+
+from server.storage.audit_rows import AUDIT_TYPE, AuditRecord, audit_record
+from server.storage.cursor import decode_cursor, encode_cursor
+from server.storage.port import (
+    HistoryPage,
+    HistoryQuery,
+    Method,
+    StoredVersion,
+    VersionConflict,
+    Write,
+)
+
+DDL: Final = (
+    """CREATE TABLE IF NOT EXISTS audit_event (
+        aid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        method TEXT NOT NULL,
+        body BLOB,
+        date_low INTEGER,
+        date_high INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_event_date ON audit_event (date_low)",
+    "CREATE INDEX IF NOT EXISTS audit_event_updated ON audit_event (updated)",
+    """CREATE TABLE IF NOT EXISTS audit_link (
+        aid INTEGER NOT NULL, p TEXT NOT NULL, system TEXT, code TEXT, text TEXT)""",
+    "CREATE INDEX IF NOT EXISTS audit_link_value ON audit_link (p, code, aid)",
+    "CREATE INDEX IF NOT EXISTS audit_link_aid ON audit_link (aid)",
+)
+
+COLUMNS: Final = "id, version, updated, method, body"
+_INSERT = (
+    "INSERT INTO audit_event (id, version, updated, method, body, date_low, date_high) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_LINK = "INSERT INTO audit_link (aid, p, system, code, text) VALUES (?, ?, ?, ?, ?)"
+EXPUNGE_SLICE: Final = 5000
+
+
+def version_of(row: Sequence[Any]) -> StoredVersion:
+    """A StoredVersion from a row of ``COLUMNS``."""
+    return StoredVersion(AUDIT_TYPE, row[0], row[1], row[2], Method(row[3]), row[4])
+
+
+def store_events(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
+    """Store AuditEvent versions (new ones, or the next version of one), links included.
+
+    Raise VersionConflict when a write's expected version is not the stored one.
+    """
+    records = [audit_record(w) for w in writes]
+    known = _versions(conn, [r.write.version.id for r in records])
+    links: list[tuple[Any, ...]] = []
+    for record in records:
+        new = record.write.version
+        current = known.get(new.id, (None, 0))
+        if current[1] != record.write.expected_version:
+            raise VersionConflict(AUDIT_TYPE, new.id, current[1])
+        aid = _put(conn, record, current[0])
+        known[new.id] = (aid, new.version)
+        links += [(aid, *link) for link in record.links]
+    conn.executemany(_LINK, links)
+
+
+def _versions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int | None, int]]:
+    found: dict[str, tuple[int | None, int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for aid, event_id, version in conn.execute(
+            f"SELECT aid, id, version FROM audit_event WHERE id IN ({marks})",  # noqa: S608 - placeholders
+            chunk,
+        ):
+            found[event_id] = (aid, version)
+    return found
+
+
+def _put(conn: sqlite3.Connection, record: AuditRecord, aid: int | None) -> int:
+    new = record.write.version
+    low, high = record.date or (None, None)
+    values = (new.id, new.version, new.last_updated, new.method, new.body, low, high)
+    if aid is None:
+        return int(conn.execute(_INSERT, values).lastrowid or 0)
+    conn.execute("DELETE FROM audit_link WHERE aid = ?", (aid,))
+    conn.execute(
+        "UPDATE audit_event SET id = ?, version = ?, updated = ?, method = ?, body = ?, "
+        "date_low = ?, date_high = ? WHERE aid = ?",
+        (*values, aid),
+    )
+    return aid
+
+
+def read_events(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredVersion]:
+    """The stored version of each of ``ids`` that exists."""
+    found: dict[str, StoredVersion] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT {COLUMNS} FROM audit_event WHERE id IN ({marks})",  # noqa: S608 - placeholders
+            chunk,
+        ):
+            found[row[0]] = version_of(row)
+    return found
+
+
+def event_history(conn: sqlite3.Connection, query: HistoryQuery) -> HistoryPage:
+    """AuditEvent history, newest first: one event's version, or every event's."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if query.resource_id is not None:
+        clauses.append("id = ?")
+        args.append(query.resource_id)
+    if query.since is not None:
+        clauses.append("updated >= ?")
+        args.append(query.since)
+    if query.cursor:
+        clauses.append("aid < ?")
+        args.append(decode_cursor(query.cursor, {"seq": int})["seq"])
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = conn.execute(
+        f"SELECT {COLUMNS}, aid FROM audit_event {where} ORDER BY aid DESC LIMIT ?",  # noqa: S608 - fixed fragments
+        (*args, query.count + 1),
+    ).fetchall()
+    more = len(rows) > query.count
+    rows = rows[: query.count]
+    cursor = encode_cursor({"seq": rows[-1][5]}) if more and rows else None
+    return HistoryPage([version_of(r) for r in rows], cursor)
+
+
+def count_events(conn: sqlite3.Connection) -> int:
+    """How many AuditEvents are stored (and not deleted)."""
+    return int(
+        conn.execute("SELECT count(*) FROM audit_event WHERE body IS NOT NULL").fetchone()[0]
+    )
+
+
+def expunge_slice(conn: sqlite3.Connection, before: int) -> int:
+    """Remove up to EXPUNGE_SLICE events last updated before ``before``; return how many."""
+    aids = [
+        (row[0],)
+        for row in conn.execute(
+            "SELECT aid FROM audit_event WHERE updated < ? LIMIT ?", (before, EXPUNGE_SLICE)
+        )
+    ]
+    conn.executemany("DELETE FROM audit_link WHERE aid = ?", aids)
+    conn.executemany("DELETE FROM audit_event WHERE aid = ?", aids)
+    return len(aids)
+
+
+def events_as_of(
+    conn: sqlite3.Connection, as_of: int, after: str | None, count: int
+) -> tuple[list[StoredVersion], str | None]:
+    """The events stored at or before ``as_of`` (bulk export's snapshot), in id order.
+
+    An event's only version is its current one: one updated since the snapshot is
+    left out, as a resource created after it would be.
+    """
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM audit_event WHERE id > ? ORDER BY id LIMIT ?",  # noqa: S608 - fixed fragments
+        (after or "", count),
+    ).fetchall()
+    versions = [
+        version_of(r) for r in rows if r[2] <= as_of and r[3] != Method.DELETE and r[4] is not None
+    ]
+    return versions, rows[-1][0] if len(rows) == count else None
+
+
+# Databases written before AuditEvents had tables of their own kept them as resources:
+# each current version moves here with the links its index rows give, and its rows
+# there go. Older versions of an event are not kept (events are written once).
+_MOVE_EVENTS = f"""INSERT INTO audit_event ({COLUMNS}, date_low, date_high)
+    SELECT r.id, v.version, v.updated, v.method, v.body,
+        (SELECT min(d.low) FROM idx_date d JOIN search_param s ON s.p = d.p
+            WHERE d.rid = r.rid AND s.code = 'date'),
+        (SELECT max(d.high) FROM idx_date d JOIN search_param s ON s.p = d.p
+            WHERE d.rid = r.rid AND s.code = 'date')
+    FROM resource r JOIN version v ON v.seq = r.seq
+    WHERE r.type = '{AUDIT_TYPE}' ORDER BY r.rid"""  # noqa: S608 - fixed names
+_LINKS_FROM = {
+    "idx_token": "x.system, x.code, x.text",
+    "idx_reference": "x.target_type, x.target_id, x.url",
+    "idx_string": "NULL, x.folded, x.exact",
+    "idx_uri": "NULL, x.value, NULL",
+}
+_MOVE_LINKS = [
+    f"""INSERT INTO audit_link (aid, p, system, code, text)
+    SELECT a.aid, s.code, {columns} FROM resource r JOIN audit_event a ON a.id = r.id
+    JOIN {table} x ON x.rid = r.rid JOIN search_param s ON s.p = x.p
+    WHERE r.type = '{AUDIT_TYPE}' AND s.code <> '_id'"""  # noqa: S608 - fixed names
+    for table, columns in _LINKS_FROM.items()
+]
+
+
+def move_events(conn: sqlite3.Connection, index_tables: Sequence[str]) -> int:
+    """Move the AuditEvents an older database kept as resources here; return how many.
+
+    Runs inside the caller's transaction (the schema upgrade's).
+    """
+    if (
+        conn.execute("SELECT 1 FROM resource WHERE type = ? LIMIT 1", (AUDIT_TYPE,)).fetchone()
+        is None
+    ):
+        return 0
+    moved = conn.execute(_MOVE_EVENTS).rowcount
+    for statement in _MOVE_LINKS:
+        conn.execute(statement)
+    rids = f"SELECT rid FROM resource WHERE type = '{AUDIT_TYPE}'"  # noqa: S608 - fixed names
+    for table in index_tables:
+        conn.execute(f"DELETE FROM {table} WHERE rid IN ({rids})")  # noqa: S608 - fixed names
+    conn.execute("DELETE FROM version WHERE type = ?", (AUDIT_TYPE,))
+    conn.execute("DELETE FROM resource WHERE type = ?", (AUDIT_TYPE,))
+    return int(moved)

@@ -1,0 +1,125 @@
+"""AuditEvents kept apart from the other resources: their own records on every store.
+
+They answer reads, searches and their own history as before, but are not the data a
+system history or ``_revinclude=*`` asks for, and on SQLite an event is a row and its
+links, not resource, version and index rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from server.audit.events import EventBuilder
+from server.search.engine import SearchEngine
+from server.settings import Settings
+from server.storage.sqlite.store import SqliteStore
+from tests.audit.conftest import Audited, opened
+from tests.audit.test_append import BASES, event
+from tests.conftest import make_patient
+
+pytestmark = pytest.mark.anyio
+
+
+async def read_once(audited: Audited) -> str:
+    """Create a patient, read it (one read event), flush; return the patient's id."""
+    created = await audited.http.post("/fhir/Patient", json=make_patient())
+    patient = str(created.json()["id"])
+    assert (await audited.http.get(f"/fhir/Patient/{patient}")).status_code == 200
+    await audited.trail.flush()
+    return patient
+
+
+async def test_system_history_leaves_audit_events_out(audited: Audited, settings: Settings) -> None:
+    if not settings.store.startswith("sqlite"):
+        pytest.skip("MongoDB's audit collection comes next")
+    patient = await read_once(audited)
+
+    history = (await audited.http.get("/fhir/_history?_count=100")).json()
+
+    types = {e["resource"]["resourceType"] for e in history.get("entry", ())}
+    assert types == {"Patient"}, types
+    assert await audited.events(patient=f"Patient/{patient}")
+
+
+async def test_revinclude_star_leaves_audit_events_out(audited: Audited) -> None:
+    patient = await read_once(audited)
+
+    found = (await audited.http.get(f"/fhir/Patient?_id={patient}&_revinclude=*")).json()
+
+    types = [e["resource"]["resourceType"] for e in found.get("entry", ())]
+    assert types == ["Patient"], types
+
+
+async def test_an_audit_events_own_history_and_type_history_answer(audited: Audited) -> None:
+    patient = await read_once(audited)
+    (read,) = await audited.events(patient=f"Patient/{patient}", subtype="read")
+
+    own = (await audited.http.get(f"/fhir/AuditEvent/{read['id']}/_history")).json()
+    typed = (await audited.http.get("/fhir/AuditEvent/_history?_count=100")).json()
+    version = await audited.http.get(f"/fhir/AuditEvent/{read['id']}/_history/1")
+
+    assert [e["resource"]["id"] for e in own["entry"]] == [read["id"]]
+    assert read["id"] in {e["resource"]["id"] for e in typed["entry"]}
+    assert version.status_code == 200
+    assert version.json() == read
+
+
+async def test_an_event_is_one_row_and_its_links_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    settings = Settings(
+        store=f"sqlite:///{path}", host="127.0.0.1", allowed_hosts=("testserver",), auth="none"
+    )
+    async with opened(settings) as audited:
+        await read_once(audited)
+        (read,) = await audited.events(subtype="read")
+
+    with sqlite3.connect(path) as conn:
+        shared = conn.execute("SELECT count(*) FROM resource WHERE type = 'AuditEvent'").fetchone()
+        (aid,) = conn.execute("SELECT aid FROM audit_event WHERE id = ?", (read["id"],)).fetchone()
+        links = conn.execute("SELECT p FROM audit_link WHERE aid = ?", (aid,)).fetchall()
+    assert shared == (0,)
+    # type, subtype, action, outcome, the source, the address, the entity, the patient
+    assert sorted(p for (p,) in links) == sorted(
+        (
+            "type",
+            "subtype",
+            "action",
+            "outcome",
+            "source:identifier",
+            "address",
+            "entity",
+            "patient",
+        )
+    )
+
+
+async def test_events_an_older_database_kept_as_resources_move_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    older = SqliteStore(path)
+    await older.open()
+    builder = EventBuilder(BASES[0], BASES)
+    writes = [builder.write(event(n), f"ev{n}") for n in range(6)]
+    # As fhirport wrote them before: resources with versions and index rows.
+    await older.writer.submit(lambda conn: [older._apply_one(conn, w) for w in writes])
+    await older.close()
+
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        stored = await store.read("AuditEvent", "ev3")
+        engine = SearchEngine(store, BASES)
+        found = await engine.run(
+            engine.parse("AuditEvent", [("patient", "Patient/p2")], lenient=False)
+        )
+    finally:
+        await store.close()
+
+    assert stored is not None
+    assert stored.body == writes[3].version.body
+    assert [v.id for v in found.page.versions] == ["ev2"]
+    with sqlite3.connect(path) as conn:
+        left = conn.execute("SELECT count(*) FROM version WHERE type = 'AuditEvent'").fetchone()
+    assert left == (0,)
