@@ -5,7 +5,10 @@ may also be a URL parameter). Modes: none (the content alone), ``create``, ``upd
 and ``delete``; the last two only on an instance. The checks are the write's, in its
 order: the structure and required bindings (server.fhir.validation), then the type's
 write rule (release of information's Task status machine) against the current version,
-then referential integrity, or for ``delete`` the resources that refer to it. Every
+then its hold rule's plan (server.interactions.HoldRule: an Appointment that overlaps a
+booking of one of its participants, or takes a busy Slot, is the write's 409; a Claim
+the scrub refuses under ``--scrub-on-create error`` its 422), then referential
+integrity, or for ``delete`` the resources that refer to it. Every
 rule and integrity issue is reported, not only the first; a malformed resource is
 reported alone (the later checks read its content).
 
@@ -13,7 +16,9 @@ The answer is an OperationOutcome: 200 with one ``information`` issue when the w
 would be accepted (dangling references under ``--referential-integrity lenient`` are
 ``warning`` issues), else the status and issues the write would have been refused with.
 Not checked: conditional-write criteria and If-Match (they are request headers, not
-content), and the scheduling rule that holds a booked slot (it runs inside the write).
+content); a booking that only the store's exclusive holds would refuse (an overbook past
+its Schedule's capacity, or another booking committed meanwhile) is found by the write,
+not here.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import orjson
 from server.errors import FhirError, InvalidRequest, InvalidResource, Issue
 from server.fhir.validation import validate_resource
 from server.integrity.checker import Referrers, refused
-from server.interactions import ResourceService
+from server.interactions import ResourceService, new_id
 from server.storage.port import StoredVersion
 
 MODES = ("create", "update", "delete")
@@ -114,6 +119,13 @@ async def validate_write(
         live = None if current is None or current.body is None else orjson.loads(current.body)
         try:
             rule(dict(resource), live if validation.mode == "update" else None)
+        except FhirError as error:
+            errors.append(error)
+    hold_rule = service.hold_rules.get(resource_type)
+    if hold_rule is not None and not errors:
+        try:
+            # A copy: a plan may complete the resource (a Slot's times, the scrub's edits).
+            await hold_rule.plan(resource_id or new_id(), orjson.loads(orjson.dumps(resource)))
         except FhirError as error:
             errors.append(error)
     warnings: list[Issue] = []

@@ -134,3 +134,15 @@ async def test_a_body_that_is_not_a_claim_is_a_400(off: httpx.AsyncClient) -> No
     assert response.status_code in {400, 422}
     assert response.json()["resourceType"] == "OperationOutcome"
     assert broken.status_code == 400
+
+
+async def test_validate_gives_the_422_a_create_would_get_under_error(
+    error: httpx.AsyncClient,
+) -> None:
+    refused = await error.post("/fhir/Claim/$validate", json=faulty(), params={"mode": "create"})
+    clean = await error.post("/fhir/Claim/$validate", json=clean_claim(), params={"mode": "create"})
+
+    assert refused.status_code == 422, refused.text
+    assert "total-mismatch" in edit_codes(refused.json())
+    assert clean.status_code == 200, clean.text
+    assert (await error.get("/fhir/Claim")).json()["total"] == 0
