@@ -108,6 +108,12 @@ class Page:
             problems=answer.problems or [str(answer.body or "")],
         )
 
+    def not_found(self, problem: str) -> HTMLResponse:
+        """A 404 page of the console's own (a path no page serves, a type not held)."""
+        return self.render(
+            "error.html", status=404, title="Not found", status_code=404, problems=[problem]
+        )
+
 
 PageHandler = Callable[[Page], Awaitable[Response]]
 

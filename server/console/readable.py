@@ -104,3 +104,23 @@ def fields(resource: dict[str, Any]) -> list[tuple[str, str]]:
         for name, value in resource.items()
         if name not in _SKIPPED and not name.startswith("_")
     ]
+
+
+def headline(resource: dict[str, Any]) -> str:
+    """A resource in one line, for lists: a name, a status, a date; else its first elements."""
+    name = resource.get("name")
+    if isinstance(name, list):
+        parts = [human_name(name), resource.get("birthDate"), resource.get("gender")]
+    else:
+        parts = [name if isinstance(name, str) else None]
+    for key in ("status", "description", "start", "created", "date", "recorded"):
+        value = resource.get(key)
+        if isinstance(value, str):
+            parts.append(when(value) if key in ("start", "created", "date", "recorded") else value)
+    for key in ("patient", "subject", "beneficiary"):
+        if isinstance(resource.get(key), dict):
+            parts.append(fhir_text.reference_text(resource[key]))
+    shown = [str(part) for part in parts if part]
+    if not shown:
+        shown = [f"{label}: {value}" for label, value in fields(resource)[:3]]
+    return " · ".join(shown)

@@ -40,4 +40,5 @@ def build_environment() -> Environment:
     env.filters["when"] = readable.when
 
     env.filters["fields"] = readable.fields
+    env.filters["headline"] = readable.headline
     return env

@@ -7,11 +7,20 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from server.console.page import NavItem, PageRoute
-from server.console.pages import chart, front_desk, hl7_workbench, home, records_desk, sign_in
+from server.console.pages import (
+    browse,
+    chart,
+    front_desk,
+    hl7_workbench,
+    home,
+    records_desk,
+    sign_in,
+)
 
 MODULES: tuple[ModuleType, ...] = (
     home,
     sign_in,
+    browse,
     hl7_workbench,
     records_desk,
     chart,
