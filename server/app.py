@@ -27,6 +27,7 @@ from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
 from server.metrics.http import HttpMetrics, MetricsMiddleware
 from server.metrics.runtime import RuntimeCollector
+from server.metrics.store_counts import StoreCounts
 from server.runtime import open_runtime
 from server.seed import seed_if_empty
 from server.settings import Settings
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = registry = CollectorRegistry()
     registry.register(RuntimeCollector(lambda: getattr(app.state, "runtime", None)))
+    app.state.store_counts = StoreCounts()
+    registry.register(app.state.store_counts)
     app.state.hosts = hosts = HostPolicy(settings)
     app.add_middleware(
         RequestLimits,

@@ -26,7 +26,9 @@ async def metrics(request: Request) -> Response:
                 {"WWW-Authenticate": 'Bearer realm="fhirport metrics"'},
                 media_type="text/plain",
             )
-    body = generate_latest(request.app.state.metrics)
+    state = request.app.state
+    await state.store_counts.refresh(getattr(state, "runtime", None), getattr(state, "bulk", None))
+    body = generate_latest(state.metrics)
     return Response(body, 200, media_type=CONTENT_TYPE_LATEST)
 
 

@@ -497,6 +497,10 @@ class Store(Protocol):
         each only if it is still failed when changed, and return them in id order; ids of
         entries that are unknown or not failed are left alone."""
 
+    async def outbox_depth(self) -> dict[tuple[str, str], int]:
+        """Count the ``pending`` and ``failed`` outbox entries by (destination, status),
+        from the status index; a pair with none is left out."""
+
 
 class InvalidCursor(ValueError):
     """A paging cursor that this store did not issue (or that was tampered with)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
+from server.storage.mongo.client import aggregate
 from server.storage.outbox_codec import outbox_document, outbox_entry, requeued
 from server.storage.port import OutboxEntry, OutboxQuery, outbox_time_key
 
@@ -60,6 +61,16 @@ async def outbox_purge(outbox: Any, before: int) -> int:
     """Remove the sent entries made before ``before``; return how many."""
     removed = await outbox.delete_many({"status": "sent", "_id": {"$lt": outbox_time_key(before)}})
     return int(removed.deleted_count)
+
+
+async def outbox_depth(outbox: Any) -> dict[tuple[str, str], int]:
+    """Pending and failed entries by (destination, status)."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"status": {"$in": ["pending", "failed"]}}},
+        {"$group": {"_id": {"d": "$destination", "s": "$status"}, "n": {"$sum": 1}}},
+    ]
+    grouped = await aggregate(outbox, pipeline)
+    return {(doc["_id"]["d"], doc["_id"]["s"]): int(doc["n"]) for doc in grouped}
 
 
 async def outbox_requeue(outbox: Any, ids: Sequence[str]) -> list[OutboxEntry]:

@@ -40,6 +40,7 @@ from server.storage.mongo.ledger import (
 from server.storage.mongo.limits import check_document
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import (
+    outbox_depth,
     outbox_due,
     outbox_insert,
     outbox_list,
@@ -293,6 +294,10 @@ class MongoStore:
     async def outbox_requeue(self, ids: Sequence[str]) -> list[OutboxEntry]:
         async with driver_errors("requeue HL7v2 outbox entries"):
             return await outbox_requeue(self.outbox, ids)
+
+    async def outbox_depth(self) -> dict[tuple[str, str], int]:
+        async with driver_errors("count the HL7v2 outbox"):
+            return await outbox_depth(self.outbox)
 
     @property
     def transactions(self) -> bool:

@@ -65,6 +65,15 @@ def outbox_list(conn: sqlite3.Connection, query: OutboxQuery) -> list[OutboxEntr
     return [outbox_entry(orjson.loads(doc)) for (doc,) in rows]
 
 
+def outbox_depth(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Pending and failed entries by (destination, status)."""
+    rows = conn.execute(
+        "SELECT destination, status, count(*) FROM hl7_outbox "
+        "WHERE status IN ('pending', 'failed') GROUP BY destination, status"
+    )
+    return {(destination, status): count for destination, status, count in rows}
+
+
 def outbox_requeue(conn: sqlite3.Connection, ids: Sequence[str]) -> list[OutboxEntry]:
     """Make the failed entries among ``ids`` pending again (in the writer's transaction,
     so the read and the change are one); return them in id order."""
