@@ -65,6 +65,7 @@ async def test_ingest_stores_it_and_shows_the_patient_it_made(console: httpx.Asy
     assert page.status_code == 200
     assert "applied" in page.text
     assert f'href="/console/Patient/{patient["id"]}"' in page.text
+    assert f'href="/console/chart/{patient["id"]}"' in page.text
 
 
 async def test_an_unreadable_message_is_refused_with_the_reason(console: httpx.AsyncClient) -> None:
