@@ -1,9 +1,13 @@
 """The built-in authorization server's endpoints, outside the FHIR API.
 
 ``POST /auth/token`` (server.auth.token_endpoint), ``GET /auth/jwks`` (the public
-halves of the server's signing keys) and the SMART discovery document at
+halves of the server's signing keys), ``POST /auth/introspect`` and ``/auth/revoke``
+(server.auth.introspection), ``POST /auth/launch`` (an EHR launch id for a patient,
+server.auth.launch_contexts), the SMART discovery document at
 ``/.well-known/smart-configuration`` and ``/fhir/.well-known/smart-configuration``
-(SMART App Launch 2.x, conformance). None of them needs a token. Their URLs are built
+(SMART App Launch 2.x, conformance) and the OpenID provider metadata. The
+authorization endpoint and its pages are server.api.routes_authorize. Only
+``/auth/launch`` needs a token. Their URLs are built
 from the public base (``--base-url``, or the scheme and an allowed Host), never from a
 Host the server does not answer to. Answers are OAuth JSON, not OperationOutcomes.
 """
@@ -17,21 +21,41 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.dependencies import TokenServer
+from server.api import routes_authorize
+from server.api.dependencies import Access, TokenServer
 from server.api.public_urls import public_base
 from server.api.route_table import Row
 from server.audit.draft import current_draft
+from server.auth.access import Access as AccessRules
 from server.auth.client_auth import named_client
+from server.auth.console_client import console_client
+from server.auth.introspection import introspect, revoke
 from server.auth.issuers import server_root
+from server.auth.launch_contexts import LAUNCH_LIFETIME
 from server.auth.oauth import OAuthError, invalid_request
-from server.auth.token_endpoint import TokenRequest
-from server.auth.tokens import ALGORITHMS
+from server.auth.signing_keys import ALGORITHM
+from server.auth.token_endpoint import USER_GRANTS, TokenRequest
+from server.auth.tokens import ALGORITHMS, claims_of, unverified
+from server.errors import InvalidRequest, NotFound
+from server.fhir.ids import is_fhir_id
 
 TOKEN_PATH = "/auth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/auth/jwks"
+AUTHORIZE_PATH = "/auth/authorize"
+INTROSPECT_PATH = "/auth/introspect"
+REVOKE_PATH = "/auth/revoke"
+LAUNCH_PATH = "/auth/launch"
 MAX_FORM_BYTES = 64 * 1024  # a client assertion is a few kilobytes
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_APP_SCOPES = [
+    "openid",
+    "fhirUser",
+    "launch",
+    "launch/patient",
+    "offline_access",
+    "online_access",
+]
 _SCOPES_SUPPORTED = [
     f"{context}/*.{permission}"
     for context in ("system", "user", "patient")
@@ -65,26 +89,89 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 async def token(request: Request, tokens: TokenServer) -> Response:
-    root = server_root(public_base(request))
+    server_root(public_base(request))
     authorization = request.headers.get("authorization")
     try:
         form = await _form(request)
         draft = current_draft.get()
         if draft is not None:  # who asked, for the login's AuditEvent, refused or not
             draft.client = named_client(form, authorization)
-        answer = await tokens.issue(
-            TokenRequest(
-                form=form,
-                authorization=authorization,
-                token_url=root + TOKEN_PATH,
-                issuer=root,
-                audience=public_base(request),
-            )
-        )
+        answer = await tokens.issue(_token_request(request, form, authorization))
     except OAuthError as exc:
-        body = {"error": exc.error, "error_description": exc.description}
-        return _json(body, exc.status, {**_NO_STORE, **exc.headers})
+        return _oauth_error(exc)
+    if form.get("grant_type") in USER_GRANTS:
+        # The token's user and client, for the token request's AuditEvent (its agents).
+        claims = claims_of(unverified(answer["access_token"])[1])
+        request.state.access = AccessRules.of(claims, ())
     return _json(answer, headers=_NO_STORE)
+
+
+def _token_request(
+    request: Request, form: dict[str, str], authorization: str | None
+) -> TokenRequest:
+    root = server_root(public_base(request))
+    return TokenRequest(
+        form=form,
+        authorization=authorization,
+        token_url=root + TOKEN_PATH,
+        issuer=root,
+        audience=public_base(request),
+    )
+
+
+def _oauth_error(exc: OAuthError) -> Response:
+    body = {"error": exc.error, "error_description": exc.description}
+    return _json(body, exc.status, {**_NO_STORE, **exc.headers})
+
+
+async def _authenticated(request: Request, tokens: TokenServer) -> tuple[dict[str, str], Any]:
+    """The form of an introspection or revocation request and the client that sent it."""
+    form = await _form(request)
+    authorization = request.headers.get("authorization")
+    token_request = _token_request(request, form, authorization)
+    client = await tokens.clients.authenticate_app(
+        form, authorization, token_request.token_url, console_client(token_request.issuer)
+    )
+    return form, client
+
+
+async def introspection(request: Request, tokens: TokenServer) -> Response:
+    verifier = request.app.state.runtime.tokens
+    try:
+        form, client = await _authenticated(request, tokens)
+        answer = await introspect(form, client, verifier, tokens.grants)
+    except OAuthError as exc:
+        return _oauth_error(exc)
+    return _json(answer, headers=_NO_STORE)
+
+
+async def revocation(request: Request, tokens: TokenServer) -> Response:
+    try:
+        form, client = await _authenticated(request, tokens)
+        await revoke(form, client, tokens.grants)
+    except OAuthError as exc:
+        return _oauth_error(exc)
+    return Response(status_code=200, headers=_NO_STORE)
+
+
+async def launch(request: Request, tokens: TokenServer, access: Access) -> Response:
+    """Mint an EHR launch id for the patient the form names (one the caller may read)."""
+    form = await request.form()
+    patient = form.get("patient")
+    if isinstance(patient, str):
+        patient = patient.removeprefix("Patient/")
+    if not isinstance(patient, str) or not is_fhir_id(patient):
+        raise InvalidRequest("patient must be a Patient id", expression="patient")
+    access.require("Patient", "r")
+    version = await request.app.state.runtime.store.read("Patient", patient)
+    if version is None or version.deleted or not access.permits(version, "r"):
+        raise NotFound(f"Patient/{patient} is not known")
+    fhir_user = access.claims.fhir_user if access.claims is not None else None
+    if fhir_user is not None:
+        fhir_user = fhir_user.rpartition("/fhir/")[2] or fhir_user
+    launch_id = await tokens.launches.mint(patient, fhir_user=fhir_user)
+    body = {"launch": launch_id, "patient": patient, "expires_in": LAUNCH_LIFETIME}
+    return _json(body, headers=_NO_STORE)
 
 
 async def jwks(request: Request, tokens: TokenServer) -> Response:
@@ -98,13 +185,32 @@ async def smart_configuration(request: Request) -> Response:
             "issuer": root,
             "jwks_uri": root + JWKS_PATH,
             "token_endpoint": root + TOKEN_PATH,
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+            "authorization_endpoint": root + AUTHORIZE_PATH,
+            "introspection_endpoint": root + INTROSPECT_PATH,
+            "revocation_endpoint": root + REVOKE_PATH,
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": [
+                "private_key_jwt",
+                "client_secret_basic",
+                "none",
+            ],
             "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
-            "scopes_supported": _SCOPES_SUPPORTED,
+            "scopes_supported": [*_APP_SCOPES, *_SCOPES_SUPPORTED],
             "capabilities": [
+                "launch-ehr",
+                "launch-standalone",
+                "context-ehr-patient",
+                "context-standalone-patient",
+                "client-public",
                 "client-confidential-asymmetric",
                 "client-confidential-symmetric",
+                "sso-openid-connect",
+                "permission-offline",
+                "permission-online",
+                "permission-patient",
+                "permission-user",
                 "permission-v1",
                 "permission-v2",
             ],
@@ -112,9 +218,33 @@ async def smart_configuration(request: Request) -> Response:
     )
 
 
+async def openid_configuration(request: Request) -> Response:
+    """OpenID Provider Metadata, as far as the ID tokens this server issues go."""
+    root = server_root(public_base(request))
+    return _json(
+        {
+            "issuer": root,
+            "jwks_uri": root + JWKS_PATH,
+            "authorization_endpoint": root + AUTHORIZE_PATH,
+            "token_endpoint": root + TOKEN_PATH,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [ALGORITHM],
+            "scopes_supported": ["openid", "fhirUser"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+    )
+
+
 ROUTES = (
     Row(TOKEN_PATH, ("POST",), token, prefix=""),
     Row(JWKS_PATH, ("GET",), jwks, prefix=""),
+    Row(INTROSPECT_PATH, ("POST",), introspection, prefix=""),
+    Row(REVOKE_PATH, ("POST",), revocation, prefix=""),
+    Row(LAUNCH_PATH, ("POST",), launch, prefix=""),
+    Row("/.well-known/openid-configuration", ("GET",), openid_configuration, prefix=""),
+    *routes_authorize.ROUTES,
     Row("/.well-known/smart-configuration", ("GET",), smart_configuration, prefix=""),
     Row("/.well-known/smart-configuration", ("GET",), smart_configuration),
 )

@@ -85,6 +85,29 @@ class ClientAuthenticator:
             return await self._by_secret(authorization)
         raise invalid_client("No client authentication: send a client_assertion or HTTP Basic")
 
+    async def authenticate_app(
+        self,
+        form: Mapping[str, str],
+        authorization: str | None,
+        token_url: str,
+        builtin: ClientRecord | None = None,
+    ) -> ClientRecord:
+        """The app a user-grant request comes from: a confidential one authenticated as for
+        client_credentials, a public one (``builtin`` among them) named by ``client_id``."""
+        if authorization is not None or "client_assertion" in form:
+            return await self.authenticate(form, authorization, token_url)
+        client_id = form.get("client_id")
+        if not client_id:
+            raise invalid_client("No client authentication and no client_id")
+        if builtin is not None and client_id == builtin.client_id:
+            return builtin
+        client = await self.records.client(client_id)
+        if client is None:
+            raise invalid_client(_UNKNOWN)
+        if not client.public:
+            raise invalid_client("This client is confidential: it must authenticate")
+        return client
+
     async def _client(self, client_id: str, *, basic: bool = False) -> ClientRecord:
         wait = self.limiter.retry_after(client_id)
         if wait is not None:

@@ -56,7 +56,7 @@ def check_scope(scope: str) -> str:
 
 
 def check_app_scope(scope: str, *, public: bool) -> str:
-    """An app's scope string normalised; ClientError for an unknown scope (or system/, if public)."""
+    """An app's scope string normalised; ClientError for an unknown scope (or public system/)."""
     parts = scope.split()
     if not parts:
         raise ClientError("A client needs at least one scope")
@@ -200,14 +200,16 @@ def granted_scopes(requested: str, registered: str) -> list[str]:
         wanted = parse_scope(raw)
         if wanted is None or wanted.context is not Context.SYSTEM:
             continue
-        if any(_covers(scope, wanted) for scope in covering):
+        if any(covers(scope, wanted) for scope in covering):
             granted.append(raw)
     return granted
 
 
-def _covers(registered: Scope, wanted: Scope) -> bool:
+def covers(registered: Scope, wanted: Scope) -> bool:
+    """Whether a registered scope covers a requested one of the same context."""
     return (
-        registered.resource_type in (None, wanted.resource_type)
+        registered.context is wanted.context
+        and registered.resource_type in (None, wanted.resource_type)
         and set(wanted.letters) <= set(registered.letters)
         and registered.criteria in ((), wanted.criteria)
     )

@@ -32,3 +32,7 @@ def invalid_request(description: str) -> OAuthError:
 def invalid_client(description: str, *, basic: bool = False) -> OAuthError:
     headers = {"WWW-Authenticate": 'Basic realm="fhirport"'} if basic else None
     return OAuthError("invalid_client", description, status=401, headers=headers)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)

@@ -73,6 +73,11 @@ class SigningKeys:
         kid, key = next(reversed(self._keys.items()))
         return jwt.encode({"alg": ALGORITHM, "kid": kid}, claims, key, algorithms=[ALGORITHM])
 
+    async def key_set(self) -> KeySet:
+        """Every key, as a KeySet (to verify this server's tokens in-process)."""
+        await self._refresh()
+        return KeySet(list(self._keys.values()))
+
     async def public_jwks(self) -> dict[str, Any]:
         """The JWKS document of the public halves of every key."""
         await self._refresh()

@@ -1,4 +1,4 @@
-"""The built-in authorization server's token endpoint: SMART Backend Services.
+"""The built-in authorization server's token endpoint: SMART Backend Services and apps.
 
 ``POST /auth/token`` with ``grant_type=client_credentials``: the client authenticates
 (server.auth.client_auth), asks for scopes, and gets an access token for those of them
@@ -7,6 +7,11 @@ signed with the server's newest key (server.auth.signing_keys): ``iss`` the serv
 ``aud`` its FHIR base URL, ``sub`` and ``client_id`` the client, the granted ``scope``,
 a fresh ``jti``, ``iat`` and ``exp`` ``TOKEN_LIFETIME`` later. No refresh tokens: a
 backend client authenticates again when its token expires.
+
+``authorization_code`` and ``refresh_token`` are the grants of SMART apps acting for a
+signed-in user (server.auth.user_grants, server.auth.user_tokens); the service also
+holds the authorization endpoint's parts (``authorizer``, ``launches``) so the routes
+reach all of the built-in server through one dependency.
 """
 
 from __future__ import annotations
@@ -17,10 +22,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from server.auth.authorize import Authorizer
 from server.auth.client_auth import ClientAuthenticator
 from server.auth.clients import granted_scopes
+from server.auth.console_client import console_client
+from server.auth.grants import Grants
+from server.auth.launch_contexts import LaunchContexts
 from server.auth.oauth import OAuthError, invalid_request
 from server.auth.signing_keys import SigningKeys
+from server.auth.user_grants import redeem_code, redeem_refresh
+from server.auth.user_tokens import Authorized, user_token_response
 
 TOKEN_LIFETIME = 300  # seconds
 
@@ -36,6 +47,9 @@ class TokenRequest:
     audience: str  # its public FHIR base URL
 
 
+USER_GRANTS = ("authorization_code", "refresh_token")
+
+
 class TokenService:
     """Issue access tokens to authenticated Backend Services clients."""
 
@@ -49,15 +63,22 @@ class TokenService:
         self.clients = clients
         self.keys = keys
         self.clock = clock
+        self.records = clients.records
+        self.grants = Grants(self.records, clock=clock)
+        self.launches = LaunchContexts(self.records, self.grants)
+        self.authorizer = Authorizer(self.records, self.grants, self.launches)
 
     async def issue(self, request: TokenRequest) -> dict[str, Any]:
         """The token response (RFC 6749 section 5.1); OAuthError for any refusal."""
         grant_type = request.form.get("grant_type")
         if grant_type is None:
             raise invalid_request("grant_type is missing")
+        if grant_type in USER_GRANTS:
+            return await self._user_grant(request)
         if grant_type != "client_credentials":
             raise OAuthError(
-                "unsupported_grant_type", "Only grant_type=client_credentials is supported"
+                "unsupported_grant_type",
+                "grant_type must be client_credentials, authorization_code or refresh_token",
             )
         client = await self.clients.authenticate(
             request.form, request.authorization, request.token_url
@@ -90,3 +111,26 @@ class TokenService:
             "expires_in": TOKEN_LIFETIME,
             "scope": scope,
         }
+
+    async def authorized_by(self, request: TokenRequest) -> tuple[Authorized, str]:
+        """The authorization a code or refresh token request redeems, and its family."""
+        client = await self.clients.authenticate_app(
+            request.form,
+            request.authorization,
+            request.token_url,
+            builtin=console_client(request.issuer),
+        )
+        if request.form.get("grant_type") == "authorization_code":
+            return await redeem_code(self.grants, request.form, client)
+        return await redeem_refresh(self.grants, self.records, request.form, client)
+
+    async def _user_grant(self, request: TokenRequest) -> dict[str, Any]:
+        authorized, family = await self.authorized_by(request)
+        return await user_token_response(
+            authorized,
+            family,
+            keys=self.keys,
+            grants=self.grants,
+            issuer=request.issuer,
+            audience=request.audience,
+        )

@@ -1,0 +1,247 @@
+"""The authorization endpoint and its pages: ``/auth/authorize``, sign-in, patient picker, approval.
+
+The browser holds the authorization in progress only as a cookie naming it
+(``REQUEST_COOKIE``: HttpOnly, SameSite=Lax, path ``/auth``); the store holds the rest
+(server.auth.authorize), so any server process on the store can serve the next page.
+Every form carries the CSRF token of that authorization, checked before anything is
+done: a page on another site can neither read it nor post without it. Each page shows
+only when it is the authorization's next step, otherwise the browser is sent there.
+Sign-ins, successful or not, leave an AuditEvent (DICOM Login, like a token request).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import orjson
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.api.dependencies import Audit, Engine, TokenServer
+from server.api.public_urls import public_base
+from server.api.route_table import Row
+from server.audit.events import AUTHENTICATION, LOGIN, Access
+from server.auth.authorize import Authorizer, PageError, Pending, RedirectError
+from server.auth.grants import Grant
+from server.auth.issuers import server_root
+from server.auth.patient_picker import find_patients, user_access, visible_patient
+from server.auth.sign_in_pages import error_page, page, patient_label
+from server.auth.user_scopes import explain
+from server.auth.users import SignInRefused, sign_in
+from server.fhir.clock import now_us
+from server.fhir.ids import is_fhir_id
+
+REQUEST_COOKIE = "fhirport_authorize"
+_EXPIRED = "This sign-in has expired or was completed already."
+
+
+def _redirect(location: str) -> Response:
+    return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+async def _current(request: Request, authorizer: Authorizer) -> tuple[Grant, Pending] | None:
+    return await authorizer.pending(request.cookies.get(REQUEST_COOKIE))
+
+
+def _csrf_ok(form: FormData, pending: Pending) -> bool:
+    sent = form.get("csrf_token")
+    return isinstance(sent, str) and hmac.compare_digest(sent, pending.csrf)
+
+
+async def _advance(authorizer: Authorizer, grant: Grant, pending: Pending) -> Response:
+    """Send the browser to the authorization's next page, or to the app with its code."""
+    step = pending.next_step()
+    if step != "done":
+        return _redirect(f"/auth/{step}")
+    return await _finish(authorizer, grant, pending)
+
+
+async def _finish(authorizer: Authorizer, grant: Grant, pending: Pending) -> Response:
+    try:
+        return _redirect(await authorizer.finish(grant, pending))
+    except PageError as exc:
+        return error_page(exc.message, exc.status)
+
+
+async def authorize(request: Request, tokens: TokenServer) -> Response:
+    base = public_base(request)
+    try:
+        request_id, pending = await tokens.authorizer.start(
+            request.query_params.multi_items(), root=server_root(base), fhir_base=base
+        )
+    except PageError as exc:
+        return error_page(exc.message, exc.status)
+    except RedirectError as exc:
+        return _redirect(exc.location)
+    response = _redirect(f"/auth/{pending.next_step()}")
+    response.set_cookie(
+        REQUEST_COOKIE,
+        request_id,
+        httponly=True,
+        samesite="lax",
+        path="/auth",
+        secure=base.startswith("https:"),
+    )
+    return response
+
+
+async def sign_in_page(request: Request, tokens: TokenServer) -> Response:
+    current = await _current(request, tokens.authorizer)
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    if pending.next_step() != "sign-in":
+        return await _advance(tokens.authorizer, grant, pending)
+    return _sign_in_form(pending)
+
+
+def _sign_in_form(
+    pending: Pending, error: str = "", username: str = "", status: int = 200
+) -> Response:
+    return page(
+        "sign_in.html",
+        status,
+        title="Sign in",
+        client_name=pending.client_name,
+        csrf=pending.csrf,
+        error=error,
+        username=username,
+    )
+
+
+async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) -> Response:
+    current = await _current(request, tokens.authorizer)
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    form = await request.form()
+    if not _csrf_ok(form, pending):
+        return error_page("The form was not sent from this server's page.", 403)
+    username, password = form.get("username"), form.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return _sign_in_form(pending, "Enter your user name and password.", status=400)
+    base = public_base(request)
+    try:
+        user = await sign_in(tokens.records, username, password)
+    except SignInRefused as exc:
+        _audit_sign_in(request, audit, pending, None, f"Sign-in refused for {username!r}: {exc}")
+        return _sign_in_form(pending, str(exc), username, 429 if exc.locked else 401)
+    _audit_sign_in(request, audit, pending, f"{base}/{user.fhir_user}", None)
+    refusal = tokens.authorizer.signed_in(pending, user)
+    if refusal is not None:
+        await tokens.grants.close(grant)
+        return _redirect(refusal)
+    await tokens.authorizer.save(grant, pending)
+    return await _advance(tokens.authorizer, grant, pending)
+
+
+def _audit_sign_in(
+    request: Request, audit: Audit, pending: Pending, user: str | None, failure: str | None
+) -> None:
+    audit.record(
+        Access(
+            recorded=now_us(),
+            type=AUTHENTICATION,
+            subtypes=(LOGIN,),
+            action="E",
+            outcome="4" if failure else "0",
+            client=pending.client_id,
+            user=user,
+            address=request.client.host if request.client else None,
+            description=failure,
+        )
+    )
+
+
+async def pick_patient_page(request: Request, tokens: TokenServer, engine: Engine) -> Response:
+    current = await _current(request, tokens.authorizer)
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    if pending.next_step() != "pick-patient" or pending.fhir_user is None:
+        return await _advance(tokens.authorizer, grant, pending)
+    name = request.query_params.get("name", "")
+    access = user_access(pending.fhir_user, pending.client_id, engine.base_urls)
+    found = await find_patients(engine, access, name)
+    return page(
+        "pick_patient.html",
+        title="Choose a patient",
+        client_name=pending.client_name,
+        csrf=pending.csrf,
+        name=name,
+        error="",
+        patients=[{"id": p.get("id"), "label": patient_label(p)} for p in found],
+    )
+
+
+async def pick_patient_submit(request: Request, tokens: TokenServer, engine: Engine) -> Response:
+    current = await _current(request, tokens.authorizer)
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    form = await request.form()
+    if not _csrf_ok(form, pending):
+        return error_page("The form was not sent from this server's page.", 403)
+    if pending.next_step() != "pick-patient" or pending.fhir_user is None:
+        return await _advance(tokens.authorizer, grant, pending)
+    chosen = form.get("patient")
+    access = user_access(pending.fhir_user, pending.client_id, engine.base_urls)
+    if not isinstance(chosen, str) or not is_fhir_id(chosen):
+        return error_page("Choose a patient from the list.")
+    if await visible_patient(engine.store, access, chosen) is None:
+        return error_page("No such patient, or not one you may see.", 404)
+    pending.patient = chosen
+    await tokens.authorizer.save(grant, pending)
+    return await _advance(tokens.authorizer, grant, pending)
+
+
+async def approve_page(request: Request, tokens: TokenServer, engine: Engine) -> Response:
+    current = await _current(request, tokens.authorizer)
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    if pending.next_step() != "approve":
+        return await _advance(tokens.authorizer, grant, pending)
+    own = pending.user_type == "Patient"
+    label = None
+    if pending.patient is not None:
+        version = await engine.store.read("Patient", pending.patient)
+        if version is not None and version.body is not None:
+            label = patient_label(orjson.loads(version.body))
+    return page(
+        "approve.html",
+        title="Allow access?",
+        client_name=pending.client_name,
+        username=pending.username,
+        patient_label=label,
+        csrf=pending.csrf,
+        scopes=[(scope, explain(scope, own_record=own)) for scope in pending.granted()],
+    )
+
+
+async def approve_submit(request: Request, tokens: TokenServer) -> Response:
+    current = await _current(request, tokens.authorizer)
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    form = await request.form()
+    if not _csrf_ok(form, pending):
+        return error_page("The form was not sent from this server's page.", 403)
+    if pending.next_step() != "approve":
+        return await _advance(tokens.authorizer, grant, pending)
+    if form.get("decision") != "allow":
+        await tokens.grants.close(grant)
+        return _redirect(pending.denied())
+    return await _finish(tokens.authorizer, grant, pending)
+
+
+ROUTES = (
+    Row("/auth/authorize", ("GET",), authorize, prefix=""),
+    Row("/auth/sign-in", ("GET",), sign_in_page, prefix="", documented=False),
+    Row("/auth/sign-in", ("POST",), sign_in_submit, prefix="", documented=False),
+    Row("/auth/pick-patient", ("GET",), pick_patient_page, prefix="", documented=False),
+    Row("/auth/pick-patient", ("POST",), pick_patient_submit, prefix="", documented=False),
+    Row("/auth/approve", ("GET",), approve_page, prefix="", documented=False),
+    Row("/auth/approve", ("POST",), approve_submit, prefix="", documented=False),
+)
