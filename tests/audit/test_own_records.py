@@ -15,6 +15,8 @@ import pytest
 from server.audit.events import EventBuilder
 from server.search.engine import SearchEngine
 from server.settings import Settings
+from server.storage.mongo.audit import move_events
+from server.storage.mongo.store import MongoStore, _documents
 from server.storage.sqlite.store import SqliteStore
 from tests.audit.conftest import Audited, opened
 from tests.audit.test_append import BASES, event
@@ -32,9 +34,7 @@ async def read_once(audited: Audited) -> str:
     return patient
 
 
-async def test_system_history_leaves_audit_events_out(audited: Audited, settings: Settings) -> None:
-    if not settings.store.startswith("sqlite"):
-        pytest.skip("MongoDB's audit collection comes next")
+async def test_system_history_leaves_audit_events_out(audited: Audited) -> None:
     patient = await read_once(audited)
 
     history = (await audited.http.get("/fhir/_history?_count=100")).json()
@@ -123,3 +123,33 @@ async def test_events_an_older_database_kept_as_resources_move_on_open(tmp_path:
     with sqlite3.connect(path) as conn:
         left = conn.execute("SELECT count(*) FROM version WHERE type = 'AuditEvent'").fetchone()
     assert left == (0,)
+
+
+async def test_events_an_older_mongodb_database_kept_as_resources_move(store_url: str) -> None:
+    if store_url.startswith("sqlite"):
+        pytest.skip("the MongoDB move (SQLite's is above)")
+    store = MongoStore(store_url)
+    await store.open()
+    try:
+        builder = EventBuilder(BASES[0], BASES)
+        writes = [builder.write(event(n), f"ev{n}") for n in range(6)]
+        for write in writes:  # as fhirport wrote them before: resources with history
+            document, history = _documents(write)
+            await store._apply_one(write, document, history, None)
+        assert await store.read("AuditEvent", "ev3") is None  # not where they are now
+
+        moved = await move_events(store.resources, store.versions, store.audit_events)
+
+        engine = SearchEngine(store, BASES)
+        parsed = engine.parse("AuditEvent", [("patient", "Patient/p2")], lenient=False)
+        found = await engine.run(parsed)
+        stored = await store.read("AuditEvent", "ev3")
+        left = await store.resources.count_documents({"type": "AuditEvent"})
+    finally:
+        await store.close()
+
+    assert moved == 6
+    assert stored is not None
+    assert stored.body == writes[3].version.body
+    assert [v.id for v in found.page.versions] == ["ev2"]
+    assert left == 0

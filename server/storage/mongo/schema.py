@@ -14,6 +14,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import CollectionInvalid, OperationFailure
 
+from server.storage.mongo.audit import COLLECTION as AUDIT_EVENTS
+from server.storage.mongo.audit import INDEXES as AUDIT_EVENT_INDEXES
 from server.storage.mongo.holds import COLLECTION as HELD_KEYS
 from server.storage.mongo.holds import INDEXES as HELD_KEYS_INDEXES
 from server.storage.mongo.index import MONGO_INDEXES
@@ -31,6 +33,7 @@ COLLECTIONS = (
     OUTBOX,
     HELD_KEYS,
     READINESS,
+    AUDIT_EVENTS,
 )
 
 _NAMESPACE_EXISTS = 48  # another process created the collection meanwhile
@@ -45,6 +48,7 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     OUTBOX: OUTBOX_INDEXES,
     HELD_KEYS: HELD_KEYS_INDEXES,
     "hl7_ledger": LEDGER_INDEXES,
+    AUDIT_EVENTS: AUDIT_EVENT_INDEXES,
 }
 
 

@@ -22,7 +22,10 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from server.search.query import SearchQuery
+from server.storage.audit_rows import AUDIT_TYPE, is_audit
 from server.storage.cursor import decode_cursor, encode_cursor
+from server.storage.mongo.audit import COLLECTION as AUDIT_EVENTS
+from server.storage.mongo.audit import event_history, event_key, move_events
 from server.storage.mongo.client import MongoConnection, connect
 from server.storage.mongo.errors import driver_errors
 from server.storage.mongo.guard import ClaimRefused, claim_guard, give_back, holder_of
@@ -153,12 +156,20 @@ class MongoStore:
     def date_widths(self) -> Any:
         return self.conn.database["date_widths"]
 
+    @property
+    def audit_events(self) -> Any:
+        return self.conn.database[AUDIT_EVENTS]
+
     async def open(self) -> None:
         conn = await connect(self.url)
         try:
             async with driver_errors("create its collections and indexes"):
                 await create_collections(conn.database)
                 await create_indexes(conn.database)
+                database = conn.database
+                await move_events(
+                    database["resources"], database["history"], database[AUDIT_EVENTS]
+                )
         except BaseException:
             await conn.close()
             raise
@@ -180,8 +191,9 @@ class MongoStore:
             raise StoreUnavailable(f"MongoDB store lacks the collections {', '.join(missing)}")
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
+        collection = self.audit_events if resource_type == AUDIT_TYPE else self.resources
         async with driver_errors("read"):
-            doc = await self.resources.find_one(
+            doc = await collection.find_one(
                 {"_id": f"{resource_type}/{resource_id}"}, _VERSION_FIELDS
             )
         return _version(doc) if doc else None
@@ -193,14 +205,21 @@ class MongoStore:
         if not found:
             return found
         ids = [f"{resource_type}/{resource_id}" for resource_type, resource_id in found]
+        events = [key for key in ids if key.startswith(f"{AUDIT_TYPE}/")]
         async with driver_errors("read"):
-            async for doc in self.resources.find({"_id": {"$in": ids}}, _VERSION_FIELDS):
-                found[(doc["type"], doc["id"])] = _version(doc)
+            for collection, wanted in ((self.resources, ids), (self.audit_events, events)):
+                if not wanted:
+                    continue
+                async for doc in collection.find({"_id": {"$in": wanted}}, _VERSION_FIELDS):
+                    found[(doc["type"], doc["id"])] = _version(doc)
         return found
 
     async def vread(
         self, resource_type: str, resource_id: str, version: int
     ) -> StoredVersion | None:
+        if resource_type == AUDIT_TYPE:  # an event keeps its current version only
+            current = await self.read(resource_type, resource_id)
+            return current if current and current.version == version else None
         async with driver_errors("read"):
             doc = await self.versions.find_one(
                 {"type": resource_type, "id": resource_id, "version": version}, _VERSION_FIELDS
@@ -223,14 +242,18 @@ class MongoStore:
         entry = ledger_document(ledger) if ledger is not None else None
         widths: dict[str, int] = {}
         for write in writes:
-            if write.index is not None and not write.version.deleted:
+            if write.index is not None and not write.version.deleted and not is_audit(write):
                 for key, width in widths_of(write.version.resource_type, write.index).items():
                     widths[key] = max(widths.get(key, 0), width)
         widths = self.widths.wider(widths)
 
         async def apply(session: Any) -> None:
             for write, document, history in documents:
-                await self._apply_one(write, document, history, session)
+                if is_audit(write):
+                    key = event_key(write.version.id)
+                    await self._swap(key, write, document, session, self.audit_events)
+                else:
+                    await self._apply_one(write, document, history, session)
             await self.widths.widen(self.date_widths, widths, session)
             if entry is not None:
                 await ledger_put(self.ledger, entry, session)
@@ -318,6 +341,10 @@ class MongoStore:
 
     async def expunge_before(self, resource_type: str, before: int) -> int:
         where = {"type": resource_type, "updated": {"$lt": before}}
+        if resource_type == AUDIT_TYPE:
+            async with driver_errors("purge AuditEvents"):
+                purged = await self.audit_events.delete_many(where)
+            return int(purged.deleted_count)
         removed = await self.resources.delete_many(where)
         await self.versions.delete_many(where)
         return int(removed.deleted_count)
@@ -341,16 +368,25 @@ class MongoStore:
         # inserts again.
         await self.versions.insert_one(dict(history), session=session)
 
-    async def _swap(self, key: str, write: Write, document: dict[str, Any], session: Any) -> None:
-        """Insert or replace the resource document if its version is the expected one."""
+    async def _swap(
+        self,
+        key: str,
+        write: Write,
+        document: dict[str, Any],
+        session: Any,
+        collection: Any = None,
+    ) -> None:
+        """Insert or replace the resource document if its version is the expected one
+        (in ``collection``, by default the resources)."""
         new = write.version
+        collection = self.resources if collection is None else collection
         if write.expected_version == 0:
             try:
-                await self.resources.insert_one({"_id": key, **document}, session=session)
+                await collection.insert_one({"_id": key, **document}, session=session)
             except DuplicateKeyError:
                 raise await self._conflict(new.resource_type, new.id) from None
         else:
-            result = await self.resources.replace_one(
+            result = await collection.replace_one(
                 {"_id": key, "version": write.expected_version}, document, session=session
             )
             if result.matched_count == 0:
@@ -362,6 +398,10 @@ class MongoStore:
         return VersionConflict(resource_type, resource_id, current.version if current else 0)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
+        if query.resource_type == AUDIT_TYPE:
+            async with driver_errors("read history"):
+                docs, cursor = await event_history(self.audit_events, query)
+            return HistoryPage([_version(d) for d in docs], cursor)
         resource_type, resource_id = query.resource_type, query.resource_id
         since, count, cursor = query.since, query.count, query.cursor
         where: dict[str, Any] = {}
@@ -398,10 +438,12 @@ class MongoStore:
 
     async def search(self, query: SearchQuery) -> SearchPage:
         async with driver_errors("search"):
+            if query.resource_type == AUDIT_TYPE:
+                # The resource search, over the events' own documents (no date widths).
+                return await run_search(self.audit_events, None, query)
             return await run_search(self.resources, self.date_widths, query)
 
     async def count(self, resource_type: str) -> int:
+        collection = self.audit_events if resource_type == AUDIT_TYPE else self.resources
         async with driver_errors("count"):
-            return int(
-                await self.resources.count_documents({"type": resource_type, "deleted": False})
-            )
+            return int(await collection.count_documents({"type": resource_type, "deleted": False}))
