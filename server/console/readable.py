@@ -7,6 +7,7 @@ without one) use these as filters; ``fields`` is the generic view's list of elem
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Final
 
 from server.console.views import fhir_text
@@ -124,3 +125,27 @@ def headline(resource: dict[str, Any]) -> str:
     if not shown:
         shown = [f"{label}: {value}" for label, value in fields(resource)[:3]]
     return " · ".join(shown)
+
+
+def duration_minutes(resource: dict[str, Any]) -> int | None:
+    """An Appointment's length from its start and end, when both are instants."""
+    start, end = resource.get("start"), resource.get("end")
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    try:
+        span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    except ValueError:
+        return None
+    return int(span.total_seconds() // 60)
+
+
+def lines_total(resource: dict[str, Any]) -> str:
+    """The sum of a Claim's line nets, when they share one currency."""
+    nets = [item.get("net") for item in resource.get("item", ()) if isinstance(item, dict)]
+    amounts = [
+        net for net in nets if isinstance(net, dict) and isinstance(net.get("value"), int | float)
+    ]
+    currencies = {net.get("currency") for net in amounts}
+    if not amounts or len(currencies) != 1:
+        return ""
+    return money({"value": sum(net["value"] for net in amounts), "currency": currencies.pop()})

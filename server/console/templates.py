@@ -41,4 +41,6 @@ def build_environment() -> Environment:
 
     env.filters["fields"] = readable.fields
     env.filters["headline"] = readable.headline
+    env.filters["duration_minutes"] = readable.duration_minutes
+    env.filters["lines_total"] = readable.lines_total
     return env

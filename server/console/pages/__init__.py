@@ -14,6 +14,7 @@ from server.console.pages import (
     hl7_workbench,
     home,
     records_desk,
+    resource,
     sign_in,
 )
 
@@ -25,6 +26,8 @@ MODULES: tuple[ModuleType, ...] = (
     records_desk,
     chart,
     front_desk,
+    # Last: /console/{Type}/{id} is the most general of the console's paths.
+    resource,
 )
 
 
