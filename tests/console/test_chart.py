@@ -28,6 +28,9 @@ async def test_the_chart_puts_the_record_on_a_timeline(console: httpx.AsyncClien
     for kind in ("Appointment", "Coverage", "Claim", "Consent"):
         [first] = [r for r in records if r["resourceType"] == kind][:1]
         assert f'href="/console/{kind}/{first["id"]}"' in page.text, kind
+    # the record, not what it points at nor the audit trail of reading it
+    assert 'href="/console/Practitioner/' not in page.text
+    assert 'href="/console/AuditEvent/' not in page.text
     # newest first: the dates on the timeline never go up
     days = [
         line.split('datetime="')[1][:10]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from server.console.api_client import FhirApi
 from server.console.page import NavItem, Page, PageRoute
-from server.console.views.chart import patient_summary, timeline
+from server.console.views.chart import TIMELINE_TYPES, patient_summary, timeline
 from server.console.views.fhir_text import bundle_resources
 from server.console.views.operation_answer import operation_answer
 from server.console.views.roi import disclosures
@@ -42,7 +42,7 @@ async def find(page: Page) -> Response:
 async def _record(api: FhirApi, patient_id: str) -> tuple[list[dict[str, Any]], bool]:
     """The record's resources, and whether it was cut at MAX_RECORDS."""
     path: str | None = f"/fhir/Patient/{patient_id}/$everything"
-    params: dict[str, str] | None = {"_count": str(PAGE_SIZE)}
+    params: dict[str, str] | None = {"_count": str(PAGE_SIZE), "_type": ",".join(TIMELINE_TYPES)}
     resources: list[dict[str, Any]] = []
     while path is not None and len(resources) < MAX_RECORDS:
         bundle = (await api.get(path, params)).json()

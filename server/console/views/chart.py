@@ -14,7 +14,7 @@ from typing import Any
 
 from server.console.views.fhir_text import concept_text, human_name, reference_text
 
-__all__ = ["PatientSummary", "TimelineEvent", "patient_summary", "timeline"]
+__all__ = ["TIMELINE_TYPES", "PatientSummary", "TimelineEvent", "patient_summary", "timeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +127,11 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], tuple[str, str, str]]] = {
     "Task": _task,
     "Communication": _communication,
 }
+
+
+# The record's types the timeline shows (``$everything?_type=``): not the Practitioners,
+# Organizations and Locations it points at, nor the audit trail of reading it.
+TIMELINE_TYPES = tuple(_DESCRIBE)
 
 
 def _event(resource: dict[str, Any]) -> TimelineEvent:
