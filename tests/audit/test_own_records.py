@@ -15,8 +15,10 @@ import pytest
 from server.audit.events import EventBuilder
 from server.search.engine import SearchEngine
 from server.settings import Settings
+from server.storage.factory import open_bulk_records
 from server.storage.mongo.audit import move_events
 from server.storage.mongo.store import MongoStore, _documents
+from server.storage.port import Store
 from server.storage.sqlite.store import SqliteStore
 from tests.audit.conftest import Audited, opened
 from tests.audit.test_append import BASES, event
@@ -153,3 +155,17 @@ async def test_events_an_older_mongodb_database_kept_as_resources_move(store_url
     assert stored.body == writes[3].version.body
     assert [v.id for v in found.page.versions] == ["ev2"]
     assert left == 0
+
+
+async def test_an_export_snapshot_reads_the_events_stored_by_then(store: Store) -> None:
+    builder = EventBuilder(BASES[0], BASES)
+    writes = [builder.write(event(n), f"ev{n}") for n in range(5)]
+    await store.append(writes)
+    as_of = writes[2].version.last_updated  # ev0..ev2 were recorded by then
+    records = await open_bulk_records(store)
+
+    first = await records.read_as_of("AuditEvent", as_of, None, 2)
+    rest = await records.read_as_of("AuditEvent", as_of, first.next_after, 10)
+
+    assert [v.id for v in first.versions + rest.versions] == ["ev0", "ev1", "ev2"]
+    assert rest.next_after is None

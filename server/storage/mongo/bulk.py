@@ -13,7 +13,9 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from server.storage.audit_rows import AUDIT_TYPE
 from server.storage.bulk_port import JobRecord, SnapshotPage
+from server.storage.mongo.audit import COLLECTION as AUDIT_EVENTS
 from server.storage.mongo.errors import driver_errors
 from server.storage.mongo.schema import create_collections
 from server.storage.port import Method, StoredVersion
@@ -62,8 +64,11 @@ class MongoBulkRecords:
         # "0" follows "/": the range holds this type's ids and nothing else.
         where = {"_id": {**start, "$lt": f"{resource_type}0"}}
         async with driver_errors("read an export snapshot"):
+            # AuditEvents have their own collection (server.storage.mongo.audit), and no
+            # history: one changed since the snapshot is left out.
+            collection = AUDIT_EVENTS if resource_type == AUDIT_TYPE else "resources"
             docs = (
-                await self.database["resources"]
+                await self.database[collection]
                 .find(where, _FIELDS)
                 .sort("_id", ASCENDING)
                 .limit(count)

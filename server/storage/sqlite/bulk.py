@@ -8,8 +8,10 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from server.storage.audit_rows import AUDIT_TYPE
 from server.storage.bulk_port import JobRecord, SnapshotPage
 from server.storage.port import Method, StoredVersion
+from server.storage.sqlite.audit import events_as_of
 
 if TYPE_CHECKING:
     from server.storage.sqlite.store import SqliteStore
@@ -82,6 +84,10 @@ class SqliteBulkRecords:
         self, resource_type: str, as_of: int, after: str | None, count: int
     ) -> SnapshotPage:
         def select() -> SnapshotPage:
+            if resource_type == AUDIT_TYPE:  # their own table (server.storage.sqlite.audit)
+                with self._snapshot_lock:
+                    events = events_as_of(self._snapshot_connection(), as_of, after, count)
+                return SnapshotPage(*events)
             with self._snapshot_lock:
                 rows = (
                     self._snapshot_connection()
