@@ -156,6 +156,25 @@ HELD_TYPES: dict[str, ResourceType] = {
                     " Appointment starting in the window that has none yet, sent to the"
                     " patient's preferred contact; a Parameters of the counts",
                 ),
+                Operation(
+                    "find",
+                    f"{_OPERATIONS_BASE}/Appointment-find",
+                    "GET or POST (start, end, practitioner, location, service-type, specialty,"
+                    " patient, urgency, _count): proposed Appointments built from free Slots,"
+                    " earliest first, as a searchset paged by next links; nothing is stored",
+                ),
+                Operation(
+                    "hold",
+                    f"{_OPERATIONS_BASE}/Appointment-hold",
+                    "POST Parameters(appt-resource): hold a proposal's Slots for"
+                    " --slot-hold-minutes; answers the pending Appointment with its hold id",
+                ),
+                Operation(
+                    "book",
+                    f"{_OPERATIONS_BASE}/Appointment-book",
+                    "POST Parameters(appt-resource): book a proposal or a held one; 409 naming"
+                    " the booking or hold that took its Slot meanwhile",
+                ),
             ),
             clinical_date=("start",),
             hl7v2_write_rank=7,

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         description="Claim scrubbing on a client create or update: error refuses a claim with "
         "an error-level edit (422); warn stores the edits with the claim; off runs none",
     )
+    slot_hold_minutes: float = Field(
+        10.0,
+        gt=0,
+        description="How long Appointment/$hold keeps a proposal's Slots from others (minutes)",
+    )
     export_dir: Path | None = Field(
         None,
         description="Where Bulk Data export files are written; default: 'exports' beside "

@@ -117,6 +117,10 @@ def operation_needs() -> dict[str, Needs]:
         ),
         # A scheduler's set-up of a practitioner's or a room's bookable time.
         "generate-slots": Needs((("Schedule", "r"), ("Slot", "c")), unconfined=True),
+        # A front desk's or a patient's booking: what a proposal is made of, and the booking.
+        "find": Needs((("Schedule", "s"), ("Slot", "s")), unconfined=False),
+        "hold": Needs((("Slot", "u"), ("Appointment", "c")), unconfined=False),
+        "book": Needs((("Appointment", "c"), ("Slot", "u")), unconfined=False),
         # The operations every type has act on the type they are invoked on.
         "meta": Needs(((INVOKED_ON, "rs"),), unconfined=False),
         "meta-add": Needs(((INVOKED_ON, "u"),), unconfined=False),

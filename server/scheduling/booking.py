@@ -45,6 +45,8 @@ from server.scheduling.appointment import (
 from server.scheduling.holds import minute_keys, minute_of, overbook_key
 from server.scheduling.slot_link import (
     HOLD_ID_URL,
+    SLOT_TAKING,
+    SlotBusy,
     SlotChanges,
     SlotLink,
     held_by_another,
@@ -131,7 +133,10 @@ class BookingRule:
             return SlotChanges()
         stored = await self.store.read("Appointment", resource_id)
         previous = orjson.loads(stored.body) if stored is not None and stored.body else None
-        changes = await self.slots.plan(resource_id, resource, previous)
+        try:
+            changes = await self.slots.plan(resource_id, resource, previous)
+        except SlotBusy as busy:
+            raise await self._named(busy) from None
         if changes.start and changes.end and "start" not in resource and "end" not in resource:
             resource["start"], resource["end"] = changes.start, changes.end
         return changes
@@ -140,7 +145,7 @@ class BookingRule:
         """The holds to ask for after ``taken``: 409 if its holder still needs the key."""
         participant = plan.keys[taken.key]
         if taken.key.startswith(SLOT_KEY_PREFIX):
-            refusal = await self._slot_refusal(taken.holder, participant, plan.hold_id)
+            refusal = await self.slot_refusal(taken.holder, participant, plan.hold_id)
             if refusal is not None:
                 raise refusal
             return dataclasses.replace(plan, replaceable=plan.replaceable | {taken.holder})
@@ -218,7 +223,14 @@ class BookingRule:
             )
         return not other.overbook and key in minute_keys(other)
 
-    async def _slot_refusal(self, holder: str, slot: Participant, hold_id: Any) -> Conflict | None:
+    async def _named(self, busy: SlotBusy) -> Conflict:
+        """The refusal of a busy Slot, naming the Appointment that booked it if one did."""
+        params = [("slot", busy.slot.reference), ("status", ",".join(sorted(SLOT_TAKING)))]
+        for version in await self._find("Appointment", params):
+            return _double_booked(busy.slot, f"Appointment/{version.id}")
+        return busy
+
+    async def slot_refusal(self, holder: str, slot: Participant, hold_id: Any) -> Conflict | None:
         """Why ``holder`` keeps ``slot`` from this booking (409), or None if it lets it go."""
         resource_type, _, resource_id = holder.partition("/")
         stored = await self._read_or_wait(resource_type, resource_id)

@@ -94,6 +94,17 @@ def with_status(slot: dict[str, Any], status: str, *extensions: dict[str, Any]) 
     return changed
 
 
+class SlotBusy(Conflict):
+    """A Slot that is not free for the booking (409); the booking rule names its holder."""
+
+    def __init__(self, slot: Participant, status: str) -> None:
+        super().__init__(
+            f"{slot.reference} is {status}: it cannot be booked", expression=slot.expression
+        )
+        self.slot = slot
+        self.slot_status = status
+
+
 @dataclass(frozen=True, slots=True)
 class SlotChanges:
     """What an Appointment write does to Slots: the keys it holds, the Slots it writes."""
@@ -177,10 +188,7 @@ class SlotLink:
             if until is None or extension_value(slot, HOLD_ID_URL, "String") == token:
                 return
             raise held_by_another(participant, until)
-        raise Conflict(
-            f"{participant.reference} is {status}: it cannot be booked",
-            expression=participant.expression,
-        )
+        raise SlotBusy(participant, str(status))
 
     def hold_needed(self, slot: dict[str, Any], token: Any) -> bool:
         """Whether the Slot's own $hold still keeps it from a booking carrying ``token``."""
