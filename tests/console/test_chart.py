@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from tests.console.signing import sign_in
 from tests.roi.factories import load
@@ -41,16 +42,19 @@ async def test_the_chart_puts_the_record_on_a_timeline(console: httpx.AsyncClien
     assert days == sorted(days, reverse=True)
 
 
-async def test_the_registration_check_says_when_the_server_lacks_it(
+async def test_the_chart_shows_the_registration_check_or_says_it_is_not_available(
     console: httpx.AsyncClient,
 ) -> None:
     await load(console, "pat-0001")
-    lacks = (await console.get("/fhir/Patient/pat-0001/$registration-check")).status_code == 404
+    check = await console.get("/fhir/Patient/pat-0001/$registration-check")
     page = await console.get("/console/chart/pat-0001")
-    if lacks:
+    if check.status_code == 404:
         assert "Registration check: not available on this server" in page.text
-    else:
-        assert "Registration check: not available" not in page.text
+        return
+    assert check.status_code == 200
+    assert "not available" not in page.text
+    for issue in check.json().get("issue", ()):
+        assert str(escape(issue["diagnostics"])) in page.text
 
 
 async def test_the_chart_lists_the_patients_disclosures(console: httpx.AsyncClient) -> None:
