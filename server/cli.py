@@ -236,6 +236,12 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
     type=click.Choice(["error", "warn", "off"]),
 )
 @_setting(
+    "--slot-hold-minutes",
+    "How long Appointment/$hold keeps a proposal's Slots from other clients (minutes; "
+    "default 10).",
+    type=click.FloatRange(min=0, min_open=True),
+)
+@_setting(
     "--reminder-sender",
     "Where Appointment/$send-reminders delivers: file:DIR (a JSON file per reminder), "
     "webhook:URL (POSTed as JSON) or smtp://HOST:PORT[?from=ADDRESS] (email).",
