@@ -104,6 +104,7 @@ def test_the_entrypoint_adds_the_admin_then_runs_the_command(tmp_path: Path) -> 
     fhir_user, practitioner = signed_in(env["FHIRPORT_STORE"], "correct horse battery")
     assert fhir_user == "Practitioner/admin"
     assert practitioner is not None
+    assert practitioner.body is not None
     assert orjson.loads(practitioner.body)["resourceType"] == "Practitioner"
 
 
