@@ -89,6 +89,12 @@ class FhirApi:
     async def close(self) -> None:
         await self._http.aclose()
 
+    async def __aenter__(self) -> FhirApi:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def call(
         self,
         method: str,

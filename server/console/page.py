@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.console.api_client import ApiAnswer, ApiRefused, FhirApi
+from server.console.oauth_client import due, refresh
 from server.console.sessions import COOKIE, Session, SessionStore
 
 SIGN_IN_PATH: Final = "/console/sign-in"
@@ -137,6 +138,9 @@ def as_endpoint(route: PageRoute) -> Callable[[Request], Awaitable[Response]]:
         fresh = session is None
         if session is None:
             session = console.sessions.new()
+        if due(session):
+            async with FhirApi(request.app, request, None) as anonymous:
+                await refresh(anonymous, session)
         if console.sign_in_required and not route.public and not session.signed_in:
             response: Response = _to_sign_in(request)
         else:

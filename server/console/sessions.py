@@ -9,6 +9,7 @@ worker that does not know its session and is asked to sign in again.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections import OrderedDict
@@ -33,9 +34,13 @@ class Session:
     seen: float
     token: str | None = None
     token_expires: float | None = None  # monotonic seconds; None: as long as the session
+    refresh_token: str | None = None
     user: str | None = None  # whom to show as signed in (fhirUser or the token's subject)
     # Sign-in in progress (state, PKCE verifier, where to go after), keyed by state.
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # One refresh at a time: a refresh token works once, and a second use of it would
+    # revoke the whole grant (the panels of a page load at the same time).
+    refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def signed_in(self) -> bool:
@@ -75,15 +80,28 @@ class SessionStore:
         return session
 
     def sign_in(
-        self, session: Session, token: str, user: str | None, expires_in: float | None = None
+        self,
+        session: Session,
+        token: str,
+        user: str | None,
+        expires_in: float | None = None,
+        refresh_token: str | None = None,
     ) -> Session:
         """A new session (new id and CSRF token) for the user, replacing ``session``."""
         self._sessions.pop(session.id, None)
         fresh = self.new()
-        fresh.token = token
         fresh.user = user
-        fresh.token_expires = time.monotonic() + expires_in if expires_in else None
+        renew(fresh, token, expires_in, refresh_token)
         return fresh
 
     def sign_out(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
+
+
+def renew(
+    session: Session, token: str, expires_in: float | None, refresh_token: str | None
+) -> None:
+    """Give ``session`` a new access token (and the refresh token that came with it)."""
+    session.token = token
+    session.token_expires = time.monotonic() + expires_in if expires_in else None
+    session.refresh_token = refresh_token
