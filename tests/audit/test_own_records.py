@@ -169,3 +169,22 @@ async def test_an_export_snapshot_reads_the_events_stored_by_then(store: Store) 
 
     assert [v.id for v in first.versions + rest.versions] == ["ev0", "ev1", "ev2"]
     assert rest.next_after is None
+
+
+async def test_chains_from_events_and_has_onto_patients_join_the_other_resources(
+    audited: Audited,
+) -> None:
+    patient = await read_once(audited)
+    family = make_patient()["name"][0]["family"]
+    (read,) = await audited.events(patient=f"Patient/{patient}", subtype="read")
+
+    chained = await audited.events(**{"patient.family": family, "subtype": "read"})
+    engine = audited.app.state.search
+    has = [("_has:AuditEvent:patient:subtype", "read"), ("_id", patient)]
+    having = await engine.run(engine.parse("Patient", has, lenient=False))
+    none = [("_has:AuditEvent:patient:outcome", "8"), ("_id", patient)]
+    having_none = await engine.run(engine.parse("Patient", none, lenient=False))
+
+    assert read["id"] in {e["id"] for e in chained}
+    assert [v.id for v in having.page.versions] == [patient]
+    assert having_none.page.versions == []

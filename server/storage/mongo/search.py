@@ -35,6 +35,7 @@ from server.search.query import (
     UriMatch,
 )
 from server.search.text_fold import fold
+from server.storage.audit_rows import AUDIT_TYPE
 from server.storage.cursor import decode_search_cursor, encode_cursor, neighbours
 from server.storage.mongo.widths import stored_widths, width_key
 from server.storage.ordering import PREFIX_END, Past, keyset_steps
@@ -139,10 +140,12 @@ def _too_costly(what: str) -> QueryTooCostly:
 
 
 class MongoSearch:
-    """Builds filters for one collection of current resources."""
+    """Builds filters for the collection of current resources (and of AuditEvents,
+    ``events``, which joins search as they search the resources)."""
 
-    def __init__(self, resources: Any, date_widths: Any = None) -> None:
+    def __init__(self, resources: Any, date_widths: Any = None, events: Any = None) -> None:
         self.resources = resources
+        self.events = events
         # Read once per search, on its first date condition; None: nothing known.
         self.date_widths = date_widths
         self._widths: dict[str, int] | None = None
@@ -187,7 +190,7 @@ class MongoSearch:
         return self._joined[key]
 
     async def _widest(self, resource_type: str, param: str) -> int | None:
-        if self.date_widths is None:
+        if self.date_widths is None or resource_type == AUDIT_TYPE:  # none kept for events
             return None
         if self._widths is None:
             self._widths = await stored_widths(self.date_widths)
@@ -196,7 +199,7 @@ class MongoSearch:
     async def _targets(self, cond: ChainCond) -> list[str]:
         """The ids of the chain's targets that match its inner clauses."""
         inner = await self.filter(cond.target_type, cond.inner)
-        found = [d["id"] async for d in self._find(inner, {"id": 1})]
+        found = [d["id"] async for d in self._find(cond.target_type, inner, {"id": 1})]
         if len(found) > JOIN_LIMIT:
             raise _too_costly(f"the chain {cond.param}:{cond.target_type}")
         return found
@@ -206,7 +209,7 @@ class MongoSearch:
         inner = await self.filter(cond.source_type, cond.inner)
         ids: set[str] = set()
         sources = 0
-        async for doc in self._find(inner, {"idx.r": 1}):
+        async for doc in self._find(cond.source_type, inner, {"idx.r": 1}):
             sources += 1
             if sources > JOIN_LIMIT:
                 raise _too_costly(f"_has:{cond.source_type}:{cond.param}")
@@ -217,13 +220,22 @@ class MongoSearch:
             )
         return sorted(ids)
 
-    def _find(self, query: dict[str, Any], projection: dict[str, int]) -> Any:
-        return self.resources.find(query, projection).limit(JOIN_LIMIT + 1)
+    def collection(self, resource_type: str) -> Any:
+        """Where the current resources of a type are."""
+        if resource_type == AUDIT_TYPE and self.events is not None:
+            return self.events
+        return self.resources
+
+    def _find(self, resource_type: str, query: dict[str, Any], projection: dict[str, int]) -> Any:
+        return self.collection(resource_type).find(query, projection).limit(JOIN_LIMIT + 1)
 
 
-async def run_search(resources: Any, date_widths: Any, query: SearchQuery) -> SearchPage:
-    """Execute a search on the collection of current resources."""
-    search = MongoSearch(resources, date_widths)
+async def run_search(
+    resources: Any, date_widths: Any, query: SearchQuery, events: Any = None
+) -> SearchPage:
+    """Execute a search on the collection of current resources (or of AuditEvents)."""
+    search = MongoSearch(resources, date_widths, events)
+    resources = search.collection(query.resource_type)
     position = (
         decode_search_cursor(query.cursor, len(query.sort), ("i", str)) if query.cursor else None
     )

@@ -438,10 +438,8 @@ class MongoStore:
 
     async def search(self, query: SearchQuery) -> SearchPage:
         async with driver_errors("search"):
-            if query.resource_type == AUDIT_TYPE:
-                # The resource search, over the events' own documents (no date widths).
-                return await run_search(self.audit_events, None, query)
-            return await run_search(self.resources, self.date_widths, query)
+            # AuditEvents are searched (and joined) in their own collection.
+            return await run_search(self.resources, self.date_widths, query, self.audit_events)
 
     async def count(self, resource_type: str) -> int:
         collection = self.audit_events if resource_type == AUDIT_TYPE else self.resources

@@ -16,7 +16,9 @@ from typing import Any
 
 from server.search import query as sq
 from server.search.text_fold import fold
+from server.storage.audit_rows import AUDIT_TYPE
 from server.storage.ordering import PREFIX_END
+from server.storage.sqlite.audit_where import events_referencing
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.index import ParamKeys
 from server.storage.sqlite.sql import CommonTables, Sql
@@ -120,13 +122,15 @@ class SqlSearch:
             select = "SELECT ref.rid FROM idx_reference ref WHERE ref.p = ? AND ref.target_type = ?"
             sql.add(f"{select} AND ref.target_id IN {targets}", p, cond.target_type)
             return
-        p = self.key(cond.source_type, cond.param)
-        if p is None:
-            sql.add(NOTHING)
-            return
-        referenced = self.joins.name(
-            ("has", resource_type, cond), lambda: self._referenced(resource_type, p, cond)
-        )
+        key = ("has", resource_type, cond)
+        if cond.source_type == AUDIT_TYPE:  # the events' own tables
+            referenced = self.joins.name(key, lambda: events_referencing(self, resource_type, cond))
+        else:
+            p = self.key(cond.source_type, cond.param)
+            if p is None:
+                sql.add(NOTHING)
+                return
+            referenced = self.joins.name(key, lambda: self._referenced(resource_type, p, cond))
         select = "SELECT t.rid FROM resource t WHERE t.type = ? AND +t.deleted = 0"
         sql.add(f"{select} AND t.id IN {referenced}", resource_type)
 

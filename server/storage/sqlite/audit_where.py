@@ -1,0 +1,174 @@
+"""AuditEvent search conditions on SQLite: each clause a condition on the event row ``e``.
+
+A link lookup (``e.aid IN`` the ``audit_link`` rows matching on the ``(p, code, aid)``
+index), the row's date range, time or id. Chains from an event's references and
+``_has`` onto events join the shared index tables through ``SqlSearch``; ``_has`` from
+another type through events (``Patient?_has:AuditEvent:patient:...``) comes here from
+there (``events_referencing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from server.search import query as sq
+from server.search.text_fold import fold
+from server.storage.audit_rows import AUDIT_TYPE, DATE_PARAM, ID_PARAM, UPDATED_PARAM
+from server.storage.ordering import PREFIX_END
+from server.storage.sqlite.dates import date_where
+from server.storage.sqlite.sql import Sql
+
+if TYPE_CHECKING:
+    from server.storage.sqlite.conditions import SqlSearch
+
+# The columns of the two time parameters: [low, high) of each value.
+TIMES: Final = {
+    DATE_PARAM: ("e.date_low", "e.date_high"),
+    UPDATED_PARAM: ("e.updated", "(e.updated + 1)"),
+}
+LIVE: Final = "e.body IS NOT NULL"
+_LINKS = "SELECT aid FROM audit_link WHERE p = ?"
+
+
+def events_referencing(search: SqlSearch, resource_type: str, cond: sq.HasCond) -> Sql:
+    """The ids of ``resource_type`` that events matching ``cond``'s inner clauses refer to
+    through ``cond.param`` (``_has:AuditEvent:param:...``)."""
+    sql = Sql().add(
+        "SELECT l.code FROM audit_link l WHERE l.p = ? AND l.system = ? AND l.aid IN "
+        "(SELECT e.aid FROM audit_event e WHERE e.body IS NOT NULL",
+        cond.param,
+        resource_type,
+    )
+    where = AuditWhere(search)
+    for clause in cond.inner:
+        where.clause(clause, sql)
+    return sql.add(")")
+
+
+class AuditWhere:
+    """Compiles clauses to conditions on the event row ``e``."""
+
+    def __init__(self, search: SqlSearch) -> None:
+        self.search = search
+
+    def clause(self, clause: sq.Clause, sql: Sql) -> None:
+        """Append `` AND (...)`` (``AND NOT`` for ``:not``): any of the clause's conditions."""
+        sql.add(" AND NOT (" if clause.negate else " AND (")
+        for i, condition in enumerate(clause.any_of):
+            sql.add(" OR " if i else "")
+            self.condition(condition, sql)
+        sql.add(")")
+
+    def condition(self, cond: sq.Condition, sql: Sql) -> None:
+        if isinstance(cond, sq.AllOfCond):
+            sql.add("(1")
+            for inner in cond.inner:
+                self.clause(inner, sql)
+            sql.add(")")
+        elif isinstance(cond, sq.ChainCond):
+            self._chain(cond, sql)
+        elif isinstance(cond, sq.HasCond):
+            self._has(cond, sql)
+        elif isinstance(cond, sq.DateCond | sq.DateAllCond):
+            columns = TIMES.get(cond.param)
+            if columns is None:
+                sql.add("0")
+                return
+            sql.add("(1")
+            date_where(cond, sql, None, columns)
+            sql.add(")")
+        elif isinstance(cond, sq.MissingCond):
+            _missing(cond, sql)
+        elif isinstance(cond, sq.TokenCond) and cond.param == ID_PARAM:
+            sql.add("e.id = ?", cond.code)
+        else:
+            sql.add(f"e.aid IN ({_LINKS}", cond.param)
+            _LINK_MATCH[type(cond)](cond, sql)
+            sql.add(")")
+
+    def _chain(self, cond: sq.ChainCond, sql: Sql) -> None:
+        search = self.search
+
+        def targets() -> Sql:
+            inner = Sql().add("SELECT t.id FROM resource t WHERE +t.type = ?", cond.target_type)
+            search.where(cond.target_type, cond.inner, "t.rid", inner)
+            return inner
+
+        name = search.joins.name(("chain", cond.target_type, cond.inner), targets)
+        sql.add(
+            f"e.aid IN ({_LINKS} AND system = ? AND code IN {name})", cond.param, cond.target_type
+        )
+
+    def _has(self, cond: sq.HasCond, sql: Sql) -> None:
+        search = self.search
+        p = search.key(cond.source_type, cond.param)
+        if p is None:
+            sql.add("0")
+            return
+
+        def referenced() -> Sql:
+            inner = Sql().add(
+                "SELECT ref.target_id FROM idx_reference ref WHERE +ref.p = ? "
+                "AND ref.target_type = ?",
+                p,
+                AUDIT_TYPE,
+            )
+            search.where(cond.source_type, cond.inner, "ref.rid", inner)
+            return inner
+
+        sql.add(f"e.id IN {search.joins.name(('has', AUDIT_TYPE, cond), referenced)}")
+
+
+def _missing(cond: sq.MissingCond, sql: Sql) -> None:
+    if cond.param in TIMES:  # every stored event has both times
+        sql.add("0" if cond.missing else "1")
+        return
+    exists = "EXISTS (SELECT 1 FROM audit_link l WHERE l.aid = e.aid AND l.p = ?)"
+    sql.add(f"NOT {exists}" if cond.missing else exists, cond.param)
+
+
+def _token(cond: sq.TokenCond, sql: Sql) -> None:
+    if cond.code is not None:
+        sql.add(" AND code = ?", cond.code)
+    if cond.system == "":
+        sql.add(" AND system IS NULL")
+    elif cond.system is not None:
+        sql.add(" AND system = ?", cond.system)
+    if cond.text is not None:
+        sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + PREFIX_END)
+
+
+def _reference(cond: sq.ReferenceCond, sql: Sql) -> None:
+    if cond.url is not None:
+        sql.add(" AND code IS NULL AND text = ?", cond.url)
+        return
+    sql.add(" AND code = ?", cond.target_id)
+    if cond.target_type is not None:
+        sql.add(" AND system = ?", cond.target_type)
+
+
+def _string(cond: sq.StringCond, sql: Sql) -> None:
+    if cond.match is sq.StringMatch.PREFIX:
+        sql.add(" AND code >= ? AND code < ?", cond.value, cond.value + PREFIX_END)
+    elif cond.match is sq.StringMatch.CONTAINS:
+        sql.add(" AND instr(code, ?) > 0", cond.value)
+    else:
+        sql.add(" AND code = ? AND text = ?", fold(cond.value), cond.value)
+
+
+def _uri(cond: sq.UriCond, sql: Sql) -> None:
+    if cond.match is sq.UriMatch.BELOW:
+        sql.add(" AND code >= ? AND code < ?", cond.value, cond.value + PREFIX_END)
+    elif cond.match is sq.UriMatch.ABOVE:
+        sql.add(f" AND code IN ({', '.join('?' * len(cond.candidates))})", *cond.candidates)
+    else:
+        sql.add(" AND code = ?", cond.value)
+
+
+_LINK_MATCH: dict[type, Callable[[Any, Sql], None]] = {
+    sq.TokenCond: _token,
+    sq.ReferenceCond: _reference,
+    sq.StringCond: _string,
+    sq.UriCond: _uri,
+}
