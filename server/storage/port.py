@@ -116,6 +116,19 @@ The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry poi
   a sender that stops between the send and that update sends it again. SQLite keeps
   them in the ``hl7_outbox`` table, MongoDB in the ``hl7_outbox`` collection (``_id``
   the entry id); both return a destination's pending entries in id order.
+- AuditEvents. Every access writes one, so both keep them apart from the other
+  resources (``server.storage.audit_rows``): SQLite in the ``audit_event`` table (a row
+  per event) and ``audit_link`` (a row per searchable value), MongoDB in the
+  ``audit_events`` collection (the resource document's shape, its own indexes, no
+  history entries). Every method answers for them as for any type (``write`` stores
+  them in the batch's transaction; ``append`` of events alone is one transaction with a
+  statement per table; ``search`` takes AuditEvent's narrow parameters, chains from them
+  and ``_has`` through them), with these differences: an event keeps its current
+  version only (``vread`` of an earlier one is None, its instance history is that
+  version); ``history`` of the whole system leaves them out; ``referrers`` does not see
+  their references; the export snapshot has no earlier version of an event changed
+  since. A database an older fhirport wrote, holding them as resources, has them moved
+  on ``open`` (SQLite in the schema upgrade's transaction, MongoDB a batch at a time).
 """
 
 from __future__ import annotations
