@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import httpx
 import pytest
 from markupsafe import escape
@@ -83,3 +84,23 @@ async def test_a_patient_user_cannot_open_another_patients_chart(
     await sign_in(smart_console, "patient/*.rs", patient="pat-0002")
     page = await smart_console.get("/console/chart/pat-0001")
     assert page.status_code in (403, 404)
+
+
+async def test_opening_the_chart_is_audited_like_any_read(console: httpx.AsyncClient) -> None:
+    await load(console, "pat-0001")
+
+    async def audited() -> int:
+        found = await console.get(
+            "/fhir/AuditEvent", params={"patient": "Patient/pat-0001", "_summary": "count"}
+        )
+        total: int = found.json()["total"]
+        return total
+
+    before = await audited()
+    assert (await console.get("/console/chart/pat-0001")).status_code == 200
+    # The trail is written behind the answers (server.audit.trail): wait for its flush.
+    for _ in range(50):
+        if await audited() > before:
+            return
+        await anyio.sleep(0.1)
+    pytest.fail("opening the chart recorded no AuditEvent naming the patient")
