@@ -58,17 +58,22 @@ async def redeem_refresh(
         raise invalid_grant("The refresh token is unknown or expired")
     if found.record.revoked:
         raise invalid_grant("The refresh token is revoked")
+    authorized = _narrowed(Authorized.of(found.payload), form.get("scope"))
+    if await records.user(authorized.username) is None:
+        raise invalid_grant("The user is no longer registered")
     if not await grants.close(found):  # used already: by whom else but a thief, or the thief
         await grants.revoke_family(found.record.family)
         raise invalid_grant("The refresh token was used already: its authorization is revoked")
-    authorized = Authorized.of(found.payload)
-    if await records.user(authorized.username) is None:
-        raise invalid_grant("The user is no longer registered")
-    asked = form.get("scope")
-    if asked is not None:
-        narrower = asked.split()
-        if not narrower or not set(narrower) <= set(authorized.scope.split()):
-            raise OAuthError("invalid_scope", "A refresh may only narrow the granted scopes")
-        kept = [s for s in authorized.scope.split() if s in narrower]
-        authorized = Authorized.of({**authorized.payload(), "scope": " ".join(kept)})
     return authorized, found.record.family
+
+
+def _narrowed(authorized: Authorized, asked: str | None) -> Authorized:
+    """``authorized`` with only the scopes ``asked`` (all if None); invalid_scope if wider."""
+    if asked is None:
+        return authorized
+    narrower = asked.split()
+    granted = authorized.scope.split()
+    if not narrower or not set(narrower) <= set(granted):
+        raise OAuthError("invalid_scope", "A refresh may only narrow the granted scopes")
+    kept = " ".join(scope for scope in granted if scope in narrower)
+    return Authorized.of({**authorized.payload(), "scope": kept})

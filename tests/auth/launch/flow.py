@@ -159,7 +159,7 @@ class Browser:
         return await self.http.get(url, **kwargs)
 
     async def follow(self, response: httpx.Response) -> httpx.Response:
-        """Follow same-server redirects; stop at the first page or off-server redirect."""
+        """Follow redirects between the authorization pages; stop at a page or a redirect away."""
         while response.status_code in (302, 303) and _here(response.headers["location"]):
             response = await self.http.get(response.headers["location"])
         return response
@@ -189,7 +189,8 @@ class Browser:
 
 
 def _here(location: str) -> bool:
-    return location.startswith(("/", ROOT + "/"))
+    """Whether a redirect goes to another of the authorization server's pages."""
+    return location.startswith(("/auth/", ROOT + "/auth/"))
 
 
 def redirected_to(response: httpx.Response) -> str:
