@@ -112,3 +112,22 @@ async def test_ingest_needs_the_users_access(smart_console: httpx.AsyncClient) -
     await sign_in(smart_console, "user/Patient.rs")
     page = await _post(smart_console, "ingest", A04)
     assert page.status_code == 403
+
+
+NO_IDENTIFIER = A04.replace("MRN777^^^NORTH^MR", "").replace("WB0001", "WB0002")
+
+
+async def test_read_shows_why_the_server_cannot_convert(console: httpx.AsyncClient) -> None:
+    page = await _post(console, "read", NO_IDENTIFIER)
+    assert page.status_code == 200
+    assert "The server cannot convert this message" in page.text
+    assert "PID-3" in page.text
+
+
+async def test_a_refused_ingest_shows_its_outcome_and_reason(console: httpx.AsyncClient) -> None:
+    answer = await _post(console, "ingest", NO_IDENTIFIER)
+    if answer.status_code == 303:
+        answer = await console.get(answer.headers["location"])
+    assert answer.status_code == 200
+    assert "failed" in answer.text
+    assert "PID-3 (patient identifier list) has no identifier" in answer.text
