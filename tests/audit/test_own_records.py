@@ -18,7 +18,7 @@ from server.settings import Settings
 from server.storage.factory import open_bulk_records
 from server.storage.mongo.audit import move_events
 from server.storage.mongo.store import MongoStore, _documents
-from server.storage.port import Store
+from server.storage.port import Store, VersionConflict
 from server.storage.sqlite.store import SqliteStore
 from tests.audit.conftest import Audited, opened
 from tests.audit.test_append import BASES, event
@@ -188,3 +188,16 @@ async def test_chains_from_events_and_has_onto_patients_join_the_other_resources
     assert read["id"] in {e["id"] for e in chained}
     assert [v.id for v in having.page.versions] == [patient]
     assert having_none.page.versions == []
+
+
+async def test_a_batch_with_an_event_stored_already_stores_none_of_it(store: Store) -> None:
+    builder = EventBuilder(BASES[0], BASES)
+    await store.append([builder.write(event(1), "ev1")])
+
+    with pytest.raises(VersionConflict) as conflict:
+        await store.append([builder.write(event(n), f"ev{n}") for n in (2, 1, 3)])
+
+    assert str(conflict.value) == "AuditEvent/ev1 is at version 1"
+    if store.transactions:  # memory:// keeps what came before the conflict (port.py)
+        assert await store.read("AuditEvent", "ev2") is None
+        assert await store.count("AuditEvent") == 1

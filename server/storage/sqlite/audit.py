@@ -48,6 +48,10 @@ _INSERT = (
     "INSERT INTO audit_event (id, version, updated, method, body, date_low, date_high) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_NUMBERED = (
+    "INSERT INTO audit_event (aid, id, version, updated, method, body, date_low, date_high) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _LINK = "INSERT INTO audit_link (aid, p, system, code, text) VALUES (?, ?, ?, ?, ?)"
 EXPUNGE_SLICE: Final = 5000
 
@@ -63,6 +67,9 @@ def store_events(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
     Raise VersionConflict when a write's expected version is not the stored one.
     """
     records = [audit_record(w) for w in writes]
+    if all(w.expected_version == 0 for w in writes):
+        _insert_new(conn, records)
+        return
     known = _versions(conn, [r.write.version.id for r in records])
     links: list[tuple[Any, ...]] = []
     for record in records:
@@ -73,6 +80,31 @@ def store_events(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
         aid = _put(conn, record, current[0])
         known[new.id] = (aid, new.version)
         links += [(aid, *link) for link in record.links]
+    conn.executemany(_LINK, links)
+
+
+def _insert_new(conn: sqlite3.Connection, records: list[AuditRecord]) -> None:
+    """Insert new events and their links, a statement per table for the whole batch.
+
+    Writers are serialised, so the row ids this numbers from the largest one are free.
+    """
+    (last,) = conn.execute("SELECT coalesce(max(aid), 0) FROM audit_event").fetchone()
+    events: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    for aid, record in enumerate(records, last + 1):
+        new = record.write.version
+        low, high = record.date or (None, None)
+        events.append((aid, new.id, new.version, new.last_updated, new.method, new.body, low, high))
+        links += [(aid, *link) for link in record.links]
+    try:
+        conn.executemany(_INSERT_NUMBERED, events)
+    except sqlite3.IntegrityError:  # an id stored already (the job's savepoint undoes the rest)
+        ids = [r.write.version.id for r in records]
+        known = _versions(conn, ids)
+        # Stored before this batch (a lower row id), or twice in it.
+        taken = next((i for i in ids if known.get(i, (last + 1,))[0] <= last), None)
+        taken = taken or next(i for n, i in enumerate(ids) if i in ids[:n])
+        raise VersionConflict(AUDIT_TYPE, taken, known[taken][1]) from None
     conn.executemany(_LINK, links)
 
 
