@@ -139,7 +139,8 @@ async def appointment_book(
     fmt = response_format(request)
     require_body_type(request)
     appointment = appointment_parameter(
-        parse_json_object(await read_body(request, settings.max_body_bytes))
+        parse_json_object(await read_body(request, settings.max_body_bytes)),
+        overbook_allowed=True,
     )
     check_write(access, "Appointment", "c", None, appointment)
     holds = SlotHolds(service, booking_rule(service)[0], settings.slot_hold_minutes)

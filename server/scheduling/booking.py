@@ -57,6 +57,7 @@ from server.scheduling.slot_link import (
 from server.scheduling.slot_link import (
     KEY_PREFIX as SLOT_KEY_PREFIX,
 )
+from server.scheduling.waitlist import Waitlist
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
 from server.storage.port import Holds, HoldTaken, Store, StoredVersion, Write
@@ -139,7 +140,11 @@ class BookingRule:
             raise await self._named(busy) from None
         if changes.start and changes.end and "start" not in resource and "end" not in resource:
             resource["start"], resource["end"] = changes.start, changes.end
-        return changes
+        version = stored.version + 1 if stored is not None else 1
+        offers = await Waitlist(self.store, self.search, self.slots).offer(
+            resource_id, version, resource, previous, changes.freed
+        )
+        return dataclasses.replace(changes, writes=(*changes.writes, *offers))
 
     async def settle(self, plan: Plan, taken: HoldTaken) -> Plan:
         """The holds to ask for after ``taken``: 409 if its holder still needs the key."""

@@ -21,6 +21,7 @@ from server.errors import InvalidRequest
 from server.fhir.clock import fhir_instant, parse_instant
 from server.scheduling.appointment import BUSY_STATUSES, booking_of, local_reference
 from server.scheduling.slot_link import Clock, offerable
+from server.scheduling.urgent import SqueezeIns, overbook_proposal
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
 from server.storage.port import InvalidCursor, SearchPage, Store
@@ -120,12 +121,50 @@ class Finder:
         slots = [s for s in slots if offerable(s, now)]
         known = schedules or await self._schedules_of(slots)
         taken = await self._patient_busy(request) if request.patient else []
+        if request.urgent and request.cursor is None:
+            slots, kinds, known = await self._urgent(request, schedules, known, slots, now)
+        else:
+            kinds = {}
         proposals = [
-            proposal(slot, known.get(_schedule_id(slot), {}), request.patient)
+            _proposed(slot, known, request.patient, kinds.get(id(slot), "free"))
             for slot in slots
             if not any(_overlaps(slot, t) for t in taken)
         ]
+        proposals.sort(key=lambda p: str(p.get("start")))
         return Found(proposals, page.next_cursor)
+
+    async def _urgent(
+        self,
+        request: FindRequest,
+        schedules: dict[str, dict[str, Any]] | None,
+        known: dict[str, dict[str, Any]],
+        slots: list[dict[str, Any]],
+        now: int,
+    ) -> tuple[list[dict[str, Any]], dict[int, str], dict[str, dict[str, Any]]]:
+        """The slots with the squeeze-ins added, each one's kind, and their Schedules."""
+        squeeze = SqueezeIns(self.store, self.search)
+        kinds: dict[int, str] = {}
+        by_id = {s.get("id"): s for s in slots}
+        for freed in await squeeze.freed_today(schedules, now):
+            slot = by_id.get(freed.get("id"))
+            if slot is None:
+                slots.append(freed)
+                slot = freed
+            kinds[id(slot)] = "freed-today"
+        known = {
+            **known,
+            **await self._schedules_of([s for s in slots if _schedule_id(s) not in known]),
+        }
+        for first, schedule_id in await squeeze.overbooks(
+            schedules if schedules is not None else known, request.start, request.end, now
+        ):
+            squeezed = {k: v for k, v in first.items() if k != "id"}
+            squeezed["schedule"] = {"reference": f"Schedule/{schedule_id}"}
+            slots.append(squeezed)
+            kinds[id(squeezed)] = "overbook"
+        if schedules is not None:
+            known = {**known, **schedules}
+        return slots, kinds, known
 
     async def schedules(self, request: FindRequest) -> dict[str, dict[str, Any]] | None:
         """The active Schedules the request narrows to, by id; None when it names none."""
@@ -200,6 +239,13 @@ def proposal(
         if value:
             appointment[element] = value
     return appointment
+
+
+def _proposed(
+    slot: dict[str, Any], known: dict[str, dict[str, Any]], patient: str | None, kind: str
+) -> dict[str, Any]:
+    made = proposal(slot, known.get(_schedule_id(slot), {}), patient, kind)
+    return overbook_proposal(made) if kind == "overbook" else made
 
 
 def _actors(schedule: dict[str, Any]) -> list[str]:

@@ -23,7 +23,7 @@ from server.errors import BusinessRuleViolation, Conflict, InvalidRequest
 from server.fhir.clock import fhir_instant
 from server.fhir.validation import validate_resource
 from server.interactions import ResourceService, WriteResult
-from server.scheduling.appointment import Participant
+from server.scheduling.appointment import OVERBOOK_URL, Participant, extension_value
 from server.scheduling.booking import BookingRule
 from server.scheduling.find import PROPOSAL_KIND_URL
 from server.scheduling.parameters import parameters_of, single
@@ -45,8 +45,11 @@ _ATTEMPTS = 16
 MINUTE_US = 60_000_000
 
 
-def appointment_parameter(body: dict[str, Any]) -> dict[str, Any]:
-    """The Appointment of $hold's or $book's ``appt-resource``; 400 without one."""
+def appointment_parameter(
+    body: dict[str, Any], *, overbook_allowed: bool = False
+) -> dict[str, Any]:
+    """The Appointment of $hold's or $book's ``appt-resource``; 400 without one, 422 without
+    a Slot unless ``overbook_allowed`` and it is an overbook (urgent $find's squeeze-in)."""
     param = single(parameters_of(body), "appt-resource")
     resource = param.body.get("resource") if param is not None else None
     if param is None or not isinstance(resource, dict):
@@ -58,7 +61,8 @@ def appointment_parameter(body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("appt-resource must be an Appointment", expression=param.expression)
     appointment = copy.deepcopy(resource)
     validate_resource(appointment, "Appointment")
-    if not slot_refs(appointment):
+    overbook = extension_value(appointment, OVERBOOK_URL, "Boolean") is True
+    if not slot_refs(appointment) and not (overbook_allowed and overbook):
         raise BusinessRuleViolation(
             "The Appointment names no Slot (Appointment.slot): $find proposes Slots",
             expression="Appointment.slot",

@@ -5,8 +5,8 @@ An Appointment that references Slots (``Appointment.slot``) in a status that tak
 store's exclusive holds, like a participant's minutes) and makes the Slot ``busy`` in
 the same batch. Cancelling it, marking it a no-show, or moving it to other Slots
 writes the Slots it lets go back to ``free`` in that batch; a Slot freed by a
-cancellation records the Appointment (``FREED_BY_URL``), which is how urgent
-``$find`` knows the slots freed today.
+cancellation records the Appointment and when (``FREED_BY_URL``, ``FREED_AT_URL``),
+which is how urgent ``$find`` knows the slots freed today.
 
 ``Appointment/$hold`` holds Slots the other way round: the Slot itself takes its key,
 with status ``busy-tentative``, a hold id (``HOLD_ID_URL``) and an expiry
@@ -37,7 +37,8 @@ SLOT_TAKING = frozenset({"pending", "booked", "arrived", "checked-in", "fulfille
 HOLD_ID_URL = "https://fhirport.dev/fhir/StructureDefinition/slot-hold"
 HOLD_EXPIRES_URL = "https://fhirport.dev/fhir/StructureDefinition/slot-hold-expires"
 FREED_BY_URL = "https://fhirport.dev/fhir/StructureDefinition/slot-freed-by"
-_SERVER_EXTENSIONS = frozenset({HOLD_ID_URL, HOLD_EXPIRES_URL, FREED_BY_URL})
+FREED_AT_URL = "https://fhirport.dev/fhir/StructureDefinition/slot-freed-at"
+_SERVER_EXTENSIONS = frozenset({HOLD_ID_URL, HOLD_EXPIRES_URL, FREED_BY_URL, FREED_AT_URL})
 KEY_PREFIX = "slot|"
 
 Clock = Callable[[], int]
@@ -155,16 +156,11 @@ class SlotLink:
             slot = orjson.loads(found.body)
             if slot.get("status") != "busy":
                 continue
-            mark = (
-                [
-                    {
-                        "url": FREED_BY_URL,
-                        "valueReference": {"reference": f"Appointment/{appointment_id}"},
-                    }
-                ]
-                if cancelled
-                else []
-            )
+            mark: list[dict[str, Any]] = []
+            if cancelled:
+                by = {"reference": f"Appointment/{appointment_id}"}
+                mark.append({"url": FREED_BY_URL, "valueReference": by})
+                mark.append({"url": FREED_AT_URL, "valueInstant": fhir_instant(now)})
             writes.append(self._write(found, with_status(slot, "free", *mark)))
             freed.append(slot)
         keys = {slot_key(p.reference): p for p in wanted}
