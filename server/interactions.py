@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -45,6 +45,7 @@ from server.storage.port import (
     LedgerEntry,
     Method,
     OutboxEntry,
+    ReferenceChanged,
     Store,
     StoredVersion,
     VersionConflict,
@@ -262,8 +263,16 @@ class ResourceService:
     async def _create(
         self, resource_type: str, resource: dict[str, Any], guard: Guard | None = None
     ) -> WriteResult:
-        version = await self._write(resource_type, new_id(), resource, None, Method.POST, guard)
-        return WriteResult(version, created=True)
+        resource_id = new_id()
+        for _ in range(_MAX_ATTEMPTS):
+            try:
+                version = await self._write(
+                    resource_type, resource_id, resource, None, Method.POST, guard
+                )
+            except ReferenceChanged:
+                continue  # a resource it refers to was deleted meanwhile: check again
+            return WriteResult(version, created=True)
+        raise self._busy(resource_type, resource_id)
 
     async def update(
         self,
@@ -300,6 +309,8 @@ class ResourceService:
                     version = await self._write(
                         resource_type, resource_id, resource, current, Method.PUT, guard
                     )
+                except ReferenceChanged:
+                    continue  # a resource it refers to was deleted meanwhile: check again
                 except VersionConflict:
                     if if_match is not None:
                         raise self._stale(resource_type, resource_id, if_match) from None
@@ -336,6 +347,8 @@ class ResourceService:
                     version = await self._write(
                         resource_type, resource_id, patched, current, Method.PATCH
                     )
+                except ReferenceChanged:
+                    continue  # a resource it refers to was deleted meanwhile: check again
                 except VersionConflict:
                     if if_match is not None:
                         raise self._stale(resource_type, resource_id, if_match) from None
@@ -379,7 +392,9 @@ class ResourceService:
             raise self._busy(resource_type, resource_id)
 
     def _delete_marker(self, current: StoredVersion) -> Write:
-        return next_version(
+        """The deletion of ``current``; under strict integrity it commits only while
+        nothing outside its batch refers to the resource (``Write.unreferenced``)."""
+        marker = next_version(
             current.resource_type,
             current.id,
             current,
@@ -388,6 +403,9 @@ class ResourceService:
             self.indexer,
             client_write=True,
         )
+        if self.integrity is None:
+            return marker
+        return replace(marker, unreferenced=self.integrity.unreferenced(current.resource_type))
 
     async def _referrer_deletes(
         self,
@@ -541,9 +559,10 @@ class ResourceService:
             await self.follow_merges(resource)
         if rule is not None:
             rule(resource, orjson.loads(live) if live is not None else None)
+        requires: tuple[tuple[str, str], ...] = ()
         if self.integrity is not None:
             itself = {(resource_type, resource_id): True}
-            await self.integrity.check(resource, resource_type, itself)
+            _, requires = await self.integrity.check_required(resource, resource_type, itself)
 
         async def attempt(holds: Holds | None, more: Sequence[Write] = ()) -> StoredVersion:
             write = next_version(
@@ -557,6 +576,8 @@ class ResourceService:
                 guard=guard,
                 holds=holds,
             )
+            if requires:
+                write = replace(write, requires=requires)
             await self._store(write, more)
             return write.version
 
@@ -598,7 +619,6 @@ class ResourceService:
                 continue
             return write.version
         raise self._busy(version.resource_type, version.id)
-
 
     async def _store(self, write: Write, more: Sequence[Write] = ()) -> None:
         """Store a write (and ``more`` with it), with the audit record of the request."""

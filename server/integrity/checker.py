@@ -114,19 +114,7 @@ class ReferenceIntegrity:
         ``pending`` says, for resources written in the same transaction, whether they
         exist once it commits; the store is asked about every other target.
         """
-        pending = pending or {}
-        targets = self.targets(resource, path, walked)
-        unknown = [key for _, key, _ in targets if key not in pending]
-        stored = await self.store.read_many(unknown) if unknown else {}
-        missing: list[Dangling] = []
-        for where, key, text in targets:
-            if key in pending:
-                exists = pending[key]
-            else:
-                version = stored.get(key)
-                exists = version is not None and not version.deleted
-            if not exists:
-                missing.append(Dangling(where, text))
+        missing, _ = await self._resolve(resource, path, pending, walked)
         return missing
 
     async def check(
@@ -137,10 +125,53 @@ class ReferenceIntegrity:
         walked: Walked | None = None,
     ) -> list[Dangling]:
         """Refuse (422) a resource with dangling references when strict; else return them."""
-        missing = await self.dangling(resource, path, pending, walked)
+        missing, _ = await self.check_required(resource, path, pending, walked)
+        return missing
+
+    async def check_required(
+        self,
+        resource: dict[str, Any],
+        path: str,
+        pending: Mapping[Key, bool] | None = None,
+        walked: Walked | None = None,
+    ) -> tuple[list[Dangling], tuple[Key, ...]]:
+        """``check``, and the stored targets the write must require when it commits
+        (``Write.requires``; none when lenient): a delete racing the write is then
+        either seen by it, or sees it (server.storage.port)."""
+        missing, stored = await self._resolve(resource, path, pending, walked)
         if missing and self.strict:
             raise refused(missing)
-        return missing
+        return missing, stored if self.strict else ()
+
+    def unreferenced(self, resource_type: str) -> dict[str, tuple[str, ...]] | None:
+        """What a deletion of a ``resource_type`` checks when it commits
+        (``Write.unreferenced``): the reference parameters by type that may point at
+        it; None when lenient, or when nothing a client deletes can point at it."""
+        sources = _sources(resource_type)
+        return dict(sources) if sources and self.strict else None
+
+    async def _resolve(
+        self,
+        resource: dict[str, Any],
+        path: str,
+        pending: Mapping[Key, bool] | None,
+        walked: Walked | None,
+    ) -> tuple[list[Dangling], tuple[Key, ...]]:
+        """The dangling references, and the stored targets that exist (not ``pending``)."""
+        pending = pending or {}
+        targets = self.targets(resource, path, walked)
+        unknown = list(dict.fromkeys(key for _, key, _ in targets if key not in pending))
+        stored = await self.store.read_many(unknown) if unknown else {}
+        missing: list[Dangling] = []
+        for where, key, text in targets:
+            if key in pending:
+                exists = pending[key]
+            else:
+                version = stored.get(key)
+                exists = version is not None and not version.deleted
+            if not exists:
+                missing.append(Dangling(where, text))
+        return missing, tuple(unknown)
 
     async def referrers(self, target: Key, limit: int = REFERRERS_SHOWN + 1) -> list[Key]:
         """Up to ``limit`` current resources (not ``target`` itself) that point at ``target``."""

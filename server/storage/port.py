@@ -214,6 +214,13 @@ class Write:
     index: IndexEntries | None
     guard: Guard | None = None
     holds: Holds | None = None
+    # Referential integrity at commit (ReferenceChanged when it no longer holds): the
+    # (type, id) of resources that must exist, not deleted; for a deletion, the
+    # reference parameters by type (Store.referrers' ``sources``) no current resource
+    # may point at it under. Resources the same ``store.write`` writes are left out:
+    # the writer checked what it does to them.
+    requires: tuple[tuple[str, str], ...] = ()
+    unreferenced: Mapping[str, Sequence[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +331,15 @@ class VersionConflict(Exception):
     def __init__(self, resource_type: str, resource_id: str, current: int) -> None:
         super().__init__(f"{resource_type}/{resource_id} is at version {current}")
         self.current = current
+
+
+class ReferenceChanged(VersionConflict):
+    """A resource a write's ``requires`` names is gone, or one now refers to the resource
+    it deletes (``unreferenced``): what the writer checked changed; check again."""
+
+    def __init__(self, resource_type: str, resource_id: str) -> None:
+        super().__init__(resource_type, resource_id, 0)
+        self.args = (f"{resource_type}/{resource_id} changed since the integrity check",)
 
 
 class GuardTaken(Exception):

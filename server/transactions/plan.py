@@ -26,7 +26,7 @@ from server.fhir.validation import validate_resource
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
 from server.integrity.walk import references
 from server.interactions import HoldPlan, HoldRule, ResourceService, criteria_key, new_id
-from server.storage.port import Guard, Holds, Method, StoredVersion, Write
+from server.storage.port import Guard, Method, StoredVersion, Write
 from server.transactions.errors import about
 from server.transactions.parse import ORDER, RequestEntry, Verb
 from server.transactions.references import ConditionalReferences, Found, rewrite
@@ -247,9 +247,16 @@ class Planner:
 
     # Writes -------------------------------------------------------------------
 
-    def _add(self, entry: RequestEntry, write: Write, status: int) -> None:
-        self.writes.append(write)
-        self.view.versions[(write.version.resource_type, write.version.id)] = write.version
+    def _add(
+        self, entry: RequestEntry, write: Write, status: int, held: HoldPlan | None = None
+    ) -> None:
+        """Add an entry's write, and the versions its hold rule writes with it (``more``)."""
+        if held is not None:
+            rule = self.service.hold_rules[entry.resource_type]
+            self.held[len(self.writes)] = Held(entry, rule, held)
+        for stored in (write, *(held.more if held is not None else ())):
+            self.writes.append(stored)
+            self.view.versions[(stored.version.resource_type, stored.version.id)] = stored.version
         self.results[entry.index] = EntryResult(status, write.version)
 
     async def _delete(self, entry: RequestEntry) -> None:
@@ -315,7 +322,7 @@ class Planner:
         validate_resource(body, entry.resource_type)
         if self.access.restrictions(entry.resource_type, letter):
             check_write(self.access, entry.resource_type, letter, current, body)
-        holds = await self._run_rules(entry, key, body, current)
+        held = await self._run_rules(entry, key, body, current)
         method = Method.POST if entry.verb is Verb.POST else Method.PUT
         write = next_version(
             *key,
@@ -325,10 +332,10 @@ class Planner:
             self.service.indexer,
             client_write=True,
             guard=entry.extra.get("guard"),
-            holds=holds,
+            holds=held.holds if held is not None else None,
         )
         created = current is None or current.deleted
-        self._add(entry, write, 201 if created else 200)
+        self._add(entry, write, 201 if created else 200, held)
 
     async def _patch(self, entry: RequestEntry) -> None:
         key = self.identities[entry.index]
@@ -351,7 +358,7 @@ class Planner:
         validate_resource(patched, entry.resource_type)
         if self.access.restrictions(entry.resource_type, "u"):
             check_write(self.access, entry.resource_type, "u", current, patched)
-        holds = await self._run_rules(entry, key, patched, current)
+        held = await self._run_rules(entry, key, patched, current)
         write = next_version(
             *key,
             current,
@@ -359,15 +366,15 @@ class Planner:
             Method.PATCH,
             self.service.indexer,
             client_write=True,
-            holds=holds,
+            holds=held.holds if held is not None else None,
         )
-        self._add(entry, write, 200)
+        self._add(entry, write, 200, held)
 
     async def _run_rules(
         self, entry: RequestEntry, key: Key, body: dict[str, Any], current: StoredVersion | None
-    ) -> Holds | None:
+    ) -> HoldPlan | None:
         """What a single write runs before it stores (ResourceService._write): merges
-        followed, the type's write rule, and its hold rule's plan, whose holds it returns."""
+        followed, the type's write rule, and its hold rule's plan, which it returns."""
         service = self.service
         if service.follow_merges is not None:
             await service.follow_merges(body)
@@ -378,9 +385,7 @@ class Planner:
         hold_rule = service.hold_rules.get(entry.resource_type)
         if hold_rule is None:
             return None
-        plan = await hold_rule.plan(key[1], body)
-        self.held[len(self.writes)] = Held(entry, hold_rule, plan)
-        return plan.holds
+        return await hold_rule.plan(key[1], body)
 
     @staticmethod
     def _check_if_match(entry: RequestEntry, current: StoredVersion | None) -> None:
@@ -401,6 +406,7 @@ class Planner:
         pending: dict[Key, bool] = {
             (w.version.resource_type, w.version.id): not w.version.deleted for w in self.writes
         }
+        positions = {(w.version.resource_type, w.version.id): i for i, w in enumerate(self.writes)}
         for entry in ordered:
             result = self.results.get(entry.index)
             if result is None or result.version is None or result.version.deleted:
@@ -410,12 +416,34 @@ class Planner:
                 with about(entry):
                     path = f"{entry.where}.resource"
                     found = self.references.get(entry.index)
-                    result.warnings = await self.integrity.check(body, path, pending, found)
+                    checked = await self.integrity.check_required(body, path, pending, found)
+                    result.warnings, requires = checked
+                    key = (result.version.resource_type, result.version.id)
+                    if requires:
+                        self._amend(positions[key], requires=requires)
+        for key, exists in pending.items():
+            if not exists and (unreferenced := self.integrity.unreferenced(key[0])):
+                self._amend(positions[key], unreferenced=unreferenced)
         for entry in ordered:
             result = self.results.get(entry.index)
             if entry.verb is Verb.DELETE and result and result.version and self.integrity.strict:
                 with about(entry):
                     await self._check_referrers(entry, result.version, pending)
+
+    def _amend(
+        self,
+        position: int,
+        *,
+        requires: tuple[Key, ...] = (),
+        unreferenced: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Add what the store checks at commit (server.storage.port ``Write``) to a write."""
+        write = self.writes[position]
+        if requires:
+            write = replace(write, requires=requires)
+        if unreferenced:
+            write = replace(write, unreferenced=unreferenced)
+        self.writes[position] = write
 
     async def _check_referrers(
         self, entry: RequestEntry, marker: StoredVersion, pending: Mapping[Key, bool]

@@ -33,6 +33,7 @@ from server.storage.mongo.holds import COLLECTION as HELD_KEYS
 from server.storage.mongo.holds import HoldRefused, apply_holds
 from server.storage.mongo.holds import holder_of as key_holder
 from server.storage.mongo.index import index_document
+from server.storage.mongo.integrity import check_references
 from server.storage.mongo.ledger import (
     ledger_counts,
     ledger_document,
@@ -248,6 +249,8 @@ class MongoStore:
         widths = self.widths.wider(widths)
 
         async def apply(session: Any) -> None:
+            if any(w.requires or w.unreferenced is not None for w in writes):
+                await check_references(self.resources, writes, session)
             for write, document, history in documents:
                 if is_audit(write):
                     key = event_key(write.version.id)

@@ -43,6 +43,7 @@ from server.storage.sqlite.index import (
     clear_replaced,
     write_index,
 )
+from server.storage.sqlite.integrity import check_references
 from server.storage.sqlite.ledger import ledger_counts, ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import (
     PURGE_SLICE,
@@ -230,6 +231,8 @@ class SqliteStore:
         resources = [w for w in writes if not is_audit(w)] if events else writes
 
         def apply(conn: sqlite3.Connection) -> None:
+            if any(w.requires or w.unreferenced is not None for w in writes):
+                check_references(conn, writes)
             if len(resources) >= BULK_UNINDEX:
                 clear_replaced(conn, resources)
             for write in resources:
