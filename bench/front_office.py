@@ -14,8 +14,15 @@ through the indexer and ``Store.write``. Then:
 2. HTTP: ``fhirport serve`` pinned to core 0 (``--auth none --audit off``) and wrk on
    core 1 posting one claim to ``POST /fhir/Claim/$scrub`` for ``--seconds``.
 
-Target (issue 17): ``$scrub`` at 2,000 claims/s or more. Needs wrk for step 2.
-``$find`` and ``$send-reminders`` are not built yet.
+3. reminders: ``--appointments`` booked Appointments (each of its own patient, with an
+   email address, at one clinic with one of 50 practitioners) spread over the next 47
+   hours, then ``$send-reminders`` (what the operation and ``--reminders-every`` run:
+   the search of the window, the reminders read by id, the people and places read at
+   once, each Communication created, written to a file by the file sender, its status
+   recorded), and a second run that finds every reminder made (all skipped).
+
+Targets (issue 17): ``$scrub`` at 2,000 claims/s or more; ``$send-reminders`` for
+10,000 appointments in under 10 s. Needs wrk for step 2 (``--no-http`` skips it).
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +46,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.everything import load
 from bench.rest import start, stop, wait_ready
 from bench.wrk_run import run_wrk
+from server.fhir.clock import fhir_instant, now_us
+from server.reminders import DEFAULT_WITHIN_S, Reminders
+from server.reminders.senders import FileSender
 from server.scrub import (
     Scrubber,
     code_sets,
 )
 from server.scrub.scrubber import ClaimEdit
 from server.search.engine import SearchEngine
+from server.search.extract import extract_index
 from server.storage.sqlite.store import SqliteStore
 from tests.e2e.server_process import free_port
 from tests.scrub.claims import COVERAGE, PATIENT, PAYER, PROVIDER, clean_claim
@@ -151,6 +164,75 @@ def scrub_http(path: Path, body: dict[str, Any], args: argparse.Namespace) -> No
     )
 
 
+def appointments(count: int) -> list[dict[str, Any]]:
+    """The clinic, 50 practitioners, and ``count`` patients each booked once in 47 hours."""
+    began = now_us() + 10 * 60 * 1_000_000
+    step = 47 * 3600 * 1_000_000 // max(count, 1)
+    resources: list[dict[str, Any]] = [
+        {"resourceType": "Location", "id": "clinic", "name": "North Clinic"}
+    ]
+    resources += [
+        {"resourceType": "Practitioner", "id": f"dr{n}", "name": [{"family": f"Doc{n}"}]}
+        for n in range(50)
+    ]
+    for n in range(count):
+        start = began + n * step
+        resources.append(
+            {
+                "resourceType": "Patient",
+                "id": f"rp{n}",
+                "name": [{"family": "Rivera", "given": ["Ana"]}],
+                "telecom": [{"system": "email", "value": f"p{n}@example.org", "rank": 1}],
+            }
+        )
+        resources.append(
+            {
+                "resourceType": "Appointment",
+                "id": f"ra{n}",
+                "status": "booked",
+                "start": fhir_instant(start),
+                "end": fhir_instant(start + 15 * 60 * 1_000_000),
+                "patientInstruction": "Bring your insurance card",
+                "participant": [
+                    {"actor": {"reference": ref}, "status": "accepted"}
+                    for ref in (f"Patient/rp{n}", f"Practitioner/dr{n % 50}", "Location/clinic")
+                ],
+            }
+        )
+    return resources
+
+
+async def remind_all(path: Path, count: int, outbox_in: Path | None) -> None:
+    """Seed ``count`` booked appointments, then send their reminders twice (file sender
+    writing into a fresh folder under ``outbox_in``, default the system's temp folder)."""
+    began = time.perf_counter()
+    await load(path, appointments(count))
+    print(f"seeded {count} patients and booked appointments in {time.perf_counter() - began:.1f}s")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        with tempfile.TemporaryDirectory(dir=outbox_in) as outbox:
+            reminders = Reminders(
+                store,
+                partial(extract_index, base_urls=(BASE,)),
+                SearchEngine(store, (BASE,)),
+                FileSender(Path(outbox)),
+            )
+            for label in ("first run", "second run"):
+                cpu, loop_cpu = time.process_time(), time.thread_time()
+                began = time.perf_counter()
+                tally = await reminders.run(DEFAULT_WITHIN_S)
+                took = time.perf_counter() - began
+                print(
+                    f"$send-reminders ({label}): {tally} in {took:.2f}s"
+                    f" (process CPU {time.process_time() - cpu:.2f}s, of which the event"
+                    f" loop's thread {time.thread_time() - loop_cpu:.2f}s),"
+                    f" {len(os.listdir(outbox))} files"
+                )
+    finally:
+        await store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,18 +243,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-http", action="store_true", help="skip the wrk step")
+    parser.add_argument("--appointments", type=int, default=10000)
+    parser.add_argument(
+        "--outbox",
+        type=Path,
+        help="where the file sender's folder is made (default: the temp folder); "
+        "e.g. /dev/shm to leave the disk's file creation out",
+    )
+    parser.add_argument(
+        "--only", choices=("scrub", "reminders"), help="run only this step (default: all)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "front-office.sqlite3"
-        began = time.perf_counter()
-        claims = asyncio.run(seed(path, args.patients, args.claims))
-        print(
-            f"seeded {args.patients} patients, coverages and {args.claims} claims"
-            f" in {time.perf_counter() - began:.1f}s"
-        )
-        asyncio.run(scrub_all(path, claims, args.concurrency))
-        if not args.no_http:
-            scrub_http(path, claim(args.claims + 1, args.patients), args)
+        if args.only in (None, "scrub"):
+            path = Path(tmp) / "front-office.sqlite3"
+            began = time.perf_counter()
+            claims = asyncio.run(seed(path, args.patients, args.claims))
+            print(
+                f"seeded {args.patients} patients, coverages and {args.claims} claims"
+                f" in {time.perf_counter() - began:.1f}s"
+            )
+            asyncio.run(scrub_all(path, claims, args.concurrency))
+            if not args.no_http:
+                scrub_http(path, claim(args.claims + 1, args.patients), args)
+        if args.only in (None, "reminders"):
+            asyncio.run(remind_all(Path(tmp) / "reminders.sqlite3", args.appointments, args.outbox))
 
 
 if __name__ == "__main__":

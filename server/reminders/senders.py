@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -28,15 +29,30 @@ class DeliveryFailed(Exception):
 
 
 class Sender(Protocol):
-    """Delivers reminders to contact points of ``systems``."""
+    """Delivers reminders to contact points of ``systems``, a batch at a time."""
 
     @property
     def systems(self) -> frozenset[str]: ...
 
-    async def send(self, reminder: Reminder) -> None:
-        """Deliver ``reminder``, or raise DeliveryFailed."""
+    async def send(self, reminders: Sequence[Reminder]) -> dict[str, str]:
+        """Deliver each reminder; answer why, for each one not delivered (by its id)."""
+        ...
 
     async def aclose(self) -> None: ...
+
+
+async def _each(
+    reminders: Sequence[Reminder], deliver: Callable[[Reminder], Awaitable[None]]
+) -> dict[str, str]:
+    """Deliver the reminders one by one, at once; the reasons of the failures."""
+    outcomes = await asyncio.gather(*(deliver(r) for r in reminders), return_exceptions=True)
+    failed: dict[str, str] = {}
+    for reminder, outcome in zip(reminders, outcomes, strict=True):
+        if isinstance(outcome, DeliveryFailed):
+            failed[reminder.communication_id] = str(outcome)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+    return failed
 
 
 class FileSender:
@@ -47,18 +63,27 @@ class FileSender:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, reminder: Reminder) -> None:
-        try:
-            await asyncio.to_thread(self._write, reminder)
-        except OSError as exc:
-            raise DeliveryFailed(f"The reminder file could not be written: {exc.strerror}") from exc
+    async def send(self, reminders: Sequence[Reminder]) -> dict[str, str]:
+        return await asyncio.to_thread(self._write_all, reminders)
 
-    def _write(self, reminder: Reminder) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        final = self.folder / f"{reminder.communication_id}.json"
-        partial = final.with_suffix(".part")
-        partial.write_bytes(orjson.dumps(reminder.to_json()))
-        partial.replace(final)  # a reader never sees half a message
+    def _write_all(self, reminders: Sequence[Reminder]) -> dict[str, str]:
+        failed: dict[str, str] = {}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = f"The reminder folder could not be made: {exc.strerror}"
+            return {r.communication_id: reason for r in reminders}
+        for reminder in reminders:
+            final = self.folder / f"{reminder.communication_id}.json"
+            partial = final.with_suffix(".part")
+            try:
+                partial.write_bytes(orjson.dumps(reminder.to_json()))
+                partial.replace(final)  # a reader never sees half a message
+            except OSError as exc:
+                failed[reminder.communication_id] = (
+                    f"The reminder file could not be written: {exc.strerror}"
+                )
+        return failed
 
     async def aclose(self) -> None:
         return None
@@ -73,7 +98,10 @@ class WebhookSender:
         self.url = url
         self.client = httpx.AsyncClient(timeout=_TIMEOUT_S)
 
-    async def send(self, reminder: Reminder) -> None:
+    async def send(self, reminders: Sequence[Reminder]) -> dict[str, str]:
+        return await _each(reminders, self._post)
+
+    async def _post(self, reminder: Reminder) -> None:
         try:
             response = await self.client.post(self.url, json=reminder.to_json())
         except httpx.HTTPError as exc:
@@ -95,24 +123,35 @@ class SmtpSender:
     def __init__(self, host: str, port: int, sender: str) -> None:
         self.host, self.port, self.sender = host, port, sender
 
-    async def send(self, reminder: Reminder) -> None:
-        if reminder.to is None:
-            raise DeliveryFailed("No email address to send to")
+    async def send(self, reminders: Sequence[Reminder]) -> dict[str, str]:
+        return await asyncio.to_thread(self._deliver_all, reminders)
+
+    def _message(self, reminder: Reminder) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = reminder.to["value"]
+        message["To"] = (reminder.to or {}).get("value", "")
         message["Subject"] = reminder.subject
         message.set_content(reminder.text)
-        try:
-            await asyncio.to_thread(self._deliver, message)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryFailed(
-                f"The SMTP relay refused or failed ({type(exc).__name__})"
-            ) from exc
+        return message
 
-    def _deliver(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=_TIMEOUT_S) as relay:
-            relay.send_message(message)
+    def _deliver_all(self, reminders: Sequence[Reminder]) -> dict[str, str]:
+        """One connection for the batch; a message the relay refuses fails alone."""
+        failed: dict[str, str] = {}
+        delivered: set[str] = set()
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=_TIMEOUT_S) as relay:
+                for reminder in reminders:
+                    try:
+                        relay.send_message(self._message(reminder))
+                        delivered.add(reminder.communication_id)
+                    except smtplib.SMTPRecipientsRefused:
+                        failed[reminder.communication_id] = "The SMTP relay refused the address"
+        except (smtplib.SMTPException, OSError) as exc:
+            reason = f"The SMTP relay refused or failed ({type(exc).__name__})"
+            for reminder in reminders:
+                if reminder.communication_id not in delivered:
+                    failed.setdefault(reminder.communication_id, reason)
+        return failed
 
     async def aclose(self) -> None:
         return None

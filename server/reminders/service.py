@@ -3,12 +3,12 @@
 Per page of Appointments: the existing reminders are read by id and skipped; for the
 rest the patient, location and practitioner are read at once, then each reminder is
 created (the store's compare-and-swap on a new resource: another run that created it
-first makes this one skip it), handed to the sender, and its status recorded.
+first makes this one skip it), the page's reminders are handed to the sender at once,
+and their statuses recorded in one more write.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -20,15 +20,17 @@ import orjson
 from server.fhir.clock import fhir_instant, now_us
 from server.reminders.contact import preferred_contact
 from server.reminders.message import Reminder, actors, communication, compose, reminder_id
-from server.reminders.senders import DeliveryFailed, Sender
+from server.reminders.senders import Sender
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
-from server.storage.port import Method, Store, StoredVersion, VersionConflict
+from server.storage.port import Method, Store, StoredVersion, VersionConflict, Write
 from server.versions import Indexer, next_version
 
 log = logging.getLogger("fhirport.reminders")
 
 _PAGE = 500
+# What a reminder names: who is reminded, where, and by whom they are seen.
+_NAMED = frozenset({"Patient", "Location", "Practitioner"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,19 +96,35 @@ class Reminders:
         appointments = [b for v in versions if (b := _body(v)) is not None]
         ids = [("Communication", reminder_id(str(a["id"]))) for a in appointments]
         existing = await self.store.read_many(ids)
-        todo = [a for a, key in zip(appointments, ids, strict=True) if existing.get(key) is None]
-        done: Counter[str] = Counter(skipped=len(appointments) - len(todo))
-        named = {actors(a).get(t) for a in todo for t in ("Patient", "Location", "Practitioner")}
-        keys = sorted((t, i) for r in named if r is not None for t, i in [r.split("/", 1)])
+        todo = [
+            (a, actors(a))
+            for a, key in zip(appointments, ids, strict=True)
+            if existing.get(key) is None
+        ]
+        named = {ref for _, refs in todo for kind, ref in refs.items() if kind in _NAMED}
+        keys = sorted((t, i) for t, i in (r.split("/", 1) for r in named))
         found = {f"{t}/{i}": _body(v) for (t, i), v in (await self.store.read_many(keys)).items()}
-        reminders = [r for a in todo if (r := self._compose(a, found)) is not None]
-        outcomes = await asyncio.gather(*(self._remind(r) for r in reminders))
-        for outcome in outcomes:
-            done.update(outcome)
+        reminders = [r for a, refs in todo if (r := self._compose(a, refs, found)) is not None]
+        claims = [
+            next_version(
+                "Communication", r.communication_id, None, communication(r), Method.POST,
+                self.indexer,
+            )
+            for r in reminders
+        ]  # fmt: skip
+        claimed = await self._write_all(claims)
+        mine = [r for r in reminders if r.communication_id in claimed]
+        reachable = [r for r in mine if r.to is not None]
+        failures = await self.sender.send(reachable) if reachable else {}
+        settled = [self._settle(claimed[r.communication_id], r, failures) for r in mine]
+        await self._write_all([write for write, _ in settled])
+        done: Counter[str] = Counter(skipped=len(appointments) - len(mine), created=len(mine))
+        done.update(outcome for _, outcome in settled)
         return done
 
-    def _compose(self, appointment: dict[str, Any], found: dict[str, Any]) -> Reminder | None:
-        named = actors(appointment)
+    def _compose(
+        self, appointment: dict[str, Any], named: dict[str, str], found: dict[str, Any]
+    ) -> Reminder | None:
         patient_ref = named.get("Patient")
         patient = found.get(patient_ref) if patient_ref else None
         if patient_ref is None or patient is None:
@@ -120,41 +138,46 @@ class Reminders:
             found.get(named.get("Practitioner", "")),
         )
 
-    async def _remind(self, reminder: Reminder) -> tuple[str, ...]:
-        body = communication(reminder)
-        write = next_version(
-            "Communication", reminder.communication_id, None, body, Method.POST, self.indexer
-        )
+    async def _write_all(self, writes: list[Write]) -> dict[str, StoredVersion]:
+        """Store the writes, at once if none conflicts; the versions stored, by id.
+
+        After a conflict (another run made some of the same reminders) each is written
+        alone: one that conflicts is another writer's, unless the store holds exactly
+        its bytes (a store without transactions may have kept part of the batch).
+        """
+        if not writes:
+            return {}
         try:
-            await self.store.write([write])
+            await self.store.write(writes)
+            return {w.version.id: w.version for w in writes}
         except VersionConflict:
-            return ("skipped",)  # another run created it first
-        created = write.version
+            pass
+        stored: dict[str, StoredVersion] = {}
+        for write in writes:
+            version = write.version
+            try:
+                await self.store.write([write])
+            except VersionConflict:
+                current = await self.store.read(version.resource_type, version.id)
+                if current is None or current.body != version.body:
+                    continue
+            stored[version.id] = version
+        return stored
+
+    def _settle(
+        self, created: StoredVersion, reminder: Reminder, failures: dict[str, str]
+    ) -> tuple[Write, str]:
+        """The reminder's Communication with the outcome of its delivery (sent or failed)."""
+        body: dict[str, Any] = orjson.loads(created.body or b"{}")
         if reminder.to is None:
             systems = ", ".join(sorted(self.sender.systems))
-            reason = f"The patient has no contact point ({systems}) in use"
-            await self._settle(created, "not-done", reason)
-            return ("created", "failed")
-        try:
-            await self.sender.send(reminder)
-        except DeliveryFailed as exc:
-            await self._settle(created, "stopped", str(exc))
-            return ("created", "failed")
-        await self._settle(created, "completed", None)
-        return ("created", "sent")
-
-    async def _settle(self, created: StoredVersion, status: str, reason: str | None) -> None:
-        """Record the outcome of delivery on the reminder's Communication."""
-        body: dict[str, Any] = orjson.loads(created.body or b"{}")
-        body["status"] = status
-        if reason is None:
-            body["sent"] = fhir_instant(now_us())
-        else:
+            body["status"] = "not-done"
+            body["statusReason"] = {"text": f"The patient has no contact point ({systems}) in use"}
+        elif (reason := failures.get(reminder.communication_id)) is not None:
+            body["status"] = "stopped"
             body["statusReason"] = {"text": reason}
+        else:
+            body["status"] = "completed"
+            body["sent"] = fhir_instant(now_us())
         write = next_version("Communication", created.id, created, body, Method.PUT, self.indexer)
-        try:
-            await self.store.write([write])
-        except VersionConflict:
-            log.warning(
-                "Reminder %s changed while it was sent: its status is not recorded", created.id
-            )
+        return write, "sent" if body["status"] == "completed" else "failed"
