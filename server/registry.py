@@ -175,6 +175,12 @@ HELD_TYPES: dict[str, ResourceType] = {
                     "POST Parameters(appt-resource): book a proposal or a held one; 409 naming"
                     " the booking or hold that took its Slot meanwhile",
                 ),
+                Operation(
+                    "no-show-worklist",
+                    f"{_OPERATIONS_BASE}/Appointment-no-show-worklist",
+                    "GET (_count): the Appointments still booked an hour after their end,"
+                    " earliest first, as a searchset paged by next links",
+                ),
             ),
             clinical_date=("start",),
             hl7v2_write_rank=7,

@@ -32,6 +32,7 @@ from server.scheduling.booking import BookingRule
 from server.scheduling.find import Finder, read_find
 from server.scheduling.generate import generate_slots
 from server.scheduling.hold import SlotHolds, appointment_parameter
+from server.scheduling.no_show import no_shows, worklist_count
 from server.scheduling.parameters import parameters_of
 from server.scheduling.slot_link import SlotLink
 from server.scheduling.weekly import read_request
@@ -148,6 +149,43 @@ async def appointment_book(
     return fhir_response(_collection(orjson.loads(result.version.body or b"{}")), fmt)
 
 
+@serves(Interaction.SEARCH_TYPE, "Appointment", "no-show-worklist")
+async def appointment_no_shows(
+    request: Request, service: Service, engine: Engine, access: Access
+) -> Response:
+    """Booked Appointments that ended over an hour ago, earliest first (paged)."""
+    require_operation(access, "no-show-worklist")
+    fmt = response_format(request)
+    _, link = booking_rule(service)
+    count = worklist_count(request.query_params.get("_count"))
+    cursor = request.query_params.get("_page")
+    found = await no_shows(service.store, engine, link.clock, count, cursor)
+    base = public_base(request)
+    path = f"{base}/Appointment/$no-show-worklist"
+    links = [{"relation": "self", "url": _paged(path, count, cursor)}]
+    if found.next_cursor:
+        links.append({"relation": "next", "url": _paged(path, count, found.next_cursor)})
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base}/Appointment/{v.id}",
+                "resource": orjson.Fragment(v.body or b"{}"),
+                "search": {"mode": "match"},
+            }
+            for v in found.appointments
+        ],
+    }
+    return fhir_response(bundle, fmt)
+
+
+def _paged(path: str, count: int, cursor: str | None) -> str:
+    query = [("_count", str(count))] + ([("_page", cursor)] if cursor else [])
+    return f"{path}?{urlencode(query)}"
+
+
 def _collection(resource: dict[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resource}]}
 
@@ -157,4 +195,5 @@ ROUTES = (
     Row("/Appointment/$find", ("GET", "POST"), appointment_find),
     Row("/Appointment/$hold", ("POST",), appointment_hold),
     Row("/Appointment/$book", ("POST",), appointment_book),
+    Row("/Appointment/$no-show-worklist", ("GET",), appointment_no_shows),
 )

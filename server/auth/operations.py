@@ -121,6 +121,8 @@ def operation_needs() -> dict[str, Needs]:
         "find": Needs((("Schedule", "s"), ("Slot", "s")), unconfined=False),
         "hold": Needs((("Slot", "u"), ("Appointment", "c")), unconfined=False),
         "book": Needs((("Appointment", "c"), ("Slot", "u")), unconfined=False),
+        # The desk's list over every patient's bookings.
+        "no-show-worklist": Needs((("Appointment", "s"),), unconfined=True),
         # The operations every type has act on the type they are invoked on.
         "meta": Needs(((INVOKED_ON, "rs"),), unconfined=False),
         "meta-add": Needs(((INVOKED_ON, "u"),), unconfined=False),
