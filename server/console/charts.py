@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-WIDTH: Final = 560
-HEIGHT: Final = 160
+WIDTH: Final = 900
+HEIGHT: Final = 180
 AXIS: Final = 20  # room under the bars for the day labels
 GAP: Final = 6
 

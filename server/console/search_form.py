@@ -11,6 +11,7 @@ A query already written (``q``, as the Bundle's paging links carry) is taken as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -61,6 +62,14 @@ class SearchForm:
     count: str
 
 
+def described(text: str, type_name: str) -> str:
+    """A parameter's description for one type: a shared parameter's description lists
+    every type it is on ("Multiple Resources: * [Patient](patient.html): ..."); keep
+    the type's own line."""
+    found = re.search(rf"\* \[{type_name}\]\([^)]*\): (.*?)\s*(?=\n\* \[|$)", text, re.DOTALL)
+    return found[1].strip() if found else text.strip()
+
+
 def _choices(param_type: str, targets: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     if param_type in _ORDERED:
         return PREFIXES
@@ -78,7 +87,7 @@ def search_form(
         Field(
             code,
             param.type,
-            param.description,
+            described(param.description, type_name),
             _choices(param.type, param.targets),
             sent.get(f"v.{code}", ""),
             sent.get(f"m.{code}", ""),

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from server.console.sessions import COOKIE
@@ -23,6 +24,15 @@ async def served(store_url: str, tmp_path: Path) -> AsyncIterator[LaunchApp]:
         yield served
 
 
+async def follow(browser: Browser, response: httpx.Response) -> httpx.Response:
+    """Follow every redirect within the server, as a browser would."""
+    while response.status_code in (302, 303) and response.headers["location"].startswith(
+        ("/", "http://testserver/")
+    ):
+        response = await browser.http.get(response.headers["location"])
+    return response
+
+
 async def signed_in(browser: Browser, username: str) -> None:
     start = await browser.http.get("/console/sign-in/start", params={"next": "/console/browse"})
     assert start.status_code == 303
@@ -31,14 +41,14 @@ async def signed_in(browser: Browser, username: str) -> None:
     assert asked["client_id"] == "fhirport-console"
     assert asked["code_challenge_method"] == "S256"
     assert asked["redirect_uri"] == "http://testserver/signed-in"
-    sign_in_page = await browser.follow(start)
-    done = await browser.sign_in(sign_in_page, username)
+    sign_in_page = await follow(browser, start)
+    done = await follow(browser, await browser.sign_in(sign_in_page, username))
     assert done.status_code == 200, done.text
 
 
 async def test_a_practitioner_signs_in_and_reads_with_user_scopes(served: LaunchApp) -> None:
     async with served.browser() as browser:
-        first = await browser.open("/")
+        first = await follow(browser, await browser.http.get("/"))
         assert "/console/sign-in/start" in first.text  # the way in
         await signed_in(browser, "drho")
         home = await browser.get("/")
@@ -97,3 +107,37 @@ async def test_signing_out_revokes_the_refresh_token(served: LaunchApp) -> None:
             },
         )
         assert again.status_code == 400
+
+
+async def test_launch_app_from_a_patients_page_resolves_to_that_patient(
+    served: LaunchApp,
+) -> None:
+    async with served.browser() as browser:
+        await signed_in(browser, "drho")
+        page = await browser.get("/console/Patient/pat2")
+        assert "Launch growth-chart" in page.text
+        answer = await browser.http.post(
+            "/console/Patient/pat2/launch",
+            data={"csrf_token": csrf_of(page.text), "client_id": served.client_id},
+        )
+        assert answer.status_code == 303
+        location = urlsplit(answer.headers["location"])
+        assert (
+            f"{location.scheme}://{location.netloc}{location.path}" == "https://app.example/launch"
+        )
+        asked = {k: v[0] for k, v in parse_qs(location.query).items()}
+        assert asked["iss"] == "http://testserver/fhir"
+        context = await served.runtime.token_service.launches.resolve(asked["launch"])
+        assert context is not None
+        assert context.patient == "pat2"
+
+
+async def test_launch_names_only_a_registered_app(served: LaunchApp) -> None:
+    async with served.browser() as browser:
+        await signed_in(browser, "drho")
+        page = await browser.get("/console/Patient/pat2")
+        answer = await browser.http.post(
+            "/console/Patient/pat2/launch",
+            data={"csrf_token": csrf_of(page.text), "client_id": "not-an-app"},
+        )
+        assert answer.status_code == 404

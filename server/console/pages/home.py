@@ -6,10 +6,11 @@ it (each a separate page, so one slow or refused panel holds up nothing else).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from starlette.responses import Response
 
+from server.console.activity import activity as activity_of
 from server.console.charts import day_chart
 from server.console.page import NavItem, Page, PageRoute
 from server.registry import HELD_TYPES
@@ -52,8 +53,8 @@ async def activity(page: Page) -> Response:
     bundle = (
         await page.api.search("AuditEvent", {"_sort": "-date", "_count": str(ACTIVITY_SIZE)})
     ).json()
-    events: list[dict[str, Any]] = [
-        entry["resource"] for entry in bundle.get("entry", ()) if "resource" in entry
+    events = [
+        activity_of(entry["resource"]) for entry in bundle.get("entry", ()) if "resource" in entry
     ]
     audit_on = page.request.app.state.settings.audit != "off"
     return page.render("home_activity.html", events=events, audit_on=audit_on)

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from server.api import convertors as _convertors  # noqa: F401  (registers fhirtype, fhirid)
 from server.console.api_client import ApiAnswer
 from server.console.diff import version_diff
+from server.console.launching import launch, launchable_apps
 from server.console.page import Page, PageRoute
 from server.console.templates import pretty_json
 
@@ -27,6 +28,7 @@ def _names(page: Page) -> tuple[str, str]:
 async def view(page: Page) -> Response:
     type_name, resource_id = _names(page)
     resource = (await page.api.read(type_name, resource_id)).json()
+    apps = await launchable_apps(page.request) if type_name == "Patient" else []
     return page.render(
         "resource.html",
         title=f"{type_name}/{resource_id}",
@@ -34,6 +36,7 @@ async def view(page: Page) -> Response:
         resource_id=resource_id,
         resource=resource,
         saved=page.request.query_params.get("saved"),
+        apps=apps,
     )
 
 
@@ -185,4 +188,5 @@ ROUTES = (
     PageRoute(f"{RESOURCE}/_history/{{version:fhirid}}", version),
     PageRoute(f"{RESOURCE}/edit", edit_form),
     PageRoute(f"{RESOURCE}/edit", edit, methods=("POST",)),
+    PageRoute(f"{RESOURCE}/launch", launch, methods=("POST",)),
 )
