@@ -29,11 +29,11 @@ def in_force(coverage: dict[str, Any], first: str, last: str | None = None) -> I
     last = last or first
     status = coverage.get("status")
     if status != "active":
-        return InForce(False, f"The coverage's status is {status or 'not set'}", "Coverage.status")
+        return InForce(False, f"the coverage's status is {status or 'not set'}", "Coverage.status")
     period = coverage.get("period") or {}
     start, end = _day(period.get("start")), _day(period.get("end"))
     if start is not None and first < start:
-        return InForce(False, f"The coverage starts on {start}", "Coverage.period")
+        return InForce(False, f"the coverage starts on {start}", "Coverage.period")
     if end is not None and last > end:
-        return InForce(False, f"The coverage ended on {end}", "Coverage.period")
+        return InForce(False, f"the coverage ended on {end}", "Coverage.period")
     return InForce(True)
