@@ -7,6 +7,12 @@ same snapshot (server.storage.bulk_port), so what it finally writes is what it w
 have written without the restart. A job that cannot run is marked failed, never dropped.
 Files live in ``{export dir}/{job id}/`` and go, with the job, ``retention`` seconds
 after it completed (a sweep every ``sweep_interval``).
+
+Servers sharing a store run each job once: a server runs a job only while it holds the
+job's lease (server.storage.bulk_port), claimed before it starts or resumes the job,
+renewed every third of ``lease`` while it runs (a runner that cannot renew stops), and
+given back when the server stops, so a restarted server resumes at once. A job whose
+server died is taken over by another once the lease expires (looked for by the sweep).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class ExportConfig:
     max_jobs: int
     file_max_bytes: int
     sweep_interval_s: float = 60.0
+    lease_s: float = 30.0
 
 
 class Exporter:
@@ -75,18 +82,29 @@ class Exporter:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._admit = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
+        self.owner = uuid.uuid4().hex  # whose lease: this server's
 
     async def start(self) -> None:
         """Resume the jobs a previous run left unfinished; start the expiry sweep."""
+        await self.adopt()
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="export-sweep")
+
+    async def adopt(self) -> int:
+        """Run the unfinished jobs no server holds the lease of; return how many."""
+        adopted = 0
         for record in await self.records.jobs(ACTIVE):
+            if record.id in self._tasks or not await self._claim(record.id):
+                continue
             job = ExportJob.from_record(record)
             log.info("Export %s: resumed after a restart", job.id)
             await self._reset(job)
             self._spawn(job)
-        self._sweeper = asyncio.create_task(self._sweep_loop(), name="export-sweep")
+            adopted += 1
+        return adopted
 
     async def close(self) -> None:
         """Stop the running jobs (they resume at the next start) and the sweep."""
+        running = list(self._tasks)
         tasks = [*self._tasks.values(), *([self._sweeper] if self._sweeper else [])]
         for task in tasks:
             task.cancel()
@@ -95,6 +113,9 @@ class Exporter:
                 await task
         self._tasks.clear()
         self._sweeper = None
+        for job_id in running:
+            with contextlib.suppress(Exception):
+                await self.records.release_job(job_id, self.owner)
 
     async def submit(self, job: ExportJob) -> None:
         """Keep and start a new job; TooManyJobs when ``max_jobs`` are running."""
@@ -107,6 +128,7 @@ class Exporter:
                     headers={"Retry-After": str(RETRY_AFTER_S * 5)},
                 )
             await self.records.add_job(job.record())
+            await self._claim(job.id)
         self._spawn(job)
 
     async def job(self, job_id: str) -> ExportJob | None:
@@ -147,7 +169,25 @@ class Exporter:
         job.state, job.done, job.output, job.errors = State.ACCEPTED, 0, [], []
         await asyncio.to_thread(shutil.rmtree, self.folder(job.id), True)
 
+    async def _claim(self, job_id: str) -> bool:
+        now = now_us()
+        return await self.records.claim_job(
+            job_id, self.owner, now + int(self.config.lease_s * 1_000_000), now
+        )
+
+    async def _keep_lease(self, job_id: str, runner: asyncio.Task[None]) -> None:
+        """Renew the job's lease while ``runner`` runs it; stop the runner if it was lost."""
+        while True:
+            await asyncio.sleep(self.config.lease_s / 3)
+            if not await self._claim(job_id):
+                log.warning("Export %s: its lease was lost (taken over or gone); stopped", job_id)
+                runner.cancel()
+                return
+
     async def _run(self, job: ExportJob) -> None:
+        runner = asyncio.current_task()
+        assert runner is not None
+        lease = asyncio.create_task(self._keep_lease(job.id, runner), name=f"lease-{job.id}")
         try:
             await self._export(job)
         except asyncio.CancelledError:
@@ -159,6 +199,8 @@ class Exporter:
             job.expires = job.completed + int(self.config.retention_s * 1_000_000)
             with contextlib.suppress(Exception):
                 await self.records.replace_job(job.record())
+        finally:
+            lease.cancel()
 
     async def _export(self, job: ExportJob) -> None:
         wait = (job.transaction_time - now_us()) / 1_000_000 + SETTLE_S
@@ -250,12 +292,15 @@ class Exporter:
             after = page.next_after
 
     async def _sweep_loop(self) -> None:
+        # Often enough to take over a dead server's job soon after its lease expires.
+        interval = min(self.config.sweep_interval_s, self.config.lease_s / 2)
         while True:
             try:
                 await self.sweep()
+                await self.adopt()
             except Exception:
                 log.exception("Export: expiry sweep failed")
-            await asyncio.sleep(self.config.sweep_interval_s)
+            await asyncio.sleep(interval)
 
     async def sweep(self) -> int:
         """Delete the jobs past their expiry, and their files; return how many."""

@@ -25,6 +25,12 @@ Job records. A job is a row or document keyed by its id, holding its state and t
 job's own JSON (opaque to the store): what was asked, when, by whom, and what it has
 written. ``replace`` updates only a job that still exists, so a job cancelled (removed)
 while its runner works is never brought back by the runner's next progress update.
+
+Leases. Servers sharing a store run each unfinished job once: a runner first claims the
+job's lease (``claim_job``, a compare-and-swap on the record: free, expired, or its own
+already), renews it the same way while it runs, and gives it back when it stops
+(``release_job``). A runner that dies keeps its lease until it expires; then another
+server claims the job and runs it from the start.
 """
 
 from __future__ import annotations
@@ -90,4 +96,13 @@ class BulkRecords(Protocol):
 
     async def remove_job(self, job_id: str) -> bool:
         """Forget a job; False when there was none."""
+        ...
+
+    async def claim_job(self, job_id: str, owner: str, until: int, now: int) -> bool:
+        """Take or renew the job's lease for ``owner`` until ``until`` (microseconds), if
+        the job exists and its lease is free, expired by ``now``, or ``owner``'s already."""
+        ...
+
+    async def release_job(self, job_id: str, owner: str) -> None:
+        """Give the job's lease back, if ``owner`` holds it."""
         ...

@@ -126,3 +126,18 @@ class MongoBulkRecords:
         async with driver_errors("remove an export job"):
             result = await self.database[_JOBS].delete_one({"_id": job_id})
         return bool(result.deleted_count)
+
+    async def claim_job(self, job_id: str, owner: str, until: int, now: int) -> bool:
+        free = [{"lease_until": {"$lte": now}}, {"lease_until": None}, {"lease_owner": owner}]
+        async with driver_errors("claim an export job"):
+            result = await self.database[_JOBS].update_one(
+                {"_id": job_id, "$or": free},
+                {"$set": {"lease_owner": owner, "lease_until": until}},
+            )
+        return bool(result.matched_count)
+
+    async def release_job(self, job_id: str, owner: str) -> None:
+        async with driver_errors("release an export job"):
+            await self.database[_JOBS].update_one(
+                {"_id": job_id, "lease_owner": owner}, {"$set": {"lease_until": 0}}
+            )

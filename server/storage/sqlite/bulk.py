@@ -21,10 +21,17 @@ BULK_DDL: tuple[str, ...] = (
         id TEXT PRIMARY KEY,
         state TEXT NOT NULL,
         created INTEGER NOT NULL,
-        document BLOB NOT NULL
+        document BLOB NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS bulk_job_state ON bulk_job (state, created)",
 )
+
+_LEASE_COLUMNS = {
+    "lease_owner": "lease_owner TEXT",
+    "lease_until": "lease_until INTEGER NOT NULL DEFAULT 0",
+}
 
 # The (type, id) unique index gives the key order; the current version is taken as it
 # is when it is old enough, else the latest version at or before the snapshot (the
@@ -77,6 +84,10 @@ class SqliteBulkRecords:
         def create(conn: sqlite3.Connection) -> None:
             for statement in BULK_DDL:
                 conn.execute(statement)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(bulk_job)")}
+            for column, ddl in _LEASE_COLUMNS.items():
+                if column not in columns:  # a store made before job leases
+                    conn.execute(f"ALTER TABLE bulk_job ADD COLUMN {ddl}")
 
         await self.store.writer.submit(create)
 
@@ -155,3 +166,23 @@ class SqliteBulkRecords:
             lambda conn: conn.execute("DELETE FROM bulk_job WHERE id = ?", (job_id,)).rowcount
         )
         return bool(removed)
+
+    async def claim_job(self, job_id: str, owner: str, until: int, now: int) -> bool:
+        claimed = await self.store.writer.submit(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE bulk_job SET lease_owner = ?, lease_until = ? "
+                    "WHERE id = ? AND (lease_until <= ? OR lease_owner = ?)",
+                    (owner, until, job_id, now, owner),
+                ).rowcount
+            )
+        )
+        return bool(claimed)
+
+    async def release_job(self, job_id: str, owner: str) -> None:
+        await self.store.writer.submit(
+            lambda conn: conn.execute(
+                "UPDATE bulk_job SET lease_until = 0 WHERE id = ? AND lease_owner = ?",
+                (job_id, owner),
+            )
+        )
