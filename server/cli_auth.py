@@ -42,6 +42,16 @@ def _on_records(store_url: str, action: Callable[[AuthRecords], Awaitable[T]]) -
         raise click.ClickException(str(exc)) from None
 
 
+def _remove(
+    store: str, what: str, key: str, action: Callable[[AuthRecords], Awaitable[bool]]
+) -> None:
+    """Run a removal; exit 1 when there was nothing to remove."""
+    if not _on_records(store, action):
+        click.echo(f"No {what} {key!r}", err=True)
+        sys.exit(1)
+    click.echo(f"Removed {key}")
+
+
 def _echo_json(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
@@ -137,13 +147,7 @@ def list_clients(store: str) -> None:
 def remove_client(client_id: str, store: str) -> None:
     """Remove a client: it gets no new tokens (tokens it holds expire within minutes)."""
 
-    async def remove(records: AuthRecords) -> bool:
-        return await records.remove_client(client_id)
-
-    if not _on_records(store, remove):
-        click.echo(f"No client {client_id!r}", err=True)
-        sys.exit(1)
-    click.echo(f"Removed {client_id}")
+    _remove(store, "client", client_id, lambda records: records.remove_client(client_id))
 
 
 @click.group()
@@ -198,13 +202,7 @@ def list_users(store: str) -> None:
 def remove_user(name: str, store: str) -> None:
     """Remove a user: they cannot sign in again (tokens they hold expire within minutes)."""
 
-    async def remove(records: AuthRecords) -> bool:
-        return await records.remove_user(name)
-
-    if not _on_records(store, remove):
-        click.echo(f"No user {name!r}", err=True)
-        sys.exit(1)
-    click.echo(f"Removed {name}")
+    _remove(store, "user", name, lambda records: records.remove_user(name))
 
 
 @click.group()

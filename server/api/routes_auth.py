@@ -29,38 +29,27 @@ from server.audit.draft import current_draft
 from server.auth.access import Access as AccessRules
 from server.auth.client_auth import named_client
 from server.auth.console_client import console_client
+from server.auth.discovery import (
+    INTROSPECT_PATH,
+    JWKS_PATH,
+    LAUNCH_PATH,
+    REVOKE_PATH,
+    openid_configuration_document,
+    smart_configuration_document,
+)
+from server.auth.discovery import TOKEN_PATH as TOKEN_PATH  # where the capability docs get it
 from server.auth.introspection import introspect, revoke
 from server.auth.issuers import server_root
 from server.auth.launch_contexts import LAUNCH_LIFETIME
 from server.auth.oauth import OAuthError, invalid_request
-from server.auth.signing_keys import ALGORITHM
 from server.auth.token_endpoint import USER_GRANTS, TokenRequest
-from server.auth.tokens import ALGORITHMS, claims_of, unverified
+from server.auth.tokens import claims_of, unverified
 from server.errors import InvalidRequest, NotFound
 from server.fhir.ids import is_fhir_id
 
-TOKEN_PATH = "/auth/token"  # noqa: S105 - a path, not a secret
-JWKS_PATH = "/auth/jwks"
-AUTHORIZE_PATH = "/auth/authorize"
-INTROSPECT_PATH = "/auth/introspect"
-REVOKE_PATH = "/auth/revoke"
-LAUNCH_PATH = "/auth/launch"
 MAX_FORM_BYTES = 64 * 1024  # a client assertion is a few kilobytes
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_APP_SCOPES = [
-    "openid",
-    "fhirUser",
-    "launch",
-    "launch/patient",
-    "offline_access",
-    "online_access",
-]
-_SCOPES_SUPPORTED = [
-    f"{context}/*.{permission}"
-    for context in ("system", "user", "patient")
-    for permission in ("cruds", "rs", "read", "write")
-]
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -179,62 +168,11 @@ async def jwks(request: Request, tokens: TokenServer) -> Response:
 
 
 async def smart_configuration(request: Request) -> Response:
-    root = server_root(public_base(request))
-    return _json(
-        {
-            "issuer": root,
-            "jwks_uri": root + JWKS_PATH,
-            "token_endpoint": root + TOKEN_PATH,
-            "authorization_endpoint": root + AUTHORIZE_PATH,
-            "introspection_endpoint": root + INTROSPECT_PATH,
-            "revocation_endpoint": root + REVOKE_PATH,
-            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
-            "response_types_supported": ["code"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": [
-                "private_key_jwt",
-                "client_secret_basic",
-                "none",
-            ],
-            "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
-            "scopes_supported": [*_APP_SCOPES, *_SCOPES_SUPPORTED],
-            "capabilities": [
-                "launch-ehr",
-                "launch-standalone",
-                "context-ehr-patient",
-                "context-standalone-patient",
-                "client-public",
-                "client-confidential-asymmetric",
-                "client-confidential-symmetric",
-                "sso-openid-connect",
-                "permission-offline",
-                "permission-online",
-                "permission-patient",
-                "permission-user",
-                "permission-v1",
-                "permission-v2",
-            ],
-        }
-    )
+    return _json(smart_configuration_document(server_root(public_base(request))))
 
 
 async def openid_configuration(request: Request) -> Response:
-    """OpenID Provider Metadata, as far as the ID tokens this server issues go."""
-    root = server_root(public_base(request))
-    return _json(
-        {
-            "issuer": root,
-            "jwks_uri": root + JWKS_PATH,
-            "authorization_endpoint": root + AUTHORIZE_PATH,
-            "token_endpoint": root + TOKEN_PATH,
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [ALGORITHM],
-            "scopes_supported": ["openid", "fhirUser"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"],
-            "code_challenge_methods_supported": ["S256"],
-        }
-    )
+    return _json(openid_configuration_document(server_root(public_base(request))))
 
 
 ROUTES = (

@@ -12,6 +12,7 @@ Sign-ins, successful or not, leave an AuditEvent (DICOM Login, like a token requ
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
 import orjson
 from starlette.datastructures import FormData
@@ -40,13 +41,38 @@ def _redirect(location: str) -> Response:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-async def _current(request: Request, authorizer: Authorizer) -> tuple[Grant, Pending] | None:
-    return await authorizer.pending(request.cookies.get(REQUEST_COOKIE))
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """The authorization a page request continues, and the form it posted (if any)."""
+
+    grant: Grant
+    pending: Pending
+    form: FormData | None = None
+
+    def field(self, name: str) -> str | None:
+        value = self.form.get(name) if self.form is not None else None
+        return value if isinstance(value, str) else None
 
 
-def _csrf_ok(form: FormData, pending: Pending) -> bool:
-    sent = form.get("csrf_token")
-    return isinstance(sent, str) and hmac.compare_digest(sent, pending.csrf)
+async def _step(request: Request, authorizer: Authorizer, page_step: str) -> _Step | Response:
+    """The authorization in progress if this page is its next step; else the answer to give.
+
+    A post must carry the authorization's CSRF token; a page that is not the next step
+    sends the browser to the one that is.
+    """
+    current = await authorizer.pending(request.cookies.get(REQUEST_COOKIE))
+    if current is None:
+        return error_page(_EXPIRED)
+    grant, pending = current
+    form = None
+    if request.method == "POST":
+        form = await request.form()
+        sent = form.get("csrf_token")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, pending.csrf):
+            return error_page("The form was not sent from this server's page.", 403)
+    if pending.next_step() != page_step:
+        return await _advance(authorizer, grant, pending)
+    return _Step(grant, pending, form)
 
 
 async def _advance(authorizer: Authorizer, grant: Grant, pending: Pending) -> Response:
@@ -87,13 +113,8 @@ async def authorize(request: Request, tokens: TokenServer) -> Response:
 
 
 async def sign_in_page(request: Request, tokens: TokenServer) -> Response:
-    current = await _current(request, tokens.authorizer)
-    if current is None:
-        return error_page(_EXPIRED)
-    grant, pending = current
-    if pending.next_step() != "sign-in":
-        return await _advance(tokens.authorizer, grant, pending)
-    return _sign_in_form(pending)
+    step = await _step(request, tokens.authorizer, "sign-in")
+    return step if isinstance(step, Response) else _sign_in_form(step.pending)
 
 
 def _sign_in_form(
@@ -111,15 +132,12 @@ def _sign_in_form(
 
 
 async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) -> Response:
-    current = await _current(request, tokens.authorizer)
-    if current is None:
-        return error_page(_EXPIRED)
-    grant, pending = current
-    form = await request.form()
-    if not _csrf_ok(form, pending):
-        return error_page("The form was not sent from this server's page.", 403)
-    username, password = form.get("username"), form.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
+    step = await _step(request, tokens.authorizer, "sign-in")
+    if isinstance(step, Response):
+        return step
+    grant, pending = step.grant, step.pending
+    username, password = step.field("username"), step.field("password")
+    if username is None or password is None:
         return _sign_in_form(pending, "Enter your user name and password.", status=400)
     base = public_base(request)
     try:
@@ -155,12 +173,11 @@ def _audit_sign_in(
 
 
 async def pick_patient_page(request: Request, tokens: TokenServer, engine: Engine) -> Response:
-    current = await _current(request, tokens.authorizer)
-    if current is None:
-        return error_page(_EXPIRED)
-    grant, pending = current
-    if pending.next_step() != "pick-patient" or pending.fhir_user is None:
-        return await _advance(tokens.authorizer, grant, pending)
+    step = await _step(request, tokens.authorizer, "pick-patient")
+    if isinstance(step, Response):
+        return step
+    pending = step.pending
+    assert pending.fhir_user is not None  # a signed-in user is what makes this the step
     name = request.query_params.get("name", "")
     access = user_access(pending.fhir_user, pending.client_id, engine.base_urls)
     found = await find_patients(engine, access, name)
@@ -176,18 +193,14 @@ async def pick_patient_page(request: Request, tokens: TokenServer, engine: Engin
 
 
 async def pick_patient_submit(request: Request, tokens: TokenServer, engine: Engine) -> Response:
-    current = await _current(request, tokens.authorizer)
-    if current is None:
-        return error_page(_EXPIRED)
-    grant, pending = current
-    form = await request.form()
-    if not _csrf_ok(form, pending):
-        return error_page("The form was not sent from this server's page.", 403)
-    if pending.next_step() != "pick-patient" or pending.fhir_user is None:
-        return await _advance(tokens.authorizer, grant, pending)
-    chosen = form.get("patient")
+    step = await _step(request, tokens.authorizer, "pick-patient")
+    if isinstance(step, Response):
+        return step
+    grant, pending = step.grant, step.pending
+    assert pending.fhir_user is not None
+    chosen = step.field("patient")
     access = user_access(pending.fhir_user, pending.client_id, engine.base_urls)
-    if not isinstance(chosen, str) or not is_fhir_id(chosen):
+    if chosen is None or not is_fhir_id(chosen):
         return error_page("Choose a patient from the list.")
     if await visible_patient(engine.store, access, chosen) is None:
         return error_page("No such patient, or not one you may see.", 404)
@@ -197,12 +210,10 @@ async def pick_patient_submit(request: Request, tokens: TokenServer, engine: Eng
 
 
 async def approve_page(request: Request, tokens: TokenServer, engine: Engine) -> Response:
-    current = await _current(request, tokens.authorizer)
-    if current is None:
-        return error_page(_EXPIRED)
-    grant, pending = current
-    if pending.next_step() != "approve":
-        return await _advance(tokens.authorizer, grant, pending)
+    step = await _step(request, tokens.authorizer, "approve")
+    if isinstance(step, Response):
+        return step
+    pending = step.pending
     own = pending.user_type == "Patient"
     label = None
     if pending.patient is not None:
@@ -221,19 +232,13 @@ async def approve_page(request: Request, tokens: TokenServer, engine: Engine) ->
 
 
 async def approve_submit(request: Request, tokens: TokenServer) -> Response:
-    current = await _current(request, tokens.authorizer)
-    if current is None:
-        return error_page(_EXPIRED)
-    grant, pending = current
-    form = await request.form()
-    if not _csrf_ok(form, pending):
-        return error_page("The form was not sent from this server's page.", 403)
-    if pending.next_step() != "approve":
-        return await _advance(tokens.authorizer, grant, pending)
-    if form.get("decision") != "allow":
-        await tokens.grants.close(grant)
-        return _redirect(pending.denied())
-    return await _finish(tokens.authorizer, grant, pending)
+    step = await _step(request, tokens.authorizer, "approve")
+    if isinstance(step, Response):
+        return step
+    if step.field("decision") != "allow":
+        await tokens.grants.close(step.grant)
+        return _redirect(step.pending.denied())
+    return await _finish(tokens.authorizer, step.grant, step.pending)
 
 
 ROUTES = (

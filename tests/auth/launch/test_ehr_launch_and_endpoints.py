@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ from tests.auth.tokens import issue
 
 pytestmark = pytest.mark.anyio
 VERIFIER = "e" * 64
-
-
-@pytest.fixture
-async def served(store_url: str, tmp_path: Path) -> AsyncIterator[LaunchApp]:
-    async with launch_app(store_url, tmp_path) as served:
-        yield served
 
 
 async def _launch(served: LaunchApp, patient: str, token: str | None = None) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -19,19 +17,12 @@ from tests.auth.launch.flow import (
     Browser,
     LaunchApp,
     csrf_of,
-    launch_app,
     query_of,
     redirected_to,
 )
 
 pytestmark = pytest.mark.anyio
 VERIFIER = "a-verifier-that-is-long-enough-for-pkce-rules-0123456789"
-
-
-@pytest.fixture
-async def served(store_url: str, tmp_path: Path) -> AsyncIterator[LaunchApp]:
-    async with launch_app(store_url, tmp_path) as served:
-        yield served
 
 
 def _authorize_url(served: LaunchApp, **overrides: str) -> str:

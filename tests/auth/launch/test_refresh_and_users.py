@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,19 +14,12 @@ from tests.auth.launch.flow import (
     ROOT,
     TOKEN_URL,
     LaunchApp,
-    launch_app,
     query_of,
     redirected_to,
 )
 
 pytestmark = pytest.mark.anyio
 VERIFIER = "r" * 60
-
-
-@pytest.fixture
-async def served(store_url: str, tmp_path: Path) -> AsyncIterator[LaunchApp]:
-    async with launch_app(store_url, tmp_path) as served:
-        yield served
 
 
 async def _tokens(served: LaunchApp, scope: str, username: str = "drho") -> dict[str, Any]:

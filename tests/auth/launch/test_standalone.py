@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from joserfc import jwt
 
@@ -14,18 +11,11 @@ from tests.auth.launch.flow import (
     REDIRECT_URI,
     TOKEN_URL,
     LaunchApp,
-    launch_app,
     query_of,
     redirected_to,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def served(store_url: str, tmp_path: Path) -> AsyncIterator[LaunchApp]:
-    async with launch_app(store_url, tmp_path) as served:
-        yield served
 
 
 async def test_a_practitioner_picks_a_patient_and_the_app_reads_only_that_record(
