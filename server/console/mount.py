@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Final
 
 from starlette.applications import Starlette
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.console import pages
-from server.console.page import Console, as_endpoint
+from server.console.page import Console, Page, PageRoute, as_endpoint
 from server.console.sessions import SessionStore
 from server.console.templates import build_environment
 
@@ -31,3 +32,10 @@ def install_console(app: Starlette, *, sign_in_required: bool) -> None:
     app.router.routes.append(
         Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="console-static")
     )
+    # Last: a console path no page serves is the console's own 404 page, not the API's.
+    unknown = PageRoute("/console/{rest:path}", _unknown_page, public=True)
+    app.router.routes.append(Route(unknown.path, as_endpoint(unknown), methods=["GET"]))
+
+
+async def _unknown_page(page: Page) -> Response:
+    return page.not_found(f"The console has no page at {page.request.url.path}")

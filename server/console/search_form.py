@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
@@ -79,27 +80,43 @@ def _choices(param_type: str, targets: tuple[str, ...]) -> tuple[tuple[str, str]
     return tuple((name, f":{name}") for name in modifiers)
 
 
+@cache
+def _parameters(type_name: str) -> tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]:
+    """Each parameter's code, type, description and choices (they never change)."""
+    return tuple(
+        (
+            code,
+            param.type,
+            described(param.description, type_name),
+            _choices(param.type, param.targets),
+        )
+        for code, param in sorted(search_params(type_name).items())
+    )
+
+
+@cache
+def _includes(type_name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    capabilities = search_capabilities(type_name)
+    return (
+        tuple(i for i in capabilities["searchInclude"] if i != "*"),
+        tuple(r for r in capabilities["searchRevInclude"] if r != "*"),
+    )
+
+
 def search_form(
     type_name: str, sent: Mapping[str, str], includes: set[str], revs: set[str]
 ) -> SearchForm:
     """The builder of ``type_name``, filled in with what the browser ``sent``."""
     fields = tuple(
-        Field(
-            code,
-            param.type,
-            described(param.description, type_name),
-            _choices(param.type, param.targets),
-            sent.get(f"v.{code}", ""),
-            sent.get(f"m.{code}", ""),
-        )
-        for code, param in sorted(search_params(type_name).items())
+        Field(code, kind, text, choices, sent.get(f"v.{code}", ""), sent.get(f"m.{code}", ""))
+        for code, kind, text, choices in _parameters(type_name)
     )
-    capabilities = search_capabilities(type_name)
+    offered, offered_rev = _includes(type_name)
     return SearchForm(
         type_name,
         fields,
-        tuple(i for i in capabilities["searchInclude"] if i != "*"),
-        tuple(r for r in capabilities["searchRevInclude"] if r != "*"),
+        offered,
+        offered_rev,
         frozenset(includes),
         frozenset(revs),
         sent.get("_count", DEFAULT_COUNT),

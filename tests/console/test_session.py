@@ -44,3 +44,14 @@ async def test_sign_in_goes_back_only_to_a_path_of_this_site(
 ) -> None:
     page = await smart_console.get("/console/sign-in?next=https://evil.example/")
     assert 'value="https://evil.example/"' not in page.text
+
+
+async def test_a_console_path_no_page_serves_is_an_html_404(console: httpx.AsyncClient) -> None:
+    page = await console.get("/console/no-such-page")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+
+
+async def test_the_api_keeps_its_own_404(console: httpx.AsyncClient) -> None:
+    answer = await console.get("/fhir/NoSuchType")
+    assert answer.json()["resourceType"] == "OperationOutcome"

@@ -1,0 +1,121 @@
+"""Console page render times against the search benchmark's data set (not a test).
+
+    .venv/bin/python -m bench.console --patients 100000
+
+Loads (or reuses) ``bench.search``'s database of N patients, each with a coverage, two
+appointments and a claim, copies it, and opens the app on the copy as ``fhirport serve``
+would (``--auth none``, the audit log on: every page that reads patient data writes its
+AuditEvents). Each page is fetched in-process over ASGI, so the time is the whole stack:
+the console's handler, its API calls through every middleware, the rendering. Pages are
+timed after a warm-up; the same FHIR search is timed through the API alone beside the
+console's browse page, so the two costs can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from bench.search import SURNAMES, prepare
+from server.app import create_app
+from server.settings import Settings
+
+BUDGET_MS = 200.0
+
+
+def pages(patients: int) -> dict[str, Callable[[int], str]]:
+    """Each page, as a path of run ``n`` (another patient or name each time)."""
+
+    def patient(n: int) -> str:
+        return f"p{(n * 7919) % patients}"
+
+    def family(n: int) -> str:
+        return SURNAMES[n % len(SURNAMES)]
+
+    return {
+        "home": lambda n: "/",
+        "home: counts": lambda n: "/console/home/counts",
+        "home: hl7v2 chart": lambda n: "/console/home/hl7v2",
+        "home: activity": lambda n: "/console/home/activity",
+        "browse types": lambda n: "/console/browse",
+        "browse Patient": lambda n: "/console/browse/Patient",
+        "browse family=": lambda n: f"/console/browse/Patient?v.family={family(n)}",
+        "  same search, API only": lambda n: f"/fhir/Patient?family={family(n)}&_count=20",
+        "browse Claim +_include": lambda n: (
+            f"/console/browse/Claim?v.patient=Patient/{patient(n)}&include=Claim:patient"
+        ),
+        "  same search, API only ": lambda n: (
+            f"/fhir/Claim?patient=Patient/{patient(n)}&_include=Claim:patient&_count=20"
+        ),
+        "resource Patient": lambda n: f"/console/Patient/{patient(n)}",
+        "resource Appointment": lambda n: f"/console/Appointment/app{(n * 7919) % patients}-1",
+        "resource Claim": lambda n: f"/console/Claim/cla{(n * 7919) % patients}-3",
+        "history + diff": lambda n: "/console/Patient/p1/_history",
+        "editor": lambda n: f"/console/Patient/{patient(n)}/edit",
+    }
+
+
+async def run(database: Path, patients: int, runs: int) -> dict[str, tuple[float, float]]:
+    settings = Settings(
+        store=f"sqlite:///{database}",
+        seed=False,
+        host="127.0.0.1",
+        port=8080,
+        allowed_hosts=("testserver",),
+        auth="none",
+        audit="all",
+    )
+    app = create_app(settings)
+    results: dict[str, tuple[float, float]] = {}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            first = await http.get("/fhir/Patient/p1")
+            changed = first.json() | {"gender": "other"}
+            (await http.put("/fhir/Patient/p1", json=changed)).raise_for_status()
+            for name, path in pages(patients).items():
+                for n in range(3):
+                    (await http.get(path(n))).raise_for_status()
+                timings = []
+                for n in range(runs):
+                    started = time.perf_counter()
+                    answer = await http.get(path(n + 3))
+                    timings.append((time.perf_counter() - started) * 1000)
+                    answer.raise_for_status()
+                timings.sort()
+                p50 = statistics.median(timings)
+                p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+                results[name] = (p50, p95)
+                flag = "" if p95 < BUDGET_MS else f"  over {BUDGET_MS:.0f} ms"
+                print(f"{name:<26} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms{flag}", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=Path("data/bench"))
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    source = asyncio.run(prepare(args.patients, args.dir))
+    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
+        # The pages write AuditEvents: measure on a copy, keep the data set as loaded.
+        copy = Path(folder) / source.name
+        shutil.copyfile(source, copy)
+        started = time.perf_counter()
+        print(f"N={args.patients} patients ({args.patients * 5} resources), {args.runs} runs")
+        asyncio.run(run(copy, args.patients, args.runs))
+        print(f"total {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
