@@ -155,4 +155,4 @@ async def test_an_unknown_patient_is_a_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/fhir/Patient/nobody/$registration-check")
 
     assert response.status_code == 404, response.text
-    assert response.json()["resourceType"] == "OperationOutcome"
+    assert "Patient/nobody is not known" in response.json()["issue"][0]["diagnostics"]

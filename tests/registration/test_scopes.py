@@ -47,3 +47,5 @@ async def test_registration_operations_check_their_scopes(
     response = await http.get(path, headers=bearer(scope, patient))
 
     assert response.status_code == expected, response.text
+    if expected == 404:  # the check ran, and did not show a patient the token may not see
+        assert "Patient/reg-a is not known" in response.json()["issue"][0]["diagnostics"]
