@@ -109,7 +109,14 @@ async def test_eligibility_requests_and_responses_are_found_by_patient(
         "created": "2025-03-01",
         "insurer": {"reference": "Organization/payer"},
     }
-    request = await created(client, {"resourceType": "CoverageEligibilityRequest", **common})
+    # A posted request is answered with its CoverageEligibilityResponse (server.eligibility);
+    # Location names the request.
+    posted = await client.post(
+        "/fhir/CoverageEligibilityRequest",
+        json={"resourceType": "CoverageEligibilityRequest", **common},
+    )
+    assert posted.status_code == 201, posted.text
+    request = posted.headers["location"].split("/CoverageEligibilityRequest/")[1].split("/")[0]
     response = await created(
         client,
         {
