@@ -113,3 +113,25 @@ async def test_the_desk_needs_the_users_access(smart_console: httpx.AsyncClient)
     await sign_in(smart_console, "user/Patient.rs")
     page = await smart_console.get("/console/front-desk", params={"date": DAY})
     assert page.status_code == 403
+
+
+async def test_the_waitlist_offers_are_listed(console: httpx.AsyncClient) -> None:
+    await _day(console)
+    offer = {
+        "resourceType": "Task",
+        "id": "offer1",
+        "status": "requested",
+        "intent": "proposal",
+        "code": {
+            "coding": [
+                {"system": "https://fhirport.dev/CodeSystem/front-desk", "code": "waitlist-offer"}
+            ]
+        },
+        "description": "Offer 2026-03-02T09:00 to 09:20 to the patient of Appointment/a3",
+        "focus": {"reference": "Appointment/a3"},
+        "for": {"reference": "Patient/p1"},
+    }
+    await _put(console, offer)
+    page = await console.get("/console/front-desk", params={"date": DAY})
+    assert 'href="/console/Task/offer1"' in page.text
+    assert "Offer 2026-03-02T09:00 to 09:20" in page.text

@@ -28,7 +28,7 @@ from server.console.views.front_desk import (
 from server.console.views.operation_answer import operation_answer
 
 DESK: Final = "/console/front-desk"
-WAITLIST_OFFER: Final = "https://fhirport.dev/CodeSystem/task-type|waitlist-offer"
+WAITLIST_OFFER: Final = "https://fhirport.dev/CodeSystem/front-desk|waitlist-offer"
 REMINDER: Final = "http://terminology.hl7.org/CodeSystem/communication-category|reminder"
 LIST_SIZE: Final = "20"
 DAY_SIZE: Final = "500"

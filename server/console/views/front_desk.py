@@ -156,7 +156,7 @@ def tasks(resources: list[dict[str, Any]]) -> list[WorkItem]:
             f"Task/{t.get('id')}",
             str(t.get("authoredOn") or ""),
             reference_text(t.get("for")),
-            concept_text(t.get("code")) or str(t.get("description") or ""),
+            str(t.get("description") or "") or concept_text(t.get("code")),
             str(t.get("status") or ""),
             _offer_notes(t),
         )
