@@ -21,8 +21,12 @@ through the indexer and ``Store.write``. Then:
    once, each Communication created, written to a file by the file sender, its status
    recorded), and a second run that finds every reminder made (all skipped).
 
+4. find: bench/front_office_find.py's ``find_figures`` (``$find`` over four weeks of
+   15-minute slots of 50 practitioners), each query's p50 and p95.
+
 Targets (issue 17): ``$scrub`` at 2,000 claims/s or more; ``$send-reminders`` for
-10,000 appointments in under 10 s. Needs wrk for step 2 (``--no-http`` skips it).
+10,000 appointments in under 10 s; ``$find`` under 100 ms. Needs wrk for step 2
+(``--no-http`` skips it).
 """
 
 from __future__ import annotations
@@ -233,6 +237,16 @@ async def remind_all(path: Path, count: int, outbox_in: Path | None) -> None:
         await store.close()
 
 
+def find_all() -> None:
+    """Time ``$find`` with the scheduling benchmark's seed and queries."""
+    from bench.front_office_find import find_figures
+
+    result = asyncio.run(find_figures())
+    print(f"$find: {result['slots']} slots seeded in {result['seed_s']:.1f}s")
+    for name, figure in result["queries"].items():
+        print(f"  {name}: p50 {figure['p50_ms']:.1f} ms, p95 {figure['p95_ms']:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -251,7 +265,7 @@ def main() -> None:
         "e.g. /dev/shm to leave the disk's file creation out",
     )
     parser.add_argument(
-        "--only", choices=("scrub", "reminders"), help="run only this step (default: all)"
+        "--only", choices=("scrub", "reminders", "find"), help="run only this step (default: all)"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -268,6 +282,8 @@ def main() -> None:
                 scrub_http(path, claim(args.claims + 1, args.patients), args)
         if args.only in (None, "reminders"):
             asyncio.run(remind_all(Path(tmp) / "reminders.sqlite3", args.appointments, args.outbox))
+        if args.only in (None, "find"):
+            find_all()
 
 
 if __name__ == "__main__":
