@@ -16,7 +16,7 @@ from server.reminders import Reminders, Tally
 from server.reminders.senders import FileSender
 from server.runtime import Runtime
 from server.settings import Settings
-from server.storage.port import Store, Write
+from server.storage.port import Store, VersionConflict, Write
 from tests.reminders.world import book, email, make_patient, reminders_of, store_world, visit
 
 pytestmark = pytest.mark.anyio
@@ -63,3 +63,49 @@ async def test_two_runs_at_once_create_one_reminder(settings: Settings, tmp_path
     assert sorted((t.created, t.skipped) for t in tallies) == [(0, 1), (1, 0)]
     assert len(stored) == 1
     assert len(list(outbox.glob("*.json"))) == 1
+
+
+class KeepsPartOfABatch:
+    """A store without transactions that failed midway: of the first batch of several
+    writes it kept the first and reported a conflict (as MongoDB without a replica set may)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.failed_once = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def write(self, writes: Sequence[Write], *args: Any, **kwargs: Any) -> None:
+        if len(writes) > 1 and not self.failed_once:
+            self.failed_once = True
+            await self.store.write(writes[:1])
+            version = writes[1].version
+            raise VersionConflict(version.resource_type, version.id, 1)
+        await self.store.write(writes, *args, **kwargs)
+
+
+async def test_a_batch_kept_in_part_is_still_sent_whole(settings: Settings, tmp_path: Path) -> None:
+    outbox = tmp_path / "out"
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), client_of(app) as http:
+        await store_world(http, make_patient("rem-ana", email("ana@example.org")))
+        await store_world(http, make_patient("rem-bo", email("bo@example.org")))
+        await book(http, "first", visit("rem-ana", 2))
+        await book(http, "second", visit("rem-bo", 3))
+        runtime: Runtime = app.state.runtime
+        store = KeepsPartOfABatch(runtime.store)
+        reminders = Reminders(
+            store,  # type: ignore[arg-type]
+            runtime.service.indexer,
+            runtime.search,
+            FileSender(outbox),
+        )
+
+        tally = await reminders.run(4 * 3600)
+        stored = [*(await reminders_of(http, "first")), *(await reminders_of(http, "second"))]
+
+    assert store.failed_once
+    assert (tally.created, tally.sent, tally.skipped) == (2, 2, 0)
+    assert [r["status"] for r in stored] == ["completed", "completed"]
+    assert len(list(outbox.glob("*.json"))) == 2
