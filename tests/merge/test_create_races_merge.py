@@ -15,7 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.merge.race import FHIR_JSON, mentions, merge_parameters, records_of
+from tests.merge.race import (
+    ER7,
+    FHIR_JSON,
+    mentions,
+    merge_parameters,
+    patient_id,
+    records_of,
+    registration,
+)
 from tests.released_together import released_together
 
 pytestmark = pytest.mark.anyio
@@ -94,3 +102,55 @@ async def test_creates_racing_a_merge_end_at_the_survivor(
             else:
                 assert mentions(record, survivor), record
     assert stragglers == [], "records left at the retired patient"
+
+
+def _siu(control_id: str, mrn: str) -> bytes:
+    """SIU^S12 booking an appointment of the patient with ``mrn`` (assigned by NORTH)."""
+    return "\r".join(
+        [
+            f"MSH|^~\\&|LEGACY|NORTH|FHIRPORT|HOSP|20240102||SIU^S12^SIU_S12|{control_id}|P|2.5.1",
+            f"SCH|{control_id}^LEGACY|||||||ROUTINE|20|min|^^^20240215090000||||||||||||||Booked",
+            f"PID|1||{mrn}^^^NORTH^MR||Doe^Ann||19800214|F",
+            "RGS|1|A",
+            "AIS|1|A|99213^Office visit^C4|20240215090000|||20|min",
+        ]
+    ).encode()
+
+
+async def test_hl7v2_bookings_racing_a_merge_end_at_the_survivor(
+    client: httpx.AsyncClient,
+) -> None:
+    stragglers = []
+    for round_number in range(ROUNDS):
+        tag = f"hl{round_number}"
+        for mrn in (f"{tag}-OLD", f"{tag}-NEW"):
+            answer = await client.post(
+                "/fhir/$hl7v2-ingest", content=registration(mrn), headers=ER7
+            )
+            assert answer.status_code == 200, answer.text
+        retired, survivor = patient_id(f"{tag}-OLD"), patient_id(f"{tag}-NEW")
+        merge = partial(
+            client.post,
+            "/fhir/Patient/$merge",
+            json=merge_parameters(retired, survivor),
+            headers=FHIR_JSON,
+        )
+        bookings = [
+            partial(
+                client.post,
+                "/fhir/$hl7v2-ingest",
+                content=_siu(f"{tag}-S{n}", f"{tag}-OLD"),
+                headers=ER7,
+            )
+            for n in range(CREATES)
+        ]
+
+        merged, *answers = await released_together([merge, *bookings])
+
+        assert merged.status_code == 200, merged.text
+        assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+        found = await client.get(f"/fhir/Appointment?patient={retired}&_count=100")
+        stragglers.extend(e["resource"]["id"] for e in found.json().get("entry", []))
+        booked = await client.get(f"/fhir/Appointment?patient={survivor}&_count=100")
+        assert len(booked.json().get("entry", [])) + len(stragglers) >= CREATES
+    assert stragglers == [], "appointments left at the retired patient"

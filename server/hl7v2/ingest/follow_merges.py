@@ -14,13 +14,18 @@ committed after it makes the write conflict and run again, which sees it then.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from server.hl7v2.ingest.identity import rewrite_patient_references, survivor_of
 from server.hl7v2.ingest.reads import Reader
 from server.hl7v2.ingest.repoint import member_types
+from server.storage.port import StoredVersion
+
+if TYPE_CHECKING:
+    from server.interactions import ResourceService
 
 _PATIENT_REFERENCE = re.compile(rb'"reference":"Patient/([^"/]+)"')
 _MERGED = b'"replaced-by"'
@@ -60,3 +65,21 @@ class MergedPatients:
             return None
         body: dict[str, Any] = orjson.loads(version.body)
         return body
+
+
+async def follow_late_merges(service: ResourceService, versions: Sequence[StoredVersion]) -> None:
+    """After a write committed, repoint what it stored that names a Patient merged away
+    meanwhile (ResourceService.follow_late_merges); one read when none was merged."""
+    types = frozenset(member_types())
+    moved = [v for v in versions if v.resource_type in types and v.body is not None]
+    named = {m.decode() for v in moved for m in _PATIENT_REFERENCE.findall(v.body or b"")}
+    # A Patient written with them was compare-and-swapped: a merge of it since the read
+    # would have failed the write.
+    named -= {v.id for v in versions if v.resource_type == "Patient"}
+    if not named:
+        return
+    found = await service.store.read_many([("Patient", patient) for patient in sorted(named)])
+    if not any(v is not None and v.body is not None and _MERGED in v.body for v in found.values()):
+        return
+    for version in moved:
+        await service.follow_late_merges(version)

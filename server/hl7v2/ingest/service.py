@@ -29,6 +29,7 @@ from mappers.result import MappingResult
 from server.errors import InvalidResource
 from server.fhir.validation import validate_resource
 from server.hl7v2.ingest.ack import build_ack
+from server.hl7v2.ingest.follow_merges import follow_late_merges
 from server.hl7v2.ingest.ledger import duplicate, ledger_entry, previous_entry
 from server.hl7v2.ingest.model import (
     Change,
@@ -163,6 +164,9 @@ class Ingestor:
             if result.merges and changed:
                 retired = (old for _, old in result.merges)
                 await repoint_stragglers(self.service, self.referrers, retired)
+            elif self.service.follow_merges is not None:
+                stored = [w.version for w in writes.values()]
+                await follow_late_merges(self.service, stored)
             return self._outcome(prepared, outcome, touched, warnings)
         failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
         return await self._refuse(prepared, failure, [], dry_run)
