@@ -20,7 +20,8 @@ import orjson
 from server.errors import InvalidRequest
 from server.fhir.clock import fhir_instant, parse_instant
 from server.scheduling.appointment import BUSY_STATUSES, booking_of, local_reference
-from server.scheduling.slot_link import Clock, offerable
+from server.scheduling.free_slots import free_slots
+from server.scheduling.slot_link import Clock
 from server.scheduling.urgent import SqueezeIns, overbook_proposal
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
@@ -108,17 +109,17 @@ class Finder:
         schedules = await self.schedules(request)
         if schedules is not None and not schedules:
             return Found()
-        params = [
-            ("start", f"ge{fhir_instant(request.start)}"),
-            ("start", f"lt{fhir_instant(request.end)}"),
-            ("status", "free,busy-tentative"),
-        ]
-        if schedules is not None:
-            params.append(("schedule", ",".join(f"Schedule/{i}" for i in sorted(schedules))))
-        page = await self._page("Slot", params, request.count, request.cursor)
         now = self.clock()
-        slots = [orjson.loads(v.body or b"{}") for v in page.versions]
-        slots = [s for s in slots if offerable(s, now)]
+        page = await free_slots(
+            self.store,
+            self.search,
+            (request.start, request.end),
+            set(schedules) if schedules is not None else None,
+            request.count,
+            request.cursor,
+            now,
+        )
+        slots = page.slots
         known = schedules or await self._schedules_of(slots)
         taken = await self._patient_busy(request) if request.patient else []
         if request.urgent and request.cursor is None:
@@ -131,7 +132,7 @@ class Finder:
             if not any(_overlaps(slot, t) for t in taken)
         ]
         proposals.sort(key=lambda p: str(p.get("start")))
-        return Found(proposals, page.next_cursor)
+        return Found(proposals, page.cursor)
 
     async def _urgent(
         self,
@@ -200,8 +201,6 @@ class Finder:
     async def _page(
         self, resource_type: str, params: list[tuple[str, str]], count: int, cursor: str | None
     ) -> SearchPage:
-        if resource_type == "Slot":
-            params = [*params, ("_sort", "start")]
         parsed = self.search.parse(resource_type, params, lenient=False)
         query = SearchQuery(resource_type, tuple(parsed.clauses), tuple(parsed.sort), count, cursor)
         try:

@@ -251,6 +251,7 @@ async def test_a_hold_expires_after_the_configured_minutes(
         pytest.param({"end": "2025-03-02T00:00:00Z"}, "end", id="end-before-start"),
         pytest.param({"urgency": "whenever"}, "urgency", id="bad-urgency"),
         pytest.param({"_count": "0"}, "_count", id="bad-count"),
+        pytest.param({"_page": "nonsense"}, "_page", id="bad-page"),
         pytest.param({"practitioner": "Patient/ann"}, "practitioner", id="not-a-practitioner"),
     ],
 )
