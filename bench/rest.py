@@ -231,6 +231,7 @@ def main() -> None:
         "audit": args.audit,
     }
     client = register_client(fhirport, f"sqlite:///{db}") if args.auth == "smart" else None
+    load_before = os.getloadavg()[0]
     measured: dict[str, dict[str, float]] = {}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -294,6 +295,10 @@ def main() -> None:
     figures.update(measured)
     read_share = measured["reads"]["rps"] / measured["bare"]["rps"]
     figures["read_share_of_bare"] = read_share
+    # Other work on the machine takes cores from both: a figure is worth its load.
+    after = os.getloadavg()[0]
+    figures["load_average_1min"] = {"before": round(load_before, 2), "after": round(after, 2)}
+    print(f"load average (1 min): {load_before:.2f} before, {after:.2f} after")
     print(
         f"reads at {read_share:.0%} of the bare endpoint (target >= 50% with --auth smart "
         f"--audit all); creates {measured['creates']['rps']:.0f}/s (target >= 700/s)"
