@@ -3,8 +3,9 @@
 - Slots freed by a cancellation today (``FREED_AT_URL``, the scheduling clock's UTC day)
   that start within ``URGENT_DAYS`` from now, even outside the requested window.
 - The Schedules' remaining overbook capacity (``OVERBOOK_CAPACITY_URL``, overbooks per
-  day): for each Schedule and UTC day of the window within ``URGENT_DAYS`` from now whose
-  practitioners have fewer overbooks than the capacity, one overbook proposal (extension
+  day): for each Schedule and each of the first ``URGENT_DAYS`` UTC days of the window
+  (from now on) whose practitioners have fewer overbooks than the capacity, one overbook
+  proposal (extension
   ``OVERBOOK_URL``) at the day's first Slot from now on, busy or not, without the Slot:
   an overbook goes on top of the regular booking (server.scheduling.booking).
 """
