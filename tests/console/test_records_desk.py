@@ -103,3 +103,11 @@ async def test_the_desk_needs_the_users_access(smart_console: httpx.AsyncClient)
     await sign_in(smart_console, "user/Patient.rs")
     page = await smart_console.get("/console/roi")
     assert page.status_code == 403
+
+
+async def test_the_work_list_names_the_patients(console: httpx.AsyncClient) -> None:
+    await _request(console)
+    patient = (await console.get("/fhir/Patient/pat-0001")).json()
+    family = patient["name"][0]["family"]
+    page = await console.get("/console/roi")
+    assert family in page.text

@@ -379,3 +379,14 @@ def test_an_operation_the_server_lacks_is_not_available() -> None:
     assert refused.available
     assert not refused.ok
     assert refused.issues[0].diagnostics == "no scope"
+
+
+def test_the_grid_names_patients_from_the_included_ones() -> None:
+    booking = appointment(
+        "a1", "2024-02-13T09:00:00-05:00", "2024-02-13T09:20:00-05:00", "Practitioner/jones"
+    )
+    booking["participant"][0]["actor"] = {"reference": "Patient/p7"}
+    grid = schedule_grid(
+        [booking], [{"resourceType": "Patient", "id": "p7", "name": [{"family": "Ito"}]}]
+    )
+    assert grid.rows[0].cells[0][0].patient == "Ito"

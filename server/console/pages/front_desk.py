@@ -96,6 +96,7 @@ async def desk(page: Page) -> Response:
     params: list[tuple[str, str]] = [
         ("date", day.isoformat()),
         ("_include", "Appointment:practitioner"),
+        ("_include", "Appointment:patient"),
         ("_sort", "date"),
         ("_count", DAY_SIZE),
     ]
@@ -104,7 +105,7 @@ async def desk(page: Page) -> Response:
     found = (await page.api.search("Appointment", params)).json()
     resources = bundle_resources(found)
     appointments = [r for r in resources if r.get("resourceType") == "Appointment"]
-    included = [r for r in resources if r.get("resourceType") == "Practitioner"]
+    included = [r for r in resources if r.get("resourceType") != "Appointment"]
     everyone: Params = {"_count": "100", "_sort": "family"}
     staff = bundle_resources((await page.api.search("Practitioner", everyone)).json())
     return page.render(

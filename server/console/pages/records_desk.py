@@ -15,7 +15,7 @@ from typing import Any, Final
 from starlette.responses import RedirectResponse, Response
 
 from server.console.page import NavItem, Page, PageRoute
-from server.console.views.fhir_text import bundle_resources
+from server.console.views.fhir_text import bundle_resources, names_by_reference
 from server.console.views.roi import (
     DUE_SOON_DAYS,
     disclosures,
@@ -36,7 +36,9 @@ def _today() -> datetime:
 async def worklist(page: Page) -> Response:
     found = (await page.api.search("Task", worklist_params())).json()
     today = _today().date()
-    requests = [request_view(task, today) for task in bundle_resources(found)]
+    resources = bundle_resources(found)
+    tasks = [r for r in resources if r.get("resourceType") == "Task"]
+    requests = [request_view(task, today) for task in tasks]
     counts = Counter(r.bucket for r in requests)
     return page.render(
         "roi/worklist.html",
@@ -45,6 +47,7 @@ async def worklist(page: Page) -> Response:
         counts=[(bucket, counts[bucket]) for bucket in BUCKETS],
         due_soon_days=DUE_SOON_DAYS,
         total=found.get("total"),
+        names=names_by_reference(resources),
     )
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "concept_text",
     "human_name",
     "issues_of",
+    "names_by_reference",
     "parameter_values",
     "reference_text",
 ]
@@ -39,6 +40,17 @@ def human_name(resource: dict[str, Any]) -> str:
         return str(name["text"])
     given = " ".join(str(g) for g in _list(name.get("given")))
     return " ".join(p for p in (given, str(name.get("family") or "")) if p)
+
+
+def names_by_reference(resources: list[dict[str, Any]]) -> dict[str, str]:
+    """``Type/id`` -> name of each person (HumanName) or organization (name) among them."""
+    names: dict[str, str] = {}
+    for resource in resources:
+        name = resource.get("name")
+        text = name if isinstance(name, str) else human_name(resource)
+        if text:
+            names[f"{resource.get('resourceType')}/{resource.get('id')}"] = text
+    return names
 
 
 def concept_text(concept: Any) -> str:

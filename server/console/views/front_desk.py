@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from server.console.views.fhir_text import concept_text, human_name, reference_text
+from server.console.views.fhir_text import concept_text, names_by_reference, reference_text
 
 __all__ = [
     "Booking",
@@ -77,7 +77,7 @@ def _participants(appointment: dict[str, Any], prefix: str) -> list[dict[str, An
     ]
 
 
-def _booking(appointment: dict[str, Any], start: datetime) -> Booking:
+def _booking(appointment: dict[str, Any], start: datetime, names: dict[str, str]) -> Booking:
     end = _wall_clock(str(appointment.get("end") or ""))
     patients = _participants(appointment, "Patient/")
     title = appointment.get("description") or concept_text(appointment.get("appointmentType"))
@@ -85,25 +85,22 @@ def _booking(appointment: dict[str, Any], start: datetime) -> Booking:
         str(appointment.get("id") or ""),
         start.strftime("%H:%M"),
         end.strftime("%H:%M") if end else "",
-        reference_text(patients[0]) if patients else "",
+        names.get(str(patients[0]["reference"])) or reference_text(patients[0]) if patients else "",
         str(title or ""),
         str(appointment.get("status") or ""),
     )
 
 
 def schedule_grid(
-    appointments: list[dict[str, Any]], practitioners: list[dict[str, Any]] | None = None
+    appointments: list[dict[str, Any]], included: list[dict[str, Any]] | None = None
 ) -> Grid:
     """Lay a day's appointments out per practitioner, a row per quarter hour.
 
-    ``practitioners`` (the ``_include``d Practitioners) name the columns; a practitioner
-    not among them is named by the participant's display or reference.
+    ``included`` (the ``_include``d Practitioners and Patients) name the columns and
+    the patients; anyone not among them is named by the participant's display or
+    reference.
     """
-    names = {
-        f"Practitioner/{p.get('id')}": human_name(p)
-        for p in practitioners or ()
-        if p.get("resourceType") == "Practitioner"
-    }
+    names = names_by_reference(list(included or ()))
     placed: list[tuple[str, datetime, Booking]] = []
     for appointment in appointments:
         start = _wall_clock(str(appointment.get("start") or ""))
@@ -112,7 +109,7 @@ def schedule_grid(
         for actor in _participants(appointment, "Practitioner/"):
             reference = str(actor["reference"])
             names.setdefault(reference, reference_text(actor))
-            placed.append((reference, start, _booking(appointment, start)))
+            placed.append((reference, start, _booking(appointment, start, names)))
     columns = tuple(sorted({r for r, _, _ in placed}, key=lambda r: (names.get(r) or r, r)))
     if not placed:
         return Grid((), ())

@@ -40,6 +40,8 @@ def worklist_params(count: int = 100) -> list[tuple[str, str]]:
         ("code", ROI_CODE),
         ("status", ",".join(OPEN_STATUSES)),
         ("_sort", "due"),
+        ("_include", "Task:patient"),
+        ("_include", "Task:recipient"),
         ("_count", str(count)),
     ]
 
