@@ -593,7 +593,7 @@ class ResourceService:
         for the Patient's records before this one was stored, did not move it. The merge
         searches again after its commit (repoint.repoint_stragglers), so between the two
         no record is left behind."""
-        if self.follow_merges is None:
+        if self.follow_merges is None or b'"Patient/' not in (version.body or b""):
             return version
         current: StoredVersion | None = version
         for _ in range(_MAX_ATTEMPTS):
