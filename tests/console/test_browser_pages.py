@@ -1,13 +1,9 @@
 """The chart, workbench, records desk and front desk in headless Chromium against a real server.
 
-With ``FHIRPORT_CONSOLE_SCREENSHOTS=docs/console`` the tests also save each page as
-``docs/console/<page>.png`` (the README's pictures).
+The README's pictures of these pages come from ``tests/console/screenshots_pages.py``.
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,14 +32,6 @@ def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
     return WebDriverWait(driver, WAIT_SECONDS)
 
 
-def screenshot(driver: WebDriver, name: str) -> None:
-    """Save the page as ``<name>.png`` where FHIRPORT_CONSOLE_SCREENSHOTS says, if it does."""
-    folder = os.environ.get("FHIRPORT_CONSOLE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
-
-
 def test_ingest_a_pasted_message_and_see_the_patient_it_made(
     browser: WebDriver, live_console: str
 ) -> None:
@@ -56,11 +44,9 @@ def test_ingest_a_pasted_message_and_see_the_patient_it_made(
     fhir = browser.find_element(By.CSS_SELECTOR, 'section[aria-labelledby="fhir-h"]').text
     assert "PUT Patient/" in fhir
     assert "Okonkwo" in fhir
-    screenshot(browser, "hl7-workbench")
     browser.find_element(By.CSS_SELECTOR, 'button[value="ingest"]').click()
     heading = wait(browser).until(ready.presence_of_element_located((By.ID, "entry-h")))
     assert heading.text.endswith("applied")
-    screenshot(browser, "hl7-ledger")
     browser.find_element(By.LINK_TEXT, "chart").click()
     name = wait(browser).until(ready.presence_of_element_located((By.TAG_NAME, "h1")))
     assert name.text == "Chidinma A Okonkwo"
@@ -74,13 +60,11 @@ def test_release_a_request_from_the_records_desk(browser: WebDriver, live_consol
     assert filed.status_code == 201, filed.text
     task_id = filed.json()["id"]
     browser.get(f"{live_console}/console/roi")
-    screenshot(browser, "records-desk")
     browser.find_element(By.CSS_SELECTOR, f'a[href="/console/roi/{task_id}"]').click()
     wait(browser).until(ready.element_to_be_clickable((By.ID, "release"))).click()
     decisions = wait(browser).until(ready.presence_of_element_located((By.ID, "dec-h")))
     assert decisions.text.startswith("Decisions")
     assert "released" in browser.find_element(By.TAG_NAME, "h1").text
-    screenshot(browser, "records-desk-released")
     stored = httpx.get(f"{live_console}/fhir/Task/{task_id}").json()
     assert stored["status"] == "completed"
 
@@ -89,11 +73,9 @@ def test_the_chart_and_the_front_desk(browser: WebDriver, live_console: str) -> 
     browser.get(f"{live_console}/console/chart/pat-0001")
     wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".timeline li")))
     assert browser.find_element(By.TAG_NAME, "h1").text == "José Álvarez"
-    screenshot(browser, "patient-chart")
     browser.get(f"{live_console}/console/front-desk?date=2024-09-12")
     columns = browser.find_elements(By.CSS_SELECTOR, "table.schedule thead th")
     assert len(columns) >= 2
-    screenshot(browser, "front-desk")
 
 
 @pytest.mark.parametrize(
