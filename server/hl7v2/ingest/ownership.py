@@ -124,18 +124,22 @@ def _merge_parts(
         attach_value = sent if attach_field in carried else held
     table = owners.parts.get(path, {})
     rank = {label: index for index, label in enumerate(feed.fields)}
-    kept_parts: list[tuple[str | None, Any]] = []
+    # Each part's digest is taken once: it finds the owner, then spots a repeated part.
+    kept_parts: list[tuple[str | None, Any, str]] = []
     for part in stored_parts:
-        owner = table.get(digest(part))
+        key = digest(part)
+        owner = table.get(key)
         taker = owner or next((c.field for c in feed.claims if c.takes(part)), None)
         if taker not in carried:
-            kept_parts.append((owner, part))
-    combined = [*zip(mapped_owners, mapped_parts, strict=True), *kept_parts]
-    combined.sort(key=lambda pair: rank.get(pair[0] or "", len(rank)))
+            kept_parts.append((owner, part, key))
+    combined = [
+        *((o, p, digest(p)) for o, p in zip(mapped_owners, mapped_parts, strict=True)),
+        *kept_parts,
+    ]
+    combined.sort(key=lambda triple: rank.get(triple[0] or "", len(rank)))
     parts: list[Any] = []
     part_owners: dict[str, str] = {}
-    for owner, part in combined:
-        key = digest(part)
+    for owner, part, key in combined:
         if key in part_owners or part in parts:
             continue
         parts.append(part)

@@ -430,6 +430,7 @@ async def _decide(
     stored_time = _stored_time(current, stored)
     stale = _is_stale(current, stored, event_time)
     owners: bytes | None = None
+    merged_owners: Owners | None = None
     from_mapped = False
 
     def planned(change: Change, body: dict[str, Any] | None) -> PlannedResource:
@@ -466,7 +467,6 @@ async def _decide(
                 body, merged_owners = merge_fields(body, report, stored, held)
             else:
                 merged_owners = owners_of(body, report, held)
-            owners = merged_owners.encode()
         if resource_type == "Patient" and stored is not None:
             keep_merge_state(body, stored, target.redirected)
         if resource_type == "Encounter" and stored is not None:
@@ -484,5 +484,7 @@ async def _decide(
         patch(body)
     if stored is not None and content_of(body) == content_of(stored):
         return planned(Change.STALE if stale and target.mapped else Change.UNCHANGED, None)
+    if merged_owners is not None:  # kept only beside a version that is written
+        owners = merged_owners.encode()
     mark_source(body, source, written_time)
     return planned(Change.CREATED if stored is None else Change.UPDATED, body)
