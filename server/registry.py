@@ -272,7 +272,9 @@ HELD_TYPES: dict[str, ResourceType] = {
         ),
         ResourceType(
             "CoverageEligibilityRequest",
-            documentation="Questions whether a coverage is in force for a date of service",
+            documentation="Questions whether a coverage is in force for a date of service;"
+            " a POST is answered with its CoverageEligibilityResponse, from the coverage on"
+            " file (not the payer's live system), both stored",
             clinical_date=("servicedDate", "servicedPeriod", "created"),
         ),
         ResourceType(
