@@ -115,6 +115,19 @@ def _find_url(base: str, request: Request, cursor: str | None) -> str:
     return f"{base}/Appointment/$find" + (f"?{query}" if query else "")
 
 
+async def _proposal(
+    request: Request, settings: AppSettings, access: Access, *, overbook_allowed: bool
+) -> dict[str, Any]:
+    """The ``appt-resource`` of $hold or $book, if the token may create that Appointment."""
+    require_body_type(request)
+    appointment = appointment_parameter(
+        parse_json_object(await read_body(request, settings.max_body_bytes)),
+        overbook_allowed=overbook_allowed,
+    )
+    check_write(access, "Appointment", "c", None, appointment)
+    return appointment
+
+
 @serves(Interaction.UPDATE, "Appointment", "hold")
 async def appointment_hold(
     request: Request, service: Service, settings: AppSettings, access: Access
@@ -122,11 +135,7 @@ async def appointment_hold(
     """Hold a proposal's Slots for ``--slot-hold-minutes``; the pending Appointment."""
     require_operation(access, "hold")
     fmt = response_format(request)
-    require_body_type(request)
-    appointment = appointment_parameter(
-        parse_json_object(await read_body(request, settings.max_body_bytes))
-    )
-    check_write(access, "Appointment", "c", None, appointment)
+    appointment = await _proposal(request, settings, access, overbook_allowed=False)
     holds = SlotHolds(service, booking_rule(service)[0], settings.slot_hold_minutes)
     return fhir_response(_collection(await holds.hold(appointment)), fmt)
 
@@ -138,12 +147,7 @@ async def appointment_book(
     """Book a proposal (or a held one): the stored, booked Appointment; 409 if taken."""
     require_operation(access, "book")
     fmt = response_format(request)
-    require_body_type(request)
-    appointment = appointment_parameter(
-        parse_json_object(await read_body(request, settings.max_body_bytes)),
-        overbook_allowed=True,
-    )
-    check_write(access, "Appointment", "c", None, appointment)
+    appointment = await _proposal(request, settings, access, overbook_allowed=True)
     holds = SlotHolds(service, booking_rule(service)[0], settings.slot_hold_minutes)
     result = await holds.book(appointment)
     return fhir_response(_collection(orjson.loads(result.version.body or b"{}")), fmt)

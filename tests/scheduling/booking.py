@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
+import pytest
+
+from tests.e2e.server_process import running_server
 
 OVERBOOK = "https://fhirport.dev/fhir/StructureDefinition/overbook"
 CAPACITY = "https://fhirport.dev/fhir/StructureDefinition/overbook-capacity"
@@ -52,3 +57,20 @@ async def put_participant(client: httpx.AsyncClient, reference: str) -> None:
         body["name"] = resource_id
     response = await client.put(f"/fhir/{reference}", json=body)
     assert response.status_code in {200, 201}, response.text
+
+
+@contextmanager
+def servers_sharing(
+    tmp_path_factory: pytest.TempPathFactory, name: str, *references: str
+) -> Iterator[tuple[str, str]]:
+    """Two ``fhirport serve`` processes on one SQLite file, with ``references`` (``Type/id``)
+    created; their FHIR base URLs."""
+    store = f"sqlite:///{tmp_path_factory.mktemp(name) / 'shared.sqlite3'}"
+    with ExitStack() as stack:
+        first = stack.enter_context(running_server(store))
+        second = stack.enter_context(running_server(store))
+        for reference in references:
+            resource_type, resource_id = reference.split("/")
+            body = {"resourceType": resource_type, "id": resource_id}
+            assert httpx.put(f"{first}/{reference}", json=body).status_code in {200, 201}
+        yield first, second

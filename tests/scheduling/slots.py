@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
+from server.app import create_app
+from server.settings import Settings
 from tests.scheduling.booking import put_participant
 
 SERVICE = {"coding": [{"system": "http://snomed.info/sct", "code": "11429006"}]}
@@ -103,3 +107,47 @@ async def slots_of(client: httpx.AsyncClient, schedule: str, **params: str) -> l
     )
     assert response.status_code == 200, response.text
     return [entry["resource"] for entry in response.json().get("entry", [])]
+
+
+class Clock:
+    """The scheduling clock a test holds and moves (microseconds since the epoch)."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@asynccontextmanager
+async def clocked_client(
+    settings: Settings, now: int
+) -> AsyncIterator[tuple[httpx.AsyncClient, Clock]]:
+    """A client of an app whose scheduling clock (holds, $find, the waitlist) is the test's."""
+    application = create_app(settings)
+    clock = Clock(now)
+    async with application.router.lifespan_context(application):
+        application.state.service.hold_rules["Appointment"].slots.clock = clock
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http, clock
+
+
+async def with_slots(
+    http: httpx.AsyncClient,
+    patients: tuple[str, ...],
+    schedules: tuple[tuple[str, str], ...],
+    days: list[str],
+    horizon: tuple[str, str],
+    capacity: int | None = None,
+) -> None:
+    """The patients, and a Schedule (actor, id) each with 15-minute Slots 09:00-10:00 on
+    ``days`` of ``horizon``."""
+    for patient in patients:
+        await put_participant(http, patient)
+    for actor, schedule_id in schedules:
+        schedule = await make_schedule_of(
+            http, actor, schedule_id, horizon=horizon, capacity=capacity
+        )
+        hours = weekly((days, "09:00:00", "10:00:00"), slot_minutes=15)
+        assert (await generate(http, schedule, hours)).status_code == 200

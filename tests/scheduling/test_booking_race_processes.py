@@ -5,13 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 
 import httpx
 import pytest
 
-from tests.e2e.server_process import running_server
-from tests.scheduling.booking import make_appointment
+from tests.scheduling.booking import make_appointment, servers_sharing
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +20,9 @@ DR = "Practitioner/dr-proc"
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    store = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.sqlite3'}"
-    with ExitStack() as stack:
-        first = stack.enter_context(running_server(store))
-        second = stack.enter_context(running_server(store))
-        for reference in (DR, *(f"Patient/p-{n}" for n in range(RACERS))):
-            resource_type, resource_id = reference.split("/")
-            body = {"resourceType": resource_type, "id": resource_id}
-            assert httpx.put(f"{first}/{reference}", json=body).status_code in {200, 201}
-        yield first, second
+    patients = (f"Patient/p-{n}" for n in range(RACERS))
+    with servers_sharing(tmp_path_factory, "shared", DR, *patients) as servers:
+        yield servers
 
 
 @pytest.mark.parametrize("round_number", range(ROUNDS))

@@ -8,10 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from server.app import create_app
 from server.settings import Settings
-from tests.scheduling.booking import put_participant
-from tests.scheduling.slots import SERVICE, generate, make_schedule_of, weekly
+from tests.scheduling.slots import (
+    SERVICE,
+    Clock,
+    clocked_client,
+    with_slots,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -22,34 +25,13 @@ MINUTE = 60_000_000
 WINDOW = {"start": "2025-03-03T00:00:00Z", "end": "2025-03-04T00:00:00Z"}
 
 
-class Clock:
-    """The scheduling clock the tests move (microseconds)."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> int:
-        return self.now
-
-
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Clock]]:
     """A client of an app whose scheduling clock the test holds, and DR's and DR2's slots."""
-    application = create_app(settings)
-    clock = Clock()
-    async with application.router.lifespan_context(application):
-        application.state.service.hold_rules["Appointment"].slots.clock = clock
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            for patient in (ANN, BOB):
-                await put_participant(http, patient)
-            for actor, schedule_id in ((DR, "sch-find"), (DR2, "sch-other")):
-                schedule = await make_schedule_of(
-                    http, actor, schedule_id, horizon=("2025-03-03", "2025-03-03")
-                )
-                hours = weekly((["mon"], "09:00:00", "10:00:00"), slot_minutes=15)
-                assert (await generate(http, schedule, hours)).status_code == 200
-            yield http, clock
+    async with clocked_client(settings, NOW) as (http, clock):
+        schedules = ((DR, "sch-find"), (DR2, "sch-other"))
+        await with_slots(http, (ANN, BOB), schedules, ["mon"], ("2025-03-03", "2025-03-03"))
+        yield http, clock
 
 
 async def find(http: httpx.AsyncClient, **params: str) -> dict[str, Any]:
@@ -74,6 +56,12 @@ async def operation(
     http: httpx.AsyncClient, name: str, appointment: dict[str, Any]
 ) -> httpx.Response:
     return await http.post(f"/fhir/Appointment/${name}", json=parameters(appointment))
+
+
+def for_patient(proposal: dict[str, Any], patient: str) -> dict[str, Any]:
+    """The proposal with its patient replaced by ``patient``."""
+    participants = [*proposal["participant"][:1], {"actor": {"reference": patient}}]
+    return {**proposal, "participant": [dict(p, status="accepted") for p in participants]}
 
 
 def returned(response: httpx.Response) -> dict[str, Any]:
@@ -196,13 +184,7 @@ async def test_a_hold_keeps_the_slot_from_find_and_from_other_holds_and_bookings
     assert proposal["start"] not in [
         p["start"] for p in proposals(await find(http, practitioner=DR))
     ]
-    other = {
-        **proposal,
-        "participant": [
-            *proposal["participant"][:1],
-            {"actor": {"reference": BOB}, "status": "accepted"},
-        ],
-    }
+    other = for_patient(proposal, BOB)
     second_hold = await operation(http, "hold", other)
     assert second_hold.status_code == 409
     assert proposal["slot"][0]["reference"] in second_hold.json()["issue"][0]["diagnostics"]
@@ -230,13 +212,7 @@ async def test_a_hold_expires_after_the_configured_minutes(
     clock.now += 2 * MINUTE
 
     assert proposal["start"] in [p["start"] for p in proposals(await find(http, practitioner=DR))]
-    for_bob = {
-        **proposal,
-        "participant": [
-            *proposal["participant"][:1],
-            {"actor": {"reference": BOB}, "status": "accepted"},
-        ],
-    }
+    for_bob = for_patient(proposal, BOB)
     bobs = returned(await operation(http, "hold", for_bob))
     late = await operation(http, "book", held)
     assert late.status_code == 409, late.text

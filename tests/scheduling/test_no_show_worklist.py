@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from server.app import create_app
 from server.fhir.clock import fhir_instant
 from server.settings import Settings
 from tests.scheduling.booking import make_appointment, put_participant
+from tests.scheduling.slots import clocked_client
 
 pytestmark = pytest.mark.anyio
 
@@ -22,13 +22,9 @@ MINUTE = 60_000_000
 
 @pytest.fixture
 async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        application.state.service.hold_rules["Appointment"].slots.clock = lambda: NOW
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            await put_participant(client, DR)
-            yield client
+    async with clocked_client(settings, NOW) as (client, _):
+        await put_participant(client, DR)
+        yield client
 
 
 async def appointment(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.server_process import running_server
+from tests.scheduling.booking import servers_sharing
 from tests.scheduling.slots import weekly
 
 pytestmark = pytest.mark.slow
@@ -23,14 +22,8 @@ DR = "Practitioner/dr-slot-proc"
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, list[str]]]:
     """The servers and the ids of four free Slots of DR."""
-    store = f"sqlite:///{tmp_path_factory.mktemp('slots') / 'shared.sqlite3'}"
-    with ExitStack() as stack:
-        first = stack.enter_context(running_server(store))
-        second = stack.enter_context(running_server(store))
-        for reference in (DR, *(f"Patient/p-{n}" for n in range(RACERS))):
-            resource_type, resource_id = reference.split("/")
-            body = {"resourceType": resource_type, "id": resource_id}
-            assert httpx.put(f"{first}/{reference}", json=body).status_code in {200, 201}
+    patients = (f"Patient/p-{n}" for n in range(RACERS))
+    with servers_sharing(tmp_path_factory, "slots", DR, *patients) as (first, second):
         schedule: dict[str, Any] = {
             "resourceType": "Schedule",
             "id": "sch-proc",

@@ -9,10 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from server.app import create_app
 from server.settings import Settings
-from tests.scheduling.booking import make_appointment, put_participant
-from tests.scheduling.slots import generate, make_schedule_of, slots_of, weekly
+from tests.scheduling.booking import make_appointment
+from tests.scheduling.slots import clocked_client, slots_of, with_slots
 
 pytestmark = pytest.mark.anyio
 
@@ -25,31 +24,14 @@ OVERBOOK = "https://fhirport.dev/fhir/StructureDefinition/overbook"
 KIND = "https://fhirport.dev/fhir/StructureDefinition/proposal-kind"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> int:
-        return self.now
-
-
 @pytest.fixture
 async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app at NOW, with DR's Monday slots (overbook capacity 1) and DR2's."""
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        application.state.service.hold_rules["Appointment"].slots.clock = Clock()
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            for patient in (ANN, BOB, CY, DEE):
-                await put_participant(client, patient)
-            for actor, schedule_id in ((DR, "sch-wait"), (DR2, "sch-else")):
-                schedule = await make_schedule_of(
-                    client, actor, schedule_id, horizon=("2025-03-03", "2025-03-04"), capacity=1
-                )
-                hours = weekly((["mon", "tue"], "09:00:00", "10:00:00"), slot_minutes=15)
-                assert (await generate(client, schedule, hours)).status_code == 200
-            yield client
+    async with clocked_client(settings, NOW) as (client, _):
+        schedules = ((DR, "sch-wait"), (DR2, "sch-else"))
+        horizon = ("2025-03-03", "2025-03-04")
+        await with_slots(client, (ANN, BOB, CY, DEE), schedules, ["mon", "tue"], horizon, 1)
+        yield client
 
 
 async def stored(client: httpx.AsyncClient, appointment: dict[str, Any]) -> dict[str, Any]:
