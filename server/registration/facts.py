@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -31,7 +31,7 @@ class PatientFacts:
     patient: dict[str, Any]
     today: str
     coverages: tuple[dict[str, Any], ...] = ()
-    consents: tuple[dict[str, Any], ...] = field(default=())
+    consents: tuple[dict[str, Any], ...] = ()
 
 
 async def _search(
