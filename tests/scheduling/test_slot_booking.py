@@ -151,3 +151,25 @@ async def test_sixteen_concurrent_bookings_of_one_slot_book_one(
     )
     assert booked.json()["total"] == 1
     assert (await slot_status(client, slots[1]))["status"] == "busy"
+
+
+async def test_a_transaction_entry_books_its_slot_too(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str
+) -> None:
+    if store_url.startswith("memory:"):
+        pytest.skip("memory:// refuses transaction Bundles (no transactions)")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": booking(slots[3], DR, ANN),
+                "request": {"method": "POST", "url": "Appointment"},
+            }
+        ],
+    }
+
+    response = await client.post("/fhir", json=bundle)
+
+    assert response.status_code == 200, response.text
+    assert (await slot_status(client, slots[3]))["status"] == "busy"
