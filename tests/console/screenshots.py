@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.console.browser import WAIT_SECONDS, WINDOW, chromium_driver, console_server
+from tests.console.screenshots_pages import PAGE_SHOTS, prepare_pages
 from tests.ingest.messages import adt, unsupported, without_pid
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "console"
@@ -32,6 +34,7 @@ class Shot:
     name: str
     path: str
     ready: str  # a CSS selector present once the page has what it shows
+    act: Callable[[WebDriver], None] | None = None  # what a person does before the picture
 
 
 SHOTS = (
@@ -42,6 +45,7 @@ SHOTS = (
     Shot("claim", "/console/Claim/claim-0001", ".card"),
     Shot("history", "/console/Patient/pat-0002/_history", ".diff"),
     Shot("editor", "/console/Patient/pat-0002/edit", "textarea"),
+    *(Shot(*shot) for shot in PAGE_SHOTS),
 )
 
 
@@ -57,11 +61,14 @@ def prepare(root: str) -> None:
     patient["maritalStatus"] = {"text": "Married"}
     httpx.put(f"{root}/fhir/Patient/pat-0002", json=patient).raise_for_status()
     httpx.get(f"{root}/fhir/Patient/pat-0001")
+    prepare_pages(root)
 
 
 def take(driver: WebDriver, root: str, shot: Shot) -> Path:
     driver.set_window_size(*WINDOW)
     driver.get(root + shot.path)
+    if shot.act is not None:
+        shot.act(driver)
     WebDriverWait(driver, WAIT_SECONDS).until(
         ready.presence_of_element_located((By.CSS_SELECTOR, shot.ready))
     )
