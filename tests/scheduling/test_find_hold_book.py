@@ -263,3 +263,23 @@ async def test_hold_and_book_need_an_appointment_with_a_slot(
     assert empty.json()["issue"][0]["expression"] == ["Parameters.parameter"]
     assert no_slot.status_code in {400, 422}
     assert no_slot.json()["issue"][0]["expression"] == ["Appointment.slot"]
+
+
+async def test_find_takes_its_parameters_as_a_parameters_body_too(
+    app: tuple[httpx.AsyncClient, Clock],
+) -> None:
+    http, _ = app
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "start", "valueDateTime": "2025-03-03T09:30:00Z"},
+            {"name": "end", "valueDateTime": "2025-03-04T00:00:00Z"},
+            {"name": "practitioner", "valueReference": {"reference": DR}},
+            {"name": "_count", "valueInteger": 1},
+        ],
+    }
+
+    response = await http.post("/fhir/Appointment/$find", json=body)
+
+    assert response.status_code == 200, response.text
+    assert [p["start"] for p in proposals(response.json())] == ["2025-03-03T09:30:00Z"]
