@@ -104,3 +104,15 @@ async def test_opening_the_chart_is_audited_like_any_read(console: httpx.AsyncCl
             return
         await anyio.sleep(0.1)
     pytest.fail("opening the chart recorded no AuditEvent naming the patient")
+
+
+async def test_a_patient_user_opens_their_own_chart(smart_console: httpx.AsyncClient) -> None:
+    from tests.auth.smart_app import bearer
+
+    smart_console.headers["Authorization"] = bearer("system/*.cruds")["Authorization"]
+    await load(smart_console, "pat-0001")
+    del smart_console.headers["Authorization"]
+    await sign_in(smart_console, "patient/*.rs", patient="pat-0001")
+    page = await smart_console.get("/console/chart/pat-0001")
+    assert page.status_code == 200
+    assert 'href="/console/Claim/' in page.text
