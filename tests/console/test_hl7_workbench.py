@@ -50,6 +50,7 @@ async def test_read_names_the_fields_and_shows_the_fhir_without_storing(
     assert "EVERYMAN" in page.text
     assert "Patient identifier list" in page.text
     assert "PUT Patient/" in page.text
+    assert "/console/hl7/ledger?sender=LEGACYEHR%7CNORTHCLINIC&amp;control-id=WB0001" in page.text
     assert "&#34;resourceType&#34;: &#34;Patient&#34;" in page.text
     assert await _patients(console) == []
 

@@ -55,6 +55,7 @@ async def submit(page: Page) -> Response:
         view=view,
         converted=converted_resources(converted.body) if converted.ok else None,
         problems=converted.problems,
+        ledger_link=_ledger_url(view.sender, view.control_id) if view.control_id else "",
     )
 
 
