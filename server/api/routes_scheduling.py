@@ -196,7 +196,7 @@ def _collection(resource: dict[str, Any]) -> dict[str, Any]:
 
 ROUTES = (
     Row("/Schedule/{resource_id:id}/$generate-slots", ("POST",), schedule_generate_slots),
-    Row("/Appointment/$find", ("GET", "POST"), appointment_find),
+    *(Row("/Appointment/$find", (method,), appointment_find) for method in ("GET", "POST")),
     Row("/Appointment/$hold", ("POST",), appointment_hold),
     Row("/Appointment/$book", ("POST",), appointment_book),
     Row("/Appointment/$no-show-worklist", ("GET",), appointment_no_shows),
