@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.search import SURNAMES, prepare
+from bench.search import SURNAMES, practitioners, prepare
 from server.app import create_app
 from server.settings import Settings
 
@@ -61,6 +61,14 @@ def pages(patients: int) -> dict[str, Callable[[int], str]]:
         "resource Claim": lambda n: f"/console/Claim/cla{(n * 7919) % patients}-3",
         "history + diff": lambda n: "/console/Patient/p1/_history",
         "editor": lambda n: f"/console/Patient/{patient(n)}/edit",
+        "patient chart": lambda n: f"/console/chart/{patient(n)}",
+        "records desk": lambda n: "/console/roi",
+        "front desk, a day": lambda n: f"/console/front-desk?date=2024-03-{n % 28 + 1:02d}",
+        "front desk, one doctor": lambda n: (
+            f"/console/front-desk?date=2024-03-{n % 28 + 1:02d}"
+            f"&practitioner=Practitioner/pr{n % practitioners(patients)}"
+        ),
+        "hl7v2 workbench": lambda n: "/console/hl7",
     }
 
 

@@ -135,3 +135,15 @@ async def test_the_waitlist_offers_are_listed(console: httpx.AsyncClient) -> Non
     page = await console.get("/console/front-desk", params={"date": DAY})
     assert 'href="/console/Task/offer1"' in page.text
     assert "Offer 2026-03-02T09:00 to 09:20" in page.text
+
+
+async def test_a_crowded_day_says_it_shows_the_first_appointments(
+    console: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.console.pages import front_desk
+
+    monkeypatch.setattr(front_desk, "DAY_SIZE", "2")
+    await _day(console)
+    page = await console.get("/console/front-desk", params={"date": DAY})
+    assert "The first 2 appointments of the day" in page.text
+    assert "Visit a3" not in page.text

@@ -31,7 +31,9 @@ DESK: Final = "/console/front-desk"
 WAITLIST_OFFER: Final = "https://fhirport.dev/CodeSystem/front-desk|waitlist-offer"
 REMINDER: Final = "http://terminology.hl7.org/CodeSystem/communication-category|reminder"
 LIST_SIZE: Final = "20"
-DAY_SIZE: Final = "500"
+# A crowded day (a large practice, every practitioner) shows its earliest appointments;
+# one practitioner's day always fits.
+DAY_SIZE = "150"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,10 @@ def _day(page: Page) -> date | None:
         return None
 
 
+def _has_next(bundle: dict[str, Any]) -> bool:
+    return any(link.get("relation") == "next" for link in bundle.get("link") or ())
+
+
 async def desk(page: Page) -> Response:
     day = _day(page)
     practitioner = page.request.query_params.get("practitioner", "").strip()
@@ -115,6 +121,7 @@ async def desk(page: Page) -> Response:
         practitioner=practitioner,
         practitioners=[(f"Practitioner/{p.get('id')}", human_name(p)) for p in staff],
         grid=schedule_grid(appointments, included),
+        cut=int(DAY_SIZE) if _has_next(found) else None,
         lists=await _lists(page),
     )
 
