@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start the sandbox: FHIR API on http://127.0.0.1:8080/fhir, seeded with fixtures/; API docs at /docs.
+## Start the sandbox: FHIR API on http://127.0.0.1:8080/fhir, seeded with fixtures/; API docs at /docs; the console at /.
 sandbox: $(STAMP)
 	$(BIN)/fhirport serve --host 127.0.0.1 --port 8080 --seed --api-docs --auth none
 
