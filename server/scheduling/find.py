@@ -130,6 +130,7 @@ class Finder:
             _proposed(slot, known, request.patient, kinds.get(id(slot), "free"))
             for slot in slots
             if not any(_overlaps(slot, t) for t in taken)
+            and known.get(_schedule_id(slot), {}).get("active") is not False
         ]
         proposals.sort(key=lambda p: str(p.get("start")))
         return Found(proposals, page.cursor)

@@ -283,3 +283,17 @@ async def test_find_takes_its_parameters_as_a_parameters_body_too(
 
     assert response.status_code == 200, response.text
     assert [p["start"] for p in proposals(response.json())] == ["2025-03-03T09:30:00Z"]
+
+
+async def test_slots_of_an_inactive_schedule_are_not_proposed(
+    app: tuple[httpx.AsyncClient, Clock],
+) -> None:
+    http, _ = app
+    other = (await http.get("/fhir/Schedule/sch-other")).json()
+    other["active"] = False
+    assert (await http.put("/fhir/Schedule/sch-other", json=other)).status_code == 200
+
+    found = proposals(await find(http))
+
+    assert {p["participant"][0]["actor"]["reference"] for p in found} == {DR}
+    assert len(found) == 4
