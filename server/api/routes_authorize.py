@@ -27,6 +27,7 @@ from server.auth.authorize import Authorizer, PageError, Pending, RedirectError
 from server.auth.grants import Grant
 from server.auth.issuers import server_root
 from server.auth.patient_picker import find_patients, user_access, visible_patient
+from server.auth.sessions import close_session, open_session, session_user
 from server.auth.sign_in_pages import error_page, page, patient_label
 from server.auth.user_scopes import explain
 from server.auth.users import SignInRefused, sign_in
@@ -34,11 +35,18 @@ from server.fhir.clock import now_us
 from server.fhir.ids import is_fhir_id
 
 REQUEST_COOKIE = "fhirport_authorize"
+SESSION_COOKIE = "fhirport_session"
 _EXPIRED = "This sign-in has expired or was completed already."
 
 
 def _redirect(location: str) -> Response:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """A cookie only the authorization server's pages get, never script, never cross-site."""
+    secure = public_base(request).startswith("https:")
+    response.set_cookie(name, value, httponly=True, samesite="lax", path="/auth", secure=secure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +109,27 @@ async def authorize(request: Request, tokens: TokenServer) -> Response:
     except RedirectError as exc:
         return _redirect(exc.location)
     response = _redirect(f"/auth/{pending.next_step()}")
-    response.set_cookie(
-        REQUEST_COOKIE,
-        request_id,
-        httponly=True,
-        samesite="lax",
-        path="/auth",
-        secure=base.startswith("https:"),
-    )
+    user = None
+    if request.query_params.get("prompt") != "login":
+        user = await session_user(
+            tokens.grants, tokens.records, request.cookies.get(SESSION_COOKIE)
+        )
+    if user is not None:
+        refusal = tokens.authorizer.signed_in(pending, user)
+        current = await tokens.authorizer.pending(request_id)
+        if refusal is not None or current is None:
+            return _redirect(refusal or pending.denied())
+        await tokens.authorizer.save(current[0], pending)
+        response = _redirect(f"/auth/{pending.next_step()}")
+    _set_cookie(request, response, REQUEST_COOKIE, request_id)
+    return response
+
+
+async def sign_out(request: Request, tokens: TokenServer) -> Response:
+    """End the browser's single sign-on session (its apps' tokens are revoked apart)."""
+    await close_session(tokens.grants, request.cookies.get(SESSION_COOKIE))
+    response = page("error.html", title="Signed out", message="You are signed out.")
+    response.delete_cookie(SESSION_COOKIE, path="/auth")
     return response
 
 
@@ -151,7 +172,9 @@ async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) ->
         await tokens.grants.close(grant)
         return _redirect(refusal)
     await tokens.authorizer.save(grant, pending)
-    return await _advance(tokens.authorizer, grant, pending)
+    response = await _advance(tokens.authorizer, grant, pending)
+    _set_cookie(request, response, SESSION_COOKIE, await open_session(tokens.grants, username))
+    return response
 
 
 def _audit_sign_in(
@@ -249,4 +272,5 @@ ROUTES = (
     Row("/auth/pick-patient", ("POST",), pick_patient_submit, prefix="", documented=False),
     Row("/auth/approve", ("GET",), approve_page, prefix="", documented=False),
     Row("/auth/approve", ("POST",), approve_submit, prefix="", documented=False),
+    Row("/auth/sign-out", ("POST",), sign_out, prefix=""),
 )

@@ -1,0 +1,36 @@
+"""One sign-in per browser: a second app's authorization skips the sign-in page until sign-out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.auth.launch.flow import AUTHORIZE_URL, FHIR_BASE, LaunchApp, redirected_to
+
+pytestmark = pytest.mark.anyio
+VERIFIER = "s" * 50
+
+
+async def test_a_signed_in_browser_goes_straight_to_approval(served: LaunchApp) -> None:
+    async with served.oauth(scope="openid user/*.rs") as oauth, served.browser() as browser:
+        url, _ = oauth.create_authorization_url(
+            AUTHORIZE_URL, code_verifier=VERIFIER, aud=FHIR_BASE
+        )
+        approval = await browser.sign_in(await browser.open(url), "drho")
+        redirected_to(await browser.approve(approval))
+
+        again = await browser.open(url)
+        assert "Allow access?" in again.text
+        assert "drho" in again.text
+        assert 'for="password"' not in again.text
+        # Asking for a fresh sign-in (OpenID prompt=login) shows the sign-in page.
+        forced, _ = oauth.create_authorization_url(
+            AUTHORIZE_URL, code_verifier=VERIFIER, aud=FHIR_BASE, prompt="login"
+        )
+        assert 'for="password"' in (await browser.open(forced)).text
+
+        signed_out = await browser.http.post("/auth/sign-out")
+        assert signed_out.status_code == 200
+        assert 'for="password"' in (await browser.open(url)).text
+
+    async with served.browser() as stranger:
+        assert 'for="password"' in (await stranger.open(url)).text
