@@ -120,7 +120,7 @@ async def authorize(request: Request, tokens: TokenServer) -> Response:
         if refusal is not None or current is None:
             return _redirect(refusal or pending.denied())
         await tokens.authorizer.save(current[0], pending)
-        response = _redirect(f"/auth/{pending.next_step()}")
+        response = await _advance(tokens.authorizer, current[0], pending)
     _set_cookie(request, response, REQUEST_COOKIE, request_id)
     return response
 

@@ -34,3 +34,23 @@ async def test_a_signed_in_browser_goes_straight_to_approval(served: LaunchApp) 
 
     async with served.browser() as stranger:
         assert 'for="password"' in (await stranger.open(url)).text
+
+
+async def test_the_console_comes_back_signed_in_without_any_page(served: LaunchApp) -> None:
+    from server.auth.console_client import CONSOLE_CLIENT_ID, CONSOLE_REDIRECT_PATH, CONSOLE_SCOPE
+    from tests.auth.launch.flow import ROOT, query_of
+
+    async with served.oauth(scope="openid user/*.rs") as app, served.browser() as browser:
+        url, _ = app.create_authorization_url(AUTHORIZE_URL, code_verifier=VERIFIER, aud=FHIR_BASE)
+        redirected_to(await browser.approve(await browser.sign_in(await browser.open(url), "drho")))
+        redirect_uri = ROOT + CONSOLE_REDIRECT_PATH
+        async with served.oauth(
+            CONSOLE_CLIENT_ID, scope=CONSOLE_SCOPE, redirect_uri=redirect_uri
+        ) as console:
+            url, state = console.create_authorization_url(
+                AUTHORIZE_URL, code_verifier=VERIFIER, aud=FHIR_BASE
+            )
+            back = redirected_to(await browser.open(url))
+    assert back.startswith(redirect_uri + "?")
+    assert query_of(back)["state"] == state
+    assert query_of(back)["code"]
