@@ -23,7 +23,9 @@ def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
 def test_search_for_a_patient_and_open_their_page(browser: WebDriver, live_console: str) -> None:
     browser.get(f"{live_console}/console/browse/Patient")
     field = browser.find_element(By.ID, "v-family")
+    before = browser.find_element(By.TAG_NAME, "html")
     field.send_keys("Álvarez", Keys.ENTER)
+    wait(browser).until(ready.staleness_of(before))  # the results page, not the first one
     link = wait(browser).until(
         ready.element_to_be_clickable((By.CSS_SELECTOR, 'a[href="/console/Patient/pat-0001"]'))
     )
@@ -43,7 +45,9 @@ def test_the_diff_of_two_versions(browser: WebDriver, live_console: str) -> None
     browser.get(f"{live_console}/console/Patient/pat-0002/_history")
     browser.find_element(By.CSS_SELECTOR, 'input[name="from"][value="1"]').click()
     browser.find_element(By.CSS_SELECTOR, f'input[name="to"][value="{newest}"]').click()
+    before = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, "form.history button[type=submit]").click()
+    wait(browser).until(ready.staleness_of(before))  # the page opened with a diff already
     added = wait(browser).until(
         ready.presence_of_all_elements_located((By.CSS_SELECTOR, ".diff .add"))
     )
