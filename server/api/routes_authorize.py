@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.api.dependencies import Audit, Engine, TokenServer
 from server.api.public_urls import public_base
+from server.api.request_body import read_body
 from server.api.route_table import Row
 from server.audit.events import AUTHENTICATION, LOGIN, Access
 from server.auth.authorize import Authorizer, PageError, Pending, RedirectError
@@ -31,11 +32,13 @@ from server.auth.sessions import close_session, open_session, session_user
 from server.auth.sign_in_pages import error_page, page, patient_label
 from server.auth.user_scopes import explain
 from server.auth.users import SignInRefused, sign_in
+from server.errors import FhirError
 from server.fhir.clock import now_us
 from server.fhir.ids import is_fhir_id
 
 REQUEST_COOKIE = "fhirport_authorize"
 SESSION_COOKIE = "fhirport_session"
+MAX_FORM_BYTES = 16 * 1024  # a sign-in form is a few hundred bytes
 _EXPIRED = "This sign-in has expired or was completed already."
 
 
@@ -55,11 +58,10 @@ class _Step:
 
     grant: Grant
     pending: Pending
-    form: FormData | None = None
+    form: dict[str, str] | None = None
 
     def field(self, name: str) -> str | None:
-        value = self.form.get(name) if self.form is not None else None
-        return value if isinstance(value, str) else None
+        return self.form.get(name) if self.form is not None else None
 
 
 async def _step(request: Request, authorizer: Authorizer, page_step: str) -> _Step | Response:
@@ -74,9 +76,13 @@ async def _step(request: Request, authorizer: Authorizer, page_step: str) -> _St
     grant, pending = current
     form = None
     if request.method == "POST":
-        form = await request.form()
+        try:
+            body = await read_body(request, MAX_FORM_BYTES)
+        except FhirError as exc:
+            return error_page("The form could not be read.", exc.status)
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         sent = form.get("csrf_token")
-        if not isinstance(sent, str) or not hmac.compare_digest(sent, pending.csrf):
+        if sent is None or not hmac.compare_digest(sent, pending.csrf):
             return error_page("The form was not sent from this server's page.", 403)
     if pending.next_step() != page_step:
         return await _advance(authorizer, grant, pending)

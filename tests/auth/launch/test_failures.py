@@ -240,3 +240,17 @@ async def test_a_confidential_app_must_authenticate(served: LaunchApp) -> None:
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["scope"] == "openid user/*.rs"
+
+
+async def test_an_oversized_or_empty_form_is_refused_with_a_page(served: LaunchApp) -> None:
+    async with served.browser() as browser:
+        page = await browser.open(_authorize_url(served))
+        huge = await browser.http.post(
+            "/auth/sign-in",
+            data={"csrf_token": csrf_of(page), "username": "drho", "password": "x" * 100_000},
+        )
+        assert huge.status_code == 413
+        assert huge.headers["content-type"].startswith("text/html")
+        empty = await browser.http.post("/auth/sign-in")
+        assert empty.status_code == 400
+        assert "Sign in" in (await browser.sign_in(page, "drho", "wrong")).text
