@@ -145,11 +145,12 @@ async def revocation(request: Request, tokens: TokenServer) -> Response:
 
 async def launch(request: Request, tokens: TokenServer, access: Access) -> Response:
     """Mint an EHR launch id for the patient the form names (one the caller may read)."""
-    form = await request.form()
-    patient = form.get("patient")
-    if isinstance(patient, str):
-        patient = patient.removeprefix("Patient/")
-    if not isinstance(patient, str) or not is_fhir_id(patient):
+    try:
+        form = await _form(request)
+    except OAuthError as exc:
+        raise InvalidRequest(exc.description, expression="patient") from None
+    patient = form.get("patient", "").removeprefix("Patient/")
+    if not is_fhir_id(patient):
         raise InvalidRequest("patient must be a Patient id", expression="patient")
     access.require("Patient", "r")
     version = await request.app.state.runtime.store.read("Patient", patient)

@@ -91,6 +91,17 @@ async def test_a_launch_needs_a_patient_the_caller_may_read(
     assert answer.status_code == status, answer.text
 
 
+async def test_a_launch_request_that_is_not_a_form_is_a_400(served: LaunchApp) -> None:
+    headers = {"Authorization": f"Bearer {issue('user/Patient.rs')}"}
+    answer = await served.http.post("/auth/launch", json={"patient": "pat1"}, headers=headers)
+    assert answer.status_code == 400
+    assert answer.json()["resourceType"] == "OperationOutcome"
+    by_reference = await served.http.post(
+        "/auth/launch", data={"patient": "Patient/pat1"}, headers=headers
+    )
+    assert by_reference.json()["patient"] == "pat1"
+
+
 async def test_discovery_announces_the_app_launch(served: LaunchApp) -> None:
     for path in ("/.well-known/smart-configuration", "/fhir/.well-known/smart-configuration"):
         document = (await served.http.get(path)).json()
