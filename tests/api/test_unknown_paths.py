@@ -17,7 +17,7 @@ UNKNOWN_PATHS = [
     pytest.param("/fhir/", id="fhir-with-trailing-slash"),
     # /fhir itself takes POST (transaction and batch): other methods there are 405
     # (tests/transactions/test_batch_and_limits.py).
-    pytest.param("/", id="site-root"),
+    # "/" is the console's home page (tests/console/test_home.py).
     pytest.param("/foo", id="outside-fhir"),
     pytest.param("/foo/", id="outside-fhir-with-slash"),
 ]
