@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from server.search import query as sq
-from server.search.text_fold import fold
 from server.storage.audit_rows import AUDIT_TYPE, DATE_PARAM, ID_PARAM, UPDATED_PARAM
-from server.storage.ordering import PREFIX_END
 from server.storage.sqlite.dates import date_where
+from server.storage.sqlite.matches import reference_where, string_where, token_where, uri_where
 from server.storage.sqlite.sql import Sql
 
 if TYPE_CHECKING:
@@ -44,6 +43,15 @@ def events_referencing(search: SqlSearch, resource_type: str, cond: sq.HasCond) 
     for clause in cond.inner:
         where.clause(clause, sql)
     return sql.add(")")
+
+
+def events_matching(search: SqlSearch, clauses: tuple[sq.Clause, ...]) -> Sql:
+    """The ids of the events that match every clause (a chain's AuditEvent targets)."""
+    sql = Sql().add("SELECT e.id FROM audit_event e WHERE e.body IS NOT NULL")
+    where = AuditWhere(search)
+    for clause in clauses:
+        where.clause(clause, sql)
+    return sql
 
 
 class AuditWhere:
@@ -88,36 +96,14 @@ class AuditWhere:
             sql.add(")")
 
     def _chain(self, cond: sq.ChainCond, sql: Sql) -> None:
-        search = self.search
-
-        def targets() -> Sql:
-            inner = Sql().add("SELECT t.id FROM resource t WHERE +t.type = ?", cond.target_type)
-            search.where(cond.target_type, cond.inner, "t.rid", inner)
-            return inner
-
-        name = search.joins.name(("chain", cond.target_type, cond.inner), targets)
+        name = self.search.chain_targets(cond)
         sql.add(
             f"e.aid IN ({_LINKS} AND system = ? AND code IN {name})", cond.param, cond.target_type
         )
 
     def _has(self, cond: sq.HasCond, sql: Sql) -> None:
-        search = self.search
-        p = search.key(cond.source_type, cond.param)
-        if p is None:
-            sql.add("0")
-            return
-
-        def referenced() -> Sql:
-            inner = Sql().add(
-                "SELECT ref.target_id FROM idx_reference ref WHERE +ref.p = ? "
-                "AND ref.target_type = ?",
-                p,
-                AUDIT_TYPE,
-            )
-            search.where(cond.source_type, cond.inner, "ref.rid", inner)
-            return inner
-
-        sql.add(f"e.id IN {search.joins.name(('has', AUDIT_TYPE, cond), referenced)}")
+        name = self.search.has_referenced(AUDIT_TYPE, cond)
+        sql.add("0" if name is None else f"e.id IN {name}")
 
 
 def _missing(cond: sq.MissingCond, sql: Sql) -> None:
@@ -128,47 +114,10 @@ def _missing(cond: sq.MissingCond, sql: Sql) -> None:
     sql.add(f"NOT {exists}" if cond.missing else exists, cond.param)
 
 
-def _token(cond: sq.TokenCond, sql: Sql) -> None:
-    if cond.code is not None:
-        sql.add(" AND code = ?", cond.code)
-    if cond.system == "":
-        sql.add(" AND system IS NULL")
-    elif cond.system is not None:
-        sql.add(" AND system = ?", cond.system)
-    if cond.text is not None:
-        sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + PREFIX_END)
-
-
-def _reference(cond: sq.ReferenceCond, sql: Sql) -> None:
-    if cond.url is not None:
-        sql.add(" AND code IS NULL AND text = ?", cond.url)
-        return
-    sql.add(" AND code = ?", cond.target_id)
-    if cond.target_type is not None:
-        sql.add(" AND system = ?", cond.target_type)
-
-
-def _string(cond: sq.StringCond, sql: Sql) -> None:
-    if cond.match is sq.StringMatch.PREFIX:
-        sql.add(" AND code >= ? AND code < ?", cond.value, cond.value + PREFIX_END)
-    elif cond.match is sq.StringMatch.CONTAINS:
-        sql.add(" AND instr(code, ?) > 0", cond.value)
-    else:
-        sql.add(" AND code = ? AND text = ?", fold(cond.value), cond.value)
-
-
-def _uri(cond: sq.UriCond, sql: Sql) -> None:
-    if cond.match is sq.UriMatch.BELOW:
-        sql.add(" AND code >= ? AND code < ?", cond.value, cond.value + PREFIX_END)
-    elif cond.match is sq.UriMatch.ABOVE:
-        sql.add(f" AND code IN ({', '.join('?' * len(cond.candidates))})", *cond.candidates)
-    else:
-        sql.add(" AND code = ?", cond.value)
-
-
+# A link's columns as the shared index tables name them (audit_rows.Link).
 _LINK_MATCH: dict[type, Callable[[Any, Sql], None]] = {
-    sq.TokenCond: _token,
-    sq.ReferenceCond: _reference,
-    sq.StringCond: _string,
-    sq.UriCond: _uri,
+    sq.TokenCond: token_where,
+    sq.ReferenceCond: lambda cond, sql: reference_where(cond, sql, ("system", "code", "text")),
+    sq.StringCond: lambda cond, sql: string_where(cond, sql, "code", "text"),
+    sq.UriCond: lambda cond, sql: uri_where(cond, sql, "code"),
 }

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from server.search import query as sq
-from server.search.text_fold import fold
 from server.storage.audit_rows import AUDIT_TYPE
-from server.storage.ordering import PREFIX_END
-from server.storage.sqlite.audit_where import events_referencing
+from server.storage.sqlite.audit_where import events_matching, events_referencing
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.index import ParamKeys
+from server.storage.sqlite.matches import reference_where, string_where, token_where, uri_where
 from server.storage.sqlite.sql import CommonTables, Sql
 
 NOTHING = "SELECT NULL AS rid WHERE 0"
@@ -116,23 +115,34 @@ class SqlSearch:
             if p is None:
                 sql.add(NOTHING)
                 return
-            targets = self.joins.name(
-                ("chain", cond.target_type, cond.inner), lambda: self._chained(cond)
-            )
+            targets = self.chain_targets(cond)
             select = "SELECT ref.rid FROM idx_reference ref WHERE ref.p = ? AND ref.target_type = ?"
             sql.add(f"{select} AND ref.target_id IN {targets}", p, cond.target_type)
             return
-        key = ("has", resource_type, cond)
-        if cond.source_type == AUDIT_TYPE:  # the events' own tables
-            referenced = self.joins.name(key, lambda: events_referencing(self, resource_type, cond))
-        else:
-            p = self.key(cond.source_type, cond.param)
-            if p is None:
-                sql.add(NOTHING)
-                return
-            referenced = self.joins.name(key, lambda: self._referenced(resource_type, p, cond))
+        referenced = self.has_referenced(resource_type, cond)
+        if referenced is None:
+            sql.add(NOTHING)
+            return
         select = "SELECT t.rid FROM resource t WHERE t.type = ? AND +t.deleted = 0"
         sql.add(f"{select} AND t.id IN {referenced}", resource_type)
+
+    def chain_targets(self, cond: sq.ChainCond) -> str:
+        """The named table of the ids of the chain's targets that match its inner clauses."""
+        key = ("chain", cond.target_type, cond.inner)
+        if cond.target_type == AUDIT_TYPE:  # the events' own tables
+            return self.joins.name(key, lambda: events_matching(self, cond.inner))
+        return self.joins.name(key, lambda: self._chained(cond))
+
+    def has_referenced(self, resource_type: str, cond: sq.HasCond) -> str | None:
+        """The named table of the ids of ``resource_type`` that ``_has`` sources refer to
+        (None: nothing was ever indexed under the source's parameter)."""
+        key = ("has", resource_type, cond)
+        if cond.source_type == AUDIT_TYPE:  # the events' own tables
+            return self.joins.name(key, lambda: events_referencing(self, resource_type, cond))
+        p = self.key(cond.source_type, cond.param)
+        if p is None:
+            return None
+        return self.joins.name(key, lambda: self._referenced(resource_type, p, cond))
 
     def _chained(self, cond: sq.ChainCond) -> Sql:
         """The ids of the chain's targets that match its inner clauses."""
@@ -153,24 +163,12 @@ class SqlSearch:
 
 def _string(p: int, cond: sq.StringCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_string', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    if cond.match is sq.StringMatch.PREFIX:
-        sql.add(" AND folded >= ? AND folded < ?", cond.value, cond.value + PREFIX_END)
-    elif cond.match is sq.StringMatch.CONTAINS:
-        sql.add(" AND instr(folded, ?) > 0", cond.value)
-    else:
-        sql.add(" AND folded = ? AND exact = ?", fold(cond.value), cond.value)
+    string_where(cond, sql)
 
 
 def _token(p: int, cond: sq.TokenCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_token', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    if cond.code is not None:
-        sql.add(" AND code = ?", cond.code)
-    if cond.system == "":
-        sql.add(" AND system IS NULL")
-    elif cond.system is not None:
-        sql.add(" AND system = ?", cond.system)
-    if cond.text is not None:
-        sql.add(" AND text >= ? AND text < ?", cond.text, cond.text + PREFIX_END)
+    token_where(cond, sql)
 
 
 def _date(
@@ -182,23 +180,12 @@ def _date(
 
 def _reference(p: int, cond: sq.ReferenceCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_reference', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    if cond.url is not None:
-        sql.add(" AND url = ?", cond.url)
-        return
-    sql.add(" AND target_id = ?", cond.target_id)
-    if cond.target_type is not None:
-        sql.add(" AND target_type = ?", cond.target_type)
+    reference_where(cond, sql)
 
 
 def _uri(p: int, cond: sq.UriCond, sql: Sql, correlated: bool) -> None:
     sql.add(f"SELECT rid FROM {_table('idx_uri', correlated)} WHERE p = ?", p)  # noqa: S608 - fixed names
-    if cond.match is sq.UriMatch.BELOW:
-        sql.add(" AND value >= ? AND value < ?", cond.value, cond.value + PREFIX_END)
-    elif cond.match is sq.UriMatch.ABOVE:
-        marks = ", ".join("?" * len(cond.candidates))
-        sql.add(f" AND value IN ({marks})", *cond.candidates)
-    else:
-        sql.add(" AND value = ?", cond.value)
+    uri_where(cond, sql)
 
 
 def _missing(p: int, cond: sq.MissingCond, sql: Sql, correlated: bool) -> None:
