@@ -151,6 +151,10 @@ class HoldRule(Protocol):
 
     async def settle(self, plan: Any, taken: HoldTaken) -> HoldPlan: ...
 
+    # What a delete of the resource (its current content) writes with it, in its batch
+    # (a deleted booking frees its Slots as a cancellation would).
+    async def released(self, resource_id: str, current: dict[str, Any]) -> Sequence[Write]: ...
+
 
 # How many refused keys one write settles before it gives up (409, retry).
 MAX_SETTLES = 16
@@ -384,12 +388,20 @@ class ResourceService:
                     return None, []
                 marker = self._delete_marker(current)
                 others = await self._referrer_deletes(current, cascade, check)
+                released = await self._released(current)
                 try:
-                    await self._store(marker, others)
+                    await self._store(marker, [*others, *released])
                 except VersionConflict:
                     continue
                 return marker.version, [w.version for w in others]
             raise self._busy(resource_type, resource_id)
+
+    async def _released(self, current: StoredVersion) -> Sequence[Write]:
+        """What the type's hold rule writes with the deletion of ``current``."""
+        rule = self.hold_rules.get(current.resource_type)
+        if rule is None or current.body is None:
+            return ()
+        return await rule.released(current.id, orjson.loads(current.body))
 
     def _delete_marker(self, current: StoredVersion) -> Write:
         """The deletion of ``current``; under strict integrity it commits only while

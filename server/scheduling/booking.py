@@ -146,6 +146,14 @@ class BookingRule:
         )
         return dataclasses.replace(changes, writes=(*changes.writes, *offers))
 
+    async def released(self, resource_id: str, current: dict[str, Any]) -> tuple[Write, ...]:
+        """A deleted booking lets its Slots go as its cancellation would (marked freed by
+        it, offered to the waitlist), in the deletion's batch."""
+        if not takes_slots(current):
+            return ()
+        cancelled = {**current, "status": "cancelled"}
+        return tuple((await self._plan_slots(resource_id, cancelled)).writes)
+
     async def settle(self, plan: Plan, taken: HoldTaken) -> Plan:
         """The holds to ask for after ``taken``: 409 if its holder still needs the key."""
         participant = plan.keys[taken.key]

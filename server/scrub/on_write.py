@@ -95,6 +95,10 @@ class ScrubOnWrite:
         """Never needed: a Claim asks for no keys, so the store refuses it none."""
         raise taken
 
+    async def released(self, resource_id: str, current: dict[str, Any]) -> tuple[Write, ...]:
+        """Nothing: a deleted Claim leaves nothing behind to change."""
+        return ()
+
 
 @dataclass(frozen=True, slots=True)
 class NoHolds:

@@ -173,3 +173,20 @@ async def test_a_transaction_entry_books_its_slot_too(
 
     assert response.status_code == 200, response.text
     assert (await slot_status(client, slots[3]))["status"] == "busy"
+
+
+async def test_deleting_a_booking_frees_its_slot_for_the_next(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    booked = (await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))).json()
+
+    deleted = await client.delete(f"/fhir/Appointment/{booked['id']}")
+
+    assert deleted.status_code in {200, 204}, deleted.text
+    slot = await slot_status(client, slots[0])
+    assert slot["status"] == "free"
+    assert {"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}} in (
+        slot["extension"]
+    )
+    again = await client.post("/fhir/Appointment", json=booking(slots[0], DR, BOB))
+    assert again.status_code == 201, again.text
