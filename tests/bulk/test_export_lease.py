@@ -115,7 +115,8 @@ async def test_a_job_whose_runner_died_is_taken_over_once_its_lease_expires(
         await survivor.start()
         await asyncio.sleep(0.2)
         waiting = await records.job(job_id)
-        assert waiting is not None and waiting.state == "accepted", "taken before the lease ran out"
+        assert waiting is not None
+        assert waiting.state == "accepted", "taken before the lease ran out"
 
         document = await _completed(records, job_id)
 
