@@ -237,8 +237,7 @@ def _setting(flag: str, help: str | None = None, **kwargs: Any) -> Callable[[_F]
 )
 @_setting(
     "--slot-hold-minutes",
-    "How long Appointment/$hold keeps a proposal's Slots from other clients (minutes; "
-    "default 10).",
+    "How long Appointment/$hold keeps a proposal's Slots from other clients (minutes; default 10).",
     type=click.FloatRange(min=0, min_open=True),
 )
 @_setting(

@@ -39,6 +39,7 @@ def _key(version: StoredVersion) -> Key:
 # accessed them (every read adds to it), which is not that data. Named, it is included.
 _NOT_DATA = frozenset({"AuditEvent"})
 
+
 class IncludeResolver:
     """Collects the resources that includes and revincludes add to one page."""
 

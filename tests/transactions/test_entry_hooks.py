@@ -120,9 +120,7 @@ async def test_a_transaction_naming_a_merged_patient_stores_the_survivor(
 ) -> None:
     for name in ("retired", "survivor"):
         await client.put(f"/fhir/Patient/{name}", json={"resourceType": "Patient", "id": name})
-    merged = await client.post(
-        "/fhir/Patient/$merge", json=merge_parameters("retired", "survivor")
-    )
+    merged = await client.post("/fhir/Patient/$merge", json=merge_parameters("retired", "survivor"))
     assert merged.status_code == 200, merged.text
 
     answer = await post_bundle(
