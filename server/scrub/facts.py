@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from server import planned_versions
 from server.scheduling.appointment import local_reference
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
@@ -98,7 +99,7 @@ async def gather(
     keys = {k for k in (_key(patient_ref), _key(provider_ref)) if k is not None}
     keys |= {k for _, ref in insurance if (k := _key(ref)) is not None and k[0] == "Coverage"}
     found, duplicates = await asyncio.gather(
-        store.read_many(sorted(keys)),
+        planned_versions.read_many(store, sorted(keys)),
         _duplicates(store, search, claim, claim_id, patient_ref, provider_ref),
     )
 

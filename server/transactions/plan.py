@@ -26,6 +26,7 @@ from server.fhir.validation import validate_resource
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
 from server.integrity.walk import references
 from server.interactions import HoldPlan, HoldRule, ResourceService, criteria_key, new_id
+from server.planned_versions import planned
 from server.storage.port import Guard, Method, StoredVersion, Write
 from server.transactions.errors import about
 from server.transactions.parse import ORDER, RequestEntry, Verb
@@ -385,7 +386,8 @@ class Planner:
         hold_rule = service.hold_rules.get(entry.resource_type)
         if hold_rule is None:
             return None
-        return await hold_rule.plan(key[1], body)
+        with planned(self.view.versions):
+            return await hold_rule.plan(key[1], body)
 
     @staticmethod
     def _check_if_match(entry: RequestEntry, current: StoredVersion | None) -> None:

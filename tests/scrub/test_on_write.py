@@ -146,3 +146,35 @@ async def test_validate_gives_the_422_a_create_would_get_under_error(
     assert "total-mismatch" in edit_codes(refused.json())
     assert clean.status_code == 200, clean.text
     assert (await error.get("/fhir/Claim")).json()["total"] == 0
+
+
+async def test_a_claim_is_scrubbed_against_what_its_own_transaction_writes(
+    settings: Settings, store_url: str
+) -> None:
+    if store_url.startswith("memory://"):
+        pytest.skip("memory:// refuses transaction Bundles (no transactions)")
+    from server.app import create_app
+    from tests.scrub.claims import COVERAGE, PATIENT, PAYER, PROVIDER
+
+    app = create_app(settings.model_copy(update={"scrub_on_create": "warn"}))
+    world = [PATIENT, PAYER, COVERAGE, PROVIDER, {**clean_claim(), "id": "scrub-claim"}]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": resource,
+                "request": {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"},
+            }
+            for resource in world
+        ],
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            applied = await http.post("/fhir", json=bundle)
+            claim = (await http.get("/fhir/Claim/scrub-claim")).json()
+
+    assert applied.status_code == 200, applied.text
+    assert stored_edits(claim) == []
+    assert status(claim) == "clean"
