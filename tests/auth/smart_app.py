@@ -15,6 +15,7 @@ import httpx
 
 from server.settings import Settings
 from tests.auth.tokens import auth_settings, issue
+from tests.conftest import running_app
 from tests.referenced import provide_targets
 
 FHIR_JSON = "application/fhir+json"
@@ -27,10 +28,10 @@ def bearer(scope: str, patient: str | None = None) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def smart_client(store_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client of an app that runs ``--auth smart``."""
-    from server.app import create_app
-
+async def smart_client(
+    store_url: str, tmp_path: Path, audit: str = "off"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of an app that runs ``--auth smart`` (and ``--audit audit``)."""
     settings = Settings(
         store=store_url,
         seed=False,
@@ -38,14 +39,11 @@ async def smart_client(store_url: str, tmp_path: Path) -> AsyncIterator[httpx.As
         port=8080,
         allowed_hosts=("testserver",),
         auth="smart",
-        audit="off",
+        audit=audit,
         **auth_settings(tmp_path),  # type: ignore[arg-type]
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with running_app(settings) as http:
+        yield http
 
 
 def patient(pid: str, family: str = "Doe") -> dict[str, Any]:

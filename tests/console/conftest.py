@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from server.app import create_app
 from server.settings import Settings
-from tests.console.signing import smart_console_client
+from tests.auth.smart_app import smart_client
 
 
 @pytest.fixture
@@ -39,5 +39,5 @@ async def console(console_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def smart_console(store_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app running ``--auth smart``, trusting the test issuer's tokens."""
-    async with smart_console_client(store_url, tmp_path) as http:
+    async with smart_client(store_url, tmp_path, audit="all") as http:
         yield http

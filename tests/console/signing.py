@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 
-from server.settings import Settings
-from tests.auth.tokens import auth_settings, issue
-from tests.conftest import running_app
+from tests.auth.tokens import issue
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -35,19 +30,3 @@ async def sign_in(http: httpx.AsyncClient, scope: str, patient: str | None = Non
         },
     )
     assert answer.status_code == 303, answer.text
-
-
-@asynccontextmanager
-async def smart_console_client(store_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        store=store_url,
-        seed=False,
-        host="127.0.0.1",
-        port=8080,
-        allowed_hosts=("testserver",),
-        auth="smart",
-        audit="all",
-        **auth_settings(tmp_path),  # type: ignore[arg-type]
-    )
-    async with running_app(settings) as http:
-        yield http
