@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.bulk.conftest import ASYNC, FHIR_JSON, patient
-from tests.e2e.server_process import free_port
+from tests.e2e.server_process import free_port, running_process
 
 pytestmark = pytest.mark.slow
 
@@ -40,28 +40,8 @@ def _server(store: str, exports: Path, log: Path) -> Iterator[tuple[str, subproc
         "--export-dir",
         str(exports),
     ]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}/fhir"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if httpx.get(f"{base}/metadata", timeout=1.0).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-            yield base, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with log.open("wb") as output, running_process(command, port, 30, output) as started:
+        yield started
 
 
 def test_two_servers_take_over_a_dead_servers_job_once(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -39,17 +40,18 @@ def running_command(command: list[str], port: int, timeout: float = 30.0) -> Ite
 
 @contextmanager
 def running_process(
-    command: list[str], port: int, timeout: float = 30.0
+    command: list[str], port: int, timeout: float = 30.0, output: IO[bytes] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """As ``running_command``, yielding the process too (a test may kill it)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """As ``running_command``, yielding the process too (a test may kill it); its output
+    goes to ``output`` when given (a file a long run will not fill, as it may a pipe)."""
+    process = subprocess.Popen(command, stdout=output or subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"{command[0]} exited early:\n{output}")
+                said = process.stdout.read().decode() if process.stdout else "(see its output file)"
+                raise RuntimeError(f"{command[0]} exited early:\n{said}")
             try:
                 if httpx.get(f"{base}/metadata", timeout=1.0).status_code == 200:
                     break
