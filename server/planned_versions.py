@@ -1,7 +1,7 @@
 """The versions a transaction has planned but not stored yet, as its entries' rules read them.
 
 A transaction plans every entry before anything is stored, and the hold rules an entry
-runs (server.interactions.HoldRule) read the store: a Claim's scrub reads the Patient,
+runs (server.hold_rules.HoldRule) read the store: a Claim's scrub reads the Patient,
 Coverage and billing provider it names. When the same transaction writes those, the
 store does not have them yet, and the Claim would be denied for a patient not on file.
 The planner makes its view (stored versions it read, then its own) visible here while a

@@ -27,8 +27,9 @@ from server.hl7v2.outbound.feed import Outbound, outbound_feed
 from server.hl7v2.query.config import QueryConfig
 from server.hl7v2.query.service import RecordQueries
 from server.hl7v2.vocabulary_file import mapping_config
+from server.hold_rules import HoldRule
 from server.integrity import ReferenceIntegrity
-from server.interactions import HoldRule, ResourceService
+from server.interactions import ResourceService
 from server.reminders import Reminders, ReminderSchedule, sender_from_setting
 from server.roi import WRITE_RULES
 from server.scheduling import BookingRule

@@ -5,7 +5,7 @@ may also be a URL parameter). Modes: none (the content alone), ``create``, ``upd
 and ``delete``; the last two only on an instance. The checks are the write's, in its
 order: the structure and required bindings (server.fhir.validation), then the type's
 write rule (release of information's Task status machine) against the current version,
-then its hold rule's plan (server.interactions.HoldRule: an Appointment that overlaps a
+then its hold rule's plan (server.hold_rules.HoldRule: an Appointment that overlaps a
 booking of one of its participants, or takes a busy Slot, is the write's 409; a Claim
 the scrub refuses under ``--scrub-on-create error`` its 422), then referential
 integrity, or for ``delete`` the resources that refer to it. Every

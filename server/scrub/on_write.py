@@ -72,7 +72,7 @@ def record_scrub(claim: dict[str, Any], edits: list[ClaimEdit]) -> None:
 
 
 class ScrubOnWrite:
-    """The Claim rule of client writes (server.interactions.HoldRule) for a scrub mode."""
+    """The Claim rule of client writes (server.hold_rules.HoldRule) for a scrub mode."""
 
     def __init__(self, scrubber: Scrubber, mode: ScrubMode) -> None:
         self.scrubber = scrubber

@@ -27,8 +27,9 @@ from server.audit.draft import audit_returned, audit_touched
 from server.auth.access import Access
 from server.auth.visibility import read_visible
 from server.errors import Conflict, FhirError, InvalidRequest
+from server.hold_rules import MAX_SETTLES
 from server.integrity import Dangling, ReferenceIntegrity
-from server.interactions import MAX_SETTLES, ResourceService, criteria_key
+from server.interactions import ResourceService, criteria_key
 from server.search.engine import SearchEngine, search_bundle
 from server.storage.port import GuardTaken, HoldTaken, VersionConflict, Write
 from server.transactions.errors import about, located

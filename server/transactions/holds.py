@@ -1,6 +1,6 @@
 """A transaction's exclusive holds: a key the store refused one entry's write, settled.
 
-Each entry whose type has a hold rule (server.interactions.HoldRule: booked
+Each entry whose type has a hold rule (server.hold_rules.HoldRule: booked
 Appointments) asked for its keys when it was planned, and all of them go to the store
 in the transaction's one write. A refused key (HoldTaken) is settled as a single write
 settles it, by that entry's rule: the holder still needs it (409, the transaction fails,

@@ -23,9 +23,10 @@ from server.auth.access import Access
 from server.auth.visibility import check_write, read_visible, refuse_conditional
 from server.errors import Gone, InvalidRequest, InvalidResource, NotFound, PreconditionFailed
 from server.fhir.validation import validate_resource
+from server.hold_rules import HoldPlan, HoldRule
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
 from server.integrity.walk import references
-from server.interactions import HoldPlan, HoldRule, ResourceService, criteria_key, new_id
+from server.interactions import ResourceService, criteria_key, new_id
 from server.planned_versions import planned
 from server.storage.port import Guard, Method, StoredVersion, Write
 from server.transactions.errors import about
