@@ -67,9 +67,13 @@ class MergedPatients:
         return body
 
 
-async def follow_late_merges(service: ResourceService, versions: Sequence[StoredVersion]) -> None:
+async def follow_late_merges(
+    service: ResourceService, reader: Reader, versions: Sequence[StoredVersion]
+) -> None:
     """After a write committed, repoint what it stored that names a Patient merged away
-    meanwhile (ResourceService.follow_late_merges); one read when none was merged."""
+    meanwhile (ResourceService.follow_late_merges); one read when none was merged, through
+    ``reader`` (the ingestor's BatchedReader: the messages committed in one turn of the
+    event loop share a store call, and a read sent after the commit sees it)."""
     types = frozenset(member_types())
     moved = [v for v in versions if v.resource_type in types and v.body is not None]
     named = {m.decode() for v in moved for m in _PATIENT_REFERENCE.findall(v.body or b"")}
@@ -78,7 +82,7 @@ async def follow_late_merges(service: ResourceService, versions: Sequence[Stored
     named -= {v.id for v in versions if v.resource_type == "Patient"}
     if not named:
         return
-    found = await service.store.read_many([("Patient", patient) for patient in sorted(named)])
+    found = await reader.read_many([("Patient", patient) for patient in sorted(named)])
     if not any(v is not None and v.body is not None and _MERGED in v.body for v in found.values()):
         return
     for version in moved:

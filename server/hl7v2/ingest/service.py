@@ -166,7 +166,7 @@ class Ingestor:
                 await repoint_stragglers(self.service, self.referrers, retired)
             elif self.service.follow_merges is not None:
                 stored = [w.version for w in writes.values()]
-                await follow_late_merges(self.service, stored)
+                await follow_late_merges(self.service, self.reader, stored)
             return self._outcome(prepared, outcome, touched, warnings)
         failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
         return await self._refuse(prepared, failure, [], dry_run)
