@@ -54,6 +54,10 @@ REST: Final[Code] = (EVENT_TYPE, "rest", "RESTful Operation")
 AUTHENTICATION: Final[Code] = (DICOM, "110114", "User Authentication")
 LOGIN: Final[Code] = (DICOM, "110122", "Login")
 SECURITY_ALERT: Final[Code] = (DICOM, "110113", "Security Alert")
+LOGOUT: Final[Code] = (DICOM, "110123", "Logout")
+# IHE IUA's transactions, as BALP's IUA profiles name them in subtype.
+IHE_TRANSACTION: Final = "urn:ihe:event-type-code"
+INTROSPECT: Final[Code] = (IHE_TRANSACTION, "ITI-102", "Introspect Token")
 _SOURCE_ROLE: Final[Code] = (DICOM, "110153", "Source Role ID")
 _USER_ROLE: Final[Code] = (PARTICIPATION, "IRCP", "information recipient")
 _PERSON: Final[Code] = (ENTITY_TYPE, "1", "Person")
