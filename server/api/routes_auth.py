@@ -14,6 +14,7 @@ Host the server does not answer to. Answers are OAuth JSON, not OperationOutcome
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,10 +23,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import routes_authorize
-from server.api.dependencies import Access, TokenServer
+from server.api.dependencies import Audit, TokenServer, get_access
 from server.api.public_urls import public_base
 from server.api.route_table import Row
+from server.api.routes_auth_audit import (
+    INTROSPECT,
+    LOGOUT,
+    record_auth,
+    record_patient_access,
+)
 from server.audit.draft import current_draft
+from server.audit.events import Code
+from server.audit.trail import AuditTrail
 from server.auth.access import Access as AccessRules
 from server.auth.client_auth import named_client
 from server.auth.console_client import console_client
@@ -42,10 +51,11 @@ from server.auth.introspection import introspect, revoke
 from server.auth.issuers import server_root
 from server.auth.launch_contexts import LAUNCH_LIFETIME
 from server.auth.oauth import OAuthError, invalid_request
-from server.auth.token_endpoint import USER_GRANTS, TokenRequest
+from server.auth.token_endpoint import USER_GRANTS, TokenRequest, TokenService
 from server.auth.tokens import claims_of, unverified
-from server.errors import InvalidRequest, NotFound
+from server.errors import FhirError, InvalidRequest, NotFound
 from server.fhir.ids import is_fhir_id
+from server.storage.auth_port import ClientRecord
 
 MAX_FORM_BYTES = 64 * 1024  # a client assertion is a few kilobytes
 _FORM = "application/x-www-form-urlencoded"
@@ -113,45 +123,91 @@ def _oauth_error(exc: OAuthError) -> Response:
     return _json(body, exc.status, {**_NO_STORE, **exc.headers})
 
 
-async def _authenticated(request: Request, tokens: TokenServer) -> tuple[dict[str, str], Any]:
-    """The form of an introspection or revocation request and the client that sent it."""
-    form = await _form(request)
+ClientAct = Callable[[dict[str, str], ClientRecord], Awaitable[Response]]
+
+
+async def _as_client(
+    request: Request, tokens: TokenService, audit: AuditTrail, subtype: Code, act: ClientAct
+) -> Response:
+    """Authenticate the client of an introspection or revocation request, then ``act``.
+
+    The request leaves one AuditEvent naming the client (as claimed, when its
+    authentication failed), whatever the answer.
+    """
     authorization = request.headers.get("authorization")
-    token_request = _token_request(request, form, authorization)
-    client = await tokens.clients.authenticate_app(
-        form, authorization, token_request.token_url, console_client(token_request.issuer)
-    )
-    return form, client
-
-
-async def introspection(request: Request, tokens: TokenServer) -> Response:
-    verifier = request.app.state.runtime.tokens
-    try:
-        form, client = await _authenticated(request, tokens)
-        answer = await introspect(form, client, verifier, tokens.grants)
-    except OAuthError as exc:
-        return _oauth_error(exc)
-    return _json(answer, headers=_NO_STORE)
-
-
-async def revocation(request: Request, tokens: TokenServer) -> Response:
-    try:
-        form, client = await _authenticated(request, tokens)
-        await revoke(form, client, tokens.grants)
-    except OAuthError as exc:
-        return _oauth_error(exc)
-    return Response(status_code=200, headers=_NO_STORE)
-
-
-async def launch(request: Request, tokens: TokenServer, access: Access) -> Response:
-    """Mint an EHR launch id for the patient the form names (one the caller may read)."""
+    claimed = named_client({}, authorization)
     try:
         form = await _form(request)
+        claimed = named_client(form, authorization)
+        token_request = _token_request(request, form, authorization)
+        client = await tokens.clients.authenticate_app(
+            form, authorization, token_request.token_url, console_client(token_request.issuer)
+        )
+        response = await act(form, client)
     except OAuthError as exc:
-        raise InvalidRequest(exc.description, expression="patient") from None
-    patient = form.get("patient", "").removeprefix("Patient/")
-    if not is_fhir_id(patient):
-        raise InvalidRequest("patient must be a Patient id", expression="patient")
+        response = _oauth_error(exc)
+    record_auth(request, audit, subtype, response.status_code, client=claimed)
+    return response
+
+
+async def introspection(request: Request, tokens: TokenServer, audit: Audit) -> Response:
+    verifier = request.app.state.runtime.tokens
+
+    async def answer(form: dict[str, str], client: ClientRecord) -> Response:
+        return _json(await introspect(form, client, verifier, tokens.grants), headers=_NO_STORE)
+
+    return await _as_client(request, tokens, audit, INTROSPECT, answer)
+
+
+async def revocation(request: Request, tokens: TokenServer, audit: Audit) -> Response:
+    async def answer(form: dict[str, str], client: ClientRecord) -> Response:
+        await revoke(form, client, tokens.grants)
+        return Response(status_code=200, headers=_NO_STORE)
+
+    return await _as_client(request, tokens, audit, LOGOUT, answer)
+
+
+async def launch(request: Request, tokens: TokenServer, audit: Audit) -> Response:
+    """Mint an EHR launch id for the patient the form names (one the caller may read).
+
+    The token is checked here, not by a dependency, so that a refused launch is audited
+    as well as a served one.
+    """
+    access: AccessRules | None = None
+    patient: str | None = None
+    status = 500  # an unexpected error is answered 500 further out
+    try:
+        access = await get_access(request)
+        try:
+            form = await _form(request)
+        except OAuthError as exc:
+            raise InvalidRequest(exc.description, expression="patient") from None
+        patient = form.get("patient", "").removeprefix("Patient/")
+        if not is_fhir_id(patient):
+            patient = None
+            raise InvalidRequest("patient must be a Patient id", expression="patient")
+        response = await _launch(request, tokens, access, patient)
+        status = response.status_code
+        return response
+    except FhirError as exc:
+        status = exc.status
+        raise
+    finally:
+        claims = access.claims if access is not None else None
+        record_patient_access(
+            request,
+            audit,
+            "operation",
+            status,
+            client=claims.client_id if claims is not None else None,
+            user=claims.fhir_user if claims is not None else None,
+            patients=(patient,) if patient is not None else (),
+        )
+
+
+async def _launch(
+    request: Request, tokens: TokenService, access: AccessRules, patient: str
+) -> Response:
     access.require("Patient", "r")
     version = await request.app.state.runtime.store.read("Patient", patient)
     if version is None or version.deleted or not access.permits(version, "r"):

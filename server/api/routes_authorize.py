@@ -23,7 +23,7 @@ from server.api.dependencies import Audit, Engine, TokenServer
 from server.api.public_urls import public_base
 from server.api.request_body import read_body
 from server.api.route_table import Row
-from server.audit.events import AUTHENTICATION, LOGIN, Access
+from server.api.routes_auth_audit import LOGIN, LOGOUT, record_auth, record_patient_access
 from server.auth.authorize import Authorizer, PageError, Pending, RedirectError
 from server.auth.grants import Grant
 from server.auth.issuers import server_root
@@ -33,7 +33,6 @@ from server.auth.sign_in_pages import error_page, page, patient_label
 from server.auth.user_scopes import explain
 from server.auth.users import SignInRefused, sign_in
 from server.errors import FhirError
-from server.fhir.clock import now_us
 from server.fhir.ids import is_fhir_id
 
 REQUEST_COOKIE = "fhirport_authorize"
@@ -104,7 +103,7 @@ async def _finish(authorizer: Authorizer, grant: Grant, pending: Pending) -> Res
         return error_page(exc.message, exc.status)
 
 
-async def authorize(request: Request, tokens: TokenServer) -> Response:
+async def authorize(request: Request, tokens: TokenServer, audit: Audit) -> Response:
     base = public_base(request)
     try:
         request_id, pending = await tokens.authorizer.start(
@@ -121,6 +120,14 @@ async def authorize(request: Request, tokens: TokenServer) -> Response:
             tokens.grants, tokens.records, request.cookies.get(SESSION_COOKIE)
         )
     if user is not None:
+        record_auth(
+            request,
+            audit,
+            LOGIN,
+            200,
+            client=pending.client_id,
+            user=_user_url(request, user.fhir_user),
+        )
         refusal = tokens.authorizer.signed_in(pending, user)
         current = await tokens.authorizer.pending(request_id)
         if refusal is not None or current is None:
@@ -131,9 +138,13 @@ async def authorize(request: Request, tokens: TokenServer) -> Response:
     return response
 
 
-async def sign_out(request: Request, tokens: TokenServer) -> Response:
+async def sign_out(request: Request, tokens: TokenServer, audit: Audit) -> Response:
     """End the browser's single sign-on session (its apps' tokens are revoked apart)."""
-    await close_session(tokens.grants, request.cookies.get(SESSION_COOKIE))
+    session = request.cookies.get(SESSION_COOKIE)
+    user = await session_user(tokens.grants, tokens.records, session)
+    await close_session(tokens.grants, session)
+    fhir_user = user.fhir_user if user is not None else None
+    record_auth(request, audit, LOGOUT, 200, client=None, user=_user_url(request, fhir_user))
     response = page("error.html", title="Signed out", message="You are signed out.")
     response.delete_cookie(SESSION_COOKIE, path="/auth")
     return response
@@ -166,13 +177,21 @@ async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) ->
     username, password = step.field("username"), step.field("password")
     if username is None or password is None:
         return _sign_in_form(pending, "Enter your user name and password.", status=400)
-    base = public_base(request)
     try:
         user = await sign_in(tokens.records, username, password)
     except SignInRefused as exc:
-        _audit_sign_in(request, audit, pending, None, f"Sign-in refused for {username!r}: {exc}")
-        return _sign_in_form(pending, str(exc), username, 429 if exc.locked else 401)
-    _audit_sign_in(request, audit, pending, f"{base}/{user.fhir_user}", None)
+        status = 429 if exc.locked else 401
+        refused = f"Sign-in refused for {username!r}: {exc}"
+        record_auth(request, audit, LOGIN, status, client=pending.client_id, description=refused)
+        return _sign_in_form(pending, str(exc), username, status)
+    record_auth(
+        request,
+        audit,
+        LOGIN,
+        200,
+        client=pending.client_id,
+        user=_user_url(request, user.fhir_user),
+    )
     refusal = tokens.authorizer.signed_in(pending, user)
     if refusal is not None:
         await tokens.grants.close(grant)
@@ -183,25 +202,14 @@ async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) ->
     return response
 
 
-def _audit_sign_in(
-    request: Request, audit: Audit, pending: Pending, user: str | None, failure: str | None
-) -> None:
-    audit.record(
-        Access(
-            recorded=now_us(),
-            type=AUTHENTICATION,
-            subtypes=(LOGIN,),
-            action="E",
-            outcome="4" if failure else "0",
-            client=pending.client_id,
-            user=user,
-            address=request.client.host if request.client else None,
-            description=failure,
-        )
-    )
+def _user_url(request: Request, fhir_user: str | None) -> str | None:
+    """The user's FHIR resource as an absolute URL, as their tokens' ``fhirUser`` says it."""
+    return f"{public_base(request)}/{fhir_user}" if fhir_user is not None else None
 
 
-async def pick_patient_page(request: Request, tokens: TokenServer, engine: Engine) -> Response:
+async def pick_patient_page(
+    request: Request, tokens: TokenServer, engine: Engine, audit: Audit
+) -> Response:
     step = await _step(request, tokens.authorizer, "pick-patient")
     if isinstance(step, Response):
         return step
@@ -210,6 +218,17 @@ async def pick_patient_page(request: Request, tokens: TokenServer, engine: Engin
     name = request.query_params.get("name", "")
     access = user_access(pending.fhir_user, pending.client_id, engine.base_urls)
     found = await find_patients(engine, access, name)
+    if name.strip():
+        record_patient_access(
+            request,
+            audit,
+            "search-type",
+            200,
+            client=pending.client_id,
+            user=_user_url(request, pending.fhir_user),
+            patients=tuple(str(p["id"]) for p in found),
+            query={"name": name},
+        )
     return page(
         "pick_patient.html",
         title="Choose a patient",
@@ -221,7 +240,9 @@ async def pick_patient_page(request: Request, tokens: TokenServer, engine: Engin
     )
 
 
-async def pick_patient_submit(request: Request, tokens: TokenServer, engine: Engine) -> Response:
+async def pick_patient_submit(
+    request: Request, tokens: TokenServer, engine: Engine, audit: Audit
+) -> Response:
     step = await _step(request, tokens.authorizer, "pick-patient")
     if isinstance(step, Response):
         return step
@@ -231,14 +252,26 @@ async def pick_patient_submit(request: Request, tokens: TokenServer, engine: Eng
     access = user_access(pending.fhir_user, pending.client_id, engine.base_urls)
     if chosen is None or not is_fhir_id(chosen):
         return error_page("Choose a patient from the list.")
-    if await visible_patient(engine.store, access, chosen) is None:
+    visible = await visible_patient(engine.store, access, chosen)
+    record_patient_access(
+        request,
+        audit,
+        "read",
+        404 if visible is None else 200,
+        client=pending.client_id,
+        user=_user_url(request, pending.fhir_user),
+        patients=(chosen,),
+    )
+    if visible is None:
         return error_page("No such patient, or not one you may see.", 404)
     pending.patient = chosen
     await tokens.authorizer.save(grant, pending)
     return await _advance(tokens.authorizer, grant, pending)
 
 
-async def approve_page(request: Request, tokens: TokenServer, engine: Engine) -> Response:
+async def approve_page(
+    request: Request, tokens: TokenServer, engine: Engine, audit: Audit
+) -> Response:
     step = await _step(request, tokens.authorizer, "approve")
     if isinstance(step, Response):
         return step
@@ -249,6 +282,15 @@ async def approve_page(request: Request, tokens: TokenServer, engine: Engine) ->
         version = await engine.store.read("Patient", pending.patient)
         if version is not None and version.body is not None:
             label = patient_label(orjson.loads(version.body))
+            record_patient_access(
+                request,
+                audit,
+                "read",
+                200,
+                client=pending.client_id,
+                user=_user_url(request, pending.fhir_user),
+                patients=(pending.patient,),
+            )
     return page(
         "approve.html",
         title="Allow access?",
