@@ -46,6 +46,7 @@ from server.storage.port import (
     Method,
     OutboxEntry,
     ReferenceChanged,
+    Required,
     Store,
     StoredVersion,
     VersionConflict,
@@ -85,6 +86,12 @@ def new_id() -> str:
 def criteria_key(resource_type: str, params: Sequence[tuple[str, str]]) -> str:
     """The guard key of conditional criteria: the type and the sorted parameters, hashed."""
     return hashlib.sha256(orjson.dumps([resource_type, sorted(params)])).hexdigest()
+
+
+def pinned(existing: Sequence[Required], pins: Sequence[Required]) -> tuple[Required, ...]:
+    """A write's ``requires``: the resources it must find, a pinned version where it has one."""
+    keys = {pin[:2] for pin in pins}
+    return (*pins, *(required for required in existing if required[:2] not in keys))
 
 
 # The audit trail's hook (server.audit): the AuditEvent Write of the request being
@@ -141,7 +148,7 @@ class ResourceService:
         holds: Mapping[str, HoldRule] | None = None,
         outbound: WriteOutbound | None = None,
         integrity: ReferenceIntegrity | None = None,
-        follow_merges: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        follow_merges: Callable[[dict[str, Any]], Awaitable[Sequence[Required]]] | None = None,
     ) -> None:
         self.store = store
         self.indexer = indexer
@@ -158,8 +165,9 @@ class ResourceService:
         # Referential integrity of client writes (server.integrity); None: not checked.
         self.integrity = integrity
         # Points a client write's references to merged-away Patients at their survivors
-        # (server.hl7v2.ingest.follow_merges); run after ``current`` is read, so a merge
-        # either is seen or makes the write's compare-and-swap fail and run again.
+        # (server.hl7v2.ingest.follow_merges) and returns the Patients' versions, which the
+        # write requires: a merge either is seen or makes the store refuse the write
+        # (ReferenceChanged), which then runs again.
         self.follow_merges = follow_merges
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion:
@@ -514,14 +522,14 @@ class ResourceService:
         rule = self.rules.get(resource_type)
         hold_rule = self.hold_rules.get(resource_type)
         live = current.body if current is not None else None  # None: new or deleted
-        if self.follow_merges is not None:
-            await self.follow_merges(resource)
+        pins = await self.follow_merges(resource) if self.follow_merges is not None else ()
         if rule is not None:
             rule(resource, orjson.loads(live) if live is not None else None)
-        requires: tuple[tuple[str, str], ...] = ()
+        existing: tuple[tuple[str, str], ...] = ()
         if self.integrity is not None:
             itself = {(resource_type, resource_id): True}
-            _, requires = await self.integrity.check_required(resource, resource_type, itself)
+            _, existing = await self.integrity.check_required(resource, resource_type, itself)
+        requires = pinned(existing, pins)
 
         async def attempt(holds: Holds | None, more: Sequence[Write] = ()) -> StoredVersion:
             write = next_version(
@@ -541,17 +549,14 @@ class ResourceService:
             return write.version
 
         if hold_rule is None:
-            version = await attempt(None)
-        else:
-            version = await store_held(hold_rule, resource_id, resource, attempt)
-        return await self.follow_late_merges(version)
+            return await attempt(None)
+        return await store_held(hold_rule, resource_id, resource, attempt)
 
     async def follow_late_merges(self, version: StoredVersion) -> StoredVersion:
         """The stored version again, by a new version if a Patient it refers to was merged
-        away meanwhile: a merge committed after ``follow_merges`` looked, which searched
-        for the Patient's records before this one was stored, did not move it. The merge
-        searches again after its commit (repoint.repoint_stragglers), so between the two
-        no record is left behind."""
+        away after it was stored: a merge that searched for the Patient's records before
+        this one committed did not move it, and searches again after its own commit
+        (repoint.repoint_stragglers), moving it here."""
         if self.follow_merges is None or b'"Patient/' not in (version.body or b""):
             return version
         current: StoredVersion | None = version

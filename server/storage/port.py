@@ -198,6 +198,19 @@ class Holds:
     replaceable: frozenset[str] = frozenset()
 
 
+# A resource a write requires at commit (``Write.requires``): (type, id) while it exists,
+# or (type, id, version) while that version is its current one.
+Required = tuple[str, str] | tuple[str, str, int]
+
+
+def requirement_holds(required: Required, deleted: bool | None, version: int | None) -> bool:
+    """Whether ``required`` holds of a resource stored as ``deleted`` at ``version``
+    (both None: not stored)."""
+    if deleted is None or deleted:
+        return False
+    return len(required) == 2 or required[2] == version
+
+
 @dataclass(frozen=True, slots=True)
 class Write:
     """A new version to store if the current version is still ``expected_version``.
@@ -215,11 +228,12 @@ class Write:
     guard: Guard | None = None
     holds: Holds | None = None
     # Referential integrity at commit (ReferenceChanged when it no longer holds): the
-    # (type, id) of resources that must exist, not deleted; for a deletion, the
-    # reference parameters by type (Store.referrers' ``sources``) no current resource
-    # may point at it under. Resources the same ``store.write`` writes are left out:
-    # the writer checked what it does to them.
-    requires: tuple[tuple[str, str], ...] = ()
+    # (type, id) of resources that must exist, not deleted, or (type, id, version) that
+    # must still be at that version (a Patient whose merges the writer followed); for a
+    # deletion, the reference parameters by type (Store.referrers' ``sources``) no
+    # current resource may point at it under. Resources the same ``store.write`` writes
+    # are left out: the writer checked what it does to them.
+    requires: tuple[Required, ...] = ()
     unreferenced: Mapping[str, Sequence[str]] | None = None
 
 

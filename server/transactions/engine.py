@@ -204,9 +204,6 @@ class _Run:
                     if taken.holder is not None and holder_type is not None:
                         await self.service._wait_for(holder_type, taken.holder)
                     continue
-                for result in plan.results.values():
-                    if result.version is not None and not result.version.deleted:
-                        result.version = await self.service.follow_late_merges(result.version)
                 return plan
         raise Conflict("The resources of this Bundle are contended by other writers; retry")
 

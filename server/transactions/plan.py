@@ -12,7 +12,7 @@ stores the plan's writes in one ``store.write`` and plans again after a lost rac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,9 +26,9 @@ from server.fhir.validation import validate_resource
 from server.hold_rules import HoldPlan, HoldRule
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
 from server.integrity.walk import references
-from server.interactions import ResourceService, criteria_key, new_id
+from server.interactions import ResourceService, criteria_key, new_id, pinned
 from server.planned_versions import planned
-from server.storage.port import Guard, Method, StoredVersion, Write
+from server.storage.port import Guard, Method, Required, StoredVersion, Write
 from server.transactions.errors import about
 from server.transactions.parse import ORDER, RequestEntry, Verb
 from server.transactions.references import ConditionalReferences, Found, rewrite
@@ -121,6 +121,8 @@ class Planner:
         self.held: dict[int, Held] = {}
         # The references of each body, found once (a PATCH's: after it is applied).
         self.references: dict[int, Found] = {}
+        # The Patient versions each write requires, from following merges (_run_rules).
+        self.pins: dict[Key, Sequence[Required]] = {}
 
     async def plan(self, entries: list[RequestEntry]) -> Plan:
         ordered = sorted(entries, key=lambda e: (ORDER[e.verb], e.index))
@@ -155,6 +157,7 @@ class Planner:
                 elif entry.verb is Verb.PATCH:
                     await self._patch(entry)
         await self._check_integrity(ordered)
+        self._pin()
         for entry in ordered:
             if not entry.is_write and entry.params is None:
                 with about(entry):
@@ -379,7 +382,7 @@ class Planner:
         followed, the type's write rule, and its hold rule's plan, which it returns."""
         service = self.service
         if service.follow_merges is not None:
-            await service.follow_merges(body)
+            self.pins[key] = await service.follow_merges(body)
         rule = service.rules.get(entry.resource_type)
         if rule is not None:
             live = current.body if current is not None and not current.deleted else None
@@ -432,6 +435,14 @@ class Planner:
             if entry.verb is Verb.DELETE and result and result.version and self.integrity.strict:
                 with about(entry):
                     await self._check_referrers(entry, result.version, pending)
+
+    def _pin(self) -> None:
+        """Require the Patient versions each write's merges were followed at."""
+        positions = {(w.version.resource_type, w.version.id): i for i, w in enumerate(self.writes)}
+        for key, pins in self.pins.items():
+            if pins and key in positions:
+                write = self.writes[positions[key]]
+                self.writes[positions[key]] = replace(write, requires=pinned(write.requires, pins))
 
     def _amend(
         self,

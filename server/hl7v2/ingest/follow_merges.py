@@ -6,15 +6,20 @@ merge) would point it at the retired Patient again, and the record would leave t
 survivor's compartment. So a client's create, update or patch of a type a merge moves
 (``repoint.member_types``) has its ``Patient/{retired}`` references rewritten to the
 survivor, as HL7v2 ingest does for a message naming a retired identifier
-(ingest_identity). The service calls this after it read the version its write will
-replace (compare-and-swap): a merge committed before that read is seen here, one
-committed after it makes the write conflict and run again, which sees it then.
+(ingest_identity). The service calls this before each attempt to store, and pins the
+version of every Patient the write then names in the write's ``requires``: a merge
+committed before the read is seen here, one committed after it changed the Patient, so
+the store refuses the write (ReferenceChanged) and the service runs it again, which
+sees the merge then. A merge's own search for the Patient's records that ran before
+such a write committed is followed by another after the merge's commit
+(repoint.repoint_stragglers).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -31,6 +36,11 @@ _PATIENT_REFERENCE = re.compile(rb'"reference":"Patient/([^"/]+)"')
 _MERGED = b'"replaced-by"'
 
 
+# The Patients a client write names after following merges, each at the version read
+# (``Write.requires``): a merge of one committed before the write makes the store refuse it.
+Pins = tuple[tuple[str, str, int], ...]
+
+
 class MergedPatients:
     """Rewrites a client write's references to merged Patients (see the module docstring)."""
 
@@ -38,31 +48,43 @@ class MergedPatients:
         self.store = store
         self.types = frozenset(member_types())
 
-    async def __call__(self, resource: dict[str, Any]) -> None:
-        """Point the resource's references to merged Patients at their survivors (in place)."""
+    async def __call__(self, resource: dict[str, Any]) -> Pins:
+        """Point the resource's references to merged Patients at their survivors (in place);
+        return the versions of the Patients it then names, for the write to pin."""
         if resource.get("resourceType") not in self.types:
-            return
+            return ()
         named = sorted({m.decode() for m in _PATIENT_REFERENCE.findall(orjson.dumps(resource))})
         if not named:
-            return
+            return ()
         found = await self.store.read_many([("Patient", patient) for patient in named])
+        current = {key[1]: version for key, version in found.items() if version is not None}
         merged = [
-            key[1]
-            for key, version in found.items()
-            if version is not None and version.body is not None and _MERGED in version.body
+            patient
+            for patient, version in current.items()
+            if version.body is not None and _MERGED in version.body
         ]
         moved: dict[str, str] = {}
         for patient in merged:
-            survivor = await survivor_of(patient, self._body)
+            survivor = await survivor_of(patient, partial(self._body, current))
             if survivor != patient:
                 moved[patient] = survivor
         if moved:
             rewrite_patient_references(resource, moved)
+        kept = {moved.get(patient, patient) for patient in named}
+        return tuple(
+            ("Patient", patient, current[patient].version)
+            for patient in sorted(kept)
+            if patient in current
+        )
 
-    async def _body(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
-        version = await self.store.read(resource_type, resource_id)
+    async def _body(
+        self, seen: dict[str, StoredVersion], resource_type: str, resource_id: str
+    ) -> dict[str, Any] | None:
+        """A Patient's body, its version kept in ``seen``."""
+        version = seen.get(resource_id) or await self.store.read(resource_type, resource_id)
         if version is None or version.body is None:
             return None
+        seen[resource_id] = version
         body: dict[str, Any] = orjson.loads(version.body)
         return body
 

@@ -14,20 +14,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.storage.mongo.referrers import find_referrers
-from server.storage.port import ReferenceChanged, Write
+from server.storage.port import ReferenceChanged, Write, requirement_holds
 
 
 async def check_references(resources: Any, writes: Sequence[Write], session: Any) -> None:
     """Raise ReferenceChanged if a write's integrity conditions no longer hold."""
     written = {(w.version.resource_type, w.version.id) for w in writes}
     for write in writes:
-        for key in write.requires:
+        for required in write.requires:
+            key = required[:2]
             if key in written:
                 continue
             found = await resources.find_one(
-                {"_id": f"{key[0]}/{key[1]}"}, {"deleted": 1}, session=session
+                {"_id": f"{key[0]}/{key[1]}"}, {"deleted": 1, "version": 1}, session=session
             )
-            if found is None or found.get("deleted"):
+            stored = (bool(found.get("deleted")), found.get("version")) if found else (None, None)
+            if not requirement_holds(required, *stored):
                 raise ReferenceChanged(*key)
         if write.unreferenced is not None:
             target = (write.version.resource_type, write.version.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from server.storage.port import ReferenceChanged, Write
+from server.storage.port import ReferenceChanged, Write, requirement_holds
 from server.storage.sqlite.referrers import select_referrers
 
 
@@ -18,13 +18,15 @@ def check_references(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
     """Raise ReferenceChanged if a write's integrity conditions no longer hold."""
     written = {(w.version.resource_type, w.version.id) for w in writes}
     for write in writes:
-        for key in write.requires:
+        for required in write.requires:
+            key = required[:2]
             if key in written:
                 continue
             row = conn.execute(
-                "SELECT deleted FROM resource WHERE type = ? AND id = ?", key
+                "SELECT deleted, version FROM resource WHERE type = ? AND id = ?", key
             ).fetchone()
-            if row is None or row[0]:
+            stored = (bool(row[0]), row[1]) if row is not None else (None, None)
+            if not requirement_holds(required, *stored):
                 raise ReferenceChanged(*key)
         if write.unreferenced is not None:
             target = (write.version.resource_type, write.version.id)
