@@ -16,8 +16,13 @@ import time
 
 from server.storage.sqlite.audit import DDL as AUDIT_DDL
 from server.storage.sqlite.audit import move_events
+from server.storage.sqlite.audit_signatures import DDL as SIGNATURE_DDL
+from server.storage.sqlite.audit_signatures import add_column, share_links
 from server.storage.sqlite.holds import DDL as HOLDS_DDL
 from server.storage.sqlite.outbox import DDL as OUTBOX_DDL
+from server.storage.sqlite.type_counts import BACKFILL as BACKFILL_TYPE_COUNTS
+from server.storage.sqlite.type_counts import DDL as TYPE_COUNT_DDL
+from server.storage.sqlite.type_counts import TABLE as TYPE_COUNT_TABLE
 
 log = logging.getLogger("fhirport.storage")
 
@@ -128,6 +133,8 @@ DDL: tuple[str, ...] = (
     *OUTBOX_DDL,
     *HOLDS_DDL,
     *AUDIT_DDL,
+    *SIGNATURE_DDL,
+    *TYPE_COUNT_DDL,
 )
 
 # Every index table and the columns its rows are written with (sqlite_index builds
@@ -197,6 +204,7 @@ def apply_schema(conn: sqlite3.Connection) -> None:
     started = time.monotonic()
     conn.execute("BEGIN IMMEDIATE")
     try:
+        unshared = add_column(conn)
         for statement in DDL:
             conn.execute(statement)
         conn.execute("DROP TRIGGER IF EXISTS resource_unindex")
@@ -205,6 +213,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
             conn.execute(_BACKFILL_PAIRS)
         if "resource" in existing and "date_width" not in existing:
             conn.execute(_BACKFILL_WIDTHS)
+        if "resource" in existing and TYPE_COUNT_TABLE not in existing:
+            conn.execute(BACKFILL_TYPE_COUNTS)
         # Their whole-table predecessors (every row, NULLs too).
         conn.execute("DROP INDEX IF EXISTS idx_reference_url")
         conn.execute("DROP INDEX IF EXISTS idx_token_text")
@@ -216,6 +226,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
             for statement in _RETIRE_PRESENT:
                 conn.execute(statement)
         moved = move_events(conn, INDEX_TABLES) if "resource" in existing else 0
+        if unshared or moved:
+            share_links(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -257,6 +269,8 @@ def _upgrades(existing: set[str]) -> list[str]:
         found.append("reference and date pairs (idx_ref_date)")
     if "date_width" not in existing:
         found.append("date widths")
+    if TYPE_COUNT_TABLE not in existing:
+        found.append("counts per type")
     if "idx_present" in existing:
         found.append("presence rows moved to idx_sort")
     return found

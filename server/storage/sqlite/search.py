@@ -13,6 +13,7 @@ from server.storage.port import SearchPage
 from server.storage.sqlite.index import ParamKeys
 from server.storage.sqlite.paging import to_page
 from server.storage.sqlite.planner import broad, compile_search
+from server.storage.sqlite.type_counts import live_count
 
 
 def run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -> SearchPage:
@@ -40,6 +41,8 @@ def _run_search(conn: sqlite3.Connection, keys: ParamKeys, query: SearchQuery) -
     if compiled.backwards:
         rows.reverse()
     total = None
-    if query.with_total:
+    if query.with_total and not query.clauses:
+        total = live_count(conn, query.resource_type)  # kept with the writes: no walk
+    elif query.with_total:
         total = int(conn.execute(str(compiled.total), compiled.total.args).fetchone()[0])
     return to_page(rows, more, compiled.position, total)

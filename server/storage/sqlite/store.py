@@ -58,6 +58,7 @@ from server.storage.sqlite.referrers import select_referrers
 from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema, missing_objects
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import CommitStats, ReaderPool, WriterThread
+from server.storage.sqlite.type_counts import live_count
 
 _VERSION_COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, v.event_time, v.owners"
 _EXPUNGE_SLICE = 5000  # resources removed per transaction
@@ -417,13 +418,7 @@ class SqliteStore:
         if resource_type == AUDIT_TYPE:
             return await self.readers.run(count_events)
 
-        def query(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT count(*) FROM resource WHERE type = ? AND deleted = 0", (resource_type,)
-            ).fetchone()
-            return int(row[0])
-
-        return await self.readers.run(query)
+        return await self.readers.run(lambda conn: live_count(conn, resource_type))
 
 
 def _expunge_slice(conn: sqlite3.Connection, resource_type: str, before: int) -> int:

@@ -1,0 +1,42 @@
+"""How many current (not deleted) resources of each type there are, kept with the writes.
+
+Counting a type's rows walks its part of an index, so a count grew with the store; a
+row per type in ``type_count``, moved by triggers on ``resource`` inside the writing
+transaction, answers it with one lookup and stays exact: every path that adds, deletes
+or revives a resource row (a write, a batch append, an expunge) goes through the
+triggers, and a rolled-back write takes its count changes with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+TABLE = "type_count"
+
+DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS type_count (
+        type TEXT PRIMARY KEY, live INTEGER NOT NULL) WITHOUT ROWID""",
+    # New resources are inserted live (a delete of one never stored inserts it live and
+    # then marks it deleted, which the update trigger takes back).
+    """CREATE TRIGGER IF NOT EXISTS type_count_insert AFTER INSERT ON resource
+        WHEN NEW.deleted = 0 BEGIN
+        INSERT INTO type_count (type, live) VALUES (NEW.type, 1)
+        ON CONFLICT (type) DO UPDATE SET live = live + 1; END""",
+    """CREATE TRIGGER IF NOT EXISTS type_count_update AFTER UPDATE OF deleted ON resource
+        WHEN OLD.deleted <> NEW.deleted BEGIN
+        INSERT INTO type_count (type, live) VALUES (NEW.type, iif(NEW.deleted = 0, 1, -1))
+        ON CONFLICT (type) DO UPDATE SET live = live + excluded.live; END""",
+    """CREATE TRIGGER IF NOT EXISTS type_count_delete AFTER DELETE ON resource
+        WHEN OLD.deleted = 0 BEGIN
+        UPDATE type_count SET live = live - 1 WHERE type = OLD.type; END""",
+)
+
+# For a database written before the counts: once, in the schema's transaction.
+BACKFILL = """INSERT INTO type_count (type, live)
+    SELECT type, count(*) FROM resource WHERE deleted = 0 GROUP BY type"""
+
+
+def live_count(conn: sqlite3.Connection, resource_type: str) -> int:
+    """The number of current resources of ``resource_type``."""
+    row = conn.execute("SELECT live FROM type_count WHERE type = ?", (resource_type,)).fetchone()
+    return int(row[0]) if row else 0
