@@ -69,11 +69,11 @@ def next_version(
         marker = StoredVersion(
             resource_type, resource_id, number, updated, method, None, event_time
         )
-        return Write(marker, expected, None, guard, holds)
+        return Write(marker, expected, None, guard, holds, replaces=current)
     if owners is None and current is not None:
         owners = current.owners
     stored = stamp(body, resource_id, number, updated)
     version = StoredVersion(
         resource_type, resource_id, number, updated, method, stored, event_time, owners
     )
-    return Write(version, expected, indexer(body), guard, holds)
+    return Write(version, expected, indexer(body), guard, holds, replaces=current)

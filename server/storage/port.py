@@ -235,6 +235,9 @@ class Write:
     # are left out: the writer checked what it does to them.
     requires: tuple[Required, ...] = ()
     unreferenced: Mapping[str, Sequence[str]] | None = None
+    # The version this write replaces, as the writer read it (None: a new resource, or
+    # not known): what the outbound feed compares the new one with. Not stored.
+    replaces: StoredVersion | None = None
 
 
 @dataclass(frozen=True, slots=True)

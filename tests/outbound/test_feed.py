@@ -271,6 +271,24 @@ async def test_a_moved_appointment_is_an_s14_a_cancelled_one_an_s15_a_deleted_on
     assert field(received[4], "SCH", 1) == field(received[1], "SCH", 1)
 
 
+async def test_an_update_of_a_cancelled_appointment_is_an_s14_not_another_s15(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    patient_id = await create(client, make_patient())
+    appointment_id = await create(client, appointment(patient_id))
+    cancelled = appointment(patient_id, id=appointment_id, status="cancelled")
+    response = await client.put(f"/fhir/Appointment/{appointment_id}", json=cancelled)
+    assert response.status_code == 200, response.text
+    explained = {**cancelled, "comment": "Patient moved away"}
+    response = await client.put(f"/fhir/Appointment/{appointment_id}", json=explained)
+    assert response.status_code == 200, response.text
+
+    received = await sink.wait_for(4)
+
+    assert [m.trigger_event for m in received] == ["A04", "S12", "S15", "S14"]
+    assert field(received[3], "SCH", 25) == field(received[2], "SCH", 25)
+
+
 async def test_with_a_window_messages_overlap_and_still_arrive_in_order(
     settings: Settings, sink: Sink, tmp_path: Path
 ) -> None:

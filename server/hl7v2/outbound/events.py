@@ -10,7 +10,8 @@ entries out, nothing read. The events (HL7 v2.5.1 chapters 3 and 10):
       survivor, and the survivor)        writes (the record moved) are part of it
     Coverage created or changed          ADT^A08 of its beneficiary, with IN1
     Appointment created                  SIU^S12 new
-    Appointment changed                  SIU^S14 modification, SIU^S15 when cancelled
+    Appointment changed                  SIU^S14 modification, SIU^S15 when it cancels
+                                         (the version it replaces was not cancelled)
     Appointment deleted                  SIU^S17 deletion (of its last content)
 
 A deleted Patient or Coverage sends nothing (A08 has no way to say so). A write whose
@@ -30,7 +31,7 @@ import orjson
 from server.fhir.clock import now_us
 from server.hl7v2.ingest.identity import replaced_by
 from server.hl7v2.outbound.config import OutboundFeed
-from server.storage.port import OutboxEntry, Write, outbox_time_key
+from server.storage.port import OutboxEntry, StoredVersion, Write, outbox_time_key
 
 _PATIENT_PREFIX = "Patient/"
 
@@ -93,6 +94,17 @@ def _merge(writes: Sequence[Write], bodies: dict[int, dict[str, Any]]) -> Event 
     return None
 
 
+def _cancels(body: dict[str, Any], replaced: StoredVersion | None) -> bool:
+    """Whether an update cancels the appointment: it is cancelled now and was not before
+    (a change of one already cancelled, a reason added, is a modification)."""
+    if body.get("status") != "cancelled":
+        return False
+    if replaced is None or replaced.body is None:
+        return True
+    before: dict[str, Any] = orjson.loads(replaced.body)
+    return before.get("status") != "cancelled"
+
+
 def _event(write: Write, body: dict[str, Any] | None) -> Event | None:
     new = write.version
     created = write.expected_version == 0
@@ -107,7 +119,7 @@ def _event(write: Write, body: dict[str, Any] | None) -> Event | None:
         if body is None:  # the last content is what the deletion names
             return Event("SIU^S17", "Appointment", new.id, new.version - 1, "")
         kind = "SIU^S12" if created else "SIU^S14"
-        if not created and body.get("status") == "cancelled":
+        if not created and _cancels(body, write.replaces):
             kind = "SIU^S15"
         return Event(kind, "Appointment", new.id, new.version, _appointment_patient(body))
     return None
