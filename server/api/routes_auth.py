@@ -160,8 +160,10 @@ async def introspection(request: Request, tokens: TokenServer, audit: Audit) -> 
 
 
 async def revocation(request: Request, tokens: TokenServer, audit: Audit) -> Response:
+    verifier = request.app.state.runtime.tokens
+
     async def answer(form: dict[str, str], client: ClientRecord) -> Response:
-        await revoke(form, client, tokens.grants)
+        await revoke(form, client, verifier, tokens.grants)
         return Response(status_code=200, headers=_NO_STORE)
 
     return await _as_client(request, tokens, audit, LOGOUT, answer)

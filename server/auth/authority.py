@@ -1,7 +1,8 @@
 """The access-control parts of one server, built on its open store.
 
 The token verifier trusts the built-in issuer (the store's signing keys) and, when
-configured, the external one; the token service is the built-in authorization server.
+configured, the external one, and refuses the tokens revoked on the store; the token
+service is the built-in authorization server.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from server.auth.client_auth import ClientAuthenticator
 from server.auth.issuers import PublicOrigins, builtin_issuer, configured_issuers
 from server.auth.rate_limit import RateLimiter
+from server.auth.revocations import RevokedTokens
 from server.auth.signing_keys import SigningKeys, ensure_signing_key
 from server.auth.token_endpoint import TokenService
 from server.auth.tokens import TokenVerifier
@@ -37,6 +39,6 @@ async def open_authority(
     keys = SigningKeys(records)
     issuers = [builtin_issuer(keys, hosts), *configured_issuers(settings, fhir_bases)]
     return Authority(
-        tokens=TokenVerifier(issuers),
+        tokens=TokenVerifier(issuers, revoked=RevokedTokens(records)),
         token_service=TokenService(ClientAuthenticator(records, RateLimiter()), keys),
     )

@@ -6,9 +6,9 @@ issued to it. An access token is active while its signature, issuer, audience an
 lifetime hold; a refresh token while it is unused, unrevoked and unexpired.
 
 Revoking a refresh token revokes its family: every refresh token rotated from the same
-authorization. Access tokens are self-contained JWTs that live at most five minutes;
-revoking one is answered 200 like any token the server does not keep (RFC 7009
-section 2.2), and it runs out on its own.
+authorization. Revoking an access token (a self-contained JWT) puts its ``jti`` on the
+store's list of revoked tokens, which every server process on the store honours within
+seconds (server.auth.revocations).
 """
 
 from __future__ import annotations
@@ -83,8 +83,26 @@ async def _refresh_token(token: str, grants: Grants) -> dict[str, Any] | None:
     return answer
 
 
-async def revoke(form: Mapping[str, str], client: ClientRecord, grants: Grants) -> None:
-    """Revoke the refresh token in ``form`` (and its family) if it is ``client``'s."""
-    grant = await grants.find(REFRESH, _token(form))
-    if grant is not None and grant.payload["client_id"] == client.client_id:
-        await grants.revoke_family(grant.record.family)
+async def revoke(
+    form: Mapping[str, str], client: ClientRecord, verifier: TokenVerifier, grants: Grants
+) -> None:
+    """Revoke the token in ``form`` if it was issued to ``client``.
+
+    A refresh token is revoked with its family; an access token by its ``jti``
+    (server.auth.revocations). A token that is unknown, inactive already or another
+    client's is left alone, answered like a revoked one (RFC 7009 section 2.2).
+    """
+    token = _token(form)
+    grant = await grants.find(REFRESH, token)
+    if grant is not None:
+        if grant.payload["client_id"] == client.client_id:
+            await grants.revoke_family(grant.record.family)
+        return
+    if verifier.revoked is None:
+        return
+    try:
+        claims = await verifier.verify(token)
+    except InvalidToken:
+        return
+    if claims.client_id == client.client_id:
+        await verifier.revoked.revoke(claims)

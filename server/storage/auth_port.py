@@ -1,10 +1,11 @@
 """What the authorization server keeps in the store: its signing keys, its clients, and
-the client assertions (``jti``) it has seen.
+the client assertions (``jti``) it has seen, and the ids of the access tokens it revoked.
 
 A port of its own beside the resource port (server.storage.port): the records are not
 FHIR resources, never searchable, and both adapters keep them in tables or collections
-of their own (SQLite ``auth_signing_key``, ``auth_client``, ``auth_jti``; MongoDB
-``auth_signing_keys``, ``auth_clients``, ``auth_jti``), created by ``prepare`` when the
+of their own (SQLite ``auth_signing_key``, ``auth_client``, ``auth_jti``,
+``auth_revoked_token``; MongoDB ``auth_signing_keys``, ``auth_clients``, ``auth_jti``,
+``auth_revoked_tokens``), created by ``prepare`` when the
 store opens (server.storage.factory.open_auth_records). ``claim_jti`` is decided by a
 unique key in the store, so a client assertion replayed to two server processes on one
 store is accepted by at most one of them.
@@ -171,4 +172,12 @@ class AuthRecords(Protocol):
 
     async def revoke_family(self, family: str) -> int:
         """Revoke every grant of ``family``; how many there were."""
+        ...
+
+    async def revoke_token(self, jti: str, expires: int, now: int) -> None:
+        """Keep a revoked access token's id until ``expires``; ids expired at ``now`` go."""
+        ...
+
+    async def revoked_tokens(self, now: int) -> list[str]:
+        """The ids of the revoked access tokens that have not expired at ``now``."""
         ...

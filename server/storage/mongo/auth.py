@@ -1,7 +1,8 @@
 """The authorization server's records in MongoDB (server.storage.auth_port).
 
-Collections ``auth_signing_keys``, ``auth_clients`` and ``auth_jti``; the client id and
-the assertion id are the documents' ``_id``, so uniqueness is the server's own.
+Collections ``auth_signing_keys``, ``auth_clients``, ``auth_jti`` and
+``auth_revoked_tokens`` among them; the client id, the assertion id and the revoked
+token's id are the documents' ``_id``, so uniqueness is the server's own.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ class MongoAuthRecords:
         await self.database["auth_grants"].create_index([("family", ASCENDING)])
         # As for auth_jti: a TTL index tidies up; every read checks expires itself.
         await self.database["auth_grants"].create_index(
+            [("expire_at", ASCENDING)], expireAfterSeconds=0
+        )
+        await self.database["auth_revoked_tokens"].create_index(
             [("expire_at", ASCENDING)], expireAfterSeconds=0
         )
 
@@ -192,3 +196,16 @@ class MongoAuthRecords:
             {"family": family}, {"$set": {"revoked": True}}
         )
         return int(result.matched_count)
+
+    async def revoke_token(self, jti: str, expires: int, now: int) -> None:
+        doc = {"expires": expires, "expire_at": datetime.fromtimestamp(expires, UTC)}
+        await self.database["auth_revoked_tokens"].replace_one({"_id": jti}, doc, upsert=True)
+
+    async def revoked_tokens(self, now: int) -> list[str]:
+        # As for auth_jti: the TTL index tidies up; the expiry is checked here.
+        cursor = (
+            self.database["auth_revoked_tokens"]
+            .find({"expires": {"$gt": now}}, {"_id": 1})
+            .sort([("_id", 1)])
+        )
+        return [doc["_id"] async for doc in cursor]

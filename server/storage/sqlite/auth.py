@@ -62,6 +62,11 @@ AUTH_DDL: tuple[str, ...] = (
     )""",
     "CREATE INDEX IF NOT EXISTS auth_grant_family ON auth_grant (family)",
     "CREATE INDEX IF NOT EXISTS auth_grant_expires ON auth_grant (expires)",
+    """CREATE TABLE IF NOT EXISTS auth_revoked_token (
+        jti TEXT PRIMARY KEY,
+        expires INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS auth_revoked_token_expires ON auth_revoked_token (expires)",
 )
 
 # Columns added to auth_client after stores were made with it: added where missing.
@@ -300,3 +305,21 @@ class SqliteAuthRecords:
             )
         )
         return int(revoked)
+
+    async def revoke_token(self, jti: str, expires: int, now: int) -> None:
+        def revoke(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM auth_revoked_token WHERE expires <= ?", (now,))
+            conn.execute(
+                "INSERT OR REPLACE INTO auth_revoked_token (jti, expires) VALUES (?, ?)",
+                (jti, expires),
+            )
+
+        await self.store.writer.submit(revoke)
+
+    async def revoked_tokens(self, now: int) -> list[str]:
+        rows = await self.store.readers.run(
+            lambda conn: conn.execute(
+                "SELECT jti FROM auth_revoked_token WHERE expires > ? ORDER BY jti", (now,)
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
