@@ -547,6 +547,14 @@ class Store(Protocol):
         """Count the ``pending`` and ``failed`` outbox entries by (destination, status),
         from the status index; a pair with none is left out."""
 
+    async def outbox_lease(self, destination: str, owner: str, until: int, now: int) -> bool:
+        """Take or renew the lease on delivering ``destination``'s entries, to ``until``
+        (microseconds): True when it was free, expired by ``now``, or ``owner``'s already;
+        False while another owner holds it."""
+
+    async def outbox_release(self, destination: str, owner: str) -> None:
+        """Give the lease on ``destination`` back at once, if ``owner`` holds it."""
+
 
 class InvalidCursor(ValueError):
     """A paging cursor that this store did not issue (or that was tampered with)."""

@@ -11,12 +11,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from server.storage.mongo.client import aggregate
 from server.storage.outbox_codec import outbox_document, outbox_entry, requeued
 from server.storage.port import OutboxEntry, OutboxQuery, outbox_time_key
 
 COLLECTION = "hl7_outbox"
+# Who delivers each destination's entries, until when (server.hl7v2.outbound.delivery):
+# a document per destination, ``_id`` its name.
+LEASES = "hl7_outbox_lease"
 INDEXES = [
     ([("destination", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)], False),
     ([("status", ASCENDING), ("_id", ASCENDING)], False),
@@ -86,3 +90,23 @@ async def outbox_requeue(outbox: Any, ids: Sequence[str]) -> list[OutboxEntry]:
     )
     changed = [e for e, result in zip(entries, replaced, strict=True) if result.modified_count]
     return sorted(changed, key=lambda entry: entry.id)
+
+
+async def outbox_lease(leases: Any, destination: str, owner: str, until: int, now: int) -> bool:
+    """Take or renew a destination's delivery lease: one document's update is atomic, and
+    an upsert that finds another owner's live lease collides with its ``_id``."""
+    free = [{"until": {"$lte": now}}, {"owner": owner}]
+    try:
+        await leases.update_one(
+            {"_id": destination, "$or": free},
+            {"$set": {"owner": owner, "until": until}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def outbox_release(leases: Any, destination: str, owner: str) -> None:
+    """Give a destination's delivery lease back, if ``owner`` holds it."""
+    await leases.update_one({"_id": destination, "owner": owner}, {"$set": {"until": 0}})

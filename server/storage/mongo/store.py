@@ -44,11 +44,14 @@ from server.storage.mongo.ledger import (
 from server.storage.mongo.limits import check_document
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import (
+    LEASES,
     outbox_depth,
     outbox_due,
     outbox_insert,
+    outbox_lease,
     outbox_list,
     outbox_purge,
+    outbox_release,
     outbox_replace,
     outbox_requeue,
 )
@@ -324,6 +327,14 @@ class MongoStore:
     async def outbox_depth(self) -> dict[tuple[str, str], int]:
         async with driver_errors("count the HL7v2 outbox"):
             return await outbox_depth(self.outbox)
+
+    async def outbox_lease(self, destination: str, owner: str, until: int, now: int) -> bool:
+        async with driver_errors("take the HL7v2 outbox lease"):
+            return await outbox_lease(self.conn.database[LEASES], destination, owner, until, now)
+
+    async def outbox_release(self, destination: str, owner: str) -> None:
+        async with driver_errors("release the HL7v2 outbox lease"):
+            await outbox_release(self.conn.database[LEASES], destination, owner)
 
     @property
     def transactions(self) -> bool:

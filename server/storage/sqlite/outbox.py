@@ -24,6 +24,12 @@ DDL = (
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS hl7_outbox_due ON hl7_outbox (destination, status, id)",
     "CREATE INDEX IF NOT EXISTS hl7_outbox_status ON hl7_outbox (status, id)",
+    # Who delivers each destination's entries, until when (server.hl7v2.outbound.delivery).
+    """CREATE TABLE IF NOT EXISTS hl7_outbox_lease (
+        destination TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        until INTEGER NOT NULL
+    ) WITHOUT ROWID""",
 )
 
 
@@ -99,3 +105,24 @@ def outbox_purge_slice(conn: sqlite3.Connection, before: int) -> int:
         (outbox_time_key(before), PURGE_SLICE),
     )
     return cursor.rowcount
+
+
+def outbox_lease(
+    conn: sqlite3.Connection, destination: str, owner: str, until: int, now: int
+) -> bool:
+    """Take or renew a destination's delivery lease (in the writer's transaction)."""
+    cursor = conn.execute(
+        "INSERT INTO hl7_outbox_lease (destination, owner, until) VALUES (?, ?, ?) "
+        "ON CONFLICT (destination) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+        "WHERE hl7_outbox_lease.until <= ? OR hl7_outbox_lease.owner = excluded.owner",
+        (destination, owner, until, now),
+    )
+    return cursor.rowcount == 1
+
+
+def outbox_release(conn: sqlite3.Connection, destination: str, owner: str) -> None:
+    """Give a destination's delivery lease back, if ``owner`` holds it."""
+    conn.execute(
+        "UPDATE hl7_outbox_lease SET until = 0 WHERE destination = ? AND owner = ?",
+        (destination, owner),
+    )

@@ -49,9 +49,11 @@ from server.storage.sqlite.outbox import (
     PURGE_SLICE,
     outbox_depth,
     outbox_due,
+    outbox_lease,
     outbox_list,
     outbox_purge_slice,
     outbox_put,
+    outbox_release,
     outbox_requeue,
 )
 from server.storage.sqlite.referrers import select_referrers
@@ -273,6 +275,14 @@ class SqliteStore:
 
     async def outbox_depth(self) -> dict[tuple[str, str], int]:
         return await self.readers.run(outbox_depth)
+
+    async def outbox_lease(self, destination: str, owner: str, until: int, now: int) -> bool:
+        return await self.writer.submit(
+            lambda conn: outbox_lease(conn, destination, owner, until, now)
+        )
+
+    async def outbox_release(self, destination: str, owner: str) -> None:
+        await self.writer.submit(lambda conn: outbox_release(conn, destination, owner))
 
     async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
         return await self.readers.run(lambda conn: ledger_get(conn, sender, control_id))
