@@ -8,8 +8,8 @@ would (``--auth none``, the audit log on: every page that reads patient data wri
 AuditEvents). Each page is fetched in-process over ASGI, so the time is the whole stack:
 the console's handler, its API calls through every middleware, the rendering. Each page
 is timed once cold (its first request: its templates are compiled then) and then after
-a warm-up, with the process's CPU per page beside; the same FHIR search is timed through the API alone beside the console's
-browse page, so the two costs can be compared.
+a warm-up, with the process's CPU per page beside; the same FHIR search is timed through
+the API alone beside the console's browse page, so the two costs can be compared.
 """
 
 from __future__ import annotations
