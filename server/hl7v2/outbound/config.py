@@ -67,6 +67,9 @@ class OutboundFeed:
     retry_initial: float = 1.0
     retry_max: float = 300.0
     keep_sent_days: float = 30.0  # sent entries older than this are purged; 0: kept
+    # How long a server's hold on delivering a destination lasts unless renewed: a killed
+    # server's entries wait this long before another server delivers them.
+    lease: float = 30.0
 
 
 class _Identity(BaseModel):
@@ -117,6 +120,7 @@ class _File(BaseModel):
     retry_initial_seconds: float = Field(1.0, gt=0)
     retry_max_seconds: float = Field(300.0, gt=0)
     keep_sent_days: float = Field(30.0, ge=0)
+    lease_seconds: float = Field(30.0, gt=0)
 
 
 def _tls_context(tls: _Tls, where: str) -> ssl.SSLContext:
@@ -168,4 +172,5 @@ def load_outbound(path: Path) -> OutboundFeed:
         parsed.retry_initial_seconds,
         parsed.retry_max_seconds,
         parsed.keep_sent_days,
+        parsed.lease_seconds,
     )

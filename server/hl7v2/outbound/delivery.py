@@ -12,6 +12,13 @@ the wire, their ACKs read in order):
   is dropped, and the destination is tried again after a delay that doubles from
   ``retry_initial`` up to ``retry_max``. Nothing behind it overtakes it.
 
+Servers sharing a store deliver each destination from one of them at a time: the one
+holding the destination's lease (``Store.outbox_lease``), which it renews while it runs
+and gives back when it stops. It sends nothing in the last part of its lease (the time
+the ACKs of what is on the wire may take, and the recording of their state), so what
+it sent is recorded before another server may take the lease over. A killed server's
+lease expires, and another server delivers its pending entries then.
+
 Delivery is at least once: an entry whose ACK arrived but whose state was not yet
 recorded (the server stopped in between) is sent again after a restart, with the same
 control id (MSH-10), so the receiver can tell.
@@ -24,6 +31,7 @@ import contextlib
 import dataclasses
 import logging
 import ssl
+import uuid
 from collections import deque
 from typing import Final
 
@@ -68,16 +76,63 @@ def _text(answer: bytes) -> str:
     return answer.decode("utf-8", errors="replace")[:_KEPT_ACK_CHARS]
 
 
+class Lease:
+    """This server's hold on delivering one destination (see the module docstring).
+
+    ``margin`` is the time (µs) kept at the end of the lease for what is on the wire to
+    be acknowledged and recorded: at least the ACK timeouts of a full window.
+    """
+
+    def __init__(self, store: Store, destination: Destination, owner: str, seconds: float):
+        self.store = store
+        self.destination = destination.name
+        self.owner = owner
+        self.margin = int((destination.timeout * destination.window + 1.0) * 1_000_000)
+        self.length = max(int(seconds * 1_000_000), 3 * self.margin)
+        self.until = 0
+
+    async def hold(self) -> bool:
+        """Whether this server holds the lease, renewed once a third of it has run."""
+        now = now_us()
+        if self.until - now > self.length * 2 // 3:
+            return True
+        taken = await self.store.outbox_lease(self.destination, self.owner, now + self.length, now)
+        self.until = now + self.length if taken else 0
+        return taken
+
+    def sending(self) -> bool:
+        """Whether a message may still go out before the lease's last part."""
+        return now_us() < self.until - self.margin
+
+    @property
+    def standby_s(self) -> float:
+        """How often a server without the lease asks for it again."""
+        return self.length / 3_000_000
+
+    async def release(self) -> None:
+        """Give the lease back, so that another server takes over at once (asked even when
+        this server thinks it holds none: a stop may have cut short the taking of one)."""
+        self.until = 0
+        with contextlib.suppress(Exception):
+            await self.store.outbox_release(self.destination, self.owner)
+
+
 class DestinationSender:
-    """Delivers one destination's outbox until cancelled."""
+    """Delivers one destination's outbox until cancelled, while it holds the lease."""
 
     def __init__(
-        self, store: Store, feed: OutboundFeed, destination: Destination, builder: MessageBuilder
+        self,
+        store: Store,
+        feed: OutboundFeed,
+        destination: Destination,
+        builder: MessageBuilder,
+        owner: str,
     ) -> None:
         self.store = store
         self.feed = feed
         self.destination = destination
         self.builder = builder
+        self.lease = Lease(store, destination, owner, feed.lease)
         self.wake = asyncio.Event()
         self._connection: MllpConnection | None = None
         self._delay = feed.retry_initial
@@ -86,6 +141,10 @@ class DestinationSender:
         try:
             while True:
                 try:
+                    if not await self.lease.hold():
+                        await self._disconnect()
+                        await asyncio.sleep(self.lease.standby_s)
+                        continue
                     delivered = await self._round()
                 except Exception:
                     # The store failing (unreachable, failing over) must not end the feed.
@@ -96,6 +155,7 @@ class DestinationSender:
                     self._delay = min(self._delay * 2, self.feed.retry_max)
         finally:
             await self._disconnect()
+            await self.lease.release()
 
     async def _round(self) -> bool:
         """Deliver what is due (or wait for something to be); False when it stopped short."""
@@ -122,6 +182,8 @@ class DestinationSender:
         built = await self.builder.build_many(due, self.destination)
         try:
             for entry, message in zip(due, built, strict=True):
+                if not self.lease.sending():
+                    break  # the rest waits for the lease's renewal
                 if isinstance(message, Unbuildable):
                     settled.append(self._settle(entry, "failed", f"Not sent: {message}", None, 0))
                     continue
@@ -210,7 +272,10 @@ class OutboundSender:
     def __init__(self, store: Store, feed: OutboundFeed, builder: MessageBuilder) -> None:
         self.store = store
         self.feed = feed
-        self.senders = [DestinationSender(store, feed, d, builder) for d in feed.destinations]
+        owner = uuid.uuid4().hex  # whose leases: this server's
+        self.senders = [
+            DestinationSender(store, feed, d, builder, owner) for d in feed.destinations
+        ]
         self._tasks: list[asyncio.Task[None]] = []
 
     def notify(self) -> None:
