@@ -15,7 +15,7 @@ Host the server does not answer to. Answers are OAuth JSON, not OperationOutcome
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
@@ -60,6 +60,7 @@ from server.storage.auth_port import ClientRecord
 MAX_FORM_BYTES = 64 * 1024  # a client assertion is a few kilobytes
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+T = TypeVar("T")
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -95,7 +96,8 @@ async def token(request: Request, tokens: TokenServer) -> Response:
         draft = current_draft.get()
         if draft is not None:  # who asked, for the login's AuditEvent, refused or not
             draft.client = named_client(form, authorization)
-        answer = await tokens.issue(_token_request(request, form, authorization))
+        token_request = _token_request(request, form, authorization)
+        answer = await _throttled(request, tokens, lambda: tokens.issue(token_request))
     except OAuthError as exc:
         return _oauth_error(exc)
     if form.get("grant_type") in USER_GRANTS:
@@ -116,6 +118,30 @@ def _token_request(
         issuer=root,
         audience=public_base(request),
     )
+
+
+async def _throttled(
+    request: Request, tokens: TokenService, authenticate: Callable[[], Awaitable[T]]
+) -> T:
+    """``authenticate()``, unless this address failed too often lately; a failure counts.
+
+    (server.auth.address_throttle)
+    """
+    address = request.client.host if request.client else None
+    wait = await tokens.throttle.retry_after(address)
+    if wait is not None:
+        raise OAuthError(
+            "invalid_request",  # RFC 6749 has no code for it; the status says it
+            "Too many failed client authentications from this address; retry later",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    try:
+        return await authenticate()
+    except OAuthError as exc:
+        if exc.error == "invalid_client":
+            await tokens.throttle.failed(address)
+        raise
 
 
 def _oauth_error(exc: OAuthError) -> Response:
@@ -140,8 +166,12 @@ async def _as_client(
         form = await _form(request)
         claimed = named_client(form, authorization)
         token_request = _token_request(request, form, authorization)
-        client = await tokens.clients.authenticate_app(
-            form, authorization, token_request.token_url, console_client(token_request.issuer)
+        client = await _throttled(
+            request,
+            tokens,
+            lambda: tokens.clients.authenticate_app(
+                form, authorization, token_request.token_url, console_client(token_request.issuer)
+            ),
         )
         response = await act(form, client)
     except OAuthError as exc:

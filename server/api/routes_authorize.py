@@ -39,6 +39,7 @@ REQUEST_COOKIE = "fhirport_authorize"
 SESSION_COOKIE = "fhirport_session"
 MAX_FORM_BYTES = 16 * 1024  # a sign-in form is a few hundred bytes
 _EXPIRED = "This sign-in has expired or was completed already."
+THROTTLED = "Too many failed sign-ins from this network address: try again later."
 
 
 def _redirect(location: str) -> Response:
@@ -177,9 +178,18 @@ async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) ->
     username, password = step.field("username"), step.field("password")
     if username is None or password is None:
         return _sign_in_form(pending, "Enter your user name and password.", status=400)
+    address = request.client.host if request.client else None
+    wait = await tokens.throttle.retry_after(address)
+    if wait is not None:
+        refused = f"Sign-in refused for {username!r}: {THROTTLED}"
+        record_auth(request, audit, LOGIN, 429, client=pending.client_id, description=refused)
+        response = _sign_in_form(pending, THROTTLED, username, 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         user = await sign_in(tokens.records, username, password)
     except SignInRefused as exc:
+        await tokens.throttle.failed(address)
         status = 429 if exc.locked else 401
         refused = f"Sign-in refused for {username!r}: {exc}"
         record_auth(request, audit, LOGIN, status, client=pending.client_id, description=refused)

@@ -10,8 +10,9 @@ backend client authenticates again when its token expires.
 
 ``authorization_code`` and ``refresh_token`` are the grants of SMART apps acting for a
 signed-in user (server.auth.user_grants, server.auth.user_tokens); the service also
-holds the authorization endpoint's parts (``authorizer``, ``launches``) so the routes
-reach all of the built-in server through one dependency.
+holds the authorization endpoint's parts (``authorizer``, ``launches``) and the count of
+failed sign-ins per address (``throttle``) so the routes reach all of the built-in
+server through one dependency.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from server.auth.address_throttle import AddressThrottle
 from server.auth.authorize import Authorizer
 from server.auth.client_auth import ClientAuthenticator
 from server.auth.clients import granted_scopes
@@ -67,6 +69,7 @@ class TokenService:
         self.grants = Grants(self.records, clock=clock)
         self.launches = LaunchContexts(self.records, self.grants)
         self.authorizer = Authorizer(self.records, self.grants, self.launches)
+        self.throttle = AddressThrottle(self.records, clock=clock)
 
     async def issue(self, request: TokenRequest) -> dict[str, Any]:
         """The token response (RFC 6749 section 5.1); OAuthError for any refusal."""

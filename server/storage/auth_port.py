@@ -174,6 +174,15 @@ class AuthRecords(Protocol):
         """Revoke every grant of ``family``; how many there were."""
         ...
 
+    async def record_address_failure(self, address: str, at: int, expires: int) -> None:
+        """Remember a failed sign-in from ``address`` at ``at`` until ``expires`` (seconds)."""
+        ...
+
+    async def address_failures(self, address: str, since: int, limit: int) -> list[int]:
+        """When the latest ``limit`` failed sign-ins from ``address`` at or after ``since``
+        were, newest first."""
+        ...
+
     async def revoke_token(self, jti: str, expires: int, now: int) -> None:
         """Keep a revoked access token's id until ``expires``; ids expired at ``now`` go."""
         ...

@@ -81,6 +81,12 @@ class MongoAuthRecords:
         await self.database["auth_revoked_tokens"].create_index(
             [("expire_at", ASCENDING)], expireAfterSeconds=0
         )
+        await self.database["auth_address_failures"].create_index(
+            [("address", ASCENDING), ("at", ASCENDING)]
+        )
+        await self.database["auth_address_failures"].create_index(
+            [("expire_at", ASCENDING)], expireAfterSeconds=0
+        )
 
     async def signing_keys(self) -> list[SigningKeyRecord]:
         cursor = self.database["auth_signing_keys"].find().sort([("created", 1), ("_id", 1)])
@@ -209,3 +215,17 @@ class MongoAuthRecords:
             .sort([("_id", 1)])
         )
         return [doc["_id"] async for doc in cursor]
+
+    async def record_address_failure(self, address: str, at: int, expires: int) -> None:
+        await self.database["auth_address_failures"].insert_one(
+            {"address": address, "at": at, "expire_at": datetime.fromtimestamp(expires, UTC)}
+        )
+
+    async def address_failures(self, address: str, since: int, limit: int) -> list[int]:
+        cursor = (
+            self.database["auth_address_failures"]
+            .find({"address": address, "at": {"$gte": since}}, {"at": 1})
+            .sort([("at", -1)])
+            .limit(limit)
+        )
+        return [int(doc["at"]) async for doc in cursor]

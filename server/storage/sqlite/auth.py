@@ -67,6 +67,13 @@ AUTH_DDL: tuple[str, ...] = (
         expires INTEGER NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS auth_revoked_token_expires ON auth_revoked_token (expires)",
+    """CREATE TABLE IF NOT EXISTS auth_address_failure (
+        address TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS auth_address_failure_at ON auth_address_failure (address, at)",
+    "CREATE INDEX IF NOT EXISTS auth_address_failure_expires ON auth_address_failure (expires)",
 )
 
 # Columns added to auth_client after stores were made with it: added where missing.
@@ -323,3 +330,23 @@ class SqliteAuthRecords:
             ).fetchall()
         )
         return [row[0] for row in rows]
+
+    async def record_address_failure(self, address: str, at: int, expires: int) -> None:
+        def record(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM auth_address_failure WHERE expires <= ?", (at,))
+            conn.execute(
+                "INSERT INTO auth_address_failure (address, at, expires) VALUES (?, ?, ?)",
+                (address, at, expires),
+            )
+
+        await self.store.writer.submit(record)
+
+    async def address_failures(self, address: str, since: int, limit: int) -> list[int]:
+        rows = await self.store.readers.run(
+            lambda conn: conn.execute(
+                "SELECT at FROM auth_address_failure WHERE address = ? AND at >= ?"
+                " ORDER BY at DESC LIMIT ?",
+                (address, since, limit),
+            ).fetchall()
+        )
+        return [int(row[0]) for row in rows]
