@@ -37,6 +37,7 @@ import collections
 import os
 import sys
 import tempfile
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -51,6 +52,7 @@ from bench.everything import load
 from bench.rest import start, stop, wait_ready
 from bench.wrk_run import run_wrk
 from server.fhir.clock import fhir_instant, now_us
+from server.gc_settle import settled
 from server.reminders import DEFAULT_WITHIN_S, Reminders
 from server.reminders.senders import FileSender
 from server.scrub import (
@@ -107,11 +109,27 @@ async def seed(path: Path, patients: int, claims: int) -> list[dict[str, Any]]:
     return stored
 
 
+def threads_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process's live threads, by thread name (pools summed)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    by_name: dict[str, float] = collections.defaultdict(float)
+    for thread in threading.enumerate():
+        try:
+            text = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        by_name[thread.name.rstrip("0123456789").rstrip("_")] += (
+            int(fields[11]) + int(fields[12])
+        ) / ticks
+    return dict(by_name)
+
+
 async def scrub_all(path: Path, claims: list[dict[str, Any]], concurrency: int) -> None:
     store = SqliteStore(path)
     await store.open()
     try:
-        scrubber = Scrubber(store, SearchEngine(store, (BASE,)))
+        scrubber = Scrubber(store)
         began = time.perf_counter()
         await code_sets.load_icd10cm()
         print(f"ICD-10-CM release loaded in {time.perf_counter() - began:.1f}s")
@@ -124,14 +142,24 @@ async def scrub_all(path: Path, claims: list[dict[str, Any]], concurrency: int) 
                 edits: list[ClaimEdit] = await scrubber.scrub(body, body["id"])
                 found.update(e.edit for e in edits)
 
-        cpu = time.process_time()
+        cpu, threads = time.process_time(), threads_cpu()
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         took = time.perf_counter() - began
         cpu = time.process_time() - cpu
+        spent = {
+            name: seconds - threads.get(name, 0.0)
+            for name, seconds in threads_cpu().items()
+            if seconds > threads.get(name, 0.0)
+        }
         print(
             f"scrub: {len(claims)} claims in {took:.2f}s = {len(claims) / took:,.0f} claims/s"
-            f" (process CPU {cpu:.2f}s = {len(claims) / cpu:,.0f} claims per CPU second)"
+            f" (process CPU {cpu:.2f}s = {len(claims) / cpu:,.0f} claims per CPU second,"
+            f" {cpu / len(claims) * 1e6:,.0f} µs a claim; load average {os.getloadavg()[0]:.2f})"
+        )
+        print(
+            "  CPU by thread: "
+            + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in sorted(spent.items()))
         )
         print(f"edits found: {dict(sorted(found.items()))}")
     finally:
@@ -277,7 +305,8 @@ def main() -> None:
                 f"seeded {args.patients} patients, coverages and {args.claims} claims"
                 f" in {time.perf_counter() - began:.1f}s"
             )
-            asyncio.run(scrub_all(path, claims, args.concurrency))
+            with settled():  # the server's garbage-collection settings
+                asyncio.run(scrub_all(path, claims, args.concurrency))
             if not args.no_http:
                 scrub_http(path, claim(args.claims + 1, args.patients), args)
         if args.only in (None, "reminders"):

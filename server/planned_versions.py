@@ -5,16 +5,16 @@ runs (server.hold_rules.HoldRule) read the store: a Claim's scrub reads the Pati
 Coverage and billing provider it names. When the same transaction writes those, the
 store does not have them yet, and the Claim would be denied for a patient not on file.
 The planner makes its view (stored versions it read, then its own) visible here while a
-rule plans; ``read_many`` answers from it first. Outside a transaction it is the store.
+rule plans: ``view``, which a rule reads before the store (empty outside a transaction).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from server.storage.port import Store, StoredVersion
+from server.storage.port import StoredVersion
 
 Key = tuple[str, str]
 
@@ -33,11 +33,6 @@ def planned(versions: Mapping[Key, StoredVersion | None]) -> Iterator[None]:
         _PLANNED.reset(token)
 
 
-async def read_many(store: Store, keys: Sequence[Key]) -> dict[Key, StoredVersion | None]:
-    """``store.read_many``, with the versions of the transaction being planned first."""
-    seen = _PLANNED.get()
-    if not seen:
-        return await store.read_many(keys)
-    rest = [key for key in keys if key not in seen]
-    found = await store.read_many(rest) if rest else {}
-    return {**found, **{key: seen[key] for key in keys if key in seen}}
+def view() -> Mapping[Key, StoredVersion | None]:
+    """The versions of the transaction being planned (empty outside one)."""
+    return _PLANNED.get() or {}

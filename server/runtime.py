@@ -59,7 +59,7 @@ def client_hold_rules(
     slots = SlotLink(store, indexer, now_us) if indexer is not None else None
     rules: dict[str, HoldRule] = {"Appointment": BookingRule(store, search, slots)}
     if settings.scrub_on_create != "off":
-        rules["Claim"] = ScrubOnWrite(Scrubber(store, search), settings.scrub_on_create)
+        rules["Claim"] = ScrubOnWrite(Scrubber(store), settings.scrub_on_create)
     return rules
 
 

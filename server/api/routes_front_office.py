@@ -31,7 +31,7 @@ from server.scrub.scrubber import outcome
 
 @serves(Interaction.READ, "Claim", "scrub")
 async def scrub_posted(
-    request: Request, service: Service, engine: Engine, settings: AppSettings, access: Access
+    request: Request, service: Service, settings: AppSettings, access: Access
 ) -> Response:
     held_type("Claim", Interaction.READ)
     require_operation(access, "scrub")
@@ -41,7 +41,7 @@ async def scrub_posted(
     validate_resource(claim, "Claim")
     strip_scrub(claim)
     claim_id = claim.get("id")
-    edits = await Scrubber(service.store, engine).scrub(
+    edits = await Scrubber(service.store).scrub(
         claim, claim_id if isinstance(claim_id, str) else None
     )
     return fhir_response(outcome(edits), fmt)
@@ -49,7 +49,7 @@ async def scrub_posted(
 
 @serves(Interaction.READ, "Claim", "scrub")
 async def scrub_stored(
-    resource_id: str, request: Request, service: Service, engine: Engine, access: Access
+    resource_id: str, request: Request, service: Service, access: Access
 ) -> Response:
     held_instance(request, "Claim", resource_id, Interaction.READ)
     require_operation(access, "scrub")
@@ -57,7 +57,7 @@ async def scrub_stored(
     current = await read_visible(access, service, "Claim", resource_id, "r")
     claim = orjson.loads(current.body or b"{}")
     strip_scrub(claim)
-    edits = await Scrubber(service.store, engine).scrub(claim, resource_id)
+    edits = await Scrubber(service.store).scrub(claim, resource_id)
     return fhir_response(outcome(edits), fmt)
 
 

@@ -9,6 +9,7 @@ descriptors are licensed by the AMA. HCPCS Level II codes are checked by form to
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import warnings
 from dataclasses import dataclass
@@ -57,6 +58,10 @@ async def load_icd10cm() -> None:
     """Read the release in a worker thread (once), so that checks never block the loop."""
     if _package.cache_info().currsize == 0:
         await asyncio.to_thread(_package)
+        # The release is over half a million objects that live as long as the process:
+        # exempt them from collection as the FHIR models are (server.gc_settle), or every
+        # full collection walks them again.
+        gc.freeze()
 
 
 def icd10cm(code: str) -> Icd10Verdict:

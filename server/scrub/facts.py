@@ -1,27 +1,33 @@
 """What the edits read about a Claim: its own elements, and the resources it names.
 
-Gathered once per scrub: the patient, the coverages and the billing provider in one
-``read_many``, and, at the same time, the patient's claims in one indexed search
-(``Claim?patient=``), of which the active ones of the same provider, dates of service and
-codes are probable duplicates.
+``FactsReader.gather`` reads a claim's patient, coverages and billing provider, and its
+probable duplicates (server.scrub.duplicates). The gathers asked for in one turn of the
+event loop share their store calls (server.scrub.turn_batch): one ``read_many`` for all
+the resources a chunk of claims names, each parsed once, and one duplicate search.
+Inside a transaction, what the transaction writes is read from its plan
+(server.planned_versions), not from the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from server import planned_versions
-from server.scheduling.appointment import local_reference
-from server.search.engine import SearchEngine
-from server.search.query import SearchQuery
-from server.storage.port import Store
+from server.scrub import elements
+from server.scrub.duplicates import DuplicateAsk, DuplicateFinder
+from server.scrub.elements import Key
+from server.scrub.turn_batch import TurnBatch
+from server.storage.port import Store, StoredVersion
 
-_DUPLICATE_PAGE = 100
+# Claims whose facts are read together, at most.
+CHUNK = 64
+
+Bodies = Mapping[Key, dict[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,119 +42,75 @@ class ClaimFacts:
     professional: bool = field(default=False)
 
     def items(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        return _items(self.claim)
+        return elements.items(self.claim)
 
     def service_date(self, item: dict[str, Any]) -> str | None:
         """An item's date of service: its own, else the claim's billable period start."""
-        return _service_date(self.claim, item)
+        return elements.service_date(self.claim, item)
 
 
-def _items(claim: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for index, item in enumerate(claim.get("item") or ()):
-        if isinstance(item, dict):
-            yield index, item
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    keys: tuple[Key, ...]  # to read from the store
+    duplicates: DuplicateAsk
 
 
-def _service_date(claim: dict[str, Any], item: dict[str, Any]) -> str | None:
-    served = item.get("servicedDate") or (item.get("servicedPeriod") or {}).get("start")
-    if served is None:
-        served = (claim.get("billablePeriod") or {}).get("start")
-    return served[:10] if isinstance(served, str) else None
+class FactsReader:
+    """Gathers ClaimFacts from one store, a chunk of concurrent claims at a time."""
+
+    def __init__(self, store: Store, chunk: int = CHUNK) -> None:
+        self.store = store
+        self.duplicates = DuplicateFinder(store)
+        self._batch: TurnBatch[_Ask, tuple[Bodies, tuple[str, ...]]] = TurnBatch(self._serve, chunk)
+
+    async def gather(self, claim: dict[str, Any], claim_id: str | None) -> ClaimFacts:
+        """The facts of ``claim`` (stored as ``claim_id``, or not stored yet: None)."""
+        patient = elements.reference(claim.get("patient"))
+        provider = elements.reference(claim.get("provider"))
+        insurance = [
+            (index, elements.key(elements.reference(entry.get("coverage"))))
+            for index, entry in enumerate(claim.get("insurance") or ())
+            if isinstance(entry, dict)
+        ]
+        wanted = {k for k in (elements.key(patient), elements.key(provider)) if k is not None}
+        wanted |= {k for _, k in insurance if k is not None and k[0] == "Coverage"}
+        planned = planned_versions.view()
+        ask = _Ask(
+            tuple(k for k in wanted if k not in planned),
+            DuplicateAsk(claim, claim_id, patient, provider),
+        )
+        stored, duplicates = await self._batch.ask(ask)
+        mine = {k: _parsed(planned[k]) for k in wanted if k in planned}
+
+        def body(key: Key | None) -> dict[str, Any] | None:
+            if key is None:
+                return None
+            return mine[key] if key in mine else stored.get(key)
+
+        kind = {c.get("code") for c in (claim.get("type") or {}).get("coding") or ()}
+        return ClaimFacts(
+            claim,
+            body(elements.key(patient)),
+            {index: body(key) for index, key in insurance},
+            body(elements.key(provider)),
+            duplicates,
+            professional="professional" in kind,
+        )
+
+    async def _serve(self, asks: Sequence[_Ask]) -> list[tuple[Bodies, tuple[str, ...]]]:
+        keys = list(dict.fromkeys(key for ask in asks for key in ask.keys))
+        found, duplicates = await asyncio.gather(
+            self._read(keys), self.duplicates.find([ask.duplicates for ask in asks])
+        )
+        bodies = {key: _parsed(version) for key, version in found.items()}
+        return [(bodies, ids) for ids in duplicates]
+
+    async def _read(self, keys: list[Key]) -> Mapping[Key, StoredVersion | None]:
+        return await self.store.read_many(keys) if keys else {}
 
 
-def _reference(element: Any) -> str | None:
-    return local_reference(element.get("reference")) if isinstance(element, dict) else None
-
-
-def _key(reference: str | None) -> tuple[str, str] | None:
-    if reference is None:
+def _parsed(version: StoredVersion | None) -> dict[str, Any] | None:
+    if version is None or version.body is None:
         return None
-    resource_type, _, resource_id = reference.partition("/")
-    return resource_type, resource_id
-
-
-def _dates(claim: dict[str, Any]) -> frozenset[str]:
-    """A claim's dates of service."""
-    return frozenset(_service_date(claim, item) or "" for _, item in _items(claim))
-
-
-def _codes(claim: dict[str, Any]) -> frozenset[str]:
-    """A claim's codes (items' and diagnoses'), for the duplicate edit."""
-    codes: set[str] = set()
-    for _, item in _items(claim):
-        for coding in (item.get("productOrService") or {}).get("coding") or ():
-            codes.add(f"{coding.get('system')}|{coding.get('code')}")
-    for diagnosis in claim.get("diagnosis") or ():
-        concept = diagnosis.get("diagnosisCodeableConcept") or {}
-        for coding in concept.get("coding") or ():
-            codes.add(f"{coding.get('system')}|{coding.get('code')}")
-    return frozenset(codes)
-
-
-async def gather(
-    store: Store, search: SearchEngine, claim: dict[str, Any], claim_id: str | None
-) -> ClaimFacts:
-    """The facts of ``claim`` (stored as ``claim_id``, or not stored yet: None)."""
-    patient_ref = _reference(claim.get("patient"))
-    provider_ref = _reference(claim.get("provider"))
-    insurance = [
-        (index, _reference(entry.get("coverage")))
-        for index, entry in enumerate(claim.get("insurance") or ())
-        if isinstance(entry, dict)
-    ]
-    keys = {k for k in (_key(patient_ref), _key(provider_ref)) if k is not None}
-    keys |= {k for _, ref in insurance if (k := _key(ref)) is not None and k[0] == "Coverage"}
-    found, duplicates = await asyncio.gather(
-        planned_versions.read_many(store, sorted(keys)),
-        _duplicates(store, search, claim, claim_id, patient_ref, provider_ref),
-    )
-
-    def body(key: tuple[str, str] | None) -> dict[str, Any] | None:
-        version = found.get(key) if key is not None else None
-        if version is None or version.body is None:
-            return None
-        loaded: dict[str, Any] = orjson.loads(version.body)
-        return loaded
-
-    coverages = {index: body(_key(ref)) for index, ref in insurance}
-    kind = {c.get("code") for c in (claim.get("type") or {}).get("coding") or ()}
-    return ClaimFacts(
-        claim,
-        body(_key(patient_ref)),
-        coverages,
-        body(_key(provider_ref)),
-        duplicates,
-        professional="professional" in kind,
-    )
-
-
-async def _duplicates(
-    store: Store,
-    search: SearchEngine,
-    claim: dict[str, Any],
-    claim_id: str | None,
-    patient: str | None,
-    provider: str | None,
-) -> tuple[str, ...]:
-    if patient is None or provider is None:
-        return ()
-    # By patient alone: a patient has few claims, a provider and a status many.
-    parsed = search.parse("Claim", [("patient", patient)], lenient=False)
-    page = await store.search(SearchQuery("Claim", tuple(parsed.clauses), count=_DUPLICATE_PAGE))
-    dates, codes = _dates(claim), None
-    found = []
-    for version in page.versions:
-        if version.id == claim_id or version.body is None:
-            continue
-        other = orjson.loads(version.body)
-        # The cheap tests first: most of a patient's claims are of other days.
-        if (
-            other.get("status") != "active"
-            or _dates(other) != dates
-            or _reference(other.get("provider")) != provider
-        ):
-            continue
-        codes = _codes(claim) if codes is None else codes
-        if _codes(other) == codes:
-            found.append(version.id)
-    return tuple(found)
+    loaded: dict[str, Any] = orjson.loads(version.body)
+    return loaded

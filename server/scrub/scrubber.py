@@ -8,8 +8,7 @@ from typing import Any
 from server.errors import Issue, Severity
 from server.scrub import code_sets
 from server.scrub.edits import CODE_SYSTEM, EDITS
-from server.scrub.facts import ClaimFacts, gather
-from server.search.engine import SearchEngine
+from server.scrub.facts import ClaimFacts, FactsReader
 from server.storage.port import Store
 
 
@@ -61,13 +60,14 @@ def outcome(edits: list[ClaimEdit]) -> dict[str, Any]:
 
 
 class Scrubber:
-    """Scrubs claims against the resources of one store."""
+    """Scrubs claims against the resources of one store; the claims scrubbed at the same
+    time share their reads (server.scrub.facts)."""
 
-    def __init__(self, store: Store, search: SearchEngine) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.search = search
+        self.facts = FactsReader(store)
 
     async def scrub(self, claim: dict[str, Any], claim_id: str | None = None) -> list[ClaimEdit]:
         """The edits of ``claim`` (stored as ``claim_id``; None when it is not stored)."""
         await code_sets.load_icd10cm()
-        return run_edits(await gather(self.store, self.search, claim, claim_id))
+        return run_edits(await self.facts.gather(claim, claim_id))
