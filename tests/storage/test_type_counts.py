@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.app import create_app
 from server.settings import Settings
 from tests.conftest import FHIR_JSON, make_patient, running_app
 from tests.direct_store import indexed, opened_sqlite
@@ -94,6 +95,7 @@ async def test_an_older_sqlite_database_gets_its_counts_when_opened(tmp_path: Pa
     async with opened_sqlite(path) as store:
         await store.write([indexed({"resourceType": "Patient", "id": f"p{n}"}) for n in range(4)])
         await store.write([indexed({"resourceType": "Claim", "id": "c1"})])
+        await store.write([indexed({"resourceType": "AuditEvent", "id": f"a{n}"}) for n in (1, 2)])
     with sqlite3.connect(path) as conn:  # as a database written before the counts
         for name, kind in conn.execute(
             "SELECT name, type FROM sqlite_master WHERE name LIKE 'type_count%'"
@@ -104,4 +106,30 @@ async def test_an_older_sqlite_database_gets_its_counts_when_opened(tmp_path: Pa
         assert await store.count("Patient") == 4
         await store.write([indexed({"resourceType": "Patient", "id": "p9"})])
 
-    assert _stored_counts(path) == {"Patient": 5, "Claim": 1}
+    assert _stored_counts(path) == {"Patient": 5, "Claim": 1, "AuditEvent": 2}
+
+
+async def test_the_audit_trails_total_is_kept_with_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "audited.sqlite3"
+    settings = Settings(
+        store=f"sqlite:///{path}",
+        seed=False,
+        allowed_hosts=("testserver",),
+        auth="none",
+        audit="all",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            patient = await _create(client, "M0")
+            for _ in range(3):
+                assert (await client.get(f"/fhir/Patient/{patient}")).status_code == 200
+            await app.state.audit.flush()
+            with sqlite3.connect(path) as conn:
+                stored = conn.execute(
+                    "SELECT count(*) FROM audit_event WHERE body IS NOT NULL"
+                ).fetchone()[0]
+            assert stored >= 4
+            assert _stored_counts(path)["AuditEvent"] == stored
+            assert await _total(client, "AuditEvent?_summary=count") == stored

@@ -214,7 +214,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
         if "resource" in existing and "date_width" not in existing:
             conn.execute(_BACKFILL_WIDTHS)
         if "resource" in existing and TYPE_COUNT_TABLE not in existing:
-            conn.execute(BACKFILL_TYPE_COUNTS)
+            for statement in BACKFILL_TYPE_COUNTS:
+                conn.execute(statement)
         # Their whole-table predecessors (every row, NULLs too).
         conn.execute("DROP INDEX IF EXISTS idx_reference_url")
         conn.execute("DROP INDEX IF EXISTS idx_token_text")

@@ -27,7 +27,6 @@ from server.storage.port import (
 from server.storage.sqlite.append import append_new
 from server.storage.sqlite.audit import (
     EXPUNGE_SLICE,
-    count_events,
     event_history,
     expunge_slice,
     read_events,
@@ -425,9 +424,6 @@ class SqliteStore:
         return await self.readers.run(lambda conn: run(conn, self._read_keys, query))
 
     async def count(self, resource_type: str) -> int:
-        if resource_type == AUDIT_TYPE:
-            return await self.readers.run(count_events)
-
         return await self.readers.run(lambda conn: live_count(conn, resource_type))
 
 

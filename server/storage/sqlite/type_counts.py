@@ -3,8 +3,8 @@
 Counting a type's rows walks its part of an index, so a count grew with the store; a
 row per type in ``type_count``, moved by triggers on ``resource`` inside the writing
 transaction, answers it with one lookup and stays exact: every path that adds, deletes
-or revives a resource row (a write, a batch append, an expunge) goes through the
-triggers, and a rolled-back write takes its count changes with it.
+or revives a resource row (a write, a batch append, an expunge) or an AuditEvent goes
+through the triggers, and a rolled-back write takes its count changes with it.
 """
 
 from __future__ import annotations
@@ -29,11 +29,30 @@ DDL: tuple[str, ...] = (
     """CREATE TRIGGER IF NOT EXISTS type_count_delete AFTER DELETE ON resource
         WHEN OLD.deleted = 0 BEGIN
         UPDATE type_count SET live = live - 1 WHERE type = OLD.type; END""",
+    # AuditEvents live in their own table, a deleted one without its body.
+    """CREATE TRIGGER IF NOT EXISTS type_count_event_insert AFTER INSERT ON audit_event
+        WHEN NEW.body IS NOT NULL BEGIN
+        INSERT INTO type_count (type, live) VALUES ('AuditEvent', 1)
+        ON CONFLICT (type) DO UPDATE SET live = live + 1; END""",
+    """CREATE TRIGGER IF NOT EXISTS type_count_event_update AFTER UPDATE OF body ON audit_event
+        WHEN (OLD.body IS NULL) <> (NEW.body IS NULL) BEGIN
+        INSERT INTO type_count (type, live)
+        VALUES ('AuditEvent', iif(NEW.body IS NULL, -1, 1))
+        ON CONFLICT (type) DO UPDATE SET live = live + excluded.live; END""",
+    """CREATE TRIGGER IF NOT EXISTS type_count_event_delete AFTER DELETE ON audit_event
+        WHEN OLD.body IS NOT NULL BEGIN
+        UPDATE type_count SET live = live - 1 WHERE type = 'AuditEvent'; END""",
 )
 
-# For a database written before the counts: once, in the schema's transaction.
-BACKFILL = """INSERT INTO type_count (type, live)
-    SELECT type, count(*) FROM resource WHERE deleted = 0 GROUP BY type"""
+# For a database written before the counts: once, in the schema's transaction (before
+# older AuditEvents move out of ``resource``, which the triggers then count as they go).
+BACKFILL = (
+    """INSERT INTO type_count (type, live)
+    SELECT type, count(*) FROM resource WHERE deleted = 0 GROUP BY type""",
+    """INSERT INTO type_count (type, live)
+    SELECT 'AuditEvent', n FROM (SELECT count(*) AS n FROM audit_event WHERE body IS NOT NULL)
+    WHERE n > 0 ON CONFLICT (type) DO UPDATE SET live = live + excluded.live""",
+)
 
 
 def live_count(conn: sqlite3.Connection, resource_type: str) -> int:
