@@ -211,10 +211,17 @@ def keys() -> None:
 
 
 @keys.command("rotate")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["ES256", "RS256"]),
+    default="ES256",
+    show_default=True,
+    help="ES256 signs access tokens, RS256 ID tokens.",
+)
 @store_option
-def rotate_keys(store: str) -> None:
+def rotate_keys(algorithm: str, store: str) -> None:
     """Add a signing key; it signs from now on, and tokens signed before stay valid."""
     from server.auth.signing_keys import rotate
 
-    kid = _on_records(store, rotate)
+    kid = _on_records(store, lambda records: rotate(records, algorithm))
     click.echo(f"New signing key {kid}")

@@ -1,6 +1,7 @@
 """OpenID Connect ID tokens for apps that ask ``openid`` (SMART App Launch 2.x, sso-openid-connect).
 
-Signed with the server's key like its access tokens; ``iss`` the server, ``sub`` the
+Signed RS256 with the server's RSA key (OpenID Connect's default algorithm, which every
+relying party supports; the access tokens are ES256); ``iss`` the server, ``sub`` the
 user's name, ``aud`` the app's client id, ``nonce`` as the app sent it, and, when the app
 asked ``fhirUser``, ``fhirUser``: the absolute URL of the user's own FHIR resource.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.auth.signing_keys import SigningKeys
+from server.auth.signing_keys import ID_TOKEN_ALGORITHM, SigningKeys
 from server.auth.tokens import InvalidToken, unverified
 
 ID_TOKEN_LIFETIME = 300  # seconds
@@ -40,7 +41,7 @@ async def id_token(
         claims["nonce"] = nonce
     if auth_time is not None:
         claims["auth_time"] = auth_time
-    return await keys.sign(claims)
+    return await keys.sign(claims, ID_TOKEN_ALGORITHM)
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

@@ -114,6 +114,14 @@ def test_keys_rotate_adds_a_key(sqlite_url: str) -> None:
     assert [f"New signing key {k.kid}\n" for k in kept] == [first.output, second.output]
 
 
+def test_keys_rotate_adds_an_id_token_key(sqlite_url: str) -> None:
+    rotated = _run("keys", "rotate", "--algorithm", "RS256", "--store", sqlite_url)
+    assert rotated.exit_code == 0, rotated.output
+    (kept,) = asyncio.run(_signing_keys(sqlite_url))
+    assert orjson.loads(kept.private_jwk)["alg"] == "RS256"
+    assert _run("keys", "rotate", "--algorithm", "HS256", "--store", sqlite_url).exit_code == 2
+
+
 def test_serve_refuses_an_external_issuer_without_its_keys() -> None:
     result = _run("serve", "--auth-issuer", "https://issuer.example", "--store", "memory://")
     assert result.exit_code == 2
