@@ -9,6 +9,7 @@
         facility: NORTH            # its own messages come with: those are not echoed back
         messages: [ADT^A04, ADT^A08, ADT^A40]
         tls: {ca: ca.pem, cert: client.pem, key: client.key, check_hostname: true}
+    lease_seconds: 30   # servers sharing a store: how long a killed one's entries wait
 
 Everything is checked when the file is read (the TLS files are loaded too), so a bad
 file stops the server at start, not at the first message.
