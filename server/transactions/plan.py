@@ -123,6 +123,8 @@ class Planner:
         self.references: dict[int, Found] = {}
         # The Patient versions each write requires, from following merges (_run_rules).
         self.pins: dict[Key, Sequence[Required]] = {}
+        # What this transaction deletes, for its hold rules' releases (_release).
+        self.deleted: list[tuple[RequestEntry, StoredVersion]] = []
 
     async def plan(self, entries: list[RequestEntry]) -> Plan:
         ordered = sorted(entries, key=lambda e: (ORDER[e.verb], e.index))
@@ -139,6 +141,7 @@ class Planner:
                     await self._identify_create(entry)
                 elif entry.verb in (Verb.PUT, Verb.PATCH):
                     await self._identify_update(entry)
+        await self._release()
         conditional = ConditionalReferences(self.service.matcher, self.created)
         for entry in ordered:
             body = self.bodies.get(entry.index)
@@ -287,10 +290,11 @@ class Planner:
             *key, current, None, Method.DELETE, self.service.indexer, client_write=True
         )
         self._add(entry, marker, 204)
+        self.deleted.append((entry, current))
         if entry.extra.get("cascade") and self.integrity is not None:
-            await self._cascade(key)
+            await self._cascade(entry, key)
 
-    async def _cascade(self, target: Key) -> None:
+    async def _cascade(self, entry: RequestEntry, target: Key) -> None:
         """``DELETE T/id?_cascade=delete``: the resources referring to it go too."""
         assert self.integrity is not None
         for key in await self.integrity.cascade(target):
@@ -303,6 +307,25 @@ class Planner:
             )
             self.writes.append(marker)
             self.view.versions[key] = marker.version
+            self.deleted.append((entry, current))
+
+    async def _release(self) -> None:
+        """What the hold rules write with this transaction's deletions, as with a single
+        delete (server.hold_rules.HoldRule.released: a deleted booking frees its Slots),
+        except to resources the transaction writes itself: what it says of them stands."""
+        written = {*self.claimed, *((w.version.resource_type, w.version.id) for w in self.writes)}
+        for entry, current in self.deleted:
+            rule = self.service.hold_rules.get(current.resource_type)
+            if rule is None or current.body is None:
+                continue
+            with about(entry):
+                released = await rule.released(current.id, orjson.loads(current.body))
+            for write in released:
+                key = (write.version.resource_type, write.version.id)
+                if key not in written:
+                    written.add(key)
+                    self.writes.append(write)
+                    self.view.versions[key] = write.version
 
     async def _write_body(self, entry: RequestEntry) -> None:
         if "same_as" in entry.extra:

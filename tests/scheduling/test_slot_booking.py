@@ -190,3 +190,29 @@ async def test_deleting_a_booking_frees_its_slot_for_the_next(
     )
     again = await client.post("/fhir/Appointment", json=booking(slots[0], DR, BOB))
     assert again.status_code == 201, again.text
+
+
+@pytest.mark.parametrize("kind", ["transaction", "batch"])
+async def test_deleting_a_booking_in_a_bundle_frees_its_slot_for_the_next(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str, kind: str
+) -> None:
+    if kind == "transaction" and store_url.startswith("memory:"):
+        pytest.skip("memory:// refuses transaction Bundles (no transactions)")
+    booked = (await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))).json()
+    bundle = {
+        "resourceType": "Bundle",
+        "type": kind,
+        "entry": [{"request": {"method": "DELETE", "url": f"Appointment/{booked['id']}"}}],
+    }
+
+    response = await client.post("/fhir", json=bundle)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["entry"][0]["response"]["status"].startswith("204")
+    slot = await slot_status(client, slots[0])
+    assert slot["status"] == "free"
+    assert {"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}} in (
+        slot["extension"]
+    )
+    again = await client.post("/fhir/Appointment", json=booking(slots[0], DR, BOB))
+    assert again.status_code == 201, again.text
