@@ -173,10 +173,13 @@ def _sign_in_form(
 async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) -> Response:
     step = await _step(request, tokens.authorizer, "sign-in")
     if isinstance(step, Response):
+        if step.status_code >= 400:  # expired, unreadable, or not posted from our page
+            record_auth(request, audit, LOGIN, step.status_code, client=None)
         return step
     grant, pending = step.grant, step.pending
     username, password = step.field("username"), step.field("password")
     if username is None or password is None:
+        record_auth(request, audit, LOGIN, 400, client=pending.client_id)
         return _sign_in_form(pending, "Enter your user name and password.", status=400)
     address = request.client.host if request.client else None
     wait = await tokens.throttle.retry_after(address)

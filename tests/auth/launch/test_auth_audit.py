@@ -165,3 +165,16 @@ async def test_the_patient_pickers_search_is_audited(audited: LaunchApp) -> None
     assert len(searches) == 1
     assert _clients(searches[0]) == [audited.client_id]
     assert any(u.endswith("Practitioner/p1") for u in _users(searches[0]))
+
+
+async def test_a_sign_in_post_refused_before_any_password_is_audited(audited: LaunchApp) -> None:
+    async with audited.browser() as browser, audited.oauth(scope="user/*.rs") as oauth:
+        url, _ = oauth.create_authorization_url(
+            AUTHORIZE_URL, code_verifier=VERIFIER, aud=FHIR_BASE
+        )
+        await browser.open(url)
+        forged = {"csrf_token": "forged", "username": "drho", "password": "x"}
+        assert (await browser.http.post("/auth/sign-in", data=forged)).status_code == 403
+
+    refused = await _events(audited, subtype="110122")
+    assert [e["outcome"] for e in refused] == ["4"]
