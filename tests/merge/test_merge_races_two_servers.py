@@ -156,3 +156,27 @@ def test_an_update_racing_a_merge_on_the_other_server_is_kept_at_the_survivor(
     assert record["comment"] == f"edit {round_number}", "the update was lost"
     assert mentions(record, survivor)
     assert not mentions(record, retired)
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_creates_racing_a_merge_on_the_other_server_end_at_the_survivor(
+    two_servers: tuple[str, str], round_number: int
+) -> None:
+    retired, survivor, _ = _setup(two_servers[0], f"C{round_number}")
+
+    def create(record: dict[str, Any]) -> Callable[[httpx.Client, str], httpx.Response]:
+        def send(http: httpx.Client, base: str) -> httpx.Response:
+            return http.post(f"{base}/{record['resourceType']}", json=record, headers=FHIR_JSON)
+
+        return send
+
+    sends = [_merge(retired, survivor), *map(create, records_of(retired, RECORDS))]
+    merged, *created = _race(two_servers, sends)
+
+    assert merged.status_code == 200, merged.text
+    for answer in created:
+        assert answer.status_code == 201, answer.text
+        made = answer.json()
+        record = _json(f"{two_servers[0]}/{made['resourceType']}/{made['id']}")
+        assert mentions(record, survivor), record
+        assert not mentions(record, retired), record
