@@ -69,7 +69,9 @@ async def test_an_audit_events_own_history_and_type_history_answer(audited: Audi
     assert version.json() == read
 
 
-async def test_an_event_is_one_row_and_its_links_on_sqlite(tmp_path: Path) -> None:
+async def test_an_event_is_one_row_its_own_links_and_a_signature_on_sqlite(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "store.sqlite3"
     settings = Settings(
         store=f"sqlite:///{path}", host="127.0.0.1", allowed_hosts=("testserver",), auth="none"
@@ -80,21 +82,16 @@ async def test_an_event_is_one_row_and_its_links_on_sqlite(tmp_path: Path) -> No
 
     with sqlite3.connect(path) as conn:
         shared = conn.execute("SELECT count(*) FROM resource WHERE type = 'AuditEvent'").fetchone()
-        (aid,) = conn.execute("SELECT aid FROM audit_event WHERE id = ?", (read["id"],)).fetchone()
-        links = conn.execute("SELECT p FROM audit_link WHERE aid = ?", (aid,)).fetchall()
+        aid, sid = conn.execute(
+            "SELECT aid, sid FROM audit_event WHERE id = ?", (read["id"],)
+        ).fetchone()
+        own = conn.execute("SELECT p FROM audit_link WHERE aid = ?", (aid,)).fetchall()
+        signed = conn.execute("SELECT p FROM audit_sig_link WHERE sid = ?", (sid,)).fetchall()
     assert shared == (0,)
-    # type, subtype, action, outcome, the source, the address, the entity, the patient
-    assert sorted(p for (p,) in links) == sorted(
-        (
-            "type",
-            "subtype",
-            "action",
-            "outcome",
-            "source:identifier",
-            "address",
-            "entity",
-            "patient",
-        )
+    assert sorted(p for (p,) in own) == ["entity", "patient"]
+    # What events of one kind from one client share: stored once, for all of them.
+    assert sorted(p for (p,) in signed) == sorted(
+        ("type", "subtype", "action", "outcome", "source:identifier", "address")
     )
 
 

@@ -1,10 +1,11 @@
 """AuditEvents on SQLite: the ``audit_event`` and ``audit_link`` tables (server.storage.audit_rows).
 
 ``audit_event`` has a row per event (``aid`` its row id, in the order events were
-stored) with its bytes, version, time and date range; ``audit_link`` a row per
-searchable value. An event keeps its current version only: AuditEvents are written
-once (the API refuses to change them), and a store that is asked to replace one
-replaces it. Links are inserted for a whole batch with one ``executemany``.
+stored) with its bytes, version, time, date range and signature; ``audit_link`` a row
+per value of the parameters that differ from event to event, the rest being the
+signature's (``server.storage.sqlite.audit_signatures``). An event keeps its current
+version only: AuditEvents are written once (the API refuses to change them), and a store
+that is asked to replace one replaces it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
-import orjson
-
-from server.storage.audit_rows import AUDIT_TYPE, AuditRecord, audit_record
+from server.storage.audit_rows import AUDIT_TYPE, AuditRecord, Link, audit_record
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
     HistoryPage,
@@ -25,6 +24,7 @@ from server.storage.port import (
     VersionConflict,
     Write,
 )
+from server.storage.sqlite.audit_signatures import intern, split
 
 DDL: Final = (
     """CREATE TABLE IF NOT EXISTS audit_event (
@@ -35,7 +35,8 @@ DDL: Final = (
         method TEXT NOT NULL,
         body BLOB,
         date_low INTEGER,
-        date_high INTEGER
+        date_high INTEGER,
+        sid INTEGER
     )""",
     "CREATE INDEX IF NOT EXISTS audit_event_date ON audit_event (date_low)",
     "CREATE INDEX IF NOT EXISTS audit_event_updated ON audit_event (updated)",
@@ -46,20 +47,25 @@ DDL: Final = (
 )
 
 COLUMNS: Final = "id, version, updated, method, body"
+_EVENT_COLUMNS: Final = (
+    "id",
+    "version",
+    "updated",
+    "method",
+    "body",
+    "date_low",
+    "date_high",
+    "sid",
+)
 _INSERT = (
-    "INSERT INTO audit_event (id, version, updated, method, body, date_low, date_high) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608 - fixed names
+    f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
 )
-_INSERT_NUMBERED = (
-    "INSERT INTO audit_event (aid, id, version, updated, method, body, date_low, date_high) "
-    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, "
-    "CAST(value ->> 5 AS BLOB), value ->> 6, value ->> 7 FROM json_each(?)"
-)
-_LINKS = (
-    "INSERT INTO audit_link (aid, p, system, code, text) "
-    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
-)
+_LINK_COLUMNS: Final = ("aid", "p", "system", "code", "text")
 _LINK = "INSERT INTO audit_link (aid, p, system, code, text) VALUES (?, ?, ?, ?, ?)"
+# Rows a multi-row INSERT carries (its parameters stay well under SQLite's limit).
+_EVENTS_AT_ONCE: Final = 128
+_LINKS_AT_ONCE: Final = 512
 EXPUNGE_SLICE: Final = 5000
 
 
@@ -74,42 +80,47 @@ def store_events(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
     Raise VersionConflict when a write's expected version is not the stored one.
     """
     records = [audit_record(w) for w in writes]
+    split_links = [split(r.links) for r in records]
+    sids = intern(conn, [key for _, key in split_links])
     if all(w.expected_version == 0 for w in writes):
-        _insert_new(conn, records)
+        _insert_new(conn, records, [(own, sids[key]) for own, key in split_links])
         return
     known = _versions(conn, [r.write.version.id for r in records])
     links: list[tuple[Any, ...]] = []
-    for record in records:
+    for record, (own, key) in zip(records, split_links, strict=True):
         new = record.write.version
         current = known.get(new.id, (None, 0))
         if current[1] != record.write.expected_version:
             raise VersionConflict(AUDIT_TYPE, new.id, current[1])
-        aid = _put(conn, record, current[0])
+        aid = _put(conn, record, sids[key], current[0])
         known[new.id] = (aid, new.version)
-        links += [(aid, *link) for link in record.links]
+        links += [(aid, *link) for link in own]
     conn.executemany(_LINK, links)
 
 
-def _insert_new(conn: sqlite3.Connection, records: list[AuditRecord]) -> None:
-    """Insert new events and their links, one statement per table for the whole batch.
+def _insert_new(
+    conn: sqlite3.Connection, records: list[AuditRecord], parts: list[tuple[list[Link], int]]
+) -> None:
+    """Insert new events and their own links, a few multi-row statements for the batch.
 
-    One ``INSERT ... SELECT FROM json_each(?)`` rather than ``executemany``: each row of
-    an ``executemany`` lets go of the GIL for its step and waits to take it back, and on
-    a server answering reads meanwhile those waits, a dozen rows an event, cost more
-    than the rows (``server.storage.sqlite.append`` does the same for other types).
+    Multi-row ``INSERT ... VALUES`` rather than ``executemany``: each row of an
+    ``executemany`` lets go of the GIL for its step and waits to take it back, and on a
+    server answering reads meanwhile those waits cost more than the rows; and rather
+    than ``json_each``, which parses each element again for every column it reads.
     Writers are serialised, so the row ids this numbers from the largest one are free.
     """
     (last,) = conn.execute("SELECT coalesce(max(aid), 0) FROM audit_event").fetchone()
     events: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
-    for aid, record in enumerate(records, last + 1):
+    for aid, (record, (own, sid)) in enumerate(zip(records, parts, strict=True), last + 1):
         new = record.write.version
         low, high = record.date or (None, None)
-        body = new.body.decode() if new.body is not None else None  # text in the JSON
-        events.append((aid, new.id, new.version, new.last_updated, new.method, body, low, high))
-        links += [(aid, *link) for link in record.links]
+        events.append(
+            (aid, new.id, new.version, new.last_updated, new.method, new.body, low, high, sid)
+        )
+        links += [(aid, *link) for link in own]
     try:
-        conn.execute(_INSERT_NUMBERED, (orjson.dumps(events),))
+        _insert_rows(conn, "audit_event", ("aid", *_EVENT_COLUMNS), events, _EVENTS_AT_ONCE)
     except sqlite3.IntegrityError:  # an id stored already (the job's savepoint undoes the rest)
         ids = [r.write.version.id for r in records]
         known = _versions(conn, ids)
@@ -117,7 +128,21 @@ def _insert_new(conn: sqlite3.Connection, records: list[AuditRecord]) -> None:
         taken = next((i for i in ids if known.get(i, (last + 1,))[0] <= last), None)
         taken = taken or next(i for n, i in enumerate(ids) if i in ids[:n])
         raise VersionConflict(AUDIT_TYPE, taken, known[taken][1]) from None
-    conn.execute(_LINKS, (orjson.dumps(links),))
+    _insert_rows(conn, "audit_link", _LINK_COLUMNS, links, _LINKS_AT_ONCE)
+
+
+def _insert_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    at_once: int,
+) -> None:
+    row = f"({', '.join('?' * len(columns))})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - fixed names
+    for start in range(0, len(rows), at_once):
+        part = rows[start : start + at_once]
+        conn.execute(head + ", ".join([row] * len(part)), [v for r in part for v in r])
 
 
 def _versions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int | None, int]]:
@@ -133,16 +158,16 @@ def _versions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int |
     return found
 
 
-def _put(conn: sqlite3.Connection, record: AuditRecord, aid: int | None) -> int:
+def _put(conn: sqlite3.Connection, record: AuditRecord, sid: int, aid: int | None) -> int:
     new = record.write.version
     low, high = record.date or (None, None)
-    values = (new.id, new.version, new.last_updated, new.method, new.body, low, high)
+    values = (new.id, new.version, new.last_updated, new.method, new.body, low, high, sid)
     if aid is None:
         return int(conn.execute(_INSERT, values).lastrowid or 0)
     conn.execute("DELETE FROM audit_link WHERE aid = ?", (aid,))
     conn.execute(
         "UPDATE audit_event SET id = ?, version = ?, updated = ?, method = ?, body = ?, "
-        "date_low = ?, date_high = ? WHERE aid = ?",
+        "date_low = ?, date_high = ?, sid = ? WHERE aid = ?",
         (*values, aid),
     )
     return aid

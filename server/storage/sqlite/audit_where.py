@@ -1,10 +1,11 @@
 """AuditEvent search conditions on SQLite: each clause a condition on the event row ``e``.
 
 A link lookup (``e.aid IN`` the ``audit_link`` rows matching on the ``(p, code, aid)``
-index), the row's date range, time or id. Chains from an event's references and
-``_has`` onto events join the shared index tables through ``SqlSearch``; ``_has`` from
-another type through events (``Patient?_has:AuditEvent:patient:...``) comes here from
-there (``events_referencing``).
+index, or ``e.sid IN`` the ``audit_sig_link`` rows of the signatures, for the parameters
+events share: server.storage.sqlite.audit_signatures), the row's date range, time or
+id. Chains from an event's references and ``_has`` onto events join the shared index
+tables through ``SqlSearch``; ``_has`` from another type through events
+(``Patient?_has:AuditEvent:patient:...``) comes here from there (``events_referencing``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from server.search import query as sq
 from server.storage.audit_rows import AUDIT_TYPE, DATE_PARAM, ID_PARAM, UPDATED_PARAM
+from server.storage.sqlite.audit_signatures import table_of
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.matches import reference_where, string_where, token_where, uri_where
 from server.storage.sqlite.sql import Sql
@@ -27,15 +29,21 @@ TIMES: Final = {
     UPDATED_PARAM: ("e.updated", "(e.updated + 1)"),
 }
 LIVE: Final = "e.body IS NOT NULL"
-_LINKS = "SELECT aid FROM audit_link WHERE p = ?"
+
+
+def _links(param: str) -> str:
+    """``e.<key> IN (SELECT <key> FROM <links> WHERE p = ?``: the event's own or shared links."""
+    table, key = table_of(param)
+    return f"e.{key} IN (SELECT {key} FROM {table} WHERE p = ?"  # noqa: S608 - fixed names
 
 
 def events_referencing(search: SqlSearch, resource_type: str, cond: sq.HasCond) -> Sql:
     """The ids of ``resource_type`` that events matching ``cond``'s inner clauses refer to
     through ``cond.param`` (``_has:AuditEvent:param:...``)."""
+    table, key = table_of(cond.param)
     sql = Sql().add(
-        "SELECT l.code FROM audit_link l WHERE l.p = ? AND l.system = ? AND l.aid IN "
-        "(SELECT e.aid FROM audit_event e WHERE e.body IS NOT NULL",
+        f"SELECT l.code FROM {table} l WHERE l.p = ? AND l.system = ? AND l.{key} IN "  # noqa: S608 - fixed names
+        f"(SELECT e.{key} FROM audit_event e WHERE e.body IS NOT NULL",
         cond.param,
         resource_type,
     )
@@ -91,14 +99,16 @@ class AuditWhere:
         elif isinstance(cond, sq.TokenCond) and cond.param == ID_PARAM:
             sql.add("e.id = ?", cond.code)
         else:
-            sql.add(f"e.aid IN ({_LINKS}", cond.param)
+            sql.add(_links(cond.param), cond.param)
             _LINK_MATCH[type(cond)](cond, sql)
             sql.add(")")
 
     def _chain(self, cond: sq.ChainCond, sql: Sql) -> None:
         name = self.search.chain_targets(cond)
         sql.add(
-            f"e.aid IN ({_LINKS} AND system = ? AND code IN {name})", cond.param, cond.target_type
+            f"{_links(cond.param)} AND system = ? AND code IN {name})",
+            cond.param,
+            cond.target_type,
         )
 
     def _has(self, cond: sq.HasCond, sql: Sql) -> None:
@@ -110,7 +120,8 @@ def _missing(cond: sq.MissingCond, sql: Sql) -> None:
     if cond.param in TIMES:  # every stored event has both times
         sql.add("0" if cond.missing else "1")
         return
-    exists = "EXISTS (SELECT 1 FROM audit_link l WHERE l.aid = e.aid AND l.p = ?)"
+    table, key = table_of(cond.param)
+    exists = f"EXISTS (SELECT 1 FROM {table} l WHERE l.{key} = e.{key} AND l.p = ?)"  # noqa: S608 - fixed names
     sql.add(f"NOT {exists}" if cond.missing else exists, cond.param)
 
 
