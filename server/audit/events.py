@@ -149,15 +149,87 @@ class EventBuilder:
             "type": [_coding((SOURCE_TYPE, "4", "Application Server"))],
         }
         self._source_token = TokenEntry("source:identifier", URI, server, None)
+        self._kinds: dict[tuple[Any, ...], _Shared] = {}
 
     def write(self, access: Access, event_id: str) -> Write:
-        """The Write storing ``access`` as AuditEvent ``event_id``, version 1."""
+        """The Write storing ``access`` as AuditEvent ``event_id``, version 1.
+
+        Its bytes are those of ``event`` serialized, put together from the part events
+        of the same kind share (serialized once, ``_shared``) and its own.
+        """
         self._settle(access)
-        body = self.event(access, event_id)
+        shared = self._shared(access)
+        instant = orjson.dumps(fhir_instant(access.recorded))
+        parts = [
+            b'{"resourceType":"AuditEvent","id":',
+            orjson.dumps(event_id),
+            b',"meta":{"versionId":"1","lastUpdated":',
+            instant,
+            b"},",
+            shared.before_recorded,
+            b'"recorded":',
+            instant,
+            b",",
+            shared.after_recorded,
+        ]
+        entities = self._entities(access)
+        if entities:
+            parts += [b',"entity":', orjson.dumps(entities)]
+        parts.append(b"}")
         version = StoredVersion(
-            "AuditEvent", event_id, 1, access.recorded, Method.POST, orjson.dumps(body)
+            "AuditEvent", event_id, 1, access.recorded, Method.POST, b"".join(parts)
         )
-        return Write(version, 0, self.index(access, event_id))
+        entries = IndexEntries(
+            tokens=[*shared.tokens, TokenEntry("_id", None, event_id, None)],
+            references=[*shared.references, *self._own_references(access)],
+            strings=list(shared.strings),
+        )
+        _times(entries, access.recorded)
+        return Write(version, 0, entries)
+
+    def _shared(self, access: Access) -> _Shared:
+        key = (
+            access.type,
+            access.subtypes,
+            access.action,
+            access.outcome,
+            access.description,
+            access.client,
+            access.issuer,
+            access.user,
+            access.address,
+        )
+        found = self._kinds.get(key)
+        if found is None:
+            if len(self._kinds) >= _KINDS:
+                self._kinds.clear()
+            found = self._kinds[key] = self._share(access)
+        return found
+
+    def _share(self, access: Access) -> _Shared:
+        kind = Access(
+            access.recorded,
+            access.type,
+            access.subtypes,
+            access.action,
+            access.outcome,
+            access.client,
+            access.issuer,
+            access.user,
+            access.address,
+            description=access.description,
+        )
+        event = self.event(kind, "")
+        index = self.index(kind, "")
+        before = {k: event[k] for k in ("type", "subtype", "action")}
+        after = {k: event[k] for k in ("outcome", "outcomeDesc", "agent", "source") if k in event}
+        return _Shared(
+            orjson.dumps(before)[1:-1] + b",",
+            orjson.dumps(after)[1:-1],
+            tuple(t for t in index.tokens if t.param != "_id"),
+            tuple(index.references),
+            tuple(index.strings),
+        )
 
     def _settle(self, access: Access) -> None:
         """Find the patients of what was returned; name a Patient once, as the patient."""
@@ -186,6 +258,12 @@ class EventBuilder:
             event["outcomeDesc"] = access.description
         event["agent"] = self._agents(access)
         event["source"] = self._source
+        entities = self._entities(access)
+        if entities:
+            event["entity"] = entities
+        return event
+
+    def _entities(self, access: Access) -> list[dict[str, Any]]:
         entities = [_entity({"reference": ref}, _OBJECT, _RESOURCE_ROLE) for ref in access.entities]
         if access.query is not None:
             query = _entity(None, _OBJECT, _QUERY_ROLE)
@@ -198,9 +276,7 @@ class EventBuilder:
             entities.append(
                 {"type": _coding(_REQUEST_ID), "what": {"identifier": {"value": access.request_id}}}
             )
-        if entities:
-            event["entity"] = entities
-        return event
+        return entities
 
     def _agents(self, access: Access) -> list[dict[str, Any]]:
         client: dict[str, Any] = {"type": _concept(_SOURCE_ROLE), "requestor": access.user is None}
@@ -247,6 +323,15 @@ class EventBuilder:
                 references.append(ReferenceEntry("agent", target_type, target_id, url))
             if _points_at_patient(access.user):
                 references.append(ReferenceEntry("patient", target_type, target_id, url))
+        references += self._own_references(access)
+        if access.address:
+            entries.strings.append(_address(access.address))
+        _times(entries, access.recorded)
+        return entries
+
+    def _own_references(self, access: Access) -> list[ReferenceEntry]:
+        """The entity and patient entries of what the access was about."""
+        references: list[ReferenceEntry] = []
         for ref in dict.fromkeys(access.entities):
             target_type, target_id, url = split_reference(ref, self.base_urls)
             references.append(ReferenceEntry("entity", target_type, target_id, url))
@@ -255,14 +340,34 @@ class EventBuilder:
         for patient in dict.fromkeys(access.patients):
             references.append(ReferenceEntry("entity", "Patient", patient, None))
             references.append(ReferenceEntry("patient", "Patient", patient, None))
-        if access.address:
-            entries.strings.append(_address(access.address))
-        low = access.recorded
-        entries.dates.append(DateEntry("date", low, low + 1))
-        entries.dates.append(DateEntry("_lastUpdated", low, low + 1))
-        entries.present = {"date", "_lastUpdated"}
-        entries.sort_keys = {"date": low, "_lastUpdated": low}
-        return entries
+        return references
+
+
+def _times(entries: IndexEntries, recorded: int) -> None:
+    """The event's time as both ``date`` and ``_lastUpdated`` (and their sort keys)."""
+    entries.dates.append(DateEntry("date", recorded, recorded + 1))
+    entries.dates.append(DateEntry("_lastUpdated", recorded, recorded + 1))
+    entries.present = {"date", "_lastUpdated"}
+    entries.sort_keys = {"date": recorded, "_lastUpdated": recorded}
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What events of one kind (type, outcome, agents, source) share, made once.
+
+    The JSON members before and after ``recorded`` (without their braces), and the
+    index entries of those members.
+    """
+
+    before_recorded: bytes
+    after_recorded: bytes
+    tokens: tuple[TokenEntry, ...]
+    references: tuple[ReferenceEntry, ...]
+    strings: tuple[StringEntry, ...]
+
+
+# Kinds of events a builder remembers (clients x interactions x outcomes).
+_KINDS: Final = 4096
 
 
 # The index entries that recur (the few codes, the clients' addresses) are made once.

@@ -83,3 +83,29 @@ def test_event_is_a_valid_audit_event(case: Access) -> None:
     assert write.version.body is not None
 
     validate_resource(orjson.loads(write.version.body), "AuditEvent")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_written_bytes_are_the_event_serialized(case: Access) -> None:
+    builder = EventBuilder(BASES[0], BASES)
+    write = builder.write(dataclasses.replace(case), "ev1")
+
+    assert write.version.body == orjson.dumps(builder.event(case, "ev1"))
+
+
+def test_events_of_one_kind_keep_their_own_entities_and_times() -> None:
+    builder = EventBuilder(BASES[0], BASES)
+    first = builder.write(access(client="app", patients=("1",), request_id="r1"), "ev1")
+    second = builder.write(
+        access(client="app", patients=("2",), recorded=1_780_000_000_999_999), "ev2"
+    )
+
+    assert second.version.body == orjson.dumps(
+        builder.event(access(client="app", patients=("2",), recorded=1_780_000_000_999_999), "ev2")
+    )
+    assert first.index is not None
+    assert second.index is not None
+    assert normalized(second.index) == normalized(
+        extract_index(orjson.loads(second.version.body or b"{}"), base_urls=BASES)
+    )
+    assert normalized(first.index) != normalized(second.index)
