@@ -9,7 +9,13 @@ server.auth.launch_contexts), the SMART discovery document at
 authorization endpoint and its pages are server.api.routes_authorize. Only
 ``/auth/launch`` needs a token. Their URLs are built
 from the public base (``--base-url``, or the scheme and an allowed Host), never from a
-Host the server does not answer to. Answers are OAuth JSON, not OperationOutcomes.
+Host the server does not answer to. Answers are OAuth JSON, not OperationOutcomes
+(``/auth/launch``'s refusals excepted: it is a FHIR-side call).
+
+Introspection, revocation and the launch leave their AuditEvents here
+(server.api.routes_auth_audit; the token endpoint's is the audit middleware's), and
+every client authentication goes through the per-address throttle
+(server.auth.address_throttle).
 """
 
 from __future__ import annotations
