@@ -91,6 +91,7 @@ async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            http.app = app  # type: ignore[attr-defined]  # for a test that needs its runtime
             yield http
 
 

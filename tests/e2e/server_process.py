@@ -32,6 +32,19 @@ def running_server(store_url: str, *extra: str, timeout: float = 30.0) -> Iterat
 
 
 @contextmanager
+def logged_server(
+    store_url: str, log: Path, *extra: str, timeout: float = 30.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As ``running_server``, yielding the process too (a test may kill it), its output
+    going to the file ``log``."""
+    port = free_port()
+    executable = Path(sys.executable).parent / "fhirport"
+    command = [str(executable), "serve", "--port", str(port), "--store", store_url, *extra]
+    with log.open("wb") as output, running_process(command, port, timeout, output) as started:
+        yield started
+
+
+@contextmanager
 def running_command(command: list[str], port: int, timeout: float = 30.0) -> Iterator[str]:
     """Run a server command listening on ``port``; yield its FHIR base once /metadata answers."""
     with running_process(command, port, timeout) as (base, _):

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from server.app import create_app
 from server.runtime import Runtime
 from server.settings import Settings
 from server.storage.port import Required
+from tests.conftest import running_app
 from tests.merge.race import FHIR_JSON, mentions, merge_parameters, records_of
 
 pytestmark = pytest.mark.anyio
@@ -46,11 +46,8 @@ class MergesAfterLooking:
 
 @pytest.fixture
 async def app_client(settings: Settings) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield app.state.runtime, http
+    async with running_app(settings) as http:
+        yield http.app.state.runtime, http  # type: ignore[attr-defined]
 
 
 async def _patients(http: httpx.AsyncClient) -> tuple[str, str]:

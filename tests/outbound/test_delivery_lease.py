@@ -23,7 +23,7 @@ from server.runtime import Runtime
 from server.settings import Settings
 from server.storage.factory import store_from_url
 from server.storage.port import Store
-from tests.conftest import make_patient
+from tests.conftest import make_patient, running_app
 from tests.outbound.sink import Sink
 from tests.outbound.test_feed import create, outbox
 from tests.released_together import released_together
@@ -45,13 +45,8 @@ def settings(settings: Settings) -> Settings:
 
 @asynccontextmanager
 async def app_with_runtime(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    from server.app import create_app
-
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http, app.state.runtime
+    async with running_app(settings) as http:
+        yield http, http.app.state.runtime  # type: ignore[attr-defined]
 
 
 @asynccontextmanager

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 import httpx
@@ -16,7 +14,7 @@ import pytest
 
 from server.fhir.clock import now_us
 from tests.conftest import make_patient
-from tests.e2e.server_process import free_port, running_process
+from tests.e2e.server_process import logged_server
 from tests.outbound.sink import APPLICATION, FACILITY, Sink
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
@@ -37,21 +35,10 @@ def _feed(path: Path, port: int) -> Path:
     return path
 
 
-@contextmanager
-def _server(store: Path, feed: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    command = [
-        str(Path(sys.executable).parent / "fhirport"),
-        "serve",
-        "--port",
-        str(port),
-        "--store",
-        f"sqlite:///{store}",
-        "--hl7-outbound",
-        str(feed),
-    ]
-    with log.open("wb") as output, running_process(command, port, 30, output) as started:
-        yield started
+def _server(
+    store: Path, feed: Path, log: Path
+) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    return logged_server(f"sqlite:///{store}", log, "--hl7-outbound", str(feed))
 
 
 def _create(base: str, n: int) -> None:
