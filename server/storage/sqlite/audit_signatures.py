@@ -85,8 +85,9 @@ def _order(link: Link) -> tuple[str, str, str, str]:
 # links become its signature's (one signature per distinct set), and leave audit_link.
 _SHARED = f"p NOT IN ({', '.join(repr(p) for p in sorted(OWN_PARAMS))})"
 _UPGRADE: Final = (
-    f"""CREATE TEMP TABLE audit_upgrade AS
-    SELECT aid, json_group_array(json_array(p, system, code, text)) AS key FROM (
+    "CREATE TEMP TABLE audit_upgrade (aid INTEGER PRIMARY KEY, key TEXT NOT NULL)",
+    f"""INSERT INTO audit_upgrade (aid, key)
+    SELECT aid, json_group_array(json_array(p, system, code, text)) FROM (
         SELECT aid, p, system, code, text FROM audit_link WHERE {_SHARED}
         ORDER BY aid, p, coalesce(system, ''), coalesce(code, ''), coalesce(text, ''))
     GROUP BY aid""",  # noqa: S608 - fixed names
