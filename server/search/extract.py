@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+import orjson
+
 from server.search.dates import date_range
 from server.search.definitions import KEYED_ON, indexed_params, split_union
+from server.search.extract_memo import GroupMemo
 from server.search.index_entries import (
     DATE_MAX,
     DATE_MIN,
@@ -71,10 +74,26 @@ def extract_index(
     ``only``: just these parameters' entries (a check of one resource against a few
     clauses, server.search.matching), not every parameter's.
     """
-    entries = IndexEntries()
-    names = _element_names(tuple(resource))
     resource_type = str(resource.get("resourceType"))
-    for param in _plan(resource_type) if only is None else _plan_of(resource_type, only):
+    if only is not None:
+        entries = _extract_plain(resource, _plan_of(resource_type, only), base_urls)
+    else:
+        entries = _extract_grouped(resource, resource_type, base_urls)
+    keyed = KEYED_ON.get(resource_type)
+    if keyed is not None:  # a narrow index: sort keys and presence of these only
+        entries.present &= keyed
+        entries.sort_keys = {k: v for k, v in entries.sort_keys.items() if k in keyed}
+    return entries
+
+
+def _evaluate(
+    entries: IndexEntries,
+    params: Iterable[_Param],
+    resource: dict[str, Any],
+    names: frozenset[str],
+    base_urls: tuple[str, ...],
+) -> None:
+    for param in params:
         # Many parameters of a type start at elements this resource lacks: skip those
         # without walking them (same entries: such a path yields nothing).
         if param.roots is not None and param.roots.isdisjoint(names):
@@ -82,12 +101,80 @@ def extract_index(
         values = param.evaluate(resource)
         if values and _ADDERS[param.kind](entries, param.code, values, base_urls):
             entries.present.add(param.code)
-    _add_sort_keys(entries)
-    keyed = KEYED_ON.get(resource_type)
-    if keyed is not None:  # a narrow index: sort keys and presence of these only
-        entries.present &= keyed
-        entries.sort_keys = {k: v for k, v in entries.sort_keys.items() if k in keyed}
+
+
+def _extract_grouped(
+    resource: dict[str, Any], resource_type: str, base_urls: tuple[str, ...]
+) -> IndexEntries:
+    """Every parameter's entries, those of each element group looked up by its content.
+
+    A parameter made of dotted paths depends only on the top-level elements its paths
+    start at. The parameters starting at the same elements form a group, and a group's
+    entries (with its sort keys) are remembered by those elements' JSON: a patient's
+    name, a status code, a payer reference come again and again, in later versions of a
+    resource and across resources.
+    """
+    entries = IndexEntries()
+    groups, rest = _groups(resource_type)
+    # Each element's JSON once, under each group it feeds.
+    parts: dict[int, list[tuple[str, bytes]]] = {}
+    try:
+        for key, value in resource.items():
+            member_of = _member_of(resource_type, key)
+            if member_of:
+                text = orjson.dumps(value)
+                for index in member_of:
+                    parts.setdefault(index, []).append((key, text))
+    except TypeError:  # not JSON (a stored body always is): evaluated, not remembered
+        return _extract_plain(resource, _plan(resource_type), base_urls)
+    for index, elements in parts.items():
+        group = groups[index]
+        memo_key = (resource_type, index, base_urls, tuple(elements))
+        found = _GROUPS.get(memo_key)
+        if found is None:
+            part = {key: resource[key] for key, _ in elements}
+            found = _GROUPS.put(memo_key, _group_entries(group, part, base_urls))
+        _merge(entries, found)
+    rest_entries = IndexEntries()
+    _evaluate(rest_entries, rest, resource, _element_names(tuple(resource)), base_urls)
+    _add_sort_keys(rest_entries)
+    _merge(entries, rest_entries)
     return entries
+
+
+def _extract_plain(
+    resource: dict[str, Any], params: Iterable[_Param], base_urls: tuple[str, ...]
+) -> IndexEntries:
+    entries = IndexEntries()
+    _evaluate(entries, params, resource, _element_names(tuple(resource)), base_urls)
+    _add_sort_keys(entries)
+    return entries
+
+
+@lru_cache(maxsize=4_096)
+def _member_of(resource_type: str, key: str) -> tuple[int, ...]:
+    """The remembered groups of a type (by index) that an element with this key feeds."""
+    names = _element_names((key,))
+    groups, _ = _groups(resource_type)
+    return tuple(i for i, group in enumerate(groups) if not group.roots.isdisjoint(names))
+
+
+def _group_entries(group: _Group, part: dict[str, Any], base_urls: tuple[str, ...]) -> IndexEntries:
+    found = IndexEntries()
+    _evaluate(found, group.params, part, _element_names(tuple(part)), base_urls)
+    _add_sort_keys(found)
+    return found
+
+
+def _merge(entries: IndexEntries, part: IndexEntries) -> None:
+    """Add a group's entries (shared: their lists are copied, never handed on)."""
+    entries.strings += part.strings
+    entries.tokens += part.tokens
+    entries.dates += part.dates
+    entries.references += part.references
+    entries.uris += part.uris
+    entries.present |= part.present
+    entries.sort_keys.update(part.sort_keys)  # each parameter is in one group only
 
 
 @lru_cache(maxsize=4_096)
@@ -130,6 +217,36 @@ def _plan(resource_type: str) -> tuple[_Param, ...]:
         for p in indexed_params(resource_type)
         if p.expression and p.type in _ADDERS
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The parameters of a type that start at the same top-level elements."""
+
+    roots: frozenset[str]
+    params: tuple[_Param, ...]
+
+
+# Elements whose entries are new at nearly every write (the id, meta's time and source):
+# evaluated each time, not remembered.
+_UNREMEMBERED = frozenset({"id", "meta"})
+
+
+@cache
+def _groups(resource_type: str) -> tuple[tuple[_Group, ...], tuple[_Param, ...]]:
+    """The type's remembered groups, and the parameters evaluated at every write."""
+    grouped: dict[frozenset[str], list[_Param]] = {}
+    rest: list[_Param] = []
+    for param in _plan(resource_type):
+        if param.roots is None or not param.roots.isdisjoint(_UNREMEMBERED):
+            rest.append(param)
+        else:
+            grouped.setdefault(param.roots, []).append(param)
+    groups = tuple(_Group(roots, tuple(params)) for roots, params in grouped.items())
+    return groups, tuple(rest)
+
+
+_GROUPS = GroupMemo()
 
 
 @lru_cache(maxsize=1024)
