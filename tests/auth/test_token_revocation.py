@@ -121,7 +121,8 @@ async def test_two_server_processes_on_one_store_honour_a_revocation(tmp_path: P
             started = time.monotonic()
             assert (await http.get(first + "/Patient", headers=bearer)).status_code == 401
             while (await http.get(second + "/Patient", headers=bearer)).status_code == 200:
-                assert time.monotonic() - started < REFRESH_INTERVAL + 1.0
+                # The margin is the polling requests' own time on a loaded machine.
+                assert time.monotonic() - started < REFRESH_INTERVAL + 2.0
                 await asyncio.sleep(0.1)
             refused = await http.get(second + "/Patient", headers=bearer)
     assert refused.status_code == 401
