@@ -6,7 +6,10 @@ The browser holds the authorization in progress only as a cookie naming it
 Every form carries the CSRF token of that authorization, checked before anything is
 done: a page on another site can neither read it nor post without it. Each page shows
 only when it is the authorization's next step, otherwise the browser is sent there.
-Sign-ins, successful or not, leave an AuditEvent (DICOM Login, like a token request).
+Sign-ins, successful or not, single sign-on included, and sign-outs leave an AuditEvent
+(DICOM Login, Logout), the patient picker's search and reads one each as FHIR reads
+would (server.api.routes_auth_audit). A network address with too many failed sign-ins
+waits before any password is checked (server.auth.address_throttle).
 """
 
 from __future__ import annotations
