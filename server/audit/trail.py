@@ -36,10 +36,11 @@ FLUSH_INTERVAL_S: Final = 0.5
 PURGE_INTERVAL_S: Final = 3600.0
 _DAY_US: Final = 86_400 * 1_000_000
 # Events per store.append (one savepoint): a chunk the store refuses fails alone.
-_CHUNK: Final = 256
+_CHUNK: Final = 512
 # Past this many queued events a flush starts at once, and new requests wait until
-# it catches up (server.api.audit_middleware).
-HIGH_WATER: Final = 512
+# it catches up (server.api.audit_middleware). Above what a flush interval's reads come
+# to at full speed, so that requests do not stall on every group commit.
+HIGH_WATER: Final = 4096
 # Events one flush hands to the store at once, committed as one group: a write of
 # another request queued meanwhile at the store's one writer waits for these at most.
 _FLUSH_MAX: Final = 2 * HIGH_WATER
