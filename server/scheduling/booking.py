@@ -1,11 +1,12 @@
-"""No double-booking: the Appointment rule of client writes (REST, transactions).
+"""No double-booking: the Appointment rule of client writes (REST, transactions) and of
+HL7v2 ingest (SIU, server.hl7v2.ingest.bookings).
 
 A busy Appointment (booked, arrived, checked-in) may not overlap another busy, regular
 Appointment of one of its Practitioners, Locations or Patients: 409, naming the other
 Appointment and the participant (``expression``). Two checks make that hold:
 
 - a search for overlapping busy Appointments of the participants, which finds those
-  written without holds (HL7v2 ingest, or before this rule) and answers most conflicts;
+  written without holds (before this rule) and answers most conflicts;
 - the store's exclusive holds (server.storage.port.Holds): each participant's minutes,
   claimed in the write's transaction, so two racing writers (other processes too)
   cannot both book one minute. Cancelling, rescheduling or marking a no-show writes the
@@ -18,8 +19,8 @@ it neither conflicts nor holds minutes, but takes one of the numbered overbook k
 its day for each participant whose Schedule sets a capacity (``OVERBOOK_CAPACITY_URL``,
 overbooks per day); without a Schedule, or a capacity on it, there is no limit.
 
-HL7v2 ingest (SIU) runs no client rules: a legacy system's history, double-bookings
-included, is recorded as it happened.
+An SIU message that would double-book is refused (ACK AE with ERR, kept in the ledger)
+as a client's write is (409).
 """
 
 from __future__ import annotations

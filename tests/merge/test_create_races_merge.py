@@ -104,15 +104,17 @@ async def test_creates_racing_a_merge_end_at_the_survivor(
     assert stragglers == [], "records left at the retired patient"
 
 
-def _siu(control_id: str, mrn: str) -> bytes:
-    """SIU^S12 booking an appointment of the patient with ``mrn`` (assigned by NORTH)."""
+def _siu(control_id: str, mrn: str, hour: int = 9) -> bytes:
+    """SIU^S12 booking an appointment of the patient with ``mrn`` (assigned by NORTH) at
+    ``hour`` (each its own: ingest refuses a double-booking as a client write would)."""
     return "\r".join(
         [
             f"MSH|^~\\&|LEGACY|NORTH|FHIRPORT|HOSP|20240102||SIU^S12^SIU_S12|{control_id}|P|2.5.1",
-            f"SCH|{control_id}^LEGACY|||||||ROUTINE|20|min|^^^20240215090000||||||||||||||Booked",
+            f"SCH|{control_id}^LEGACY|||||||ROUTINE|20|min|^^^20240215{hour:02d}0000"
+            "||||||||||||||Booked",
             f"PID|1||{mrn}^^^NORTH^MR||Doe^Ann||19800214|F",
             "RGS|1|A",
-            "AIS|1|A|99213^Office visit^C4|20240215090000|||20|min",
+            f"AIS|1|A|99213^Office visit^C4|20240215{hour:02d}0000|||20|min",
         ]
     ).encode()
 
@@ -139,7 +141,7 @@ async def test_hl7v2_bookings_racing_a_merge_end_at_the_survivor(
             partial(
                 client.post,
                 "/fhir/$hl7v2-ingest",
-                content=_siu(f"{tag}-S{n}", f"{tag}-OLD"),
+                content=_siu(f"{tag}-S{n}", f"{tag}-OLD", 9 + n),
                 headers=ER7,
             )
             for n in range(CREATES)

@@ -1,4 +1,4 @@
-"""HL7v2 SIU ingest records a legacy system's double-bookings as they happened."""
+"""HL7v2 SIU ingest books as a client does: a message that double-books is refused (AE)."""
 
 from __future__ import annotations
 
@@ -25,18 +25,23 @@ def second_patient_same_slot() -> bytes:
     )
 
 
-async def test_ingested_double_bookings_are_stored_and_then_block_client_bookings(
+async def test_an_ingested_double_booking_is_refused_and_the_first_blocks_clients(
     client: httpx.AsyncClient,
 ) -> None:
     body = BOOKING.rstrip(b"\r") + b"\r" + second_patient_same_slot()
 
     ingested = await client.post("/fhir/$hl7v2-ingest", content=body, headers=ER7)
 
-    statuses = [e["response"]["status"] for e in ingested.json()["entry"]]
-    assert statuses == ["200 OK", "200 OK"], ingested.text
+    # The two share a doctor and a place: they are applied one after the other, either first.
+    entries = ingested.json()["entry"]
+    statuses = sorted(e["response"]["status"] for e in entries)
+    assert statuses == ["200 OK", "422 Unprocessable Entity"], ingested.text
+    (refused_entry,) = [e for e in entries if e["response"]["status"].startswith("422")]
+    refusal = refused_entry["response"]["outcome"]["issue"][0]["diagnostics"]
+    assert "is already booked at that time by Appointment/" in refusal
     found = await client.get("/fhir/Appointment", params={"date": "2024-02-15"})
     appointments = [e["resource"] for e in found.json()["entry"]]
-    assert len(appointments) == 2
+    assert len(appointments) == 1
     doctor = next(
         p["actor"]["reference"]
         for p in appointments[0]["participant"]

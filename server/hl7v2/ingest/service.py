@@ -26,9 +26,10 @@ from typing import Literal
 
 from mappers.config import MappingConfig
 from mappers.result import MappingResult
-from server.errors import InvalidResource
+from server.errors import FhirError, InvalidResource
 from server.fhir.validation import validate_resource
 from server.hl7v2.ingest.ack import build_ack
+from server.hl7v2.ingest.bookings import IngestedBookings, refusal
 from server.hl7v2.ingest.follow_merges import follow_late_merges
 from server.hl7v2.ingest.ledger import duplicate, ledger_entry, previous_entry
 from server.hl7v2.ingest.model import (
@@ -145,6 +146,11 @@ class Ingestor:
                 _validate(plan)
             except InvalidResource as exc:
                 return await self._refuse(prepared, invalid(exc), plan.warnings, dry_run)
+            bookings = IngestedBookings(self.service.hold_rules)  # no double-booking, Slots
+            try:
+                await bookings.plan(plan.resources)
+            except FhirError as exc:
+                return await self._refuse(prepared, refusal(exc), plan.warnings, dry_run)
             writes = {} if dry_run else self._writes(plan, header.event_time)
             touched = [_touched(p, writes) for p in plan.resources]
             changed = [t for t in touched if t.change.writes]
@@ -155,9 +161,12 @@ class Ingestor:
                 return self._outcome(prepared, outcome, touched, warnings, plan=plan)
             entry = ledger_entry(prepared, outcome, changed, result.unmapped, warnings)
             try:
-                await self.service.commit(list(writes.values()), entry, origin=header.sender)
+                commit = partial(self.service.commit, ledger=entry, origin=header.sender)
+                await bookings.commit(writes, commit)
             except VersionConflict:
                 continue  # another writer got there first: plan again from fresh reads
+            except FhirError as exc:
+                return await self._refuse(prepared, refusal(exc), plan.warnings, dry_run)
             if self.known is not None:
                 for write in writes.values():
                     self.known.forget((write.version.resource_type, write.version.id))
