@@ -82,6 +82,11 @@ def clients() -> None:
 )
 @click.option("--public", is_flag=True, help="A SMART app without credentials (PKCE only).")
 @click.option("--launch-url", help="Where the EHR (the console) launches the app.")
+@click.option(
+    "--id-token-alg",
+    type=click.Choice(["RS256", "ES256"]),
+    help="How the app's OpenID Connect ID tokens are signed (default RS256).",
+)
 @store_option
 def add_client(
     name: str,
@@ -92,6 +97,7 @@ def add_client(
     redirect_uris: tuple[str, ...],
     public: bool,
     launch_url: str | None,
+    id_token_alg: str | None,
     store: str,
 ) -> None:
     """Register a client; prints its client_id (and its secret, which is not kept).
@@ -117,6 +123,7 @@ def add_client(
             redirect_uris=redirect_uris,
             public=public,
             launch_url=launch_url,
+            id_token_alg=id_token_alg,
         )
         shown = describe(record)
         if plain is not None:

@@ -28,6 +28,7 @@ from joserfc.jwk import KeySet
 
 from server.auth.scopes import Context, Scope, parse_scope, parse_scopes
 from server.auth.secrets import hash_secret, new_secret
+from server.auth.signing_keys import ID_TOKEN_ALGORITHMS
 from server.storage.auth_port import AuthRecords, ClientRecord
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -123,10 +124,12 @@ async def register_client(
     redirect_uris: Sequence[str] = (),
     public: bool = False,
     launch_url: str | None = None,
+    id_token_alg: str | None = None,
 ) -> tuple[ClientRecord, str | None]:
     """Register a client with exactly one way to authenticate; its secret, once, if any.
 
     A public client has no way at all and must be an app (``redirect_uris``).
+    ``id_token_alg``: how its ID tokens are signed (RS256, the default, or ES256).
     """
     ways = sum((jwks is not None, jwks_url is not None, secret))
     if public and ways:
@@ -137,6 +140,8 @@ async def register_client(
         raise ClientError("Give exactly one of a JWKS, a JWKS URL, or --secret (or --public)")
     if launch_url is not None and not redirect_uris:
         raise ClientError("Only an app (with --redirect-uri) can be launched")
+    if id_token_alg not in (None, *ID_TOKEN_ALGORITHMS):
+        raise ClientError(f"ID tokens are signed with one of {', '.join(ID_TOKEN_ALGORITHMS)}")
     plain = new_secret() if secret else None
     record = ClientRecord(
         client_id=secrets.token_urlsafe(16),
@@ -149,6 +154,7 @@ async def register_client(
         redirect_uris=" ".join(check_redirect_uri(uri) for uri in redirect_uris) or None,
         public=public,
         launch_url=check_web_url(launch_url, "A launch URL") if launch_url else None,
+        id_token_alg=id_token_alg,
     )
     await records.add_client(record)
     return record, plain
@@ -181,6 +187,8 @@ def describe(client: ClientRecord) -> dict[str, Any]:
         shown["redirect_uris"] = redirect_uris(client)
     if client.launch_url:
         shown["launch_url"] = client.launch_url
+    if client.id_token_alg:
+        shown["id_token_signed_response_alg"] = client.id_token_alg
     return shown
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.auth.signing_keys import ID_TOKEN_ALGORITHM
+from server.auth.signing_keys import ID_TOKEN_ALGORITHMS
 from server.auth.tokens import ALGORITHMS
 
 TOKEN_PATH = "/auth/token"  # noqa: S105 - a path, not a secret
@@ -70,7 +70,7 @@ def openid_configuration_document(root: str) -> dict[str, Any]:
     return {
         **_provider(root),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [ID_TOKEN_ALGORITHM],
+        "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGORITHMS),
         "scopes_supported": ["openid", "fhirUser"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "fhirUser"],
     }

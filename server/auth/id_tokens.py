@@ -1,9 +1,10 @@
 """OpenID Connect ID tokens for apps that ask ``openid`` (SMART App Launch 2.x, sso-openid-connect).
 
 Signed RS256 with the server's RSA key (OpenID Connect's default algorithm, which every
-relying party supports; the access tokens are ES256); ``iss`` the server, ``sub`` the
-user's name, ``aud`` the app's client id, ``nonce`` as the app sent it, and, when the app
-asked ``fhirUser``, ``fhirUser``: the absolute URL of the user's own FHIR resource.
+relying party supports), or ES256 for an app registered so (the access tokens are
+ES256); ``iss`` the server, ``sub`` the user's name, ``aud`` the app's client id,
+``nonce`` as the app sent it, and, when the app asked ``fhirUser``, ``fhirUser``: the
+absolute URL of the user's own FHIR resource.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ async def id_token(
     nonce: str | None,
     auth_time: int | None,
     now: int,
+    algorithm: str = ID_TOKEN_ALGORITHM,
 ) -> str:
     """A signed ID token for the user ``username`` and the app ``client_id``."""
     claims: dict[str, Any] = {
@@ -41,7 +43,7 @@ async def id_token(
         claims["nonce"] = nonce
     if auth_time is not None:
         claims["auth_time"] = auth_time
-    return await keys.sign(claims, ID_TOKEN_ALGORITHM)
+    return await keys.sign(claims, algorithm)
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

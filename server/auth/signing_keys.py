@@ -24,6 +24,8 @@ from server.storage.auth_port import AuthRecords, SigningKeyRecord
 
 ALGORITHM = "ES256"  # the access tokens'
 ID_TOKEN_ALGORITHM = "RS256"  # noqa: S105 - OpenID Connect's default, an algorithm name
+# What an app may have its ID tokens signed with (its registration says; the default first).
+ID_TOKEN_ALGORITHMS = (ID_TOKEN_ALGORITHM, ALGORITHM)
 REFRESH_INTERVAL = 5.0  # seconds
 _RSA_BITS = 2048
 

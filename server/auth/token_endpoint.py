@@ -34,6 +34,7 @@ from server.auth.oauth import OAuthError, invalid_request
 from server.auth.signing_keys import SigningKeys
 from server.auth.user_grants import redeem_code, redeem_refresh
 from server.auth.user_tokens import Authorized, user_token_response
+from server.storage.auth_port import ClientRecord
 
 TOKEN_LIFETIME = 300  # seconds
 
@@ -115,8 +116,9 @@ class TokenService:
             "scope": scope,
         }
 
-    async def authorized_by(self, request: TokenRequest) -> tuple[Authorized, str]:
-        """The authorization a code or refresh token request redeems, and its family."""
+    async def authorized_by(self, request: TokenRequest) -> tuple[Authorized, str, ClientRecord]:
+        """The authorization a code or refresh token request redeems, its family, and the
+        app that redeems it."""
         client = await self.clients.authenticate_app(
             request.form,
             request.authorization,
@@ -124,11 +126,15 @@ class TokenService:
             builtin=console_client(request.issuer),
         )
         if request.form.get("grant_type") == "authorization_code":
-            return await redeem_code(self.grants, request.form, client)
-        return await redeem_refresh(self.grants, self.records, request.form, client)
+            authorized, family = await redeem_code(self.grants, request.form, client)
+        else:
+            authorized, family = await redeem_refresh(
+                self.grants, self.records, request.form, client
+            )
+        return authorized, family, client
 
     async def _user_grant(self, request: TokenRequest) -> dict[str, Any]:
-        authorized, family = await self.authorized_by(request)
+        authorized, family, client = await self.authorized_by(request)
         return await user_token_response(
             authorized,
             family,
@@ -136,4 +142,5 @@ class TokenService:
             grants=self.grants,
             issuer=request.issuer,
             audience=request.audience,
+            id_token_alg=client.id_token_alg,
         )

@@ -15,7 +15,7 @@ from typing import Any
 from server.auth.grants import Grants
 from server.auth.id_tokens import id_token
 from server.auth.refresh_tokens import issue_refresh
-from server.auth.signing_keys import SigningKeys
+from server.auth.signing_keys import ID_TOKEN_ALGORITHM, SigningKeys
 
 ACCESS_TOKEN_LIFETIME = 300  # seconds: a refresh token keeps a longer session going
 
@@ -48,8 +48,10 @@ async def user_token_response(
     grants: Grants,
     issuer: str,
     audience: str,
+    id_token_alg: str | None = None,
 ) -> dict[str, Any]:
-    """The token endpoint's answer for ``authorized`` (a code or refresh token redeemed)."""
+    """The token endpoint's answer for ``authorized`` (a code or refresh token redeemed);
+    ``id_token_alg`` the app's registered ID token algorithm (None: RS256)."""
     now = grants.now()
     scopes = authorized.scope.split()
     fhir_user = f"{audience}/{authorized.fhir_user}"
@@ -84,6 +86,7 @@ async def user_token_response(
             nonce=authorized.nonce,
             auth_time=authorized.auth_time,
             now=now,
+            algorithm=id_token_alg or ID_TOKEN_ALGORITHM,
         )
     refresh = await issue_refresh(grants, authorized.payload(), scopes, family)
     if refresh is not None:

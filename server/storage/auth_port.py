@@ -47,6 +47,9 @@ class ClientRecord:
     redirect_uris: str | None = None
     public: bool = False
     launch_url: str | None = None
+    # How its ID tokens are signed (OpenID Connect's id_token_signed_response_alg):
+    # RS256 when None, OpenID Connect's default.
+    id_token_alg: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,17 @@ def test_keys_rotate_adds_an_id_token_key(sqlite_url: str) -> None:
     assert _run("keys", "rotate", "--algorithm", "HS256", "--store", sqlite_url).exit_code == 2
 
 
+def test_an_app_may_be_registered_for_es256_id_tokens(sqlite_url: str) -> None:
+    added = _run(
+        "clients", "add", "es-app", "--public", "--redirect-uri", "https://app.example/cb",
+        "--scope", "openid user/*.rs", "--id-token-alg", "ES256", "--store", sqlite_url,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert orjson.loads(added.output)["id_token_signed_response_alg"] == "ES256"
+    listed = orjson.loads(_run("clients", "list", "--store", sqlite_url).output)
+    assert listed[0]["id_token_signed_response_alg"] == "ES256"
+
+
 def test_serve_refuses_an_external_issuer_without_its_keys() -> None:
     result = _run("serve", "--auth-issuer", "https://issuer.example", "--store", "memory://")
     assert result.exit_code == 2

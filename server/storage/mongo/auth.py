@@ -32,6 +32,7 @@ _CLIENT_FIELDS = (
     "redirect_uris",
     "public",
     "launch_url",
+    "id_token_alg",
 )
 _USER_FIELDS = ("fhir_user", "password_hash", "created")
 _GRANT_FIELDS = ("kind", "key", "family", "payload", "expires", "used", "revoked")

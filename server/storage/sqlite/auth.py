@@ -81,19 +81,30 @@ _LATER_CLIENT_COLUMNS = (
     ("redirect_uris", "TEXT"),
     ("public", "INTEGER NOT NULL DEFAULT 0"),
     ("launch_url", "TEXT"),
+    ("id_token_alg", "TEXT"),
 )
 
 _CLIENT_COLUMNS = (
     "client_id, name, scope, created, jwks, jwks_url, secret_hash,"
-    " redirect_uris, public, launch_url"
+    " redirect_uris, public, launch_url, id_token_alg"
 )
 _GRANT_COLUMNS = "kind, key, family, payload, expires, used, revoked"
 
 
 def _client(row: tuple[Any, ...]) -> ClientRecord:
-    client_id, name, scope, created, jwks, jwks_url, secret_hash, uris, public, launch = row
+    client_id, name, scope, created, jwks, jwks_url, secret_hash, uris, public, launch, alg = row
     return ClientRecord(
-        client_id, name, scope, created, jwks, jwks_url, secret_hash, uris, bool(public), launch
+        client_id,
+        name,
+        scope,
+        created,
+        jwks,
+        jwks_url,
+        secret_hash,
+        uris,
+        bool(public),
+        launch,
+        alg,
     )
 
 
@@ -140,7 +151,7 @@ class SqliteAuthRecords:
     async def add_client(self, client: ClientRecord) -> None:
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT INTO auth_client ({_CLIENT_COLUMNS}) VALUES ({', '.join('?' * 10)})",  # noqa: S608
+                f"INSERT INTO auth_client ({_CLIENT_COLUMNS}) VALUES ({', '.join('?' * 11)})",  # noqa: S608
                 (
                     client.client_id,
                     client.name,
@@ -152,6 +163,7 @@ class SqliteAuthRecords:
                     client.redirect_uris,
                     int(client.public),
                     client.launch_url,
+                    client.id_token_alg,
                 ),
             )
 
