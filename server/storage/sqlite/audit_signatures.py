@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Final
 
 import orjson
@@ -47,8 +48,13 @@ def split(links: Iterable[Link]) -> tuple[list[Link], str]:
     shared: list[Link] = []
     for link in links:
         (own if link[0] in OWN_PARAMS else shared).append(link)
-    shared.sort(key=_order)
-    return own, orjson.dumps(shared).decode()
+    return own, _key(tuple(shared))
+
+
+@lru_cache(maxsize=4096)
+def _key(shared: tuple[Link, ...]) -> str:
+    # Events of one kind list their shared links alike: the key is made once a kind.
+    return orjson.dumps(sorted(shared, key=_order)).decode()
 
 
 def intern(conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, int]:
