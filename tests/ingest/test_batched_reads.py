@@ -11,8 +11,8 @@ from mappers.result import Action
 from server.hl7v2.ingest.model import Change
 from server.hl7v2.ingest.reads import BatchedReader, Found, Key
 from server.hl7v2.ingest.service import Ingestor
-from server.storage.port import Store, StoredVersion
-from tests.ingest.factories import T0, coverage, patient, prepared, service_on
+from server.storage.port import LedgerEntry, Store, StoredVersion
+from tests.ingest.factories import SENDER, T0, coverage, patient, prepared, service_on
 
 pytestmark = pytest.mark.anyio
 HOUR = 3_600_000_000
@@ -25,6 +25,7 @@ class CountingStore:
     def __init__(self, inner: Store) -> None:
         self.inner = inner
         self.calls: list[list[Key]] = []
+        self.ledger_calls: list[list[tuple[str, str]]] = []
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
@@ -36,6 +37,16 @@ class CountingStore:
     async def read_many(self, keys: Sequence[Key]) -> Found:
         self.calls.append(list(keys))
         return await self.inner.read_many(keys)
+
+    async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
+        self.ledger_calls.append([(sender, control_id)])
+        return await self.inner.ledger_get(sender, control_id)
+
+    async def ledger_get_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], LedgerEntry | None]:
+        self.ledger_calls.append(list(keys))
+        return await self.inner.ledger_get_many(keys)
 
 
 class BrokenStore:
@@ -141,3 +152,26 @@ async def test_without_the_memo_create_only_resources_are_read(store: Store) -> 
     await ingestor.apply(prepared("M2", (PAYER, Action.CREATE_ONLY), event_time=T0 + HOUR))
 
     assert counting.calls == [[("Organization", "payer1")]]
+
+
+async def test_messages_applied_together_look_up_the_ledger_in_one_call(store: Store) -> None:
+    counting = CountingStore(store)
+    ingestor = Ingestor(service_on(counting))  # type: ignore[arg-type]
+
+    outcomes = await asyncio.gather(
+        *(ingestor.apply(prepared(f"M{n}", patient(f"p{n}"))) for n in range(3))
+    )
+
+    assert counting.ledger_calls == [[(SENDER, "M0"), (SENDER, "M1"), (SENDER, "M2")]]
+    assert [o.outcome.value for o in outcomes] == ["applied"] * 3
+
+
+async def test_a_resend_applied_with_its_original_is_a_duplicate(store: Store) -> None:
+    ingestor = Ingestor(service_on(store))
+
+    first, again = await asyncio.gather(
+        ingestor.apply(prepared("M9", patient("p9"))),
+        ingestor.apply(prepared("M9", patient("p9"))),
+    )
+
+    assert [first.outcome.value, again.outcome.value] == ["applied", "duplicate"]

@@ -17,7 +17,8 @@ from functools import partial
 from server.fhir.clock import now_us
 from server.hl7v2.ingest.ack import build_ack
 from server.hl7v2.ingest.model import Change, IngestOutcome, Outcome, Prepared, Touched
-from server.storage.port import LedgerEntry, Store
+from server.hl7v2.ingest.reads import LedgerReader
+from server.storage.port import LedgerEntry
 
 ACCEPTED = frozenset(o.value for o in Outcome if o.accepted)
 
@@ -36,7 +37,9 @@ def _normalized(raw: bytes) -> bytes:
     return raw.replace(b"\r\n", b"\r").replace(b"\n", b"\r").strip(b"\r\n\t \x0b\x1c")
 
 
-async def previous_entry(store: Store, prepared: Prepared) -> tuple[Prepared, LedgerEntry | None]:
+async def previous_entry(
+    store: LedgerReader, prepared: Prepared
+) -> tuple[Prepared, LedgerEntry | None]:
     """Return the message keyed for the ledger, and its entry if it was accepted before.
 
     A refused message sent again (the same bytes) is processed again; its new outcome

@@ -2,17 +2,16 @@
 
 The importer keeps many messages in flight; each plan reads its resources with one
 ``read_many``. Those asked for in the same turn of the event loop go to the store
-together: one reader-thread hop (one query) for many messages instead of one each.
-A read is sent after it was asked for, so it sees every write committed before.
+together (ingest_coalesce), and so do the messages' ledger lookups.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from server.storage.port import StoredVersion
+from server.hl7v2.ingest.coalesce import Coalesced
+from server.storage.port import LedgerEntry, StoredVersion
 
 Key = tuple[str, str]
 Found = dict[Key, StoredVersion | None]
@@ -26,53 +25,43 @@ class Reader(Protocol):
     async def read_many(self, keys: Sequence[Key]) -> Found: ...
 
 
+class LedgerReader(Protocol):
+    """What the ledger check of a message reads from a store."""
+
+    async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None: ...
+
+    async def ledger_get_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], LedgerEntry | None]: ...
+
+
 class BatchedReader:
     """A Reader whose ``read_many`` calls of one event-loop turn share one store call."""
 
     def __init__(self, store: Reader, limit: int = 2_000) -> None:
         self.store = store
-        self.limit = limit  # keys per store call
-        self._pending: list[tuple[Sequence[Key], asyncio.Future[Found]]] = []
-        self._serving: set[asyncio.Task[None]] = set()  # held until done (asyncio keeps weak refs)
+        self._reads: Coalesced[Key, StoredVersion | None] = Coalesced(store.read_many, limit)
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         return (await self.read_many([(resource_type, resource_id)]))[(resource_type, resource_id)]
 
     async def read_many(self, keys: Sequence[Key]) -> Found:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Found] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
-        self._pending.append((keys, future))
-        return await future
+        return await self._reads.get_many(keys)
 
-    def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        batch: list[tuple[Sequence[Key], asyncio.Future[Found]]] = []
-        size = 0
-        for keys, future in pending:
-            if batch and size + len(keys) > self.limit:
-                self._start(batch)
-                batch, size = [], 0
-            batch.append((keys, future))
-            size += len(keys)
-        if batch:
-            self._start(batch)
 
-    def _start(self, batch: list[tuple[Sequence[Key], asyncio.Future[Found]]]) -> None:
-        task = asyncio.ensure_future(self._serve(batch))
-        self._serving.add(task)
-        task.add_done_callback(self._serving.discard)
+class BatchedLedger:
+    """A LedgerReader whose lookups of one event-loop turn share one ``ledger_get_many``."""
 
-    async def _serve(self, batch: list[tuple[Sequence[Key], asyncio.Future[Found]]]) -> None:
-        wanted = list(dict.fromkeys(key for keys, _ in batch for key in keys))
-        try:
-            found = await self.store.read_many(wanted)
-        except Exception as exc:  # every caller gets the store's error
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for keys, future in batch:
-            if not future.done():  # the caller may have been cancelled
-                future.set_result({key: found[key] for key in keys})
+    def __init__(self, store: LedgerReader) -> None:
+        self._entries: Coalesced[tuple[str, str], LedgerEntry | None] = Coalesced(
+            store.ledger_get_many
+        )
+
+    async def ledger_get(self, sender: str, control_id: str) -> LedgerEntry | None:
+        key = (sender, control_id)
+        return (await self._entries.get_many([key]))[key]
+
+    async def ledger_get_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], LedgerEntry | None]:
+        return await self._entries.get_many(keys)

@@ -42,7 +42,7 @@ from server.hl7v2.ingest.model import (
 )
 from server.hl7v2.ingest.plan import KnownCreateOnly, Plan, PlannedResource, plan_message
 from server.hl7v2.ingest.prepare import invalid, prepare
-from server.hl7v2.ingest.reads import BatchedReader
+from server.hl7v2.ingest.reads import BatchedLedger, BatchedReader
 from server.hl7v2.ingest.repoint import referrers_in, repoint_stragglers
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
 from server.hl7v2.ingest.tally import OutcomeTally
@@ -79,6 +79,7 @@ class Ingestor:
         self.config = config or MappingConfig()
         self.known = KnownCreateOnly() if remember_create_only else None
         self.reader = BatchedReader(self.store)
+        self.ledger = BatchedLedger(self.store)  # the in-flight messages' duplicate checks
         self.referrers = referrers_in(self.store)  # what a merge moves
         # One message per (sender, MSH-10) at a time: a resend racing its original is a
         # duplicate, not a second application.
@@ -121,7 +122,7 @@ class Ingestor:
         header = prepared.header
         async with self._messages.hold((header.sender, header.control_id)):
             if not dry_run:
-                prepared, previous = await previous_entry(self.store, prepared)
+                prepared, previous = await previous_entry(self.ledger, prepared)
                 if previous is not None:
                     return duplicate(prepared, previous)
             if prepared.failure is not None:
