@@ -99,8 +99,7 @@ class SigningKeys:
             async with self._lock:
                 if self._newest(algorithm) is None:
                     await rotate(self.records, algorithm)
-                    self._loaded_at = None
-            await self._refresh()
+                    await self._load()
             found = self._newest(algorithm)
         if found is None:
             raise LookupError(f"The store has no {algorithm} signing key")
@@ -129,6 +128,13 @@ class SigningKeys:
         async with self._lock:
             if self._loaded_at is not None and self.clock() - self._loaded_at < REFRESH_INTERVAL:
                 return
-            records = await self.records.signing_keys()
-            self._keys = {r.kid: import_key(orjson.loads(r.private_jwk)) for r in records}
-            self._loaded_at = self.clock()
+            await self._load()
+
+    async def _load(self) -> None:
+        # A key never changes once kept: only the new ones are parsed (an RSA one is slow).
+        known = self._keys
+        self._keys = {
+            r.kid: known.get(r.kid) or import_key(orjson.loads(r.private_jwk))
+            for r in await self.records.signing_keys()
+        }
+        self._loaded_at = self.clock()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 from joserfc import jws
 
@@ -133,3 +135,13 @@ async def test_a_kid_rotated_elsewhere_is_found_when_a_token_names_it(
     assert await keys.key(new_kid) is None  # read moments ago: not read again yet
     clock.now += REFRESH_INTERVAL
     assert await keys.key(new_kid) is not None
+
+
+async def test_signing_id_tokens_at_once_makes_one_rsa_key(records: AuthRecords) -> None:
+    await ensure_signing_key(records)
+    keys = SigningKeys(records)
+    signed = await asyncio.gather(*(keys.sign({"sub": "u"}, "RS256") for _ in range(3)))
+    kept = [(orjson.loads(k.private_jwk)["alg"], k.kid) for k in await records.signing_keys()]
+    assert sorted(alg for alg, _ in kept) == ["ES256", "RS256"]  # one RSA key, not one each
+    rsa = next(kid for alg, kid in kept if alg == "RS256")
+    assert {jws.extract_compact(t.encode()).headers()["kid"] for t in signed} == {rsa}
