@@ -2,25 +2,35 @@
 
 Per page of Appointments: the existing reminders are read by id and skipped; for the
 rest the patient, location and practitioner are read at once, then each reminder is
-created (the store's compare-and-swap on a new resource: another run that created it
-first makes this one skip it), the page's reminders are handed to the sender at once,
-and their statuses recorded in one more write.
+claimed: created ``in-progress`` (the store's compare-and-swap on a new resource: another
+run that created it first makes this one skip it), the page's reminders are handed to
+the sender at once, and their statuses recorded in one more write.
+
+A claim is a lease: it carries its expiry (``CLAIM_EXPIRES_URL``, ``lease_s`` after it
+was made; a claim without one expires ``lease_s`` after it was written). A reminder
+still in progress after that was claimed by a run that died before recording it (the
+server killed): the next run claims it again (compare-and-swap on the claim it read, so
+one run wins) and sends it; while the claim is live it is skipped, never sent twice.
+A run that died after delivering but before recording sends it again once the lease
+ran out: delivery is at least once. The lease must outlast a page's delivery (the
+senders time out well within the default).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from server.fhir.clock import fhir_instant, now_us
+from server.fhir.clock import fhir_instant, now_us, parse_instant
 from server.reminders.contact import preferred_contact
 from server.reminders.message import Reminder, actors, communication, compose, reminder_id
 from server.reminders.senders import Sender
+from server.scheduling.appointment import extension_value
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
 from server.storage.port import Method, Store, StoredVersion, VersionConflict, Write
@@ -29,18 +39,22 @@ from server.versions import Indexer, next_version
 log = logging.getLogger("fhirport.reminders")
 
 _PAGE = 500
+CLAIM_EXPIRES_URL = "https://fhirport.dev/fhir/StructureDefinition/reminder-claim-expires"
+DEFAULT_LEASE_S = 600.0
 # What a reminder names: who is reminded, where, and by whom they are seen.
 _NAMED = frozenset({"Patient", "Location", "Practitioner"})
 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """What one run did: reminders created, delivered, not delivered, already there."""
+    """What one run did: reminders created, claimed again after a dead run's lease ran out,
+    delivered, not delivered, already there (or claimed by a live run)."""
 
     created: int = 0
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    retried: int = 0
 
     def parameters(self) -> dict[str, Any]:
         """The answer of ``$send-reminders``: a Parameters of the counts."""
@@ -48,7 +62,7 @@ class Tally:
             "resourceType": "Parameters",
             "parameter": [
                 {"name": name, "valueInteger": getattr(self, name)}
-                for name in ("created", "sent", "failed", "skipped")
+                for name in ("created", "sent", "failed", "skipped", "retried")
             ],
         }
 
@@ -64,16 +78,25 @@ class Reminders:
     """Creates and sends appointment reminders on one store through one sender."""
 
     def __init__(
-        self, store: Store, indexer: Indexer, search: SearchEngine, sender: Sender
+        self,
+        store: Store,
+        indexer: Indexer,
+        search: SearchEngine,
+        sender: Sender,
+        *,
+        lease_s: float = DEFAULT_LEASE_S,
+        clock: Callable[[], int] = now_us,
     ) -> None:
         self.store = store
         self.indexer = indexer
         self.search = search
         self.sender = sender
+        self.lease_us = int(lease_s * 1_000_000)
+        self.clock = clock
 
     async def run(self, within_s: float) -> Tally:
         """Remind of every booked Appointment starting from now to ``within_s`` seconds on."""
-        start = now_us()
+        start = self.clock()
         params = [
             ("status", "booked"),
             ("date", f"ge{fhir_instant(start)}"),
@@ -96,31 +119,57 @@ class Reminders:
         appointments = [b for v in versions if (b := _body(v)) is not None]
         ids = [("Communication", reminder_id(str(a["id"]))) for a in appointments]
         existing = await self.store.read_many(ids)
+        now = self.clock()
         todo = [
             (a, actors(a))
             for a, key in zip(appointments, ids, strict=True)
-            if existing.get(key) is None
+            if (current := existing.get(key)) is None or self._abandoned(current, now)
         ]
         named = {ref for _, refs in todo for kind, ref in refs.items() if kind in _NAMED}
         keys = sorted((t, i) for t, i in (r.split("/", 1) for r in named))
         found = {f"{t}/{i}": _body(v) for (t, i), v in (await self.store.read_many(keys)).items()}
         reminders = [r for a, refs in todo if (r := self._compose(a, refs, found)) is not None]
         claims = [
-            next_version(
-                "Communication", r.communication_id, None, communication(r), Method.POST,
-                self.indexer,
-            )
+            self._claim(r, existing.get(("Communication", r.communication_id)), now)
             for r in reminders
-        ]  # fmt: skip
+        ]
         claimed = await self._write_all(claims)
         mine = [r for r in reminders if r.communication_id in claimed]
+        retried = sum(1 for r in mine if claimed[r.communication_id].version > 1)
         reachable = [r for r in mine if r.to is not None]
         failures = await self.sender.send(reachable) if reachable else {}
         settled = [self._settle(claimed[r.communication_id], r, failures) for r in mine]
         await self._write_all([write for write, _ in settled])
-        done: Counter[str] = Counter(skipped=len(appointments) - len(mine), created=len(mine))
+        done: Counter[str] = Counter(
+            skipped=len(appointments) - len(mine), created=len(mine) - retried, retried=retried
+        )
         done.update(outcome for _, outcome in settled)
         return done
+
+    def _abandoned(self, current: StoredVersion, now: int) -> bool:
+        """Whether the reminder is a claim whose lease ran out (its run died)."""
+        if current.body is None or b'"in-progress"' not in current.body:
+            return False  # the common case, told without parsing: sent, or given up
+        body = _body(current)
+        if body is None or body.get("status") != "in-progress":
+            return False
+        expires = extension_value(body, CLAIM_EXPIRES_URL, "Instant")
+        try:
+            until = parse_instant(expires) if isinstance(expires, str) else None
+        except ValueError:
+            until = None
+        return (until if until is not None else current.last_updated + self.lease_us) <= now
+
+    def _claim(self, reminder: Reminder, current: StoredVersion | None, now: int) -> Write:
+        """The reminder's Communication, in progress under this run's lease; it replaces an
+        abandoned claim (``current``) only if that is still the latest version."""
+        body = communication(reminder)
+        lease = {"url": CLAIM_EXPIRES_URL, "valueInstant": fhir_instant(now + self.lease_us)}
+        body["extension"] = [*body.get("extension", ()), lease]
+        method = Method.POST if current is None else Method.PUT
+        return next_version(
+            "Communication", reminder.communication_id, current, body, method, self.indexer
+        )
 
     def _compose(
         self, appointment: dict[str, Any], named: dict[str, str], found: dict[str, Any]
@@ -169,6 +218,11 @@ class Reminders:
     ) -> tuple[Write, str]:
         """The reminder's Communication with the outcome of its delivery (sent or failed)."""
         body: dict[str, Any] = orjson.loads(created.body or b"{}")
+        kept = [e for e in body.get("extension", ()) if e.get("url") != CLAIM_EXPIRES_URL]
+        if kept:
+            body["extension"] = kept
+        else:
+            body.pop("extension", None)
         if reminder.to is None:
             systems = ", ".join(sorted(self.sender.systems))
             body["status"] = "not-done"
