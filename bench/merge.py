@@ -26,6 +26,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ def patient(mrn: str) -> dict[str, Any]:
     }
 
 
+_FIRST_VISIT = datetime(2024, 1, 1, tzinfo=UTC)
+
+
 def referrer(n: int, patient_id: str) -> dict[str, Any]:
     """The ``n``th resource of the patient: appointments, coverages, claims, consents."""
     reference = {"reference": f"Patient/{patient_id}"}
@@ -82,11 +86,14 @@ def referrer(n: int, patient_id: str) -> dict[str, Any]:
     day = f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
     resource: dict[str, Any]
     if kind == "Appointment":
+        # Each at an hour of its own: the merge's move runs the booking rule, which
+        # refuses a record double-booked at one time.
+        start = _FIRST_VISIT + timedelta(hours=n)
         resource = {
             "resourceType": "Appointment",
             "status": "booked",
-            "start": f"{day}T09:00:00Z",
-            "end": f"{day}T09:30:00Z",
+            "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": (start + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "serviceType": [{"coding": [{"system": "urn:oid:1.2.3", "code": f"S{n % 40}"}]}],
             "participant": [
                 {"actor": reference, "status": "accepted"},
