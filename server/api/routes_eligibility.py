@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.allow import serves
-from server.api.dependencies import Access, AppSettings, Engine, Service, held_type
+from server.api.dependencies import Access, AppSettings, Service, held_type
 from server.api.negotiation import require_body_type, response_format
 from server.api.public_urls import public_base
 from server.api.request_body import read_body
@@ -28,7 +28,7 @@ from server.registry import Interaction
 
 @serves(Interaction.CREATE, REQUEST)
 async def eligibility(
-    request: Request, service: Service, engine: Engine, settings: AppSettings, access: Access
+    request: Request, service: Service, settings: AppSettings, access: Access
 ) -> Response:
     """Answer an eligibility request from the coverage on file; store both."""
     held_type(REQUEST, Interaction.CREATE)
@@ -43,7 +43,7 @@ async def eligibility(
     check_write(access, REQUEST, "c", None, body)
     access.require(RESPONSE, "c")
     access.require("Coverage", "r")
-    processed = await process(service, OnFileEligibility(service.store, engine), body)
+    processed = await process(service, OnFileEligibility(service.store), body)
     base = public_base(request)
     headers = version_headers(processed.response)
     for header, version in (

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from server.eligibility.in_force import InForce, in_force
 from server.eligibility.on_file import CHECKED_AGAINST, OnFileEligibility
-from server.eligibility.process import Processed, process
+from server.eligibility.process import REQUEST, RESPONSE, Processed, process, respond
 from server.eligibility.source import EligibilitySource
 
 __all__ = [
     "CHECKED_AGAINST",
+    "REQUEST",
+    "RESPONSE",
     "EligibilitySource",
     "InForce",
     "OnFileEligibility",
     "Processed",
     "in_force",
     "process",
+    "respond",
 ]

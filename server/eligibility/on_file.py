@@ -2,7 +2,8 @@
 
 The coverages are those the request names (``insurance.coverage``), else every Coverage
 whose beneficiary is the request's patient. Each is in force when its status is active
-and its period covers every day of service (server.eligibility.in_force).
+and its period covers every day of service (server.eligibility.in_force). A request in a
+transaction sees the coverages the same transaction writes (server.planned_versions).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from server import planned_versions
 from server.eligibility.in_force import in_force
 from server.eligibility.source import (
     CoverageVerdict,
@@ -20,9 +22,8 @@ from server.eligibility.source import (
     ServiceDays,
 )
 from server.scheduling.appointment import local_reference
-from server.search.engine import SearchEngine
-from server.search.query import SearchQuery
-from server.storage.port import Store
+from server.search.query import Clause, ReferenceCond, SearchQuery
+from server.storage.port import Store, StoredVersion
 
 CHECKED_AGAINST = "the coverage on file at this server, not the payer's live system"
 _MOST_COVERAGES = 100
@@ -47,9 +48,8 @@ def _reference(element: Any) -> str | None:
 class OnFileEligibility:
     """The EligibilitySource of the coverages on file."""
 
-    def __init__(self, store: Store, search: SearchEngine) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.search = search
 
     async def check(self, request: dict[str, Any]) -> Eligibility:
         days = service_days(request)
@@ -82,7 +82,11 @@ class OnFileEligibility:
         self, references: list[str], errors: list[EligibilityError]
     ) -> list[tuple[str, dict[str, Any]]]:
         keys = [("Coverage", ref.split("/", 1)[1]) for ref in references if ref[:9] == "Coverage/"]
-        found = await self.store.read_many(keys)
+        planned = planned_versions.view()
+        found = {
+            **await self.store.read_many([k for k in keys if k not in planned]),
+            **{k: planned[k] for k in keys if k in planned},
+        }
         coverages = []
         for key in keys:
             version = found.get(key)
@@ -96,7 +100,16 @@ class OnFileEligibility:
     async def _of(self, patient: str | None) -> list[tuple[str, dict[str, Any]]]:
         if patient is None:
             return []
-        parsed = self.search.parse("Coverage", [("beneficiary", patient)], lenient=False)
-        query = SearchQuery("Coverage", tuple(parsed.clauses), count=_MOST_COVERAGES)
-        page = await self.store.search(query)
-        return [(f"Coverage/{v.id}", orjson.loads(v.body)) for v in page.versions if v.body]
+        kind, _, patient_id = patient.partition("/")
+        clause = Clause((ReferenceCond("beneficiary", kind, patient_id),))
+        page = await self.store.search(SearchQuery("Coverage", (clause,), count=_MOST_COVERAGES))
+        found: dict[str, StoredVersion | None] = {f"Coverage/{v.id}": v for v in page.versions}
+        for (resource_type, resource_id), version in planned_versions.view().items():
+            if resource_type == "Coverage":
+                found[f"Coverage/{resource_id}"] = version  # the transaction's, or its delete
+        coverages = []
+        for reference, version in found.items():
+            body = orjson.loads(version.body) if version is not None and version.body else None
+            if body is not None and _reference(body.get("beneficiary")) == patient:
+                coverages.append((reference, body))
+        return coverages

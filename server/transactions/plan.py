@@ -29,6 +29,7 @@ from server.integrity.walk import references
 from server.interactions import ResourceService, criteria_key, new_id, pinned
 from server.planned_versions import planned
 from server.storage.port import Guard, Method, Required, StoredVersion, Write
+from server.transactions import side_writes
 from server.transactions.errors import about
 from server.transactions.parse import ORDER, RequestEntry, Verb
 from server.transactions.references import ConditionalReferences, Found, rewrite
@@ -123,8 +124,9 @@ class Planner:
         self.references: dict[int, Found] = {}
         # The Patient versions each write requires, from following merges (_run_rules).
         self.pins: dict[Key, Sequence[Required]] = {}
-        # What this transaction deletes, for its hold rules' releases (_release).
+        # What it deletes and the eligibility requests it posts (side_writes).
         self.deleted: list[tuple[RequestEntry, StoredVersion]] = []
+        self.eligibility: list[tuple[RequestEntry, Key, dict[str, Any]]] = []
 
     async def plan(self, entries: list[RequestEntry]) -> Plan:
         ordered = sorted(entries, key=lambda e: (ORDER[e.verb], e.index))
@@ -141,7 +143,8 @@ class Planner:
                     await self._identify_create(entry)
                 elif entry.verb in (Verb.PUT, Verb.PATCH):
                     await self._identify_update(entry)
-        await self._release()
+        written = {*self.claimed, *((w.version.resource_type, w.version.id) for w in self.writes)}
+        self._also(await side_writes.released(self.service, self.deleted, written))
         conditional = ConditionalReferences(self.service.matcher, self.created)
         for entry in ordered:
             body = self.bodies.get(entry.index)
@@ -159,6 +162,11 @@ class Planner:
                     await self._write_body(entry)
                 elif entry.verb is Verb.PATCH:
                     await self._patch(entry)
+        self._also(
+            await side_writes.eligibility_answers(
+                self.service, self.access, self.eligibility, self.view.versions
+            )
+        )
         await self._check_integrity(ordered)
         self._pin()
         for entry in ordered:
@@ -309,23 +317,11 @@ class Planner:
             self.view.versions[key] = marker.version
             self.deleted.append((entry, current))
 
-    async def _release(self) -> None:
-        """What the hold rules write with this transaction's deletions, as with a single
-        delete (server.hold_rules.HoldRule.released: a deleted booking frees its Slots),
-        except to resources the transaction writes itself: what it says of them stands."""
-        written = {*self.claimed, *((w.version.resource_type, w.version.id) for w in self.writes)}
-        for entry, current in self.deleted:
-            rule = self.service.hold_rules.get(current.resource_type)
-            if rule is None or current.body is None:
-                continue
-            with about(entry):
-                released = await rule.released(current.id, orjson.loads(current.body))
-            for write in released:
-                key = (write.version.resource_type, write.version.id)
-                if key not in written:
-                    written.add(key)
-                    self.writes.append(write)
-                    self.view.versions[key] = write.version
+    def _also(self, writes: list[Write]) -> None:
+        """Add versions written besides the entries' (server.transactions.side_writes)."""
+        for write in writes:
+            self.writes.append(write)
+            self.view.versions[(write.version.resource_type, write.version.id)] = write.version
 
     async def _write_body(self, entry: RequestEntry) -> None:
         if "same_as" in entry.extra:
@@ -364,6 +360,8 @@ class Planner:
         )
         created = current is None or current.deleted
         self._add(entry, write, 201 if created else 200, held)
+        if entry.verb is Verb.POST and entry.resource_type == side_writes.ANSWERED:
+            self.eligibility.append((entry, key, body))
 
     async def _patch(self, entry: RequestEntry) -> None:
         key = self.identities[entry.index]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.auth.smart_app import bearer, put_all, smart_client
-from tests.eligibility.test_eligibility import COVERAGE, make_request
+from tests.eligibility.world import COVERAGE, make_request
 from tests.registration.world import PAYER, make_patient
 
 pytestmark = pytest.mark.anyio
