@@ -1,7 +1,8 @@
 """Eligibility: a CoverageEligibilityRequest answered from the coverage on file.
 
-``POST /fhir/CoverageEligibilityRequest`` stores the request and its
-CoverageEligibilityResponse together; the answer comes from an ``EligibilitySource``
+``POST /fhir/CoverageEligibilityRequest``, and a POST entry of a transaction or batch,
+store the request and its CoverageEligibilityResponse together; the answer comes from an
+``EligibilitySource``
 (the coverage on file here; the seam where a payer adapter would go).
 """
 
