@@ -26,12 +26,11 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    """An Appointment's claim on time: who, from when to when (microseconds), on which day."""
+    """An Appointment's claim on time: who, from when to when (microseconds)."""
 
     participants: tuple[Participant, ...]
     start: int
     end: int
-    day: str  # the start's calendar date as written (its own time zone)
     overbook: bool
 
     def overlaps(self, other: Booking) -> bool:
@@ -91,4 +90,4 @@ def booking_of(appointment: dict[str, Any]) -> Booking | None:
     if high <= low or not participants:
         return None
     overbook = extension_value(appointment, OVERBOOK_URL, "Boolean") is True
-    return Booking(participants, low, high, start[:10], overbook)
+    return Booking(participants, low, high, overbook)

@@ -17,7 +17,8 @@ Appointment and the participant (``expression``). Two checks make that hold:
 An explicit overbook (extension ``OVERBOOK_URL`` true) is on top of the regular bookings:
 it neither conflicts nor holds minutes, but takes one of the numbered overbook keys of
 its day for each participant whose Schedule sets a capacity (``OVERBOOK_CAPACITY_URL``,
-overbooks per day); without a Schedule, or a capacity on it, there is no limit.
+overbooks per day of the Schedule's time zone, server.scheduling.office_day); without a
+Schedule, or a capacity on it, there is no limit.
 
 An SIU message that would double-book is refused (ACK AE with ERR, kept in the ledger)
 as a client's write is (409).
@@ -44,6 +45,7 @@ from server.scheduling.appointment import (
     local_reference,
 )
 from server.scheduling.holds import minute_keys, minute_of, overbook_key
+from server.scheduling.office_day import local_day, zone_of
 from server.scheduling.slot_link import (
     HOLD_ID_URL,
     SLOT_TAKING,
@@ -81,6 +83,7 @@ class Plan:
     replaceable: frozenset[str] = frozenset()
     capacity: dict[str, int] = field(default_factory=dict)  # overbooks: participant -> cap
     numbers: dict[str, int] = field(default_factory=dict)  # overbooks: the key number tried
+    days: dict[str, str] = field(default_factory=dict)  # overbooks: participant -> its day
     more: tuple[Write, ...] = ()  # the Slots it makes busy or free, in its batch
     hold_id: Any = None  # the $hold it books (its extension), if any
 
@@ -115,14 +118,15 @@ class BookingRule:
         if booking is None:
             return Plan(holder, None, dict(slots.keys), more=slots.writes, hold_id=hold_id)
         if booking.overbook:
-            capacity = await self._capacities(booking)
+            capacity, days = await self._capacities(booking)
             numbers = dict.fromkeys(capacity, 1)
             return Plan(
                 holder,
                 booking,
-                _overbook_keys(booking, numbers),
+                _overbook_keys(booking, numbers, days),
                 capacity=capacity,
                 numbers=numbers,
+                days=days,
                 more=slots.writes,
             )
         await self._refuse_overlaps(resource_id, booking)
@@ -173,11 +177,12 @@ class BookingRule:
         cap = plan.capacity[participant.reference]
         if numbers[participant.reference] > cap:
             raise Conflict(
-                f"{participant.reference} has its {cap} overbook(s) of {plan.booking.day}"
+                f"{participant.reference} has its {cap} overbook(s) of"
+                f" {plan.days[participant.reference]}"
                 " taken already (its Schedule's overbook capacity)",
                 expression=participant.expression,
             )
-        keys = _overbook_keys(plan.booking, numbers)
+        keys = _overbook_keys(plan.booking, numbers, plan.days)
         return dataclasses.replace(plan, keys=keys, numbers=numbers)
 
     async def _refuse_overlaps(self, resource_id: str, booking: Booking) -> None:
@@ -197,10 +202,12 @@ class BookingRule:
             if shared is not None:
                 raise _double_booked(shared, f"Appointment/{version.id}")
 
-    async def _capacities(self, booking: Booking) -> dict[str, int]:
-        """Each participant's overbooks per day, where a Schedule of it sets a number."""
+    async def _capacities(self, booking: Booking) -> tuple[dict[str, int], dict[str, str]]:
+        """Each participant's overbooks per day, where a Schedule of it sets a number, and
+        the day the booking is on in that Schedule's time zone."""
         references = {p.reference for p in booking.participants}
         capacity: dict[str, int] = {}
+        days: dict[str, str] = {}
         for version in await self._find("Schedule", [("actor", ",".join(sorted(references)))]):
             schedule = orjson.loads(version.body or b"{}")
             cap = extension_value(schedule, OVERBOOK_CAPACITY_URL, "Integer")
@@ -210,9 +217,10 @@ class BookingRule:
                 reference = local_reference(
                     actor.get("reference") if isinstance(actor, dict) else None
                 )
-                if reference in references:
-                    capacity[reference] = min(cap, capacity.get(reference, cap))
-        return capacity
+                if reference in references and cap <= capacity.get(reference, cap):
+                    capacity[reference] = cap
+                    days[reference] = local_day(booking.start, zone_of(schedule))
+        return capacity, days
 
     async def _find(self, resource_type: str, params: list[tuple[str, str]]) -> list[StoredVersion]:
         parsed = self.search.parse(resource_type, params, lenient=False)
@@ -232,9 +240,10 @@ class BookingRule:
             return False
         minute = minute_of(key)
         if minute is None:
-            return other.overbook and any(
-                key.startswith(f"overbook|{p.reference}|{other.day}#") for p in other.participants
-            )
+            if not other.overbook:
+                return False
+            _, days = await self._capacities(other)
+            return any(key.startswith(f"overbook|{p}|{day}#") for p, day in days.items())
         return not other.overbook and key in minute_keys(other)
 
     async def _named(self, busy: SlotBusy) -> Conflict:
@@ -274,9 +283,11 @@ class BookingRule:
         return stored
 
 
-def _overbook_keys(booking: Booking, numbers: dict[str, int]) -> dict[str, Participant]:
+def _overbook_keys(
+    booking: Booking, numbers: dict[str, int], days: dict[str, str]
+) -> dict[str, Participant]:
     return {
-        overbook_key(p, booking.day, numbers[p.reference]): p
+        overbook_key(p, days[p.reference], numbers[p.reference]): p
         for p in booking.participants
         if p.reference in numbers
     }

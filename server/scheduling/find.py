@@ -22,7 +22,7 @@ from server.fhir.clock import fhir_instant, parse_instant
 from server.scheduling.appointment import BUSY_STATUSES, booking_of, local_reference
 from server.scheduling.free_slots import free_slots
 from server.scheduling.slot_link import Clock
-from server.scheduling.urgent import SqueezeIns, overbook_proposal
+from server.scheduling.urgent import SqueezeIns, overbook_proposal, slot_schedule
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
 from server.storage.port import InvalidCursor, SearchPage, Store
@@ -130,7 +130,7 @@ class Finder:
             _proposed(slot, known, request.patient, kinds.get(id(slot), "free"))
             for slot in slots
             if not any(_overlaps(slot, t) for t in taken)
-            and known.get(_schedule_id(slot), {}).get("active") is not False
+            and known.get(slot_schedule(slot), {}).get("active") is not False
         ]
         proposals.sort(key=lambda p: str(p.get("start")))
         return Found(proposals, page.cursor)
@@ -155,7 +155,7 @@ class Finder:
             kinds[id(slot)] = "freed-today"
         known = {
             **known,
-            **await self._schedules_of([s for s in slots if _schedule_id(s) not in known]),
+            **await self._schedules_of([s for s in slots if slot_schedule(s) not in known]),
         }
         for first, schedule_id in await squeeze.overbooks(
             schedules if schedules is not None else known, request.start, request.end, now
@@ -184,7 +184,7 @@ class Finder:
         return {i: s for i, s in found.items() if s.get("active") is not False}
 
     async def _schedules_of(self, slots: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        ids = {i for i in (_schedule_id(s) for s in slots) if i}
+        ids = {i for i in (slot_schedule(s) for s in slots) if i}
         stored = await self.store.read_many([("Schedule", i) for i in ids])
         return {k[1]: orjson.loads(v.body) for k, v in stored.items() if v and v.body}
 
@@ -244,7 +244,7 @@ def proposal(
 def _proposed(
     slot: dict[str, Any], known: dict[str, dict[str, Any]], patient: str | None, kind: str
 ) -> dict[str, Any]:
-    made = proposal(slot, known.get(_schedule_id(slot), {}), patient, kind)
+    made = proposal(slot, known.get(slot_schedule(slot), {}), patient, kind)
     return overbook_proposal(made) if kind == "overbook" else made
 
 
@@ -255,11 +255,6 @@ def _actors(schedule: dict[str, Any]) -> list[str]:
         if isinstance(a, dict)
     )
     return [r for r in found if r is not None]
-
-
-def _schedule_id(slot: dict[str, Any]) -> str:
-    reference = local_reference((slot.get("schedule") or {}).get("reference"))
-    return reference.split("/")[1] if reference else ""
 
 
 def _overlaps(slot: dict[str, Any], taken: tuple[int, int]) -> bool:

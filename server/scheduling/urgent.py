@@ -1,10 +1,11 @@
 """Urgent squeeze-ins: what ``$find`` with ``urgency=urgent`` proposes beyond free Slots.
 
-- Slots freed by a cancellation today (``FREED_AT_URL``, the scheduling clock's UTC day)
-  that start within ``URGENT_DAYS`` from now, even outside the requested window.
+- Slots freed by a cancellation today (``FREED_AT_URL``; today in the time zone of the
+  Slot's Schedule when the search names Schedules, server.scheduling.office_day, else
+  UTC's) that start within ``URGENT_DAYS`` from now, even outside the requested window.
 - The Schedules' remaining overbook capacity (``OVERBOOK_CAPACITY_URL``, overbooks per
-  day): for each Schedule and each of the first ``URGENT_DAYS`` UTC days of the window
-  (from now on) whose practitioners have fewer overbooks than the capacity, one overbook
+  day): for each Schedule and each of the first ``URGENT_DAYS`` days of its time zone in
+  the window (from now on) whose practitioners have fewer overbooks than the capacity, one overbook
   proposal (extension
   ``OVERBOOK_URL``) at the day's first Slot from now on, busy or not, without the Slot:
   an overbook goes on top of the regular booking (server.scheduling.booking).
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -22,7 +24,9 @@ from server.scheduling.appointment import (
     OVERBOOK_CAPACITY_URL,
     OVERBOOK_URL,
     extension_value,
+    local_reference,
 )
+from server.scheduling.office_day import day_span, local_day, zone_of
 from server.scheduling.slot_link import FREED_AT_URL
 from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
@@ -51,9 +55,13 @@ class SqueezeIns:
         ]
         if schedules is not None:
             params.append(("schedule", ",".join(f"Schedule/{i}" for i in sorted(schedules))))
-        today = fhir_instant(now)[:10]
         slots = (orjson.loads(v.body or b"{}") for v in await self._find("Slot", params, 500))
-        return [s for s in slots if _freed_on(s) == today]
+        found = []
+        for slot in slots:
+            zone = zone_of((schedules or {}).get(slot_schedule(slot)))
+            if _freed_on(slot, zone) == local_day(now, zone):
+                found.append(slot)
+        return found
 
     async def overbooks(
         self, schedules: dict[str, dict[str, Any]], start: int, end: int, now: int
@@ -61,22 +69,24 @@ class SqueezeIns:
         """(first Slot of the day, schedule id) for each Schedule-day with capacity left."""
         found: list[tuple[dict[str, Any], str]] = []
         low = max(start, now)
-        first_day = low - low % DAY_US
         for schedule_id, schedule in sorted(schedules.items()):
             capacity = extension_value(schedule, OVERBOOK_CAPACITY_URL, "Integer")
             if not isinstance(capacity, int) or capacity <= 0:
                 continue
-            for n in range(URGENT_DAYS):
-                day = first_day + n * DAY_US
-                if day >= end:
+            zone = zone_of(schedule)
+            day = day_span(low, zone)
+            for _ in range(URGENT_DAYS):
+                if day[0] >= end:
                     break
-                slot = await self._first_slot(schedule_id, max(day, low), day + DAY_US)
+                slot = await self._first_slot(schedule_id, max(day[0], low), day[1])
                 if slot is not None and await self._room(schedule, capacity, day):
                     found.append((slot, schedule_id))
+                day = day_span(day[1], zone)
         return found
 
-    async def _room(self, schedule: dict[str, Any], capacity: int, day: int) -> bool:
-        """Whether every practitioner of the Schedule has an overbook left on ``day``."""
+    async def _room(self, schedule: dict[str, Any], capacity: int, day: tuple[int, int]) -> bool:
+        """Whether every practitioner of the Schedule has an overbook left on ``day`` (its
+        first microsecond and the next day's)."""
         actors = [
             a.get("reference", "")
             for a in schedule.get("actor") or ()
@@ -86,8 +96,8 @@ class SqueezeIns:
             params = [
                 ("actor", actor),
                 ("overbook", "true"),
-                ("date", f"ge{fhir_instant(day)}"),
-                ("date", f"lt{fhir_instant(day + DAY_US)}"),
+                ("date", f"ge{fhir_instant(day[0])}"),
+                ("date", f"lt{fhir_instant(day[1])}"),
                 ("status", ",".join(sorted(BUSY_STATUSES))),
             ]
             if len(await self._find("Appointment", params, capacity)) >= capacity:
@@ -122,9 +132,15 @@ def overbook_proposal(proposal: dict[str, Any]) -> dict[str, Any]:
     return squeezed
 
 
-def _freed_on(slot: dict[str, Any]) -> str | None:
+def _freed_on(slot: dict[str, Any], zone: ZoneInfo) -> str | None:
     freed = extension_value(slot, FREED_AT_URL, "Instant")
     try:
-        return fhir_instant(parse_instant(freed))[:10] if isinstance(freed, str) else None
+        return local_day(parse_instant(freed), zone) if isinstance(freed, str) else None
     except ValueError:
         return None
+
+
+def slot_schedule(slot: dict[str, Any]) -> str:
+    """The id of the Schedule a Slot is of ("" if it names none)."""
+    reference = local_reference((slot.get("schedule") or {}).get("reference"))
+    return reference.split("/", 1)[1] if reference else ""
