@@ -7,10 +7,12 @@ Seeds a fresh SQLite store with ``--patients`` patients, a coverage each, one bi
 organization and ``--claims`` stored claims (a few in ten with one fault each), straight
 through the indexer and ``Store.write``. Then:
 
-1. scrub: every stored claim through the Scrubber (what ``$scrub`` and
-   ``--scrub-on-create`` run: the patient, coverage and provider read in one
-   ``read_many``, the duplicate search, the edit table), ``--concurrency`` at a time,
-   the ICD-10-CM release loaded first; claims/s and the edits found;
+1. scrub: every stored claim through one Scrubber (what ``$scrub`` and
+   ``--scrub-on-create`` run: the patients, coverages and providers of the claims
+   scrubbed at the same time read in one ``read_many``, their duplicates in one search,
+   the edit table), ``--concurrency`` at a time, under the server's garbage-collection
+   settings (server.gc_settle), the ICD-10-CM release loaded first; claims/s, process
+   CPU a claim and by thread (/proc), the load average, and the edits found;
 2. HTTP: ``fhirport serve`` pinned to core 0 (``--auth none --audit off``) and wrk on
    core 1 posting one claim to ``POST /fhir/Claim/$scrub`` for ``--seconds``.
 
