@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from server.hl7v2.ingest.coalesce import Coalesced
+from server.storage.coalesce import Coalesced
 from server.storage.port import LedgerEntry, StoredVersion
 
 Key = tuple[str, str]

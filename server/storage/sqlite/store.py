@@ -10,6 +10,7 @@ from typing import Any
 
 from server.search.query import SearchQuery
 from server.storage.audit_rows import AUDIT_TYPE, is_audit
+from server.storage.coalesce import Coalesced
 from server.storage.cursor import decode_cursor, encode_cursor
 from server.storage.port import (
     HistoryPage,
@@ -90,6 +91,9 @@ class SqliteStore:
         self._read_keys = ParamKeys()  # keys are never removed, so readers may cache them
         self._writer: WriterThread | None = None
         self._readers: ReaderPool | None = None
+        self._point_reads: Coalesced[tuple[str, str], StoredVersion | None] = Coalesced(
+            self.read_many, _READ_MANY_CHUNK
+        )
 
     def _connect(self, *, read_only: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -164,15 +168,9 @@ class SqliteStore:
             found = await self.readers.run(lambda conn: read_events(conn, [resource_id]))
             return found.get(resource_id)
 
-        def query(conn: sqlite3.Connection) -> StoredVersion | None:
-            row = conn.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM resource r JOIN version v ON v.seq = r.seq "  # noqa: S608
-                "WHERE r.type = ? AND r.id = ?",
-                (resource_type, resource_id),
-            ).fetchone()
-            return _version(row) if row else None
-
-        return await self.readers.run(query)
+        # The reads of one event-loop turn (concurrent requests) share one reader hop.
+        key = (resource_type, resource_id)
+        return (await self._point_reads.get_many((key,)))[key]
 
     async def read_many(
         self, keys: Sequence[tuple[str, str]]

@@ -1,9 +1,10 @@
 """Coalesce the store lookups of one event-loop turn into one store call.
 
-The importer keeps many messages in flight, and each asks the store for a few keys
-(its resources, its ledger entry) at a time. Those asked for in the same turn go to
-the store together: one reader-thread hop for many messages instead of one each. A
-lookup is sent after it was asked for, so it sees every write committed before.
+Many callers in flight (the importer's messages, the requests a server is answering)
+each ask a store for a few keys at a time. Those asked for in the same turn go to the
+store together: one reader-thread hop for many callers instead of one each, the hop
+costing more than a lookup by key. A lookup is sent after it was asked for, so it sees
+every write committed before.
 """
 
 from __future__ import annotations
