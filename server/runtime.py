@@ -51,15 +51,20 @@ CLIENT_WRITE_RULES = WRITE_RULES
 
 
 def client_hold_rules(
-    store: Store, search: SearchEngine, settings: Settings, indexer: Indexer | None = None
+    store: Store,
+    search: SearchEngine,
+    settings: Settings,
+    indexer: Indexer | None = None,
+    scrubber: Scrubber | None = None,
 ) -> dict[str, HoldRule]:
     """The rules of client writes that read the store before they write: Appointments that
     may not double-book (with their exclusive holds) and make their Slots busy or free (with
-    ``indexer``), Claims scrubbed as they are stored."""
+    ``indexer``), Claims scrubbed as they are stored (by ``scrubber``, shared with
+    ``$scrub``: scrubs at the same time share their reads)."""
     slots = SlotLink(store, indexer, now_us) if indexer is not None else None
     rules: dict[str, HoldRule] = {"Appointment": BookingRule(store, search, slots)}
     if settings.scrub_on_create != "off":
-        rules["Claim"] = ScrubOnWrite(Scrubber(store), settings.scrub_on_create)
+        rules["Claim"] = ScrubOnWrite(scrubber or Scrubber(store), settings.scrub_on_create)
     return rules
 
 
@@ -80,6 +85,7 @@ class Runtime:
     audit: AuditTrail
     outbound: Outbound | None = None  # the outbound HL7v2 feed (--hl7-outbound)
     reminders: Reminders | None = None  # appointment reminders (--reminder-sender)
+    scrubber: Scrubber | None = None  # claim scrubbing, shared by $scrub and the Claim rule
 
 
 def base_urls(settings: Settings) -> tuple[str, ...]:
@@ -112,6 +118,7 @@ async def open_runtime(
         urls = base_urls(settings)
         search = SearchEngine(store, urls)
         indexer = partial(extract_index, base_urls=urls)
+        scrubber = Scrubber(store)
         authority = await open_authority(store, settings, urls, HostPolicy(settings))
         events = EventBuilder(settings.base_url or urls[0], urls)
         audit = AuditTrail(
@@ -132,7 +139,7 @@ async def open_runtime(
             indexer,
             search,
             rules=CLIENT_WRITE_RULES,
-            holds=client_hold_rules(store, search, settings, indexer),
+            holds=client_hold_rules(store, search, settings, indexer, scrubber),
             audit=audit.request_write,
             outbound=outbound.writer if outbound is not None else None,
             follow_merges=MergedPatients(store),
@@ -176,6 +183,7 @@ async def open_runtime(
                 audit=audit,
                 outbound=outbound,
                 reminders=reminders,
+                scrubber=scrubber,
             )
         finally:
             if reminding is not None:

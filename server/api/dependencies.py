@@ -25,6 +25,7 @@ from server.hl7v2.senders import SenderAllowlist
 from server.interactions import ResourceService
 from server.registry import SYSTEM_OPERATIONS, Interaction, ResourceType, get_type
 from server.reminders import Reminders
+from server.scrub import Scrubber
 from server.search.engine import SearchEngine
 from server.settings import Settings
 
@@ -84,6 +85,15 @@ async def get_reminders(request: Request) -> Reminders | None:
     return reminders
 
 
+async def get_scrubber(request: Request) -> Scrubber:
+    """The runtime's Scrubber: ``$scrub`` requests at the same time share their reads."""
+    scrubber: Scrubber | None = request.app.state.runtime.scrubber
+    if scrubber is None:  # a Runtime built without one
+        service: ResourceService = request.app.state.service
+        scrubber = Scrubber(service.store)
+    return scrubber
+
+
 async def get_access(request: Request) -> access_rules.Access:
     """The request's access (401 without a usable token), kept on ``request.state.access``."""
     gate: AccessGate = request.app.state.runtime.access
@@ -104,6 +114,7 @@ TokenServer = Annotated[TokenService, Depends(get_token_service)]
 Exports = Annotated[Exporter, Depends(get_exporter)]
 # Appointment reminders; None when no --reminder-sender is configured.
 Reminding = Annotated[Reminders | None, Depends(get_reminders)]
+Scrubbing = Annotated[Scrubber, Depends(get_scrubber)]
 # What the request's token allows (server.auth.access); every route but /metadata takes it.
 Access = Annotated[access_rules.Access, Depends(get_access)]
 

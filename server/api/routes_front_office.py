@@ -13,7 +13,7 @@ from starlette.responses import Response
 from server.api import convertors as _convertors  # noqa: F401  (registers the id segment)
 from server.api.allow import serves
 from server.api.criteria import query_criteria
-from server.api.dependencies import Access, AppSettings, Engine, Service, held_type
+from server.api.dependencies import Access, AppSettings, Engine, Scrubbing, Service, held_type
 from server.api.negotiation import require_body_type, response_format
 from server.api.path_ids import held_instance
 from server.api.request_body import read_body
@@ -24,14 +24,13 @@ from server.auth.operations import require_operation
 from server.auth.visibility import read_visible
 from server.fhir.validation import parse_json_object, validate_resource
 from server.registry import Interaction
-from server.scrub import Scrubber
 from server.scrub.on_write import strip_scrub
 from server.scrub.scrubber import outcome
 
 
 @serves(Interaction.READ, "Claim", "scrub")
 async def scrub_posted(
-    request: Request, service: Service, settings: AppSettings, access: Access
+    request: Request, scrubber: Scrubbing, settings: AppSettings, access: Access
 ) -> Response:
     held_type("Claim", Interaction.READ)
     require_operation(access, "scrub")
@@ -41,15 +40,13 @@ async def scrub_posted(
     validate_resource(claim, "Claim")
     strip_scrub(claim)
     claim_id = claim.get("id")
-    edits = await Scrubber(service.store).scrub(
-        claim, claim_id if isinstance(claim_id, str) else None
-    )
+    edits = await scrubber.scrub(claim, claim_id if isinstance(claim_id, str) else None)
     return fhir_response(outcome(edits), fmt)
 
 
 @serves(Interaction.READ, "Claim", "scrub")
 async def scrub_stored(
-    resource_id: str, request: Request, service: Service, access: Access
+    resource_id: str, request: Request, service: Service, scrubber: Scrubbing, access: Access
 ) -> Response:
     held_instance(request, "Claim", resource_id, Interaction.READ)
     require_operation(access, "scrub")
@@ -57,7 +54,7 @@ async def scrub_stored(
     current = await read_visible(access, service, "Claim", resource_id, "r")
     claim = orjson.loads(current.body or b"{}")
     strip_scrub(claim)
-    edits = await Scrubber(service.store).scrub(claim, resource_id)
+    edits = await scrubber.scrub(claim, resource_id)
     return fhir_response(outcome(edits), fmt)
 
 
