@@ -2,7 +2,7 @@
 
 The importer keeps many messages in flight; each plan reads its resources with one
 ``read_many``. Those asked for in the same turn of the event loop go to the store
-together (ingest_coalesce), and so do the messages' ledger lookups.
+together (server.storage.coalesce), and so do the messages' ledger lookups.
 """
 
 from __future__ import annotations
