@@ -1,11 +1,12 @@
 """Probable duplicates: other active claims of the same patient and provider, with the
 same dates of service and codes.
 
-The claims of a chunk of scrubs are found with one indexed search over all their
-patients (``Claim?patient=a,b,...``: a patient has few claims, a provider and a status
-many). What a stored claim is compared by is read from its body once per version and
-kept (a version never changes), so scrubbing a patient's claims one after another parses
-each of them once, not once per scrub.
+A patient's stored claims are found by an indexed search (``Claim?patient=``: a patient
+has few claims, a provider and a status many); ``claims_of`` answers many patients with
+one search, so the scrubs of one event-loop turn share it (server.scrub.facts). What a
+stored claim is compared by is read from its body once per version and kept (a version
+never changes), so scrubbing a patient's claims one after another parses each of them
+once, not once per scrub.
 """
 
 from __future__ import annotations
@@ -24,16 +25,6 @@ from server.storage.port import Store, StoredVersion
 PER_PATIENT = 100
 # Stored claims whose comparison keys are kept, at most (the oldest go first).
 KEPT = 32_768
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateAsk:
-    """A claim to find duplicates of (stored as ``claim_id``; None when not stored)."""
-
-    claim: dict[str, Any]
-    claim_id: str | None
-    patient: str | None  # Type/id
-    provider: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,36 +49,36 @@ def likeness(claim: dict[str, Any]) -> Likeness:
 
 
 class DuplicateFinder:
-    """Finds the probable duplicates of a chunk of claims in one store search."""
+    """Finds probable duplicates among the claims of patients read together."""
 
     def __init__(self, store: Store, kept: int = KEPT) -> None:
         self.store = store
         self.kept = kept
         self._seen: dict[tuple[str, int], Likeness] = {}  # (id, version) -> likeness
 
-    async def find(self, asks: Sequence[DuplicateAsk]) -> list[tuple[str, ...]]:
-        """The ids of each ask's probable duplicates, in the order of ``asks``."""
-        patients = sorted({a.patient for a in asks if a.patient is not None and a.provider})
-        claims_of = await self._claims_of(patients) if patients else {}
-        return [self._duplicates(ask, claims_of.get(ask.patient or "", ())) for ask in asks]
-
-    def _duplicates(
-        self, ask: DuplicateAsk, stored: Sequence[tuple[str, Likeness]]
+    def duplicates(
+        self,
+        claim: dict[str, Any],
+        claim_id: str | None,
+        provider: str,
+        stored: Sequence[tuple[str, Likeness]],
     ) -> tuple[str, ...]:
-        if ask.provider is None or not stored:
+        """The ids of ``claim``'s probable duplicates among its patient's ``stored`` claims
+        (``claim_id``: its own id, None when it is not stored)."""
+        if not stored:
             return ()
-        mine = likeness(ask.claim)
+        mine = likeness(claim)
         return tuple(
-            claim_id
-            for claim_id, other in stored
-            if claim_id != ask.claim_id
+            other_id
+            for other_id, other in stored
+            if other_id != claim_id
             and other.active
             and other.dates == mine.dates
-            and other.provider == ask.provider
+            and other.provider == provider
             and other.codes == mine.codes
         )
 
-    async def _claims_of(self, patients: Sequence[str]) -> dict[str, list[tuple[str, Likeness]]]:
+    async def claims_of(self, patients: Sequence[str]) -> dict[str, list[tuple[str, Likeness]]]:
         """Each patient's stored claims (``Type/id`` -> (id, likeness))."""
         targets = filter(None, (elements.key(patient) for patient in patients))
         clause = Clause(tuple(ReferenceCond("patient", t, i) for t, i in targets))
@@ -98,7 +89,7 @@ class DuplicateFinder:
             # One patient's many claims filled the page: each patient a page of its own.
             claims_of: dict[str, list[tuple[str, Likeness]]] = {}
             for patient in patients:
-                claims_of |= await self._claims_of([patient])
+                claims_of |= await self.claims_of([patient])
             return claims_of
         claims_of = {patient: [] for patient in patients}
         for version in page.versions:

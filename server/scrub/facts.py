@@ -1,17 +1,16 @@
 """What the edits read about a Claim: its own elements, and the resources it names.
 
 ``FactsReader.gather`` reads a claim's patient, coverages and billing provider, and its
-probable duplicates (server.scrub.duplicates). The gathers asked for in one turn of the
-event loop share their store calls (server.scrub.turn_batch): one ``read_many`` for all
-the resources a chunk of claims names, each parsed once, and one duplicate search.
-Inside a transaction, what the transaction writes is read from its plan
+probable duplicates (server.scrub.duplicates). The gathers of one turn of the event
+loop share their store calls (server.storage.coalesce): one ``read_many`` for all the
+resources their claims name, one duplicate search for all their patients. Inside a
+transaction, what the transaction writes is read from its plan
 (server.planned_versions), not from the store.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +18,13 @@ import orjson
 
 from server import planned_versions
 from server.scrub import elements
-from server.scrub.duplicates import DuplicateAsk, DuplicateFinder
+from server.scrub.duplicates import DuplicateFinder, Likeness
 from server.scrub.elements import Key
-from server.scrub.turn_batch import TurnBatch
+from server.storage.coalesce import Coalesced
 from server.storage.port import Store, StoredVersion
 
-# Claims whose facts are read together, at most.
+# Patients whose stored claims one duplicate search reads, at most.
 CHUNK = 64
-
-Bodies = Mapping[Key, dict[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +46,16 @@ class ClaimFacts:
         return elements.service_date(self.claim, item)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ask:
-    keys: tuple[Key, ...]  # to read from the store
-    duplicates: DuplicateAsk
-
-
 class FactsReader:
-    """Gathers ClaimFacts from one store, a chunk of concurrent claims at a time."""
+    """Gathers ClaimFacts from one store, the concurrent claims' reads together."""
 
     def __init__(self, store: Store, chunk: int = CHUNK) -> None:
         self.store = store
         self.duplicates = DuplicateFinder(store)
-        self._batch: TurnBatch[_Ask, tuple[Bodies, tuple[str, ...]]] = TurnBatch(self._serve, chunk)
+        self._reads: Coalesced[Key, StoredVersion | None] = Coalesced(store.read_many)
+        self._claims: Coalesced[str, list[tuple[str, Likeness]]] = Coalesced(
+            self.duplicates.claims_of, chunk
+        )
 
     async def gather(self, claim: dict[str, Any], claim_id: str | None) -> ClaimFacts:
         """The facts of ``claim`` (stored as ``claim_id``, or not stored yet: None)."""
@@ -75,17 +69,17 @@ class FactsReader:
         wanted = {k for k in (elements.key(patient), elements.key(provider)) if k is not None}
         wanted |= {k for _, k in insurance if k is not None and k[0] == "Coverage"}
         planned = planned_versions.view()
-        ask = _Ask(
-            tuple(k for k in wanted if k not in planned),
-            DuplicateAsk(claim, claim_id, patient, provider),
-        )
-        stored, duplicates = await self._batch.ask(ask)
-        mine = {k: _parsed(planned[k]) for k in wanted if k in planned}
+        stored = [k for k in wanted if k not in planned]
+        found = await self._reads.get_many(stored) if stored else {}
+        found |= {k: planned[k] for k in wanted if k in planned}
+        duplicates: tuple[str, ...] = ()
+        if patient is not None and provider is not None:
+            claims = (await self._claims.get_many([patient]))[patient]
+            duplicates = self.duplicates.duplicates(claim, claim_id, provider, claims)
+        bodies = {key: _parsed(found.get(key)) for key in wanted}
 
         def body(key: Key | None) -> dict[str, Any] | None:
-            if key is None:
-                return None
-            return mine[key] if key in mine else stored.get(key)
+            return bodies.get(key) if key is not None else None
 
         kind = {c.get("code") for c in (claim.get("type") or {}).get("coding") or ()}
         return ClaimFacts(
@@ -96,17 +90,6 @@ class FactsReader:
             duplicates,
             professional="professional" in kind,
         )
-
-    async def _serve(self, asks: Sequence[_Ask]) -> list[tuple[Bodies, tuple[str, ...]]]:
-        keys = list(dict.fromkeys(key for ask in asks for key in ask.keys))
-        found, duplicates = await asyncio.gather(
-            self._read(keys), self.duplicates.find([ask.duplicates for ask in asks])
-        )
-        bodies = {key: _parsed(version) for key, version in found.items()}
-        return [(bodies, ids) for ids in duplicates]
-
-    async def _read(self, keys: list[Key]) -> Mapping[Key, StoredVersion | None]:
-        return await self.store.read_many(keys) if keys else {}
 
 
 def _parsed(version: StoredVersion | None) -> dict[str, Any] | None:
