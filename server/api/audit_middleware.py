@@ -56,3 +56,6 @@ class AuditMiddleware:
             current_draft.reset(token)
             if not (draft.written and status < 400):
                 trail.record(request_access(draft, status))
+            # The draft holds the scope and the scope's state the draft: left as a cycle,
+            # each request's scope would wait for the garbage collector.
+            del draft.state["audit"]
