@@ -67,6 +67,12 @@ async def book(client: httpx.AsyncClient, appointment_id: str, body: dict[str, A
     await put(client, {**body, "id": appointment_id})
 
 
+def tally(**counted: int) -> dict[str, int]:
+    """A $send-reminders answer's counts: those given, the others 0."""
+    names = ("created", "sent", "failed", "skipped", "retried")
+    return {name: counted.get(name, 0) for name in names}
+
+
 def counts(parameters: dict[str, Any]) -> dict[str, int]:
     """The counts of a $send-reminders answer, by name."""
     return {p["name"]: p["valueInteger"] for p in parameters["parameter"] if "valueInteger" in p}

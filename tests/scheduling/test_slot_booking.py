@@ -175,6 +175,19 @@ async def test_a_transaction_entry_books_its_slot_too(
     assert (await slot_status(client, slots[3]))["status"] == "busy"
 
 
+async def assert_freed_for_the_next(
+    client: httpx.AsyncClient, slot: dict[str, Any], booked: dict[str, Any]
+) -> None:
+    """The Slot is free, marked freed by the ``booked`` Appointment, and books again."""
+    stored = await slot_status(client, slot)
+    assert stored["status"] == "free"
+    assert {"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}} in (
+        stored["extension"]
+    )
+    again = await client.post("/fhir/Appointment", json=booking(slot, DR, BOB))
+    assert again.status_code == 201, again.text
+
+
 async def test_deleting_a_booking_frees_its_slot_for_the_next(
     client: httpx.AsyncClient, slots: list[dict[str, Any]]
 ) -> None:
@@ -183,13 +196,7 @@ async def test_deleting_a_booking_frees_its_slot_for_the_next(
     deleted = await client.delete(f"/fhir/Appointment/{booked['id']}")
 
     assert deleted.status_code in {200, 204}, deleted.text
-    slot = await slot_status(client, slots[0])
-    assert slot["status"] == "free"
-    assert {"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}} in (
-        slot["extension"]
-    )
-    again = await client.post("/fhir/Appointment", json=booking(slots[0], DR, BOB))
-    assert again.status_code == 201, again.text
+    await assert_freed_for_the_next(client, slots[0], booked)
 
 
 @pytest.mark.parametrize("kind", ["transaction", "batch"])
@@ -209,10 +216,4 @@ async def test_deleting_a_booking_in_a_bundle_frees_its_slot_for_the_next(
 
     assert response.status_code == 200, response.text
     assert response.json()["entry"][0]["response"]["status"].startswith("204")
-    slot = await slot_status(client, slots[0])
-    assert slot["status"] == "free"
-    assert {"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}} in (
-        slot["extension"]
-    )
-    again = await client.post("/fhir/Appointment", json=booking(slots[0], DR, BOB))
-    assert again.status_code == 201, again.text
+    await assert_freed_for_the_next(client, slots[0], booked)
