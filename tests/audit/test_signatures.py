@@ -9,7 +9,6 @@ event kept its own (server.storage.sqlite.audit_signatures).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,13 +25,10 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "store.sqlite3")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: SqliteStore) -> SqliteStore:
+    return sqlite_store
+
+
 
 
 async def _ids(store: SqliteStore, *params: tuple[str, str]) -> list[str]:

@@ -9,8 +9,7 @@ a write committed sees it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,13 +24,10 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "reads.sqlite3")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: SqliteStore) -> SqliteStore:
+    return sqlite_store
+
+
 
 
 def _write(resource_id: str, version: int = 1, *, deleted: bool = False) -> Write:
