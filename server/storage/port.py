@@ -118,9 +118,10 @@ The adapters (``server.storage.sqlite``, ``server.storage.mongo``; one entry poi
   the entry id); both return a destination's pending entries in id order.
 - AuditEvents. Every access writes one, so both keep them apart from the other
   resources (``server.storage.audit_rows``): SQLite in the ``audit_event`` table (a row
-  per event) and ``audit_link`` (a row per searchable value), MongoDB in the
-  ``audit_events`` collection (the resource document's shape, its own indexes, no
-  history entries). Every method answers for them as for any type (``write`` stores
+  per event), ``audit_link`` (a row per value of its patients, entities and user) and
+  the signatures events of one kind share (``server.storage.sqlite.audit_signatures``),
+  MongoDB in the ``audit_events`` collection (the resource document's shape, its own
+  indexes, no history entries). Every method answers for them as for any type (``write`` stores
   them in the batch's transaction; ``append`` of events alone is one transaction with a
   statement per table; ``search`` takes AuditEvent's narrow parameters, chains from them
   and ``_has`` through them), with these differences: an event keeps its current
