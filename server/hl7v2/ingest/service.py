@@ -149,7 +149,11 @@ class Ingestor:
                 return await self._refuse(prepared, invalid(exc), plan.warnings, dry_run)
             bookings = IngestedBookings(self.service.hold_rules)  # no double-booking, Slots
             try:
-                await bookings.plan(plan.resources)
+                # A merge moves the retired patient's appointments as they are: duplicate
+                # records often hold the same visit twice, and refusing the overlap would
+                # leave the duplicates unmerged.
+                if not result.merges:
+                    await bookings.plan(plan.resources)
             except FhirError as exc:
                 return await self._refuse(prepared, refusal(exc), plan.warnings, dry_run)
             writes = {} if dry_run else self._writes(plan, header.event_time)
