@@ -29,8 +29,6 @@ def store(sqlite_store: SqliteStore) -> SqliteStore:
     return sqlite_store
 
 
-
-
 async def _ids(store: SqliteStore, *params: tuple[str, str]) -> list[str]:
     engine = SearchEngine(store, BASES)
     query = engine.parse("AuditEvent", [*params, ("_count", "100")], lenient=False)

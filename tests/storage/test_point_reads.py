@@ -28,8 +28,6 @@ def store(sqlite_store: SqliteStore) -> SqliteStore:
     return sqlite_store
 
 
-
-
 def _write(resource_id: str, version: int = 1, *, deleted: bool = False) -> Write:
     resource = make_patient()
     body = stamp(resource, resource_id, version, 1_780_000_000_000_000 + version)
