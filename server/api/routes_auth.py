@@ -56,7 +56,7 @@ from server.auth.discovery import TOKEN_PATH as TOKEN_PATH  # where the capabili
 from server.auth.introspection import introspect, revoke
 from server.auth.issuers import server_root
 from server.auth.launch_contexts import LAUNCH_LIFETIME
-from server.auth.oauth import OAuthError, invalid_request
+from server.auth.oauth import OAuthError, invalid_request, too_many
 from server.auth.token_endpoint import USER_GRANTS, TokenRequest, TokenService
 from server.auth.tokens import claims_of, unverified
 from server.errors import FhirError, InvalidRequest, NotFound
@@ -136,11 +136,8 @@ async def _throttled(
     address = request.client.host if request.client else None
     wait = await tokens.throttle.retry_after(address)
     if wait is not None:
-        raise OAuthError(
-            "invalid_request",  # RFC 6749 has no code for it; the status says it
-            "Too many failed client authentications from this address; retry later",
-            status=429,
-            headers={"Retry-After": str(wait)},
+        raise too_many(
+            "Too many failed client authentications from this address; retry later", wait
         )
     try:
         return await authenticate()

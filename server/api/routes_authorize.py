@@ -37,6 +37,7 @@ from server.auth.user_scopes import explain
 from server.auth.users import SignInRefused, sign_in
 from server.errors import FhirError
 from server.fhir.ids import is_fhir_id
+from server.storage.auth_port import UserRecord
 
 REQUEST_COOKIE = "fhirport_authorize"
 SESSION_COOKIE = "fhirport_session"
@@ -124,15 +125,7 @@ async def authorize(request: Request, tokens: TokenServer, audit: Audit) -> Resp
             tokens.grants, tokens.records, request.cookies.get(SESSION_COOKIE)
         )
     if user is not None:
-        record_auth(
-            request,
-            audit,
-            LOGIN,
-            200,
-            client=pending.client_id,
-            user=_user_url(request, user.fhir_user),
-        )
-        refusal = tokens.authorizer.signed_in(pending, user)
+        refusal = _signed_in(request, tokens, audit, pending, user)
         current = await tokens.authorizer.pending(request_id)
         if refusal is not None or current is None:
             return _redirect(refusal or pending.denied())
@@ -200,15 +193,7 @@ async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) ->
         refused = f"Sign-in refused for {username!r}: {exc}"
         record_auth(request, audit, LOGIN, status, client=pending.client_id, description=refused)
         return _sign_in_form(pending, str(exc), username, status)
-    record_auth(
-        request,
-        audit,
-        LOGIN,
-        200,
-        client=pending.client_id,
-        user=_user_url(request, user.fhir_user),
-    )
-    refusal = tokens.authorizer.signed_in(pending, user)
+    refusal = _signed_in(request, tokens, audit, pending, user)
     if refusal is not None:
         await tokens.grants.close(grant)
         return _redirect(refusal)
@@ -216,6 +201,15 @@ async def sign_in_submit(request: Request, tokens: TokenServer, audit: Audit) ->
     response = await _advance(tokens.authorizer, grant, pending)
     _set_cookie(request, response, SESSION_COOKIE, await open_session(tokens.grants, username))
     return response
+
+
+def _signed_in(
+    request: Request, tokens: TokenServer, audit: Audit, pending: Pending, user: UserRecord
+) -> str | None:
+    """Record the sign-in (a Login) and whether its user may go on (a refusal's redirect)."""
+    user_url = _user_url(request, user.fhir_user)
+    record_auth(request, audit, LOGIN, 200, client=pending.client_id, user=user_url)
+    return tokens.authorizer.signed_in(pending, user)
 
 
 def _user_url(request: Request, fhir_user: str | None) -> str | None:

@@ -26,7 +26,7 @@ import orjson
 from joserfc.jwk import Key, KeySet
 
 from server.auth.jwks import JwksKeys
-from server.auth.oauth import OAuthError, invalid_client, invalid_request
+from server.auth.oauth import OAuthError, invalid_client, invalid_request, too_many
 from server.auth.rate_limit import RateLimiter
 from server.auth.secrets import verify_secret
 from server.auth.tokens import (
@@ -111,12 +111,7 @@ class ClientAuthenticator:
     async def _client(self, client_id: str, *, basic: bool = False) -> ClientRecord:
         wait = self.limiter.retry_after(client_id)
         if wait is not None:
-            raise OAuthError(
-                "invalid_request",  # RFC 6749 has no code for it; the status says it
-                "Too many token requests from this client; retry later",
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
+            raise too_many("Too many token requests from this client; retry later", wait)
         client = await self.records.client(client_id)
         if client is None:
             raise invalid_client(_UNKNOWN, basic=basic)

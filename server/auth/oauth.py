@@ -34,5 +34,12 @@ def invalid_client(description: str, *, basic: bool = False) -> OAuthError:
     return OAuthError("invalid_client", description, status=401, headers=headers)
 
 
+def too_many(description: str, retry_after: int) -> OAuthError:
+    """429 with ``Retry-After``: RFC 6749 has no code for it, the status says it."""
+    return OAuthError(
+        "invalid_request", description, status=429, headers={"Retry-After": str(retry_after)}
+    )
+
+
 def invalid_grant(description: str) -> OAuthError:
     return OAuthError("invalid_grant", description)
