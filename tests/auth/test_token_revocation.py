@@ -25,18 +25,10 @@ from server.cli import main
 from server.storage.auth_port import AuthRecords
 from server.storage.factory import open_auth_records
 from server.storage.port import Store
-from tests.auth.tokens import auth_settings, issue
+from tests.auth.tokens import Clock, auth_settings, issue
 from tests.e2e.server_process import running_server
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

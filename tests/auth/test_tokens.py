@@ -15,17 +15,9 @@ from joserfc.jwk import ECKey, RSAKey
 from server.auth.issuers import external_issuer
 from server.auth.jwks import JwksKeys
 from server.auth.tokens import InvalidToken, TokenVerifier, TrustedIssuer
-from tests.auth.tokens import AUDIENCE, ISSUER, KEY, auth_settings, issue, sign, write_jwks
+from tests.auth.tokens import AUDIENCE, ISSUER, KEY, Clock, auth_settings, issue, sign, write_jwks
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from server.auth.clients import granted_scopes
 from server.auth.rate_limit import RateLimiter
+from tests.auth.tokens import Clock
 
 
 @pytest.mark.parametrize(
@@ -46,16 +47,8 @@ def test_granted_scopes(requested: str, registered: str, granted: str) -> None:
     assert " ".join(granted_scopes(requested, registered)) == granted
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_client_past_its_burst_waits_for_the_refill() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = RateLimiter(burst=3, per_minute=6, clock=clock)
     assert [limiter.retry_after("a") for _ in range(3)] == [None] * 3
     assert limiter.retry_after("a") == 10  # one request per ten seconds

@@ -14,6 +14,7 @@ from server.auth.signing_keys import REFRESH_INTERVAL, SigningKeys, ensure_signi
 from server.storage.auth_port import AuthRecords, ClientRecord, DuplicateClient, SigningKeyRecord
 from server.storage.factory import open_auth_records, store_from_url
 from server.storage.port import Store
+from tests.auth.tokens import Clock
 from tests.released_together import released_together
 
 pytestmark = pytest.mark.anyio
@@ -102,17 +103,9 @@ async def test_two_processes_on_one_sqlite_file_share_the_assertion_ids(tmp_path
         await second.close()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_a_running_server_signs_with_a_key_rotated_elsewhere(records: AuthRecords) -> None:
     await ensure_signing_key(records)
-    clock = Clock()
+    clock = Clock(0.0)
     keys = SigningKeys(records, clock=clock)
     before = await keys.sign({"sub": "c"})
     new_kid = await rotate(records)  # as `fhirport keys rotate` would, from another process
@@ -128,7 +121,7 @@ async def test_a_kid_rotated_elsewhere_is_found_when_a_token_names_it(
     records: AuthRecords,
 ) -> None:
     await ensure_signing_key(records)
-    clock = Clock()
+    clock = Clock(0.0)
     keys = SigningKeys(records, clock=clock)
     await keys.public_jwks()  # loaded
     new_kid = await rotate(records)

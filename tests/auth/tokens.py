@@ -76,3 +76,13 @@ def issue(
         payload["fhirUser"] = fhir_user
     payload.update(claims)
     return sign(payload)
+
+
+class Clock:
+    """A settable clock: ``now`` seconds since the epoch (the real time unless given)."""
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = time.time() if now is None else now
+
+    def __call__(self) -> float:
+        return self.now
