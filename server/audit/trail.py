@@ -35,7 +35,7 @@ log = logging.getLogger("fhirport.audit")
 FLUSH_INTERVAL_S: Final = 0.5
 PURGE_INTERVAL_S: Final = 3600.0
 _DAY_US: Final = 86_400 * 1_000_000
-# Events per store.append (one savepoint): a chunk the store refuses fails alone.
+# Events per store.append: a chunk the store refuses fails alone.
 _CHUNK: Final = 512
 # Past this many queued events a flush starts at once, and new requests wait until
 # it catches up (server.api.audit_middleware). Above what a flush interval's reads come

@@ -211,13 +211,6 @@ def event_history(conn: sqlite3.Connection, query: HistoryQuery) -> HistoryPage:
     return HistoryPage([version_of(r) for r in rows], cursor)
 
 
-def count_events(conn: sqlite3.Connection) -> int:
-    """How many AuditEvents are stored (and not deleted)."""
-    return int(
-        conn.execute("SELECT count(*) FROM audit_event WHERE body IS NOT NULL").fetchone()[0]
-    )
-
-
 def expunge_slice(conn: sqlite3.Connection, before: int) -> int:
     """Remove up to EXPUNGE_SLICE events last updated before ``before``; return how many."""
     aids = [
