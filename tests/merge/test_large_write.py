@@ -1,6 +1,6 @@
 """One write of thousands of updates (a merge repointing a large record) stays linear on SQLite.
 
-The writer runs each job in a savepoint; every update of a resource clears its index
+The writer runs each job inside its group's transaction; every update of a resource clears its index
 rows through a trigger, which journals the statement. A job of 4,000 updates must cost
 about four times one of 1,000, not sixteen (it did, with the statement journal in memory).
 """

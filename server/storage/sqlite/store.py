@@ -102,8 +102,8 @@ class SqliteStore:
         if read_only:
             conn.execute("PRAGMA query_only=ON")
         else:
-            # Every job runs in a savepoint (threads.py), so each UPDATE that fires
-            # resource_unindex also journals its statement; an in-memory statement
+            # Every job runs inside the group's transaction (threads.py), so each UPDATE
+            # that fires resource_unindex also journals its statement; an in-memory statement
             # journal made one job of thousands of updates (a merge's repointing)
             # quadratic. From a file, past SQLite's spill threshold, it stays linear;
             # small jobs never reach the threshold and never touch the file.
