@@ -13,6 +13,7 @@ import pytest
 from server.app import create_app
 from server.hl7v2.ingest.service import Ingestor
 from server.settings import Settings
+from tests.released_together import released_together
 from tests.scheduling.booking import make_appointment, put_participant
 from tests.scheduling.slots import generate, make_schedule_of, slots_of, weekly
 
@@ -25,20 +26,22 @@ START, END = "2030-02-14T09:00:00-06:00", "2030-02-14T09:20:00-06:00"
 PLACER = "urn:fhirport:id:sched|APT-7001"
 
 
-def siu(event: str, control_id: str, status: str = "Booked") -> bytes:
-    """An SIU message of appointment APT-7001 with DR on 2030-02-14 09:00-09:20 (-06:00),
-    sent after any REST write of the test (MSH-7 in 2031: not stale)."""
+def siu(
+    event: str, control_id: str, status: str = "Booked", *, placer: str = "7001", hour: int = 9
+) -> bytes:
+    """An SIU message of appointment APT-{placer} with DR on 2030-02-14 at {hour}:00-:20
+    (-06:00), sent after any REST write of the test (MSH-7 in 2031: not stale)."""
+    start, end = f"20300214{hour:02d}0000-0600", f"20300214{hour:02d}2000-0600"
     return "\r".join(
         (
             "MSH|^~\\&|SCHED|GOODHEALTH|FHIRPORT|GOODHEALTH|20310101101500-0600||"
             f"SIU^{event}^SIU_S12|{control_id}|P|2.5.1",
-            "SCH|APT-7001^SCHED|F-9001^CLINIC|||||FOLLOWUP^Follow-up^HL70276|"
-            "ROUTINE^Routine^HL70277|20|min|^^^20300214090000-0600^20300214092000-0600"
+            f"SCH|APT-{placer}^SCHED|F-9001^CLINIC|||||FOLLOWUP^Follow-up^HL70276|"
+            f"ROUTINE^Routine^HL70277|20|min|^^^{start}^{end}"
             f"||||||||||||||{status}",
             "PID|1||MRN-1001^^^GOODHEALTH^MR||GARCIA^MARIA||19750614|F",
             "RGS|1|A",
-            "AIP|1|A|4455^WELBY^MARCUS^^^DR^^^GOODHEALTH|ATT^Attending^HL70443||"
-            "20300214090000-0600|||20|min",
+            f"AIP|1|A|4455^WELBY^MARCUS^^^DR^^^GOODHEALTH|ATT^Attending^HL70443||{start}|||20|min",
         )
     ).encode()
 
@@ -125,3 +128,27 @@ async def test_an_siu_cancellation_or_deletion_frees_the_slot(
 
     assert "MSA|AA" in cancelled.ack.decode(), cancelled.ack
     assert (await office.slot(slot["id"]))["status"] == "free"
+
+
+async def test_an_siu_booking_racing_a_rest_booking_of_the_same_time_one_wins(
+    office: Office,
+) -> None:
+    for round_number in range(6):
+        hour = 10 + round_number
+        start, end = f"2030-02-14T{hour:02d}:00:00-06:00", f"2030-02-14T{hour:02d}:20:00-06:00"
+        rest = make_appointment(start, end, DR, ANN)
+        message = siu("S12", f"RACE-{hour}", placer=f"72{hour:02d}", hour=hour)
+
+        async def by_rest(body: dict[str, Any] = rest) -> bool:
+            answer = await office.client.post("/fhir/Appointment", json=body)
+            assert answer.status_code in (201, 409), answer.text
+            return answer.status_code == 201
+
+        async def by_hl7v2(data: bytes = message) -> bool:
+            ack = (await office.ingestor.ingest(data)).ack.decode()
+            assert "MSA|AA" in ack or "MSA|AE" in ack, ack
+            return "MSA|AA" in ack
+
+        won = await released_together([by_rest, by_hl7v2])
+
+        assert sum(won) == 1, (hour, won)
