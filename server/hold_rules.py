@@ -8,8 +8,10 @@ one, and the transaction planner runs the same ``plan``/``settle`` per entry.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
+
+import orjson
 
 from server.errors import Conflict
 from server.storage.port import Holds, HoldTaken, StoredVersion, Write
@@ -65,3 +67,25 @@ async def store_held(
         except HoldTaken as taken:
             plan = await rule.settle(plan, taken)
     raise Conflict(f"{resource_id} is contended by other writers; retry")
+
+
+class Releases:
+    """What the hold rules write with deletions (``HoldRule.released``), gathered for one
+    batch: one write per resource, none to a resource the batch writes itself (a Slot a
+    cascade deletes with its Appointment stays deleted)."""
+
+    def __init__(self, rules: Mapping[str, HoldRule], written: Collection[tuple[str, str]]) -> None:
+        self.rules = rules
+        self.taken = set(written)
+        self.writes: list[Write] = []
+
+    async def add(self, current: StoredVersion) -> None:
+        """Add what the rule of ``current``'s type writes when it is deleted."""
+        rule = self.rules.get(current.resource_type)
+        if rule is None or current.body is None:
+            return
+        for write in await rule.released(current.id, orjson.loads(current.body)):
+            key = (write.version.resource_type, write.version.id)
+            if key not in self.taken:
+                self.taken.add(key)
+                self.writes.append(write)

@@ -31,7 +31,7 @@ from server.errors import (
 )
 from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
-from server.hold_rules import HoldRule, store_held
+from server.hold_rules import HoldRule, Releases, store_held
 from server.integrity import ReferenceIntegrity, Referrers
 from server.keyed_lock import KeyedLock
 from server.random_ids import random_hex
@@ -343,7 +343,7 @@ class ResourceService:
                     return None, []
                 marker = self._delete_marker(current)
                 others = await self._referrer_deletes(current, cascade, check)
-                released = await self._released(current)
+                released = await self._released([current, *(w.replaces for w in others)])
                 try:
                     await self._store(marker, [*others, *released])
                 except VersionConflict:
@@ -351,12 +351,14 @@ class ResourceService:
                 return marker.version, [w.version for w in others]
             raise self._busy(resource_type, resource_id)
 
-    async def _released(self, current: StoredVersion) -> Sequence[Write]:
-        """What the type's hold rule writes with the deletion of ``current``."""
-        rule = self.hold_rules.get(current.resource_type)
-        if rule is None or current.body is None:
-            return ()
-        return await rule.released(current.id, orjson.loads(current.body))
+    async def _released(self, deleted: Sequence[StoredVersion | None]) -> Sequence[Write]:
+        """What the types' hold rules write with the deletions of ``deleted`` (a cascade's
+        Appointments free their Slots as deleting each one would)."""
+        gone = [current for current in deleted if current is not None]
+        releases = Releases(self.hold_rules, [(v.resource_type, v.id) for v in gone])
+        for current in gone:
+            await releases.add(current)
+        return releases.writes
 
     def _delete_marker(self, current: StoredVersion) -> Write:
         """The deletion of ``current``; under strict integrity it commits only while

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-import orjson
-
 from server import eligibility
 from server.auth.access import Access
+from server.hold_rules import Releases
 from server.interactions import ResourceService
 from server.planned_versions import planned
 from server.storage.port import StoredVersion, Write
@@ -33,20 +32,11 @@ async def released(
     written: Collection[Key],
 ) -> list[Write]:
     """The hold rules' writes for ``deleted`` (entry, current version), but to ``written``."""
-    taken = set(written)
-    found: list[Write] = []
+    releases = Releases(service.hold_rules, written)
     for entry, current in deleted:
-        rule = service.hold_rules.get(current.resource_type)
-        if rule is None or current.body is None:
-            continue
         with about(entry):
-            writes = await rule.released(current.id, orjson.loads(current.body))
-        for write in writes:
-            key = (write.version.resource_type, write.version.id)
-            if key not in taken:
-                taken.add(key)
-                found.append(write)
-    return found
+            await releases.add(current)
+    return releases.writes
 
 
 async def eligibility_answers(

@@ -9,41 +9,18 @@ import httpx
 import pytest
 
 from tests.released_together import released_together
-from tests.scheduling.booking import make_appointment, put_participant
-from tests.scheduling.slots import generate, make_schedule_of, slots_of, weekly
+from tests.scheduling.booked_slots import (
+    ANN,
+    BOB,
+    DR,
+    FREED_BY,
+    assert_freed_for_the_next,
+    booking,
+    slot_status,
+)
+from tests.scheduling.booking import put_participant
 
 pytestmark = pytest.mark.anyio
-
-DR = "Practitioner/dr-slot"
-ANN, BOB = "Patient/ann", "Patient/bob"
-FREED_BY = "https://fhirport.dev/fhir/StructureDefinition/slot-freed-by"
-
-
-@pytest.fixture
-async def slots(client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    """Four free 15-minute Slots of DR on Monday 2025-03-03 from 09:00."""
-    for patient in (ANN, BOB):
-        await put_participant(client, patient)
-    schedule = await make_schedule_of(client, DR, "sch-book", horizon=("2025-03-03", "2025-03-03"))
-    answer = await generate(
-        client, schedule, weekly((["mon"], "09:00:00", "10:00:00"), slot_minutes=15)
-    )
-    assert answer.status_code == 200, answer.text
-    return await slots_of(client, schedule)
-
-
-def booking(slot: dict[str, Any], *actors: str, **overrides: Any) -> dict[str, Any]:
-    """An Appointment of ``actors`` in ``slot`` (its start and end)."""
-    return make_appointment(
-        slot["start"], slot["end"], *actors, slot=[{"reference": f"Slot/{slot['id']}"}], **overrides
-    )
-
-
-async def slot_status(client: httpx.AsyncClient, slot: dict[str, Any]) -> dict[str, Any]:
-    response = await client.get(f"/fhir/Slot/{slot['id']}")
-    assert response.status_code == 200
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_a_booking_makes_its_slot_busy(
@@ -173,19 +150,6 @@ async def test_a_transaction_entry_books_its_slot_too(
 
     assert response.status_code == 200, response.text
     assert (await slot_status(client, slots[3]))["status"] == "busy"
-
-
-async def assert_freed_for_the_next(
-    client: httpx.AsyncClient, slot: dict[str, Any], booked: dict[str, Any]
-) -> None:
-    """The Slot is free, marked freed by the ``booked`` Appointment, and books again."""
-    stored = await slot_status(client, slot)
-    assert stored["status"] == "free"
-    assert {"url": FREED_BY, "valueReference": {"reference": f"Appointment/{booked['id']}"}} in (
-        stored["extension"]
-    )
-    again = await client.post("/fhir/Appointment", json=booking(slot, DR, BOB))
-    assert again.status_code == 201, again.text
 
 
 async def test_deleting_a_booking_frees_its_slot_for_the_next(
