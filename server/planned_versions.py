@@ -10,11 +10,11 @@ rule plans: ``view``, which a rule reads before the store (empty outside a trans
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from server.storage.port import StoredVersion
+from server.storage.port import Store, StoredVersion
 
 Key = tuple[str, str]
 
@@ -36,3 +36,13 @@ def planned(versions: Mapping[Key, StoredVersion | None]) -> Iterator[None]:
 def view() -> Mapping[Key, StoredVersion | None]:
     """The versions of the transaction being planned (empty outside one)."""
     return _PLANNED.get() or {}
+
+
+async def read_many(store: Store, keys: Iterable[Key]) -> dict[Key, StoredVersion | None]:
+    """``store.read_many`` as the transaction being planned sees it: its own versions
+    (and deletions) over the stored ones."""
+    wanted = list(dict.fromkeys(keys))
+    planned = view()
+    missing = [k for k in wanted if k not in planned]
+    found = await store.read_many(missing) if missing else {}
+    return {**found, **{k: planned[k] for k in wanted if k in planned}}

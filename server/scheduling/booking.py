@@ -33,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from server import planned_versions
 from server.errors import Conflict
 from server.fhir.clock import fhir_instant
 from server.scheduling.appointment import (
@@ -137,7 +138,8 @@ class BookingRule:
         """The Slots the write takes and frees; an Appointment without times gets theirs."""
         if self.slots is None:
             return SlotChanges()
-        stored = await self.store.read("Appointment", resource_id)
+        key = ("Appointment", resource_id)
+        stored = (await planned_versions.read_many(self.store, [key])).get(key)
         previous = orjson.loads(stored.body) if stored is not None and stored.body else None
         try:
             changes = await self.slots.plan(resource_id, resource, previous)
@@ -192,8 +194,11 @@ class BookingRule:
             ("date", f"lt{fhir_instant(booking.end)}"),
             ("status", ",".join(sorted(BUSY_STATUSES))),
         ]
-        for version in await self._find("Appointment", params):
-            if version.id == resource_id or version.body is None:
+        # A transaction's own deletes and changes stand over what the store has.
+        planned = planned_versions.view()
+        for found in await self._find("Appointment", params):
+            version = planned.get(("Appointment", found.id), found)
+            if version is None or version.id == resource_id or version.body is None:
                 continue
             other = booking_of(orjson.loads(version.body))
             if other is None or other.overbook or not booking.overlaps(other):

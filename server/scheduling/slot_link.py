@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from server import planned_versions
 from server.errors import BusinessRuleViolation, Conflict
 from server.fhir.clock import fhir_instant, parse_instant
 from server.scheduling.appointment import (
@@ -134,8 +135,9 @@ class SlotLink:
         let_go = had - {p.reference for p in wanted}
         if not wanted and not let_go:
             return SlotChanges()
-        stored = await self.store.read_many(
-            [("Slot", r.split("/")[1]) for r in [*(p.reference for p in wanted), *let_go]]
+        stored = await planned_versions.read_many(
+            self.store,
+            [("Slot", r.split("/")[1]) for r in [*(p.reference for p in wanted), *let_go]],
         )
         now = self.clock()
         token = extension_value(resource, HOLD_ID_URL, "String")

@@ -1,0 +1,106 @@
+"""A transaction that deletes a booking and books its Slot again sees its own delete
+(http.html#trules: DELETE before POST, PUT and PATCH); one that books a Slot twice does not
+get it twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.scheduling.booked_slots import ANN, BOB, DR, booking, slot_status
+from tests.transactions.conftest import entry, post_bundle, transaction
+
+pytestmark = pytest.mark.anyio
+
+
+async def booked_in(client: httpx.AsyncClient, slot: dict[str, Any]) -> list[str]:
+    """The ids of the current Appointments that reference ``slot``."""
+    response = await client.get("/fhir/Appointment", params={"slot": f"Slot/{slot['id']}"})
+    assert response.status_code == 200, response.text
+    return [e["resource"]["id"] for e in response.json().get("entry", [])]
+
+
+def refused_without_transactions(response: httpx.Response, store_url: str) -> bool:
+    """memory:// refuses a transaction whole (400 not-supported): True if it did."""
+    if not store_url.startswith("memory:"):
+        return False
+    assert response.status_code == 400, response.text
+    assert response.json()["issue"][0]["code"] == "not-supported"
+    return True
+
+
+@pytest.mark.parametrize("verb", ["POST", "PUT"])
+async def test_deleting_a_booking_and_booking_its_slot_again_books_the_new_one(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str, verb: str
+) -> None:
+    old = await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))
+    assert old.status_code == 201, old.text
+    new = booking(slots[0], DR, BOB)
+    url = "Appointment"
+    if verb == "PUT":
+        new["id"] = "rebooked"
+        url = "Appointment/rebooked"
+
+    response = await post_bundle(
+        client,
+        transaction(
+            entry(verb, url, new),  # listed first: the DELETE still goes before it
+            entry("DELETE", f"Appointment/{old.json()['id']}"),
+        ),
+    )
+
+    if refused_without_transactions(response, store_url):
+        assert await booked_in(client, slots[0]) == [old.json()["id"]]
+        return
+    assert response.status_code == 200, response.text
+    statuses = [e["response"]["status"] for e in response.json()["entry"]]
+    assert [status.split()[0] for status in statuses] == ["201", "204"]
+    new_id = response.json()["entry"][0]["response"]["location"].split("/")[-3]
+    assert await booked_in(client, slots[0]) == [new_id]
+    assert (await slot_status(client, slots[0]))["status"] == "busy"
+    again = await client.post("/fhir/Appointment", json=booking(slots[0], ANN))
+    assert again.status_code == 409, again.text
+    assert f"Appointment/{new_id}" in again.json()["issue"][0]["diagnostics"]
+
+
+async def test_a_transaction_booking_one_slot_twice_is_refused(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str
+) -> None:
+    response = await post_bundle(
+        client,
+        transaction(
+            entry("POST", "Appointment", booking(slots[1], ANN)),
+            entry("POST", "Appointment", booking(slots[1], BOB)),
+        ),
+    )
+
+    if refused_without_transactions(response, store_url):
+        return
+    assert response.status_code == 409, response.text
+    assert f"Slot/{slots[1]['id']}" in response.json()["issue"][0]["diagnostics"]
+    assert await booked_in(client, slots[1]) == []
+    assert (await slot_status(client, slots[1]))["status"] == "free"
+
+
+async def test_deleting_a_booking_and_booking_its_slot_twice_is_refused(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str
+) -> None:
+    old = await client.post("/fhir/Appointment", json=booking(slots[2], DR, ANN))
+    assert old.status_code == 201, old.text
+
+    response = await post_bundle(
+        client,
+        transaction(
+            entry("DELETE", f"Appointment/{old.json()['id']}"),
+            entry("POST", "Appointment", booking(slots[2], ANN)),
+            entry("POST", "Appointment", booking(slots[2], BOB)),
+        ),
+    )
+
+    if refused_without_transactions(response, store_url):
+        return
+    assert response.status_code == 409, response.text
+    assert await booked_in(client, slots[2]) == [old.json()["id"]]
+    assert (await slot_status(client, slots[2]))["status"] == "busy"
