@@ -6,6 +6,7 @@
 #   FHIRPORT_ADMIN_PASSWORD_FILE   a file holding the password (a Docker secret)
 #   FHIRPORT_ADMIN_FHIR_USER       who the admin is (default Practitioner/admin); a
 #                                  Practitioner is stored under that id with the user
+#   FHIRPORT_SEED                  true: the sandbox is loaded before the admin is stored
 #
 # A user of that name that exists already is left as it is, whatever the file now holds:
 # change a password with `fhirport users remove` and `add`. The password is read from a
@@ -17,6 +18,27 @@ admin_exists() {
 import json, sys
 sys.exit(0 if any(u["username"] == sys.argv[1] for u in json.load(sys.stdin)) else 1)
 ' "$FHIRPORT_ADMIN_USER"
+}
+
+# With FHIRPORT_SEED the server loads the sandbox only into an empty store, and the
+# admin's Practitioner would make it look used: so the sandbox goes in first, as the
+# server would load it.
+seed_sandbox() {
+    python -c '
+import asyncio
+from server.runtime import open_runtime
+from server.seed import seed_if_empty
+from server.settings import Settings
+
+async def seed() -> None:
+    settings = Settings()
+    if settings.seed:
+        async with open_runtime(settings) as runtime:
+            loaded = await seed_if_empty(runtime.service, settings.sandbox_dir)
+            print(f"Sandbox seed: {loaded} resources loaded", flush=True)
+
+asyncio.run(seed())
+' >&2
 }
 
 store_practitioner() {
@@ -38,6 +60,7 @@ if [ -n "${FHIRPORT_ADMIN_USER:-}" ]; then
     if admin_exists; then
         echo "The admin user ${FHIRPORT_ADMIN_USER} exists already; left as it is" >&2
     else
+        seed_sandbox
         case $fhir_user in
             Practitioner/*) store_practitioner "${fhir_user#Practitioner/}" ;;
         esac

@@ -18,6 +18,7 @@ import yaml
 from server.auth.users import sign_in
 from server.storage.factory import open_auth_records, store_from_url
 from server.storage.port import StoredVersion
+from tests.e2e.server_process import free_port, running_command
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +136,33 @@ def test_without_an_admin_the_entrypoint_only_runs_the_command(tmp_path: Path) -
 
     assert (done.returncode, done.stdout) == (0, "hi\n")
     assert not (tmp_path / "s.sqlite3").exists()
+
+
+def patients_in(store_url: str) -> int:
+    async def run() -> int:
+        store = store_from_url(store_url)
+        await store.open()
+        try:
+            return await store.count("Patient")
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def test_the_sandbox_is_seeded_although_the_admin_is_stored_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compose.yaml asks for the sandbox (FHIRPORT_SEED) and an admin: the admin's
+    Practitioner, stored before the server starts, must not make the store look used."""
+    env = admin_env(tmp_path)
+    for name, value in {**env, "FHIRPORT_SEED": "true", "FHIRPORT_AUDIT": "off"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", f"{BIN}:{os.environ['PATH']}")
+    port = free_port()
+
+    with running_command(["sh", str(ENTRYPOINT), "fhirport", "serve", "--port", str(port)], port):
+        pass
+
+    assert patients_in(env["FHIRPORT_STORE"]) > 0
+    assert signed_in(env["FHIRPORT_STORE"], "correct horse battery")[0] == "Practitioner/admin"
