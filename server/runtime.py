@@ -33,6 +33,7 @@ from server.interactions import ResourceService
 from server.reminders import Reminders, ReminderSchedule, sender_from_setting
 from server.roi import WRITE_RULES
 from server.scheduling import BookingRule
+from server.scheduling.office_day import schedule_rule
 from server.scheduling.slot_link import SlotLink
 from server.scrub import Scrubber
 from server.scrub.on_write import ScrubOnWrite
@@ -43,11 +44,12 @@ from server.storage.factory import store_from_url
 from server.storage.port import Store
 from server.versions import Indexer
 
-# The write rules (server.roi) are business rules for what clients write through the
-# REST interactions. The server's own writes run none: HL7v2 ingest and the record
-# queries' AuditEvents build their versions with server.versions.next_version and store
-# them directly, so they share the service's store and indexer but not its rules.
-CLIENT_WRITE_RULES = WRITE_RULES
+# The write rules (server.roi; a Schedule's time zone) are business rules for what
+# clients write through the REST interactions. The server's own writes run none: HL7v2
+# ingest and the record queries' AuditEvents build their versions with
+# server.versions.next_version and store them directly, so they share the service's
+# store and indexer but not its rules.
+CLIENT_WRITE_RULES = {**WRITE_RULES, "Schedule": schedule_rule}
 
 
 def client_hold_rules(

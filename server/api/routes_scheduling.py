@@ -25,7 +25,7 @@ from server.api.responses import fhir_response
 from server.api.route_table import Row
 from server.auth.operations import require_operation
 from server.auth.visibility import check_write, read_visible
-from server.errors import FhirError
+from server.errors import FhirError, operation_outcome
 from server.fhir.validation import parse_json_object
 from server.registry import Interaction
 from server.scheduling.booking import BookingRule
@@ -100,6 +100,9 @@ async def appointment_find(
         "link": [{"relation": "self", "url": _find_url(base, request, asked.cursor)}],
         "entry": [{"resource": p, "search": {"mode": "match"}} for p in found.proposals],
     }
+    if found.warnings:
+        outcome = operation_outcome(found.warnings)
+        bundle["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
     if found.next_cursor:
         bundle["link"].append(
             {"relation": "next", "url": _find_url(base, request, found.next_cursor)}

@@ -17,10 +17,11 @@ from typing import Any
 
 import orjson
 
-from server.errors import InvalidRequest
+from server.errors import InvalidRequest, Issue
 from server.fhir.clock import fhir_instant, parse_instant
 from server.scheduling.appointment import BUSY_STATUSES, booking_of, local_reference
 from server.scheduling.free_slots import free_slots
+from server.scheduling.office_day import zone_warnings
 from server.scheduling.slot_link import Clock
 from server.scheduling.urgent import SqueezeIns, overbook_proposal, slot_schedule
 from server.search.engine import SearchEngine
@@ -58,6 +59,7 @@ class Found:
 
     proposals: list[dict[str, Any]] = field(default_factory=list)
     next_cursor: str | None = None
+    warnings: list[Issue] = field(default_factory=list)  # Schedules read as UTC's
 
 
 def read_find(params: Sequence[tuple[str, str]], now: int) -> FindRequest:
@@ -122,8 +124,10 @@ class Finder:
         slots = page.slots
         known = schedules or await self._schedules_of(slots)
         taken = await self._patient_busy(request) if request.patient else []
+        warnings: list[Issue] = []
         if request.urgent and request.cursor is None:
             slots, kinds, known = await self._urgent(request, schedules, known, slots, now)
+            warnings = zone_warnings(sorted(known.items()))
         else:
             kinds = {}
         proposals = [
@@ -133,7 +137,7 @@ class Finder:
             and known.get(slot_schedule(slot), {}).get("active") is not False
         ]
         proposals.sort(key=lambda p: str(p.get("start")))
-        return Found(proposals, page.cursor)
+        return Found(proposals, page.cursor, warnings)
 
     async def _urgent(
         self,

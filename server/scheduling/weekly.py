@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from server.errors import InvalidRequest
+from server.scheduling.office_day import known_zone
 from server.scheduling.parameters import Param, named, parameters_of, single
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -186,10 +187,10 @@ def _zone(param: Param | None) -> ZoneInfo:
     if param is None:
         return ZoneInfo("UTC")
     name = param.value("Code")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    zone = known_zone(name) if isinstance(name, str) else None
+    if zone is None:
         raise InvalidRequest(
             f"timezone is an IANA time zone name (America/New_York), not {name!r}",
             expression=param.expression,
-        ) from None
+        )
+    return zone
