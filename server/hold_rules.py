@@ -9,7 +9,7 @@ one, and the transaction planner runs the same ``plan``/``settle`` per entry.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
@@ -50,6 +50,18 @@ class HoldRule(Protocol):
     # What a delete of the resource (its current content) writes with it, in its batch
     # (a deleted booking frees its Slots as a cancellation would).
     async def released(self, resource_id: str, current: dict[str, Any]) -> Sequence[Write]: ...
+
+
+@runtime_checkable
+class MovedByMerges(Protocol):
+    """A hold rule whose resources a merge of Patients moves as they are (HL7v2 ADT^A40,
+    ``Patient/$merge``): ``moved`` says the holds the moved resource asks for, from its
+    ``previous`` content, without refusing it (None: its keys stay as they are); a
+    refused key goes to the rule's ``settle`` as a write's does."""
+
+    async def moved(
+        self, resource_id: str, resource: dict[str, Any], previous: dict[str, Any] | None
+    ) -> HoldPlan | None: ...
 
 
 # How many refused keys one write settles before it gives up (409, retry).

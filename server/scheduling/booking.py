@@ -21,7 +21,9 @@ overbooks per day of the Schedule's time zone, server.scheduling.office_day); wi
 Schedule, or a capacity on it, there is no limit.
 
 An SIU message that would double-book is refused (ACK AE with ERR, kept in the ledger)
-as a client's write is (409).
+as a client's write is (409). A merge of Patients (ADT^A40, ``Patient/$merge``) moves
+their Appointments as they are, no overlap refused, and re-keys their holds to the
+survivor in the merge's own write (``BookingRule.moved``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from server.scheduling.slot_link import (
     SlotLink,
     held_by_another,
     held_until,
+    slot_key,
     slot_refs,
     takes_slots,
 )
@@ -91,6 +94,20 @@ class Plan:
     @property
     def holds(self) -> Holds:
         return Holds(frozenset(self.keys), self.replaceable)
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """The holds of an Appointment a merge moves (``BookingRule.moved``)."""
+
+    keys: frozenset[str]
+    gained: frozenset[str]  # the keys of the participants it gains (the survivor's)
+    replaceable: frozenset[str] = frozenset()
+    more: tuple[Write, ...] = ()
+
+    @property
+    def holds(self) -> Holds:
+        return Holds(self.keys, self.replaceable)
 
 
 class BookingRule:
@@ -161,8 +178,51 @@ class BookingRule:
         cancelled = {**current, "status": "cancelled"}
         return tuple((await self._plan_slots(resource_id, cancelled)).writes)
 
-    async def settle(self, plan: Plan, taken: HoldTaken) -> Plan:
-        """The holds to ask for after ``taken``: 409 if its holder still needs the key."""
+    async def moved(
+        self, resource_id: str, resource: dict[str, Any], previous: dict[str, Any] | None
+    ) -> Moved | None:
+        """The holds of an Appointment a merge moves to the surviving Patient as it is,
+        from ``previous`` (None: its keys stay as they are, an overbook's or a free one's).
+
+        No overlap is refused: duplicate records often hold one visit twice, and a merge
+        cleans that up rather than being refused. So the moved Appointment holds its
+        participants' minutes and its Slots, but leaves the minutes of the participants
+        it gains (the survivor) that another booking already holds to that booking (the
+        survivor stays held at that time either way); the retired patient's keys go."""
+        booking = booking_of(resource)
+        keys: set[str] = set()
+        if takes_slots(resource):
+            keys |= {slot_key(p.reference) for p in slot_refs(resource)}
+        gained: frozenset[str] = frozenset()
+        if booking is not None:
+            if booking.overbook:
+                return None
+            before = booking_of(previous) if previous is not None else None
+            had = {p.reference for p in before.participants} if before is not None else set()
+            minutes = minute_keys(booking)
+            keys |= minutes.keys()
+            gained = frozenset(k for k, p in minutes.items() if p.reference not in had)
+            new = tuple(p for p in booking.participants if p.reference not in had)
+            if new:
+                narrowed = dataclasses.replace(booking, participants=new)
+                for _, _, other in await self._overlapping(resource_id, narrowed):
+                    keys -= gained & minute_keys(other).keys()
+        if not keys:
+            return None
+        return Moved(frozenset(keys), gained)
+
+    async def settle(self, plan: Any, taken: HoldTaken) -> Plan | Moved:
+        """The holds to ask for after ``taken``: 409 if its holder still needs the key
+        (a moved Appointment leaves it to that holder instead)."""
+        if isinstance(plan, Moved):
+            needed = await self._needed_by(taken.holder)
+            if taken.key in needed:
+                left = plan.keys - (needed & plan.gained) - {taken.key}
+                return dataclasses.replace(plan, keys=left)
+            return dataclasses.replace(plan, replaceable=plan.replaceable | {taken.holder})
+        return await self._settle(plan, taken)
+
+    async def _settle(self, plan: Plan, taken: HoldTaken) -> Plan:
         participant = plan.keys[taken.key]
         if taken.key.startswith(SLOT_KEY_PREFIX):
             refusal = await self.slot_refusal(taken.holder, participant, plan.hold_id)
@@ -188,6 +248,14 @@ class BookingRule:
         return dataclasses.replace(plan, keys=keys, numbers=numbers)
 
     async def _refuse_overlaps(self, resource_id: str, booking: Booking) -> None:
+        for shared, holder, _ in await self._overlapping(resource_id, booking):
+            raise _double_booked(shared, holder)
+
+    async def _overlapping(
+        self, resource_id: str, booking: Booking
+    ) -> list[tuple[Participant, str, Booking]]:
+        """The busy, regular Appointments that overlap ``booking`` and share a participant
+        with it: (the first it shares, ``Appointment/id``, its booking)."""
         params = [
             ("actor", ",".join(p.reference for p in booking.participants)),
             ("date", f"ge{fhir_instant(booking.start - _LOOK_BACK_US)}"),
@@ -196,8 +264,9 @@ class BookingRule:
         ]
         # A transaction's own deletes and changes stand over what the store has.
         planned = planned_versions.view()
-        for found in await self._find("Appointment", params):
-            version = planned.get(("Appointment", found.id), found)
+        found: list[tuple[Participant, str, Booking]] = []
+        for stored in await self._find("Appointment", params):
+            version = planned.get(("Appointment", stored.id), stored)
             if version is None or version.id == resource_id or version.body is None:
                 continue
             other = booking_of(orjson.loads(version.body))
@@ -205,7 +274,8 @@ class BookingRule:
                 continue
             shared = booking.shares(other)
             if shared is not None:
-                raise _double_booked(shared, f"Appointment/{version.id}")
+                found.append((shared, f"Appointment/{version.id}", other))
+        return found
 
     async def _capacities(self, booking: Booking) -> tuple[dict[str, int], dict[str, str]]:
         """Each participant's overbooks per day, where a Schedule of it sets a number, and
@@ -250,6 +320,22 @@ class BookingRule:
             _, days = await self._capacities(other)
             return any(key.startswith(f"overbook|{p}|{day}#") for p, day in days.items())
         return not other.overbook and key in minute_keys(other)
+
+    async def _needed_by(self, holder: str) -> frozenset[str]:
+        """The minute and Slot keys ``holder`` needs now (none if it no longer exists)."""
+        resource_type, _, resource_id = holder.partition("/")
+        stored = await self._read_or_wait(resource_type, resource_id)
+        if stored is None or stored.body is None:
+            return frozenset()
+        body = orjson.loads(stored.body)
+        if resource_type == "Slot":
+            held = self.slots is not None and held_until(body, self.slots.clock()) is not None
+            return frozenset({slot_key(holder)} if held else ())
+        keys = {slot_key(p.reference) for p in slot_refs(body)} if takes_slots(body) else set()
+        other = booking_of(body)
+        if other is not None and not other.overbook:
+            keys |= minute_keys(other).keys()
+        return frozenset(keys)
 
     async def _named(self, busy: SlotBusy) -> Conflict:
         """The refusal of a busy Slot, naming the Appointment that booked it if one did."""

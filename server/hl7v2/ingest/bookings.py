@@ -20,7 +20,7 @@ import orjson
 
 from server.errors import Conflict, FhirError
 from server.hl7v2.ingest.model import Failure, Outcome
-from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule
+from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges
 from server.storage.port import HoldTaken, StoredVersion, Write
 
 HELD_TYPE = "Appointment"
@@ -58,6 +58,7 @@ class IngestedBookings:
         self.rule = rules.get(HELD_TYPE)
         self.plans: dict[str, HoldPlan] = {}  # Appointment/id -> its holds
         self.released: dict[str, tuple[Write, ...]] = {}  # by a deleted Appointment
+        self.moving: set[str] = set()  # Appointment/id a merge moves, with its holds
 
     async def plan(self, items: Iterable[PlannedWrite]) -> None:
         """Run the rule on the Appointments the message writes; FhirError if it refuses."""
@@ -73,6 +74,21 @@ class IngestedBookings:
                 current = orjson.loads(item.current.body)
                 self.released[reference] = tuple(await self.rule.released(item.id, current))
 
+    async def moved(self, items: Iterable[PlannedWrite]) -> None:
+        """A merge's Appointments, moved as they are (no double-booking refused): their
+        holds re-keyed to the survivor (server.hold_rules.MovedByMerges)."""
+        if not isinstance(self.rule, MovedByMerges):
+            return
+        for item in items:
+            if item.resource_type != HELD_TYPE or not item.change.writes or item.body is None:
+                continue
+            stored = item.current.body if item.current is not None else None
+            previous = orjson.loads(stored) if stored is not None else None
+            plan = await self.rule.moved(item.id, item.body, previous)
+            if plan is not None:
+                self.plans[f"{HELD_TYPE}/{item.id}"] = plan
+                self.moving.add(f"{HELD_TYPE}/{item.id}")
+
     def writes(self, writes: Mapping[str, Write]) -> list[Write]:
         """The message's writes with the Appointments' holds, then what the rule writes with
         them (Slots, waitlist offers), except to resources the message writes itself."""
@@ -86,6 +102,9 @@ class IngestedBookings:
                 more += plan.more
             more += self.released.get(reference, ())
             stored.append(write)
+        # A store without transactions (memory://) applies a batch in its order: the moved
+        # Appointments go first, so a key refused to them leaves the merge unwritten.
+        stored.sort(key=lambda w: "/".join(_key(w)) not in self.moving)
         written = {_key(w) for w in stored}
         for write in more:
             if _key(write) not in written:
