@@ -15,6 +15,7 @@ import sqlite3
 import time
 
 from server.storage.sqlite.audit import DDL as AUDIT_DDL
+from server.storage.sqlite.audit import RETIRED as RETIRED_AUDIT_INDEXES
 from server.storage.sqlite.audit import move_events
 from server.storage.sqlite.audit_signatures import DDL as SIGNATURE_DDL
 from server.storage.sqlite.audit_signatures import add_column, share_links
@@ -35,6 +36,12 @@ PRAGMAS: tuple[str, ...] = (
     "PRAGMA mmap_size=1073741824",
     "PRAGMA temp_store=MEMORY",
 )
+
+# A reader connection reads through its page cache, not a mapping of the file: SQLite
+# unmaps a connection's mapping whenever another connection has committed since its
+# last read, and each reader then faulted its pages back in, a fault per page, after
+# every group commit (under audited reads, every flush of the audit trail).
+READER_PRAGMAS: tuple[str, ...] = ("PRAGMA query_only=ON", "PRAGMA mmap_size=0")
 
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS resource (
@@ -219,6 +226,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
         # Their whole-table predecessors (every row, NULLs too).
         conn.execute("DROP INDEX IF EXISTS idx_reference_url")
         conn.execute("DROP INDEX IF EXISTS idx_token_text")
+        for index in RETIRED_AUDIT_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
         if "version" in existing and not _has_column(conn, "version", "event_time"):
             conn.execute("ALTER TABLE version ADD COLUMN event_time INTEGER")
         if "version" in existing and not _has_column(conn, "version", "owners"):

@@ -57,7 +57,13 @@ from server.storage.sqlite.outbox import (
     outbox_requeue,
 )
 from server.storage.sqlite.referrers import select_referrers
-from server.storage.sqlite.schema import INDEX_TABLES, PRAGMAS, apply_schema, missing_objects
+from server.storage.sqlite.schema import (
+    INDEX_TABLES,
+    PRAGMAS,
+    READER_PRAGMAS,
+    apply_schema,
+    missing_objects,
+)
 from server.storage.sqlite.search import run_search
 from server.storage.sqlite.threads import CommitStats, ReaderPool, WriterThread
 from server.storage.sqlite.type_counts import live_count
@@ -100,7 +106,8 @@ class SqliteStore:
         for pragma in PRAGMAS:
             conn.execute(pragma)
         if read_only:
-            conn.execute("PRAGMA query_only=ON")
+            for pragma in READER_PRAGMAS:
+                conn.execute(pragma)
         else:
             # Every job runs inside the group's transaction (threads.py), so each UPDATE
             # that fires resource_unindex also journals its statement; an in-memory statement
