@@ -12,25 +12,25 @@ committed before the read is seen here, one committed after it changed the Patie
 the store refuses the write (ReferenceChanged) and the service runs it again, which
 sees the merge then. A merge's own search for the Patient's records that ran before
 such a write committed is followed by another after the merge's commit
-(repoint.repoint_stragglers).
+(repoint.repoint_stragglers). HL7v2 ingest pins the same way the Patients its message
+names (``pin_patients``), at the versions its plan read while following merges.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import cache, partial
+from typing import Any
 
 import orjson
 
 from server.hl7v2.ingest.identity import rewrite_patient_references, survivor_of
 from server.hl7v2.ingest.reads import Reader
 from server.hl7v2.ingest.repoint import member_types
-from server.storage.port import StoredVersion
-
-if TYPE_CHECKING:
-    from server.interactions import ResourceService
+from server.interactions import pinned
+from server.storage.port import StoredVersion, Write
 
 _PATIENT_REFERENCE = re.compile(rb'"reference":"Patient/([^"/]+)"')
 _MERGED = b'"replaced-by"'
@@ -89,23 +89,45 @@ class MergedPatients:
         return body
 
 
-async def follow_late_merges(
-    service: ResourceService, reader: Reader, versions: Sequence[StoredVersion]
-) -> None:
-    """After a write committed, repoint what it stored that names a Patient merged away
-    meanwhile (ResourceService.follow_late_merges); one read when none was merged, through
-    ``reader`` (the ingestor's BatchedReader: the messages committed in one turn of the
-    event loop share a store call, and a read sent after the commit sees it)."""
-    types = frozenset(member_types())
-    moved = [v for v in versions if v.resource_type in types and v.body is not None]
-    named = {m.decode() for v in moved for m in _PATIENT_REFERENCE.findall(v.body or b"")}
-    # A Patient written with them was compare-and-swapped: a merge of it since the read
-    # would have failed the write.
-    named -= {v.id for v in versions if v.resource_type == "Patient"}
-    if not named:
-        return
-    found = await reader.read_many([("Patient", patient) for patient in sorted(named)])
-    if not any(v is not None and v.body is not None and _MERGED in v.body for v in found.values()):
-        return
-    for version in moved:
-        await service.follow_late_merges(version)
+def pin_patients(
+    writes: Mapping[str, Write], patients: Mapping[str, StoredVersion | None]
+) -> dict[str, Write]:
+    """The writes of a message, each of a type a merge moves pinning the version of every
+    Patient it names (``Write.requires``) at the version the message's plan read
+    (``patients``, by id): a merge of one committed since then makes the store refuse
+    the write, and the message is planned again, which sees the merge. A Patient the
+    message writes itself is compare-and-swapped already, and one not stored (or deleted)
+    cannot be merged away."""
+    types = _member_types()
+    written = {w.version.id for w in writes.values() if w.version.resource_type == "Patient"}
+    pinned_writes: dict[str, Write] = {}
+    for reference, write in writes.items():
+        version = write.version
+        if version.resource_type in types and version.body is not None:
+            named = {m.decode() for m in _PATIENT_REFERENCE.findall(version.body)} - written
+            pins = tuple(
+                ("Patient", patient, found.version)
+                for patient in sorted(named)
+                if (found := patients.get(patient)) is not None and not found.deleted
+            )
+            if pins:
+                write = replace(write, requires=pinned(write.requires, pins))
+        pinned_writes[reference] = write
+    return pinned_writes
+
+
+def unread_patients(writes: Mapping[str, Write], patients: Mapping[str, object]) -> list[str]:
+    """The Patients the writes of a type a merge moves name that are not in ``patients``."""
+    types = _member_types()
+    named = {
+        m.decode()
+        for w in writes.values()
+        if w.version.resource_type in types
+        for m in _PATIENT_REFERENCE.findall(w.version.body or b"")
+    }
+    return sorted(named - patients.keys())
+
+
+@cache
+def _member_types() -> frozenset[str]:
+    return frozenset(member_types())

@@ -82,6 +82,8 @@ class Plan:
 
     resources: list[PlannedResource] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The Patients the plan read (merges followed), by id: what its writes pin.
+    patients: dict[str, StoredVersion | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -249,6 +251,7 @@ async def plan_message(
         plan.resources.append(item)
     if repointed:
         await _plan_provenance(reads, plan, header, repointed)
+    plan.patients = {key[1]: v for key, v in reads.versions.items() if key[0] == "Patient"}
     return plan
 
 

@@ -30,7 +30,7 @@ from server.errors import FhirError, InvalidResource
 from server.fhir.validation import validate_resource
 from server.hl7v2.ingest.ack import build_ack
 from server.hl7v2.ingest.bookings import IngestedBookings, refusal
-from server.hl7v2.ingest.follow_merges import follow_late_merges
+from server.hl7v2.ingest.follow_merges import pin_patients, unread_patients
 from server.hl7v2.ingest.ledger import duplicate, ledger_entry, previous_entry
 from server.hl7v2.ingest.model import (
     Change,
@@ -159,6 +159,12 @@ class Ingestor:
             except FhirError as exc:
                 return await self._refuse(prepared, refusal(exc), plan.warnings, dry_run)
             writes = {} if dry_run else self._writes(plan, header.event_time)
+            # What the pins do not cover (a Patient the plan did not read) is looked at
+            # again after the commit.
+            unpinned = False
+            if writes and not result.merges and self.service.follow_merges is not None:
+                unpinned = bool(unread_patients(writes, plan.patients))
+                writes = pin_patients(writes, plan.patients)
             touched = [_touched(p, writes) for p in plan.resources]
             changed = [t for t in touched if t.change.writes]
             stale = any(t.change is Change.STALE for t in touched)
@@ -180,9 +186,9 @@ class Ingestor:
             if result.merges and changed:
                 retired = (old for _, old in result.merges)
                 await repoint_stragglers(self.service, self.referrers, retired)
-            elif self.service.follow_merges is not None:
-                stored = [w.version for w in writes.values()]
-                await follow_late_merges(self.service, self.reader, stored)
+            elif unpinned:
+                for write in writes.values():
+                    await self.service.follow_late_merges(write.version)
             return self._outcome(prepared, outcome, touched, warnings)
         failure = Failure(Outcome.FAILED, "The resources are being changed by other writers")
         return await self._refuse(prepared, failure, [], dry_run)
