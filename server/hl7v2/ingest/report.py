@@ -38,7 +38,7 @@ def message_record(file: str, index: int, outcome: IngestOutcome) -> dict[str, A
     return record
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class ImportReport:
     """Everything an import did, as written by ``--report``."""
 
@@ -47,6 +47,10 @@ class ImportReport:
     messages: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
+
+    def __repr__(self) -> str:
+        # Short: ``asyncio.run`` formats the task that returns a report when it ends.
+        return f"<ImportReport of {len(self.messages)} messages, {len(self.files)} files>"
 
     def add(self, record: dict[str, Any]) -> None:
         self.messages.append(record)
