@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.scheduling.booked_slots import ANN, BOB, DR, booking, slot_status
-from tests.transactions.conftest import entry, post_bundle, transaction
+from tests.transactions.conftest import bundle, entry, post_bundle, transaction
 
 pytestmark = pytest.mark.anyio
 
@@ -104,3 +104,26 @@ async def test_deleting_a_booking_and_booking_its_slot_twice_is_refused(
     assert response.status_code == 409, response.text
     assert await booked_in(client, slots[2]) == [old.json()["id"]]
     assert (await slot_status(client, slots[2]))["status"] == "busy"
+
+
+async def test_a_batch_that_deletes_a_booking_then_books_its_slot_books_the_new_one(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]]
+) -> None:
+    old = await client.post("/fhir/Appointment", json=booking(slots[3], DR, ANN))
+    assert old.status_code == 201, old.text
+
+    response = await post_bundle(
+        client,
+        bundle(
+            "batch",
+            entry("DELETE", f"Appointment/{old.json()['id']}"),
+            entry("POST", "Appointment", booking(slots[3], DR, BOB)),
+        ),
+    )
+
+    assert response.status_code == 200, response.text
+    answers = [e["response"] for e in response.json()["entry"]]
+    assert [a["status"].split()[0] for a in answers] == ["204", "201"], answers
+    new_id = answers[1]["location"].split("/")[-3]
+    assert await booked_in(client, slots[3]) == [new_id]
+    assert (await slot_status(client, slots[3]))["status"] == "busy"
