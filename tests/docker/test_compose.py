@@ -161,7 +161,9 @@ def test_the_sandbox_is_seeded_although_the_admin_is_stored_first(
     monkeypatch.setenv("PATH", f"{BIN}:{os.environ['PATH']}")
     port = free_port()
 
-    with running_command(["sh", str(ENTRYPOINT), "fhirport", "serve", "--port", str(port)], port):
+    # The seed and the admin come before the server listens: slow on a loaded machine.
+    command = ["sh", str(ENTRYPOINT), "fhirport", "serve", "--port", str(port)]
+    with running_command(command, port, timeout=120):
         pass
 
     assert patients_in(env["FHIRPORT_STORE"]) > 0
