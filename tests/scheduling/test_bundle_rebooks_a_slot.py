@@ -127,3 +127,27 @@ async def test_a_batch_that_deletes_a_booking_then_books_its_slot_books_the_new_
     new_id = answers[1]["location"].split("/")[-3]
     assert await booked_in(client, slots[3]) == [new_id]
     assert (await slot_status(client, slots[3]))["status"] == "busy"
+
+
+async def test_a_transaction_moves_another_booking_into_the_slot_it_frees(
+    client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str
+) -> None:
+    leaving = await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))
+    moving = await client.post("/fhir/Appointment", json=booking(slots[1], DR, BOB))
+    assert (leaving.status_code, moving.status_code) == (201, 201), (leaving.text, moving.text)
+    moved = {**booking(slots[0], DR, BOB), "id": moving.json()["id"]}
+
+    response = await post_bundle(
+        client,
+        transaction(
+            entry("PUT", f"Appointment/{moved['id']}", moved),
+            entry("DELETE", f"Appointment/{leaving.json()['id']}"),
+        ),
+    )
+
+    if refused_without_transactions(response, store_url):
+        return
+    assert response.status_code == 200, response.text
+    assert await booked_in(client, slots[0]) == [moved["id"]]
+    assert await booked_in(client, slots[1]) == []
+    assert [(await slot_status(client, s))["status"] for s in slots[:2]] == ["busy", "free"]
