@@ -43,6 +43,14 @@ def test_fhirport_runs_with_auth_on_after_the_replica_set(compose: dict[str, Any
     assert {"mongo1", "mongo2", "mongo3"} <= set(compose["services"])
 
 
+def test_the_public_url_is_the_operators_to_set(compose: dict[str, Any]) -> None:
+    """The server answers only to the Host of its --base-url (or localhost:8080): an
+    operator reaching it under another name or port sets FHIRPORT_BASE_URL."""
+    environment = compose["services"]["fhirport"]["environment"]
+
+    assert environment["FHIRPORT_BASE_URL"] == "${FHIRPORT_BASE_URL:-http://localhost:8080/fhir}"
+
+
 def test_the_first_admin_comes_from_the_environment_and_a_secret(compose: dict[str, Any]) -> None:
     service = compose["services"]["fhirport"]
     environment = service["environment"]
