@@ -270,8 +270,10 @@ async def run_import(
 ) -> ImportReport:
     """Open the store at ``store_url``, import ``files`` into it, close it; return the report.
 
-    The garbage collector is settled meanwhile (``settle``), and collects less often
-    (``bulk_collection``); workers settle when they start.
+    The garbage collector collects less often meanwhile (``bulk_collection``), and
+    leaves alone what is loaded when the import starts (``frozen``). The FHIR models are
+    loaded and left alone too (``settle``) only when this process validates what it
+    maps (no workers); workers settle when they start.
     """
     # Imported here: worker processes import this module, and need none of the server.
     from server.runtime import open_runtime
@@ -280,9 +282,19 @@ async def run_import(
     settings = Settings(
         store=store_url, out_of_scope=options.out_of_scope, hl7_vocab=options.vocabulary
     )
-    with settled(), bulk_collection():
+    with settled() if options.workers <= 1 else frozen(), bulk_collection():
         async with open_runtime(settings, bulk_import=True) as runtime:
             return await Importer(runtime.ingestor, options).run(files)
+
+
+@contextmanager
+def frozen() -> Iterator[None]:
+    """Exempt what is loaded now from garbage collection for the length of the block."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager
