@@ -26,20 +26,71 @@ def sorted_page(
 ) -> Sql:
     """Every candidate joined to its sort keys, sorted, cut after the page."""
     matched = Sql().add(f"FROM ({source}) m", *source.args)
-    sort_columns: list[str] = []
-    for i, key in enumerate(query.sort):
+    columns = _sort_joins(search, query, matched, 0)
+    matched.add(f" WHERE 1{filters}", *filters.args)
+    return _cut(query, matched, columns, position, backwards)
+
+
+def dated_page(
+    search: SqlSearch,
+    query: SearchQuery,
+    p: int,
+    bounds: tuple[int | None, int | None],
+    checks: Sql,
+    position: dict[str, Any] | None,
+    backwards: bool,
+) -> Sql:
+    """The sort rows of the first sort key read in its order, checked, cut after the page.
+
+    For a first sort key ``p`` that is a one-valued date the query restricts by: a
+    resource's sort value is then its one date's ``low``, so the restriction's
+    ``bounds`` on ``low`` bound the sort values to read, and the page is the first rows
+    of ``idx_sort_value`` that pass ``checks`` (the date condition itself among them),
+    never a sort of every match. Ties stay in rid order, the index's next column.
+    """
+    matched = Sql().add("FROM idx_sort m INDEXED BY idx_sort_value")
+    columns = ["m.value", *_sort_joins(search, query, matched, 1)]
+    matched.add(" WHERE m.p = ?", p)
+    first, end = bounds
+    if first is not None:
+        matched.add(" AND m.value >= ?", first)
+    if end is not None:
+        matched.add(" AND m.value < ?", end)
+    if position is not None and position["k"][0] is not None:
+        # Implied by the keyset below, but a bound the index can seek to: a later page
+        # starts at its position instead of reading past every earlier page's rows.
+        ascending = query.sort[0].descending == backwards
+        matched.add(f" AND m.value {'>=' if ascending else '<='} ?", position["k"][0])
+    matched.add(f"{checks}", *checks.args)
+    return _cut(query, matched, columns, position, backwards)
+
+
+def _sort_joins(search: SqlSearch, query: SearchQuery, matched: Sql, start: int) -> list[str]:
+    """Join the sort rows of the sort keys from ``start`` on; their value columns."""
+    columns: list[str] = []
+    for i, key in enumerate(query.sort[start:], start):
         p = search.key(query.resource_type, key.param)
         matched.add(f" LEFT JOIN idx_sort s{i} ON s{i}.p = ? AND s{i}.rid = m.rid", p)
-        sort_columns.append(f"s{i}.value")
-    matched.add(f" WHERE 1{filters}", *filters.args)
+        columns.append(f"s{i}.value")
+    return columns
+
+
+def _cut(
+    query: SearchQuery,
+    matched: Sql,
+    columns: list[str],
+    position: dict[str, Any] | None,
+    backwards: bool,
+) -> Sql:
+    """The rids of ``matched`` and their sort values, past the cursor, ordered, limited."""
     inner = Sql().add("SELECT m.rid AS rid")
-    for i, column in enumerate(sort_columns):
+    for i, column in enumerate(columns):
         inner.add(f", {column} AS k{i}")
     inner.add(f" {matched}", *matched.args)
     directions = [k.descending != backwards for k in query.sort] + [backwards]
     if position is not None:
-        keyset(inner, [*sort_columns, "m.rid"], directions, [*position["k"], position["r"]])
-    inner.add(f" ORDER BY {order([*sort_columns, 'm.rid'], directions)} LIMIT ?", query.count + 1)
+        keyset(inner, [*columns, "m.rid"], directions, [*position["k"], position["r"]])
+    inner.add(f" ORDER BY {order([*columns, 'm.rid'], directions)} LIMIT ?", query.count + 1)
     return inner
 
 

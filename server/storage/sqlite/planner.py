@@ -4,7 +4,9 @@ The most selective positive clause drives the query; the other selective clauses
 IN lists built once, the broad ones are checked per candidate with correlated probes
 on the ``(rid)`` indexes. A reference and a date clause together drive through their
 pair index (``idx_ref_date``); an unsorted page merges rid-ordered arms of its driver
-(``sqlite.arms``) and stops when full. A lone broad clause walks the type instead.
+(``sqlite.arms``) and stops when full. A page sorted by the one-valued date it is
+restricted by reads that date's sort rows in order and stops when full too. A lone
+broad clause walks the type instead.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from server.storage.sqlite.arms import clause_arms
 from server.storage.sqlite.conditions import SqlSearch
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.index import ParamKeys
-from server.storage.sqlite.paging import merged_page, order, sorted_page
+from server.storage.sqlite.paging import dated_page, merged_page, order, sorted_page
 from server.storage.sqlite.sql import Sql
 
 _COLUMNS = "v.type, v.id, v.version, v.updated, v.method, v.body, r.rid"
@@ -47,6 +49,7 @@ def compile_search(
     *,
     walk: bool = False,
     split: bool = True,
+    ordered: bool = True,
 ) -> CompiledSearch:
     """Build the SQL of a search page (EXPLAIN QUERY PLAN-able, see tests/search).
 
@@ -59,7 +62,10 @@ def compile_search(
     (``server.storage.sqlite.arms``) is merged and read only as far as the page.
     With ``walk`` the type's live rows are walked in rid order instead, every clause
     probed per row: for a broad clause that does not split, a page then costs about
-    count/selectivity probes, whatever the number of matches.
+    count/selectivity probes, whatever the number of matches. With ``ordered``, a
+    page sorted first by the one-valued date parameter that drives it reads that
+    parameter's sort rows in order from the range's start, each checked, and stops
+    after the page (``paging.dated_page``) instead of sorting every match.
     """
     search = SqlSearch(conn, keys)
     position = (
@@ -79,10 +85,17 @@ def compile_search(
         arms = clause_arms(
             conn, lambda code: search.key(query.resource_type, code), search.widest, drive
         )
-    if arms is None:
-        inner = sorted_page(search, query, source, filters, position, backwards)
-    else:
+    in_order = _date_order(search, query, drive) if ordered and drive is not None else None
+    if arms is not None:
         inner = merged_page(arms, filters, position, backwards, query.count + 1)
+    elif in_order is not None and drive is not None:
+        p, bounds = in_order
+        checks = Sql()
+        search.check(query.resource_type, (drive,), "m.rid", checks)
+        checks.add(str(filters), *filters.args)
+        inner = dated_page(search, query, p, bounds, checks, position, backwards)
+    else:
+        inner = sorted_page(search, query, source, filters, position, backwards)
     page_keys = [f"page.k{i}" for i in range(len(query.sort))]
     directions = [k.descending != backwards for k in query.sort] + [backwards]
     page = Sql().add(f"SELECT {_COLUMNS}")
@@ -108,7 +121,7 @@ def _driven(
 ) -> tuple[Sql, sq.Clause | None, tuple[sq.Clause, ...]]:
     """The candidates of the most selective clause (or clause pair), and what is left."""
     positive = [c for c in query.clauses if not c.negate]
-    drive = min(positive, key=_selectivity, default=None)
+    drive = min(positive, key=lambda c: _drive_rank(query, c), default=None)
     if drive is None:
         return _walked(query)
     if _selectivity(drive) > 0:
@@ -156,6 +169,48 @@ def _pair_source(
         source.add(" AND target_type = ?", ref.target_type)
     date_where(when, source, search.widest(pd))
     return source, (ref_clause, date_clause)
+
+
+def _drive_rank(query: sq.SearchQuery, clause: sq.Clause) -> tuple[int, bool]:
+    """The order in which clauses are preferred to drive a query (lowest first).
+
+    A range on the date the page is sorted by is read in order and stops at the page,
+    however many rows it matches: it drives unless a listable clause is more selective,
+    and wins a tie.
+    """
+    ordered = _sort_range(query, clause) is not None
+    rank = _selectivity(clause)
+    return (min(rank, _LISTABLE_RANK) if ordered else rank, not ordered)
+
+
+def _sort_range(query: sq.SearchQuery, clause: sq.Clause) -> sq.DateCond | sq.DateAllCond | None:
+    """The clause's condition if it is a range on the one-valued date sorted by first.
+
+    Only a parameter with one date at most per resource (``DateCond.point``, decided
+    from the resource's definition): its sort value (the smallest ``low``) is then the
+    ``low`` the range bounds. With several values it may lie outside the range.
+    """
+    if not query.sort or clause.negate or len(clause.any_of) != 1:
+        return None
+    cond = clause.any_of[0]
+    if isinstance(cond, sq.DateAllCond):
+        point = all(part.point for part in cond.parts)
+    elif isinstance(cond, sq.DateCond):
+        point = cond.point
+    else:
+        return None
+    return cond if point and cond.param == query.sort[0].param else None
+
+
+def _date_order(
+    search: SqlSearch, query: sq.SearchQuery, drive: sq.Clause
+) -> tuple[int, tuple[int | None, int | None]] | None:
+    """The sort key and the bounds of its values when the page reads in date order."""
+    cond = _sort_range(query, drive)
+    p = None if cond is None else search.key(query.resource_type, cond.param)
+    if cond is None or p is None:
+        return None
+    return p, cond.low_bounds(search.widest(p))
 
 
 _LISTABLE_RANK = 3  # identifiers, references, exact strings, system|code, date ranges
