@@ -1,6 +1,7 @@
 """Console page render times against the search benchmark's data set (not a test).
 
     .venv/bin/python -m bench.console --patients 1000000
+    .venv/bin/python -m bench.console --patients 1000000 --only "front desk"
 
 Loads (or reuses) ``bench.search``'s database of N patients, each with a coverage, two
 appointments and a claim, copies it, and opens the app on the copy as ``fhirport serve``
@@ -73,7 +74,9 @@ def pages(patients: int) -> dict[str, Callable[[int], str]]:
     }
 
 
-async def run(database: Path, patients: int, runs: int) -> dict[str, tuple[float, float]]:
+async def run(
+    database: Path, patients: int, runs: int, only: tuple[str, ...] = ()
+) -> dict[str, tuple[float, float]]:
     settings = Settings(
         store=f"sqlite:///{database}",
         seed=False,
@@ -92,6 +95,8 @@ async def run(database: Path, patients: int, runs: int) -> dict[str, tuple[float
             changed = first.json() | {"gender": "other"}
             (await http.put("/fhir/Patient/p1", json=changed)).raise_for_status()
             for name, path in pages(patients).items():
+                if only and not any(part in name for part in only):
+                    continue
                 started = time.perf_counter()
                 (await http.get(path(0))).raise_for_status()
                 cold = (time.perf_counter() - started) * 1000  # templates compiled on first use
@@ -125,6 +130,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=Path("data/bench"))
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument(
+        "--only", action="append", default=[], help="just the pages whose name contains this"
+    )
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     source = asyncio.run(prepare(args.patients, args.dir))
@@ -140,7 +148,7 @@ def main() -> None:
         shutil.copyfile(source, copy)
         started = time.perf_counter()
         print(f"N={args.patients} patients ({args.patients * 5} resources), {args.runs} runs")
-        asyncio.run(run(copy, args.patients, args.runs))
+        asyncio.run(run(copy, args.patients, args.runs, tuple(args.only)))
         load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
         print(f"total {time.perf_counter() - started:.0f} s, load average {load}")
 
