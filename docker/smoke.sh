@@ -9,10 +9,13 @@
 # answers, the admin signs in to the console (a wrong password is refused), the image
 # holds no compiler and no pip. It removes its container, volume and files at the end;
 # the image stays (tag: FHIRPORT_SMOKE_IMAGE, default fhirport:smoke) for the next build's cache.
+# FHIRPORT_SMOKE_BASE names another base image than python:3.11-slim (its PYTHON_IMAGE),
+# e.g. the one docker/standin-base.sh builds where Docker Hub is out of reach.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 image=${FHIRPORT_SMOKE_IMAGE:-fhirport:smoke}
+python_image=${FHIRPORT_SMOKE_BASE:-python:3.11-slim}
 name=fhirport-smoke-$$
 volume=$name-data
 work=$(mktemp -d)
@@ -35,8 +38,9 @@ fail() {
 
 ok() { echo "ok - $*"; }
 
-docker build --quiet --file "$root/docker/Dockerfile" --tag "$image" "$root" >/dev/null
-ok "built $image: $(docker image inspect --format '{{.Size}}' "$image") bytes"
+docker build --quiet --build-arg "PYTHON_IMAGE=$python_image" \
+    --file "$root/docker/Dockerfile" --tag "$image" "$root" >/dev/null
+ok "built $image on $python_image: $(docker image inspect --format '{{.Size}}' "$image") bytes"
 
 # The container's user (not the file's owner here) must read the secret, as with compose.
 printf '%s\n' "$password" >"$work/admin-password.txt"
