@@ -36,6 +36,7 @@ from server.search.index_entries import (
 )
 from server.search.references import split_reference
 from server.search.text_fold import fold
+from server.storage.audit_rows import AuditEntries, Link, links_of
 from server.storage.port import Method, StoredVersion, Write
 
 EVENT_TYPE: Final = "http://terminology.hl7.org/CodeSystem/audit-event-type"
@@ -159,7 +160,8 @@ class EventBuilder:
         """
         self._settle(access)
         shared = self._shared(access)
-        instant = orjson.dumps(fhir_instant(access.recorded))
+        recorded = access.recorded
+        instant = orjson.dumps(fhir_instant(recorded))
         parts = [
             b'{"resourceType":"AuditEvent","id":',
             orjson.dumps(event_id),
@@ -172,19 +174,21 @@ class EventBuilder:
             b",",
             shared.after_recorded,
         ]
-        entities = self._entities(access)
+        entities = _entity_bytes(access)
         if entities:
-            parts += [b',"entity":', orjson.dumps(entities)]
+            parts += [b',"entity":[', b",".join(entities), b"]"]
         parts.append(b"}")
-        version = StoredVersion(
-            "AuditEvent", event_id, 1, access.recorded, Method.POST, b"".join(parts)
-        )
-        entries = IndexEntries(
+        version = StoredVersion("AuditEvent", event_id, 1, recorded, Method.POST, b"".join(parts))
+        own = self._own_references(access)
+        own_links = [(r.param, r.target_type, r.target_id, r.url) for r in own]
+        entries = AuditEntries(
             tokens=[*shared.tokens, TokenEntry("_id", None, event_id, None)],
-            references=[*shared.references, *self._own_references(access)],
+            references=[*shared.references, *own],
             strings=list(shared.strings),
+            links=tuple(dict.fromkeys((*shared.head_links, *own_links, *shared.tail_links))),
+            date=(recorded, recorded + 1),
         )
-        _times(entries, access.recorded)
+        _times(entries, recorded)
         return Write(version, 0, entries)
 
     def _shared(self, access: Access) -> _Shared:
@@ -223,12 +227,15 @@ class EventBuilder:
         index = self.index(kind, "")
         before = {k: event[k] for k in ("type", "subtype", "action")}
         after = {k: event[k] for k in ("outcome", "outcomeDesc", "agent", "source") if k in event}
+        tokens = tuple(t for t in index.tokens if t.param != "_id")
         return _Shared(
             orjson.dumps(before)[1:-1] + b",",
             orjson.dumps(after)[1:-1],
-            tuple(t for t in index.tokens if t.param != "_id"),
+            tokens,
             tuple(index.references),
             tuple(index.strings),
+            tuple(links_of(IndexEntries(tokens=list(tokens), references=index.references))),
+            tuple(links_of(IndexEntries(strings=index.strings))),
         )
 
     def _settle(self, access: Access) -> None:
@@ -364,6 +371,10 @@ class _Shared:
     tokens: tuple[TokenEntry, ...]
     references: tuple[ReferenceEntry, ...]
     strings: tuple[StringEntry, ...]
+    # The same entries as the audit stores' links: those listed before the event's own
+    # references (tokens, references) and after them (strings).
+    head_links: tuple[Link, ...]
+    tail_links: tuple[Link, ...]
 
 
 # Kinds of events a builder remembers (clients x interactions x outcomes).
@@ -405,3 +416,29 @@ def _entity(what: dict[str, str] | None, kind: Code, role: Code) -> dict[str, An
     if what is not None:
         entity["what"] = what
     return entity
+
+
+# The serialized entities of ``EventBuilder._entities``, put together around their one
+# varying value (written in the same member order, so the bytes are the same).
+def _head(kind: Code, role: Code, member: str) -> bytes:
+    return orjson.dumps(_entity(None, kind, role))[:-1] + f',"{member}":'.encode()
+
+
+_RESOURCE_HEAD: Final = _head(_OBJECT, _RESOURCE_ROLE, "what") + b'{"reference":'
+_QUERY_HEAD: Final = _head(_OBJECT, _QUERY_ROLE, "query")
+_PATIENT_HEAD: Final = _head(_PERSON, _PATIENT_ROLE, "what") + b'{"reference":'
+_REQUEST_HEAD: Final = (
+    b'{"type":' + orjson.dumps(_coding(_REQUEST_ID)) + b',"what":{"identifier":{"value":'
+)
+
+
+def _entity_bytes(access: Access) -> list[bytes]:
+    """Each entity of ``access`` serialized, as ``EventBuilder._entities`` lists them."""
+    entities = [_RESOURCE_HEAD + orjson.dumps(ref) + b"}}" for ref in access.entities]
+    if access.query is not None:
+        query = base64.b64encode(access.query.encode()).decode("ascii")
+        entities.append(_QUERY_HEAD + orjson.dumps(query) + b"}")
+    entities += [_PATIENT_HEAD + orjson.dumps(f"Patient/{p}") + b"}}" for p in access.patients]
+    if access.request_id is not None:
+        entities.append(_REQUEST_HEAD + orjson.dumps(access.request_id) + b"}}}")
+    return entities

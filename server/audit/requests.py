@@ -7,7 +7,7 @@ taken need not have run. Only ``/fhir/...`` and the token endpoint are audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from server.audit.draft import AuditDraft
@@ -46,9 +46,11 @@ def audited(path: str) -> bool:
 def classify(method: str, path: str) -> Interaction:
     """The interaction of a request for ``path`` (an audited one) by ``method``."""
     if path == AUTH_ENDPOINT:
-        return Interaction("login")
-    parts = [p for p in path[len(FHIR) :].split("/") if p]
-    operation = next((p for p in parts if p.startswith("$")), None)
+        return _LOGIN
+    parts = path[len(FHIR) :].split("/")
+    if "" in parts:
+        parts = [p for p in parts if p]
+    operation = next((p for p in parts if p.startswith("$")), None) if "$" in path else None
     if operation is not None:
         before = parts[: parts.index(operation)]
         return Interaction("operation", operation, *_type_and_id(before))
@@ -76,6 +78,7 @@ def classify(method: str, path: str) -> Interaction:
     return Interaction("search-type", None, parts[2], None)
 
 
+_LOGIN = Interaction("login")
 _TYPE_LEVEL = {"POST": "create", "PUT": "update", "DELETE": "delete"}
 _INSTANCE_LEVEL = {"PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
@@ -87,34 +90,37 @@ def _type_and_id(parts: list[str]) -> tuple[str | None, str | None]:
 def request_access(draft: AuditDraft, status: int) -> Access:
     """The access a request was, from its draft, its answer's status and its token."""
     interaction = classify(draft.method, draft.path)
-    if draft.interaction is not None:
-        interaction = replace(interaction, code=draft.interaction)
-    entities = list(draft.entities)
+    code = draft.interaction or interaction.code
+    entities = draft.entities
     if interaction.resource_id is not None and interaction.resource_type is not None:
-        entities.insert(0, f"{interaction.resource_type}/{interaction.resource_id}")
-    patients = set(draft.patients)
-    patients.update(e.removeprefix("Patient/") for e in entities if e.startswith("Patient/"))
+        entities = [f"{interaction.resource_type}/{interaction.resource_id}", *entities]
+    named = [e[len("Patient/") :] for e in entities if e.startswith("Patient/")]
+    patients: tuple[str, ...] = ()
+    if named or draft.patients:
+        found = set(draft.patients)
+        found.update(named)
+        patients = tuple(found)
     subtypes: tuple[Code, ...]
-    if interaction.code == "login":
+    if code == "login":
         kind, subtypes = AUTHENTICATION, (LOGIN,)
     else:
-        kind, subtypes = REST, (interaction_code(interaction.code),)
-        subtypes += tuple(message_code(m) for m in draft.messages)
+        kind, subtypes = REST, (interaction_code(code),)
+        if draft.messages:
+            subtypes += tuple(message_code(m) for m in draft.messages)
     claims = _claims(draft.state.get("access"))
-    search = interaction.code.startswith("search")
     return Access(
         recorded=now_us(),
         type=kind,
         subtypes=subtypes,
-        action=ACTIONS.get(interaction.code, "E"),
+        action=ACTIONS.get(code, "E"),
         outcome=outcome_of(status),
         client=claims.client_id if claims else draft.client,
         issuer=claims.issuer if claims else None,
         user=claims.fhir_user if claims else None,
         address=draft.address,
         entities=tuple(dict.fromkeys(entities)),
-        patients=tuple(patients),
-        query=draft.query if search else None,
+        patients=patients,
+        query=draft.query if code.startswith("search") else None,
         description=None if status < 400 else f"HTTP {status} {draft.method} {draft.path}",
         returned=tuple(draft.returned),
         request_id=draft.state.get("request_id"),  # set by server.api.request_ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -22,7 +23,13 @@ def to_datetime(us: int) -> datetime:
 def fhir_instant(us: int) -> str:
     """Format as a FHIR instant with microseconds, e.g. 2026-11-25T06:30:00.123456Z."""
     seconds, micros = divmod(us, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+    return f"{_second(seconds)}.{micros:06d}Z"
+
+
+# Every request's audit record formats the time: within a second only the fraction moves.
+@lru_cache(maxsize=64)
+def _second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def http_date(us: int) -> str:

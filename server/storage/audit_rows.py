@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from server.search.index_entries import IndexEntries
 from server.storage.port import Write
 
 AUDIT_TYPE: Final = "AuditEvent"
@@ -50,11 +51,31 @@ def is_audit(write: Write) -> bool:
     return write.version.resource_type == AUDIT_TYPE
 
 
+@dataclass(slots=True)
+class AuditEntries(IndexEntries):
+    """An AuditEvent's index entries with their links and date range already listed.
+
+    What the audit trail's builder hands over: it knows which links events of one kind
+    share, so it lists them once a kind rather than every store reading them out of
+    the entries of every event.
+    """
+
+    links: tuple[Link, ...] = ()
+    date: tuple[int, int] | None = None
+
+
 def audit_record(write: Write) -> AuditRecord:
     """The record of an AuditEvent write: its date range and its links, each once."""
     entries = write.index
     if entries is None or write.version.deleted:
         return AuditRecord(write, None, ())
+    if isinstance(entries, AuditEntries):
+        return AuditRecord(write, entries.date, entries.links)
+    return AuditRecord(write, date_range(entries), tuple(links_of(entries)))
+
+
+def links_of(entries: IndexEntries) -> dict[Link, None]:
+    """The links of index entries, each once, in the order of the entries."""
     links: dict[Link, None] = {}
     for token in entries.tokens:
         if token.param != ID_PARAM:
@@ -65,6 +86,10 @@ def audit_record(write: Write) -> AuditRecord:
         links[(string.param, None, string.folded, string.exact)] = None
     for uri in entries.uris:
         links[(uri.param, None, uri.value, None)] = None
+    return links
+
+
+def date_range(entries: IndexEntries) -> tuple[int, int] | None:
+    """The [low, high) range the entries' ``date`` values span."""
     dates = [(d.low, d.high) for d in entries.dates if d.param == DATE_PARAM]
-    date = (min(low for low, _ in dates), max(high for _, high in dates)) if dates else None
-    return AuditRecord(write, date, tuple(links))
+    return (min(low for low, _ in dates), max(high for _, high in dates)) if dates else None

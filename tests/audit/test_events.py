@@ -11,6 +11,8 @@ from server.audit.events import REST, SECURITY_ALERT, Access, EventBuilder, inte
 from server.fhir.validation import validate_resource
 from server.search.extract import extract_index
 from server.search.index_entries import IndexEntries
+from server.storage.audit_rows import AuditEntries, audit_record
+from server.storage.port import Write
 
 BASES = ("http://fhir.example/fhir", "http://localhost:8080/fhir")
 BUILDER = EventBuilder(BASES[0], BASES)
@@ -91,6 +93,20 @@ def test_written_bytes_are_the_event_serialized(case: Access) -> None:
     write = builder.write(dataclasses.replace(case), "ev1")
 
     assert write.version.body == orjson.dumps(builder.event(case, "ev1"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_listed_links_are_those_the_stores_read_out_of_the_entries(case: Access) -> None:
+    write = BUILDER.write(dataclasses.replace(case, request_id="r1"), "ev1")
+    assert isinstance(write.index, AuditEntries)
+    entries = write.index
+    plain = IndexEntries(
+        entries.strings, entries.tokens, entries.dates, entries.references, entries.uris
+    )
+
+    read_out = audit_record(Write(write.version, 0, plain))
+    listed = audit_record(write)
+    assert (listed.date, listed.links) == (read_out.date, read_out.links)
 
 
 def test_events_of_one_kind_keep_their_own_entities_and_times() -> None:
