@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from hl7.tls import client_context
 from tests.e2e.server_process import free_port, running_server
+from tests.e2e.test_tls import serving
+from tests.hl7.certificates import Authority
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +42,8 @@ def healthcheck_command() -> list[str]:
     return [sys.executable, *mapped[1:]]
 
 
-def run_check(port: int) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FHIRPORT_PORT": str(port)}
+def run_check(port: int, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FHIRPORT_PORT": str(port), **extra}
     return subprocess.run(
         healthcheck_command(), env=env, capture_output=True, text=True, timeout=30
     )
@@ -61,3 +64,20 @@ def test_unhealthy_with_one_line_when_nothing_answers() -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr + done.stdout
     assert "/readyz" in done.stderr
+
+
+def test_healthy_over_https_when_the_server_serves_it(tmp_path: Path) -> None:
+    ca = Authority(tmp_path, "hospital")
+    server = ca.issue("fhir.hospital.test", server=True)
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "fhirport"),
+        "serve",
+        *("--port", str(port), "--store", f"sqlite:///{tmp_path / 'tls.sqlite3'}"),
+        *("--tls-cert", str(server.cert), "--tls-key", str(server.key), "--audit", "off"),
+    ]
+
+    with serving(command, f"https://127.0.0.1:{port}/fhir", client_context(ca.cert)):
+        done = run_check(port, FHIRPORT_TLS_CERT=str(server.cert))
+
+    assert done.returncode == 0, done.stderr
