@@ -55,13 +55,14 @@ class HoldRule(Protocol):
 @runtime_checkable
 class MovedByMerges(Protocol):
     """A hold rule whose resources a merge of Patients moves as they are (HL7v2 ADT^A40,
-    ``Patient/$merge``): ``moved`` says the holds the moved resource asks for, from its
-    ``previous`` content, without refusing it (None: its keys stay as they are); a
-    refused key goes to the rule's ``settle`` as a write's does."""
+    ``Patient/$merge``): ``moved`` says the holds the moved resources ask for, by id,
+    from each one's (id, content, previous content), without refusing any (one left
+    out keeps its keys as they are); a refused key goes to the rule's ``settle`` as a
+    write's does."""
 
     async def moved(
-        self, resource_id: str, resource: dict[str, Any], previous: dict[str, Any] | None
-    ) -> HoldPlan | None: ...
+        self, moved: Sequence[tuple[str, dict[str, Any], dict[str, Any] | None]]
+    ) -> Mapping[str, HoldPlan]: ...
 
 
 # How many refused keys one write settles before it gives up (409, retry).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from server.fhir.clock import parse_instant
+from server.fhir.clock import fhir_instant, parse_instant
 
 OVERBOOK_URL = "https://fhirport.dev/fhir/StructureDefinition/overbook"
 OVERBOOK_CAPACITY_URL = "https://fhirport.dev/fhir/StructureDefinition/overbook-capacity"
@@ -14,6 +15,9 @@ OVERBOOK_CAPACITY_URL = "https://fhirport.dev/fhir/StructureDefinition/overbook-
 BUSY_STATUSES = frozenset({"booked", "arrived", "checked-in"})
 # Participants whose time can be double-booked; devices and related persons are not.
 BOOKED_TYPES = ("Practitioner", "Location", "Patient")
+# Overlapping Appointments are found by their start (the ``date`` parameter): one that
+# started up to this long before the time looked at is looked at.
+LOOK_BACK_US = 24 * 3600 * 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,8 @@ def local_reference(reference: Any) -> str | None:
     return f"{parts[-2]}/{parts[-1]}"
 
 
-def _participants(appointment: dict[str, Any]) -> tuple[Participant, ...]:
+def participants_of(appointment: dict[str, Any]) -> tuple[Participant, ...]:
+    """The Practitioners, Locations and Patients whose time the Appointment would take."""
     found: list[Participant] = []
     seen: set[str] = set()
     for index, participant in enumerate(appointment.get("participant") or ()):
@@ -86,8 +91,18 @@ def booking_of(appointment: dict[str, Any]) -> Booking | None:
         low, high = parse_instant(start), parse_instant(end)
     except ValueError:
         return None
-    participants = _participants(appointment)
+    participants = participants_of(appointment)
     if high <= low or not participants:
         return None
     overbook = extension_value(appointment, OVERBOOK_URL, "Boolean") is True
     return Booking(participants, low, high, overbook)
+
+
+def overlap_params(actors: Iterable[str], start: int, end: int) -> list[tuple[str, str]]:
+    """The search for busy Appointments of ``actors`` that may overlap ``[start, end)``."""
+    return [
+        ("actor", ",".join(actors)),
+        ("date", f"ge{fhir_instant(start - LOOK_BACK_US)}"),
+        ("date", f"lt{fhir_instant(end)}"),
+        ("status", ",".join(sorted(BUSY_STATUSES))),
+    ]

@@ -23,13 +23,14 @@ Schedule, or a capacity on it, there is no limit.
 An SIU message that would double-book is refused (ACK AE with ERR, kept in the ledger)
 as a client's write is (409). A merge of Patients (ADT^A40, ``Patient/$merge``) moves
 their Appointments as they are, no overlap refused, and re-keys their holds to the
-survivor in the merge's own write (``BookingRule.moved``).
+survivor in the merge's own write (server.scheduling.merge_holds).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,17 +38,17 @@ import orjson
 
 from server import planned_versions
 from server.errors import Conflict
-from server.fhir.clock import fhir_instant
 from server.scheduling.appointment import (
-    BUSY_STATUSES,
     OVERBOOK_CAPACITY_URL,
     Booking,
     Participant,
     booking_of,
     extension_value,
     local_reference,
+    overlap_params,
 )
 from server.scheduling.holds import minute_keys, minute_of, overbook_key
+from server.scheduling.merge_holds import Moved, MovedAppointment, moved_holds
 from server.scheduling.office_day import local_day, zone_of
 from server.scheduling.slot_link import (
     HOLD_ID_URL,
@@ -69,9 +70,6 @@ from server.search.engine import SearchEngine
 from server.search.query import SearchQuery
 from server.storage.port import Holds, HoldTaken, Store, StoredVersion, Write
 
-# Overlapping Appointments are found by their start (the ``date`` parameter): one that
-# started up to this long before the new one is looked at.
-_LOOK_BACK_US = 24 * 3600 * 1_000_000
 _SEARCH_PAGE = 500
 _MAX_SETTLES = 16
 _ORPHAN_POLL_S = 0.02
@@ -94,20 +92,6 @@ class Plan:
     @property
     def holds(self) -> Holds:
         return Holds(frozenset(self.keys), self.replaceable)
-
-
-@dataclass(frozen=True, slots=True)
-class Moved:
-    """The holds of an Appointment a merge moves (``BookingRule.moved``)."""
-
-    keys: frozenset[str]
-    gained: frozenset[str]  # the keys of the participants it gains (the survivor's)
-    replaceable: frozenset[str] = frozenset()
-    more: tuple[Write, ...] = ()
-
-    @property
-    def holds(self) -> Holds:
-        return Holds(self.keys, self.replaceable)
 
 
 class BookingRule:
@@ -178,38 +162,10 @@ class BookingRule:
         cancelled = {**current, "status": "cancelled"}
         return tuple((await self._plan_slots(resource_id, cancelled)).writes)
 
-    async def moved(
-        self, resource_id: str, resource: dict[str, Any], previous: dict[str, Any] | None
-    ) -> Moved | None:
-        """The holds of an Appointment a merge moves to the surviving Patient as it is,
-        from ``previous`` (None: its keys stay as they are, an overbook's or a free one's).
-
-        No overlap is refused: duplicate records often hold one visit twice, and a merge
-        cleans that up rather than being refused. So the moved Appointment holds its
-        participants' minutes and its Slots, but leaves the minutes of the participants
-        it gains (the survivor) that another booking already holds to that booking (the
-        survivor stays held at that time either way); the retired patient's keys go."""
-        booking = booking_of(resource)
-        keys: set[str] = set()
-        if takes_slots(resource):
-            keys |= {slot_key(p.reference) for p in slot_refs(resource)}
-        gained: frozenset[str] = frozenset()
-        if booking is not None:
-            if booking.overbook:
-                return None
-            before = booking_of(previous) if previous is not None else None
-            had = {p.reference for p in before.participants} if before is not None else set()
-            minutes = minute_keys(booking)
-            keys |= minutes.keys()
-            gained = frozenset(k for k, p in minutes.items() if p.reference not in had)
-            new = tuple(p for p in booking.participants if p.reference not in had)
-            if new:
-                narrowed = dataclasses.replace(booking, participants=new)
-                for _, _, other in await self._overlapping(resource_id, narrowed):
-                    keys -= gained & minute_keys(other).keys()
-        if not keys:
-            return None
-        return Moved(frozenset(keys), gained)
+    async def moved(self, moved: Sequence[MovedAppointment]) -> dict[str, Moved]:
+        """The holds of the Appointments a merge moves, by id (server.scheduling.merge_holds);
+        one whose keys stay as they are is left out."""
+        return await moved_holds(self.store, self.search, moved)
 
     async def settle(self, plan: Any, taken: HoldTaken) -> Plan | Moved:
         """The holds to ask for after ``taken``: 409 if its holder still needs the key
@@ -248,25 +204,12 @@ class BookingRule:
         return dataclasses.replace(plan, keys=keys, numbers=numbers)
 
     async def _refuse_overlaps(self, resource_id: str, booking: Booking) -> None:
-        for shared, holder, _ in await self._overlapping(resource_id, booking):
-            raise _double_booked(shared, holder)
-
-    async def _overlapping(
-        self, resource_id: str, booking: Booking
-    ) -> list[tuple[Participant, str, Booking]]:
-        """The busy, regular Appointments that overlap ``booking`` and share a participant
-        with it: (the first it shares, ``Appointment/id``, its booking)."""
-        params = [
-            ("actor", ",".join(p.reference for p in booking.participants)),
-            ("date", f"ge{fhir_instant(booking.start - _LOOK_BACK_US)}"),
-            ("date", f"lt{fhir_instant(booking.end)}"),
-            ("status", ",".join(sorted(BUSY_STATUSES))),
-        ]
+        actors = (p.reference for p in booking.participants)
+        params = overlap_params(actors, booking.start, booking.end)
         # A transaction's own deletes and changes stand over what the store has.
         planned = planned_versions.view()
-        found: list[tuple[Participant, str, Booking]] = []
-        for stored in await self._find("Appointment", params):
-            version = planned.get(("Appointment", stored.id), stored)
+        for found in await self._find("Appointment", params):
+            version = planned.get(("Appointment", found.id), found)
             if version is None or version.id == resource_id or version.body is None:
                 continue
             other = booking_of(orjson.loads(version.body))
@@ -274,8 +217,7 @@ class BookingRule:
                 continue
             shared = booking.shares(other)
             if shared is not None:
-                found.append((shared, f"Appointment/{version.id}", other))
-        return found
+                raise _double_booked(shared, f"Appointment/{version.id}")
 
     async def _capacities(self, booking: Booking) -> tuple[dict[str, int], dict[str, str]]:
         """Each participant's overbooks per day, where a Schedule of it sets a number, and

@@ -79,15 +79,15 @@ class IngestedBookings:
         holds re-keyed to the survivor (server.hold_rules.MovedByMerges)."""
         if not isinstance(self.rule, MovedByMerges):
             return
+        moved = []
         for item in items:
             if item.resource_type != HELD_TYPE or not item.change.writes or item.body is None:
                 continue
             stored = item.current.body if item.current is not None else None
-            previous = orjson.loads(stored) if stored is not None else None
-            plan = await self.rule.moved(item.id, item.body, previous)
-            if plan is not None:
-                self.plans[f"{HELD_TYPE}/{item.id}"] = plan
-                self.moving.add(f"{HELD_TYPE}/{item.id}")
+            moved.append((item.id, item.body, orjson.loads(stored) if stored else None))
+        for appointment_id, plan in (await self.rule.moved(moved)).items():
+            self.plans[f"{HELD_TYPE}/{appointment_id}"] = plan
+            self.moving.add(f"{HELD_TYPE}/{appointment_id}")
 
     def writes(self, writes: Mapping[str, Write]) -> list[Write]:
         """The message's writes with the Appointments' holds, then what the rule writes with
