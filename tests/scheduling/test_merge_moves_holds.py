@@ -34,17 +34,19 @@ async def merged(
     client: httpx.AsyncClient, how: str, survivor_had: str | None = None
 ) -> tuple[str, str, str]:
     """The retired and surviving patients' ids, and the retired one's appointment at nine
-    with Practitioner/dr-a, moved by a merge done ``how``; ``survivor_had`` "deleted": the
-    survivor had a booking at nine with Practitioner/dr-z, deleted before the merge."""
+    with Practitioner/dr-a, moved by a merge done ``how``; ``survivor_had`` "booked": the
+    survivor has a booking at nine with Practitioner/dr-z too, "deleted": had one, deleted
+    before the merge."""
     retired, survivor = patient_id("H-OLD"), patient_id("H-NEW")
     for mrn in ("H-OLD", "H-NEW"):
         answer = await client.post("/fhir/$hl7v2-ingest", content=registration(mrn), headers=ER7)
         assert answer.status_code == 200, answer.text
     for doctor in ("dr-a", "dr-z"):
         await put_participant(client, f"Practitioner/{doctor}")
-    if survivor_had == "deleted":
+    if survivor_had is not None:
         answer = await client.post("/fhir/Appointment", json=of_survivor(survivor, "dr-z"))
         assert answer.status_code == 201, answer.text
+    if survivor_had == "deleted":
         gone = await client.delete(f"/fhir/Appointment/{answer.json()['id']}")
         assert gone.status_code == 204, gone.text
     booking = make_appointment(NINE, HALF_PAST, f"Patient/{retired}", "Practitioner/dr-a")
@@ -60,9 +62,9 @@ async def merged(
         )
         assert "failed" not in answer.text, answer.text
     assert answer.status_code == 200, answer.text
-    found = (await client.get("/fhir/Appointment", params={"actor": f"Patient/{survivor}"})).json()
-    assert len(found["entry"]) == 1, found
-    return retired, survivor, str(found["entry"][0]["resource"]["id"])
+    found = await client.get("/fhir/Appointment", params={"actor": "Practitioner/dr-a"})
+    assert len(found.json()["entry"]) == 1, found.text
+    return retired, survivor, str(found.json()["entry"][0]["resource"]["id"])
 
 
 async def store_booking(client: httpx.AsyncClient, appointment_id: str, *keys: str) -> None:
@@ -110,3 +112,20 @@ async def test_the_survivor_cannot_be_booked_again_at_the_moved_time(
         assert f"Appointment/{moved}" in answer.json()["issue"][0]["diagnostics"]
     found = await client.get("/fhir/Appointment", params={"actor": f"Patient/{survivor}"})
     assert [e["resource"]["id"] for e in found.json()["entry"]] == [moved]
+
+
+@pytest.mark.parametrize("how", ["rest", "hl7v2"])
+async def test_duplicates_of_one_visit_merge_and_each_minute_stays_held_once(
+    client: httpx.AsyncClient, how: str
+) -> None:
+    _, survivor, moved = await merged(client, how, "booked")
+    found = await client.get("/fhir/Appointment", params={"actor": "Practitioner/dr-z"})
+    own = found.json()["entry"][0]["resource"]["id"]
+
+    with pytest.raises(HoldTaken) as survivors:
+        await store_booking(client, "probe-survivor", f"Patient/{survivor}@{NINE_MINUTE + 10}")
+    with pytest.raises(HoldTaken) as doctors:
+        await store_booking(client, "probe-doctor", f"Practitioner/dr-a@{NINE_MINUTE + 10}")
+
+    assert survivors.value.holder == f"Appointment/{own}"
+    assert doctors.value.holder == f"Appointment/{moved}"
