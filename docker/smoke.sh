@@ -85,8 +85,9 @@ owner=$(docker exec "$name" stat -c %u /app/data/fhirport.sqlite3)
 [ "$owner" = 10001 ] || fail "the store belongs to uid $owner"
 ok "the store on the data volume belongs to uid 10001"
 
-docker logs "$name" 2>&1 | grep -Eq 'Sandbox seed: [1-9][0-9]* resources loaded' ||
-    fail "the sandbox was not loaded"
+# Read whole first: grep -q stopping at the match would fail the pipe (pipefail).
+logs=$(docker logs "$name" 2>&1)
+grep -Eq 'Sandbox seed: [1-9][0-9]* resources loaded' <<<"$logs" || fail "the sandbox was not loaded"
 ok "the sandbox was loaded before the admin was stored"
 
 metadata=$(curl -fsS -H 'Accept: application/fhir+json' "$base/fhir/metadata")
