@@ -49,6 +49,7 @@ from server.hl7v2.ingest.ownership import Owners, merge_fields, owners_of
 from server.hl7v2.ingest.provenance import content_of, event_time_of, mark_source, source_uri
 from server.hl7v2.ingest.reads import Reader
 from server.hl7v2.ingest.repoint import Referrers, merge_provenance
+from server.hl7v2.ingest.unchanged import SameAsStored
 from server.hl7v2.ingest.visits import carry_visit_history
 from server.storage.port import StoredVersion
 
@@ -175,6 +176,7 @@ async def plan_message(
     validated: bool = False,
     known: KnownCreateOnly | None = None,
     referrers: Referrers | None = None,
+    unchanged: SameAsStored | None = None,
 ) -> Plan:
     """Return what ``result`` does to the store now (nothing is written).
 
@@ -182,6 +184,8 @@ async def plan_message(
     otherwise (a merge, a stale resource kept) is marked for validation. ``known``:
     create-only resources known to exist, which are then not read. ``referrers``:
     finds the resources a merge moves (without it, a merge only links the Patients).
+    ``unchanged``: mapped resources found equal to a stored version before, which are then
+    not merged with it again.
     """
     plan = Plan()
     reads = _Reads(store)
@@ -234,7 +238,7 @@ async def plan_message(
             item = PlannedResource(resource_type, resource_id, Change.UNCHANGED, None, remembered)
         else:
             item = await _decide(
-                reads, resource_type, resource_id, target, header.event_time, source
+                reads, resource_type, resource_id, target, header.event_time, source, unchanged
             )
             if known is not None and target.action is Action.CREATE_ONLY:
                 current = item.current
@@ -425,8 +429,20 @@ async def _decide(
     target: _Target,
     event_time: int | None,
     source: str,
+    unchanged: SameAsStored | None = None,
 ) -> PlannedResource:
     current = await reads.version(resource_type, resource_id)
+    same = _same_key(unchanged, resource_type, resource_id, current, target, event_time)
+    if same is not None and unchanged is not None and same in unchanged:
+        return PlannedResource(
+            resource_type,
+            resource_id,
+            Change.UNCHANGED,
+            None,
+            current,
+            event_time=event_time,
+            from_mapped=True,
+        )
     stored = await reads.body(resource_type, resource_id)
     # A deleted resource's time is its delete marker's: a late, older update must not
     # bring back what a newer message (or a REST delete) deleted.
@@ -486,8 +502,38 @@ async def _decide(
     for patch in target.patches:
         patch(body)
     if stored is not None and content_of(body) == content_of(stored):
+        if same is not None and unchanged is not None:
+            unchanged.add(same)
         return planned(Change.STALE if stale and target.mapped else Change.UNCHANGED, None)
     if merged_owners is not None:  # kept only beside a version that is written
         owners = merged_owners.encode()
     mark_source(body, source, written_time)
     return planned(Change.CREATED if stored is None else Change.UPDATED, body)
+
+
+def _same_key(
+    unchanged: SameAsStored | None,
+    resource_type: str,
+    resource_id: str,
+    current: StoredVersion | None,
+    target: _Target,
+    event_time: int | None,
+) -> bytes | None:
+    """The key of ``unchanged`` for a mapped resource merged into a stored version not newer
+    than the message (whose event time the version keeps), with nothing else to apply;
+    None when the plan must decide the whole way."""
+    if (
+        unchanged is None
+        or target.mapped is None
+        or target.action not in (Action.UPSERT, Action.UPDATE)
+        or target.patches
+        or target.only_if_stored
+        or current is None
+        or current.body is None
+        or current.event_time is None
+        or (event_time is not None and current.event_time > event_time)
+    ):
+        return None
+    return unchanged.key(
+        resource_type, resource_id, current.version, target.redirected, target.mapped, target.report
+    )

@@ -46,6 +46,7 @@ from server.hl7v2.ingest.reads import BatchedLedger, BatchedReader
 from server.hl7v2.ingest.repoint import referrers_in, repoint_stragglers
 from server.hl7v2.ingest.schedule import MessageKeys, OrderedScheduler
 from server.hl7v2.ingest.tally import OutcomeTally
+from server.hl7v2.ingest.unchanged import SameAsStored
 from server.interactions import ResourceService
 from server.keyed_lock import KeyedLock
 from server.storage.port import Method, VersionConflict, Write
@@ -78,6 +79,7 @@ class Ingestor:
         self.store = service.store
         self.config = config or MappingConfig()
         self.known = KnownCreateOnly() if remember_create_only else None
+        self.unchanged = SameAsStored()  # mapped resources found equal to a stored version
         self.reader = BatchedReader(self.store)
         self.ledger = BatchedLedger(self.store)  # the in-flight messages' duplicate checks
         self.referrers = referrers_in(self.store)  # what a merge moves
@@ -142,6 +144,7 @@ class Ingestor:
                 validated=prepared.validated,
                 known=self.known,
                 referrers=self.referrers,
+                unchanged=self.unchanged,
             )
             try:
                 _validate(plan)
