@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,34 @@ def test_the_sandbox_is_seeded_although_the_admin_is_stored_first(
 
     assert patients_in(env["FHIRPORT_STORE"]) > 0
     assert signed_in(env["FHIRPORT_STORE"], "correct horse battery")[0] == "Practitioner/admin"
+
+
+def run_mongo_init(compose: dict[str, Any], primary_after: int | None) -> int:
+    """Exit status of mongo-init's mongosh script under node, with a replica set stub that
+    knows a primary after ``primary_after`` ``hello`` calls (None: never)."""
+    script = compose["services"]["mongo-init"]["command"][-1]
+    stub = f"""
+let hellos = 0;
+const after = {"Infinity" if primary_after is None else primary_after};
+const rs = {{ status() {{ throw new Error("not yet initialized"); }}, initiate(config) {{}} }};
+const db = {{
+  hello() {{ hellos += 1; return hellos > after ? {{ primary: "mongo1:27017" }} : {{}}; }},
+}};
+function sleep(ms) {{}}
+function quit(code) {{ process.exit(code); }}
+"""
+    done = subprocess.run(
+        ["node", "-e", stub + script + "\nprocess.exit(0);"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "Error" not in done.stderr, done.stderr
+    return done.returncode
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node to run mongosh's script")
+def test_mongo_init_ends_once_the_replica_set_has_a_primary(compose: dict[str, Any]) -> None:
+    """fhirport starts when mongo-init ends; its store waits only seconds for a primary."""
+    assert run_mongo_init(compose, primary_after=3) == 0
+    assert run_mongo_init(compose, primary_after=None) == 1
