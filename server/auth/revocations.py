@@ -1,7 +1,7 @@
 """Revoked access tokens: refused by the resource server until they would have expired.
 
 Access tokens are self-contained JWTs: nothing in the store is asked to honour one, so
-revoking one (RFC 7009, ``/auth/revoke``) puts its ``jti`` on a list in the store
+revoking one (RFC 7009, ``/auth/revoke``) puts its issuer and ``jti`` on a list in the store
 (server.storage.auth_port.AuthRecords.revoke_token), kept until the token's ``exp``
 plus the verifier's clock skew, after which the token is refused anyway.
 
@@ -68,14 +68,27 @@ class RevokedTokens:
             self.ids = stored | self._own.keys()
         self.fresh_until = now + self.interval
 
+    def __contains__(self, claims: Claims) -> bool:
+        """Whether the token ``claims`` came from is on the list."""
+        key = revocation_key(claims)
+        return key is not None and key in self.ids
+
     async def revoke(self, claims: Claims) -> bool:
         """Revoke the token ``claims`` came from; False when it has no ``jti`` to name."""
-        jti = claims.token_id
-        if jti is None:
+        key = revocation_key(claims)
+        if key is None:
             return False
         # Kept past exp by the skew: until then the verifier would still accept the token.
         expires = claims.expires + SKEW
-        await self.records.revoke_token(jti, expires, int(self.clock()))
-        self._own[jti] = expires
-        self.ids = self.ids | {jti}
+        await self.records.revoke_token(key, expires, int(self.clock()))
+        self._own[key] = expires
+        self.ids = self.ids | {key}
         return True
+
+
+def revocation_key(claims: Claims) -> str | None:
+    """What names a token on the list: its issuer and its ``jti``, unique only per issuer
+    (RFC 7519, 4.1.7); a space never occurs in an issuer's URL. None without a ``jti``."""
+    if claims.token_id is None:
+        return None
+    return f"{claims.issuer} {claims.token_id}"

@@ -82,7 +82,7 @@ class TokenVerifier:
         if claims is None:
             claims = await self._check(token, now)
             self._remember(token, claims)
-        if revoked is not None and claims.token_id in revoked.ids:
+        if revoked is not None and claims in revoked:
             raise InvalidToken("The token has been revoked")
         return claims
 

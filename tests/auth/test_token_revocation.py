@@ -25,7 +25,7 @@ from server.cli import main
 from server.storage.auth_port import AuthRecords
 from server.storage.factory import open_auth_records
 from server.storage.port import Store
-from tests.auth.tokens import Clock, auth_settings, issue
+from tests.auth.tokens import ISSUER, Clock, auth_settings, issue
 from tests.e2e.server_process import running_server
 
 pytestmark = pytest.mark.anyio
@@ -119,3 +119,27 @@ async def test_two_server_processes_on_one_store_honour_a_revocation(tmp_path: P
             refused = await http.get(second + "/Patient", headers=bearer)
     assert refused.status_code == 401
     assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+
+
+async def test_revoking_a_token_leaves_another_issuers_token_of_the_same_id(
+    records: AuthRecords, tmp_path: Path
+) -> None:
+    # A jti is unique per issuer only (RFC 7519, 4.1.7): two issuers may use one.
+    settings = auth_settings(tmp_path)
+    other_issuer = "https://other-issuer.test/realms/x"
+    verifier = TokenVerifier(
+        [
+            external_issuer(ISSUER, settings["auth_jwks"], settings["auth_audience"], ()),
+            external_issuer(other_issuer, settings["auth_jwks"], settings["auth_audience"], ()),
+        ],
+        clock=Clock(),
+        revoked=RevokedTokens(records),
+    )
+    revoked = issue("system/*.rs", jti="shared-id")
+    theirs = issue("system/*.rs", jti="shared-id", iss=other_issuer)
+    assert verifier.revoked is not None
+    await verifier.revoked.revoke(await verifier.verify(revoked))
+
+    with pytest.raises(InvalidToken, match="revoked"):
+        await verifier.verify(revoked)
+    assert (await verifier.verify(theirs)).issuer == other_issuer
