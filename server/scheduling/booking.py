@@ -10,9 +10,10 @@ Appointment and the participant (``expression``). Two checks make that hold:
 - the store's exclusive holds (server.storage.port.Holds): each participant's minutes,
   claimed in the write's transaction, so two racing writers (other processes too)
   cannot both book one minute. Cancelling, rescheduling or marking a no-show writes the
-  Appointment's new set of keys (none, or the new minutes) and frees the old ones; a key
-  left by a resource that no longer needs it (deleted, or changed by a path that keeps
-  no holds) is taken over after its holder is read.
+  Appointment's new set of keys (none, or the new minutes) and frees the old ones, as a
+  deletion does (server.hold_rules.deletion); a key left by a resource that no longer
+  needs it (deleted before deletions let go of keys, or changed by a path that keeps no
+  holds) is taken over after its holder is read.
 
 An explicit overbook (extension ``OVERBOOK_URL`` true) is on top of the regular bookings:
 it neither conflicts nor holds minutes, but takes one of the numbered overbook keys of

@@ -21,7 +21,7 @@ import orjson
 from server.errors import Conflict, FhirError
 from server.hl7v2.ingest.model import Failure, Outcome
 from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges
-from server.storage.port import HoldTaken, StoredVersion, Write
+from server.storage.port import Holds, HoldTaken, StoredVersion, Write
 
 HELD_TYPE = "Appointment"
 
@@ -100,6 +100,8 @@ class IngestedBookings:
                 if plan.holds is not None:
                     write = replace(write, holds=plan.holds)
                 more += plan.more
+            if reference in self.released:
+                write = replace(write, holds=Holds(frozenset()))  # a deleted booking's keys go
             more += self.released.get(reference, ())
             stored.append(write)
         # A store without transactions (memory://) applies a batch in its order: the moved
