@@ -43,9 +43,11 @@ async def _close(client: Any) -> None:
         await result
 
 
-async def aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def aggregate(
+    collection: Any, pipeline: list[dict[str, Any]], session: Any = None
+) -> list[dict[str, Any]]:
     """The documents an aggregation pipeline gives (PyMongo awaits the cursor; the mock not)."""
-    cursor = collection.aggregate(pipeline)
+    cursor = collection.aggregate(pipeline, session=session)
     if inspect.isawaitable(cursor):
         cursor = await cursor
     return [doc async for doc in cursor]

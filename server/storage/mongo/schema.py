@@ -22,6 +22,7 @@ from server.storage.mongo.index import MONGO_INDEXES
 from server.storage.mongo.ledger import INDEXES as LEDGER_INDEXES
 from server.storage.mongo.outbox import COLLECTION as OUTBOX
 from server.storage.mongo.outbox import INDEXES as OUTBOX_INDEXES
+from server.storage.mongo.type_counts import COLLECTION as TYPE_COUNTS
 
 READINESS = "readiness"  # one document, upserted by the readiness probe
 COLLECTIONS = (
@@ -34,6 +35,7 @@ COLLECTIONS = (
     HELD_KEYS,
     READINESS,
     AUDIT_EVENTS,
+    TYPE_COUNTS,
 )
 
 _NAMESPACE_EXISTS = 48  # another process created the collection meanwhile

@@ -1,7 +1,7 @@
 """The MongoDB store: current resources with their index entries, and a history collection.
 
 Writes are compare-and-swap on ``version``, in one multi-document transaction
-(resources, history, ledger entry, guards and date widths together) on a replica set
+(resources, history, ledger entry, guards, date widths and type counts together) on a replica set
 or a sharded cluster; a standalone server is refused at ``open``. ``memory://``
 (mongomock, tests only) has no transactions: there the resource CAS comes first, so
 a crash between the two steps can leave a history entry missing but never a current
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bson import ObjectId
@@ -63,6 +64,16 @@ from server.storage.mongo.schema import (
     missing_collections,
 )
 from server.storage.mongo.search import run_search
+from server.storage.mongo.type_counts import COLLECTION as TYPE_COUNTS
+from server.storage.mongo.type_counts import (
+    Tally,
+    change_of,
+    expunge,
+    filled,
+    in_transaction,
+    live_count,
+    refill,
+)
 from server.storage.mongo.widths import DateWidths, widths_of
 from server.storage.port import (
     GuardTaken,
@@ -164,6 +175,10 @@ class MongoStore:
     def audit_events(self) -> Any:
         return self.conn.database[AUDIT_EVENTS]
 
+    @property
+    def type_counts(self) -> Any:
+        return self.conn.database[TYPE_COUNTS]
+
     async def open(self) -> None:
         conn = await connect(self.url)
         try:
@@ -174,10 +189,14 @@ class MongoStore:
                 await move_events(
                     database["resources"], database["history"], database[AUDIT_EVENTS]
                 )
+            self._conn = conn
+            async with driver_errors("count its resources per type"):
+                if not await filled(self.type_counts):
+                    await self._refill_counts()
         except BaseException:
+            self._conn = None
             await conn.close()
             raise
-        self._conn = conn
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -254,12 +273,14 @@ class MongoStore:
         async def apply(session: Any) -> None:
             if any(w.requires or w.unreferenced is not None for w in writes):
                 await check_references(self.resources, writes, session)
+            tally = Tally(self.type_counts, session)  # a retried attempt counts afresh
             for write, document, history in documents:
                 if is_audit(write):
                     key = event_key(write.version.id)
-                    await self._swap(key, write, document, session, self.audit_events)
+                    await self._swap(key, write, document, tally, self.audit_events)
                 else:
-                    await self._apply_one(write, document, history, session)
+                    await self._apply_one(write, document, history, session, tally)
+            await tally.flush()
             await self.widths.widen(self.date_widths, widths, session)
             if entry is not None:
                 await ledger_put(self.ledger, entry, session)
@@ -267,11 +288,7 @@ class MongoStore:
 
         async with driver_errors("write"):
             try:
-                if self.conn.transactions:
-                    async with self.conn.client.start_session() as session:
-                        await session.with_transaction(apply)
-                else:
-                    await apply(None)
+                await in_transaction(self.conn, apply)
             except ClaimRefused as refused:
                 raise GuardTaken(refused.key, await holder_of(self.guards, refused.key)) from None
             except HoldRefused as refused:
@@ -357,23 +374,30 @@ class MongoStore:
         where = {"type": resource_type, "updated": {"$lt": before}}
         if resource_type == AUDIT_TYPE:
             async with driver_errors("purge AuditEvents"):
-                purged = await self.audit_events.delete_many(where)
-            return int(purged.deleted_count)
-        removed = await self.resources.delete_many(where)
+                return await expunge(self.conn, self.audit_events, where, resource_type)
+        removed = await expunge(self.conn, self.resources, where, resource_type)
         await self.versions.delete_many(where)
-        return int(removed.deleted_count)
+        return removed
 
     async def _apply_one(
-        self, write: Write, document: dict[str, Any], history: dict[str, Any], session: Any
+        self,
+        write: Write,
+        document: dict[str, Any],
+        history: dict[str, Any],
+        session: Any,
+        tally: Tally | None = None,
     ) -> None:
+        """Write one resource and its history entry; its count change goes to ``tally``
+        (by default, straight to the counters)."""
         new = write.version
+        counted = Tally(self.type_counts, session) if tally is None else tally
         guard = write.guard
         if guard is not None:
             await claim_guard(self.guards, guard, new.resource_type, new.id, session)
         if write.holds is not None:
             await apply_holds(self.held_keys, write.holds, f"{new.resource_type}/{new.id}", session)
         try:
-            await self._swap(f"{new.resource_type}/{new.id}", write, document, session)
+            await self._swap(f"{new.resource_type}/{new.id}", write, document, counted)
         except VersionConflict:
             if guard is not None and session is None:  # a transaction undoes the claim itself
                 await give_back(self.guards, guard, new.id)
@@ -381,30 +405,40 @@ class MongoStore:
         # A copy: the driver sets ``_id`` on what it inserts, and a retried transaction
         # inserts again.
         await self.versions.insert_one(dict(history), session=session)
+        if tally is None:
+            await counted.flush()
 
     async def _swap(
         self,
         key: str,
         write: Write,
         document: dict[str, Any],
-        session: Any,
+        tally: Tally,
         collection: Any = None,
     ) -> None:
         """Insert or replace the resource document if its version is the expected one
-        (in ``collection``, by default the resources)."""
+        (in ``collection``, by default the resources), and count the change."""
         new = write.version
         collection = self.resources if collection is None else collection
+        session = tally.session
         if write.expected_version == 0:
             try:
                 await collection.insert_one({"_id": key, **document}, session=session)
             except DuplicateKeyError:
                 raise await self._conflict(new.resource_type, new.id) from None
+            was_deleted = None
         else:
-            result = await collection.replace_one(
-                {"_id": key, "version": write.expected_version}, document, session=session
+            # The replaced document's state: whether the type's count moves.
+            before = await collection.find_one_and_replace(
+                {"_id": key, "version": write.expected_version},
+                document,
+                projection={"deleted": 1},
+                session=session,
             )
-            if result.matched_count == 0:
+            if before is None:
                 raise await self._conflict(new.resource_type, new.id)
+            was_deleted = bool(before.get("deleted"))
+        await tally.add(new.resource_type, change_of(new.deleted, was_deleted))
 
     async def _conflict(self, resource_type: str, resource_id: str) -> VersionConflict:
         # Read outside the session: a failed write has aborted its transaction.
@@ -451,11 +485,22 @@ class MongoStore:
         return HistoryPage([_version(d) for d in docs], next_cursor)
 
     async def search(self, query: SearchQuery) -> SearchPage:
+        # A whole type's total is its count, kept with the writes: no count per request.
+        whole = query.with_total and not query.clauses
+        asked = replace(query, with_total=False) if whole else query
         async with driver_errors("search"):
             # AuditEvents are searched (and joined) in their own collection.
-            return await run_search(self.resources, self.date_widths, query, self.audit_events)
+            page = await run_search(self.resources, self.date_widths, asked, self.audit_events)
+        return replace(page, total=await self.count(query.resource_type)) if whole else page
 
     async def count(self, resource_type: str) -> int:
-        collection = self.audit_events if resource_type == AUDIT_TYPE else self.resources
         async with driver_errors("count"):
-            return int(await collection.count_documents({"type": resource_type, "deleted": False}))
+            live = await live_count(self.type_counts, resource_type)
+            if live is None:  # the counters went missing: from the data again
+                await self._refill_counts()
+                live = await live_count(self.type_counts, resource_type)
+        return live or 0
+
+    async def _refill_counts(self) -> None:
+        await create_collections(self.conn.database, (TYPE_COUNTS,))
+        await refill(self.conn, (self.resources, self.audit_events))
