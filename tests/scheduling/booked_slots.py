@@ -36,6 +36,14 @@ def booking(slot: dict[str, Any], *actors: str, **overrides: Any) -> dict[str, A
     )
 
 
+async def booked(client: httpx.AsyncClient, slot: dict[str, Any], *actors: str) -> dict[str, Any]:
+    """A booking of ``actors`` in ``slot``, stored (201)."""
+    response = await client.post("/fhir/Appointment", json=booking(slot, *actors))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def slot_status(client: httpx.AsyncClient, slot: dict[str, Any]) -> dict[str, Any]:
     response = await client.get(f"/fhir/Slot/{slot['id']}")
     assert response.status_code == 200

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.scheduling.booked_slots import ANN, BOB, DR, booking, slot_status
+from tests.scheduling.booked_slots import ANN, BOB, DR, booked, booking, slot_status
 from tests.transactions.conftest import bundle, entry, post_bundle, transaction
 
 pytestmark = pytest.mark.anyio
@@ -35,8 +35,7 @@ def refused_without_transactions(response: httpx.Response, store_url: str) -> bo
 async def test_deleting_a_booking_and_booking_its_slot_again_books_the_new_one(
     client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str, verb: str
 ) -> None:
-    old = await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))
-    assert old.status_code == 201, old.text
+    old = await booked(client, slots[0], DR, ANN)
     new = booking(slots[0], DR, BOB)
     url = "Appointment"
     if verb == "PUT":
@@ -47,12 +46,12 @@ async def test_deleting_a_booking_and_booking_its_slot_again_books_the_new_one(
         client,
         transaction(
             entry(verb, url, new),  # listed first: the DELETE still goes before it
-            entry("DELETE", f"Appointment/{old.json()['id']}"),
+            entry("DELETE", f"Appointment/{old['id']}"),
         ),
     )
 
     if refused_without_transactions(response, store_url):
-        assert await booked_in(client, slots[0]) == [old.json()["id"]]
+        assert await booked_in(client, slots[0]) == [old["id"]]
         return
     assert response.status_code == 200, response.text
     statuses = [e["response"]["status"] for e in response.json()["entry"]]
@@ -87,13 +86,12 @@ async def test_a_transaction_booking_one_slot_twice_is_refused(
 async def test_deleting_a_booking_and_booking_its_slot_twice_is_refused(
     client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str
 ) -> None:
-    old = await client.post("/fhir/Appointment", json=booking(slots[2], DR, ANN))
-    assert old.status_code == 201, old.text
+    old = await booked(client, slots[2], DR, ANN)
 
     response = await post_bundle(
         client,
         transaction(
-            entry("DELETE", f"Appointment/{old.json()['id']}"),
+            entry("DELETE", f"Appointment/{old['id']}"),
             entry("POST", "Appointment", booking(slots[2], ANN)),
             entry("POST", "Appointment", booking(slots[2], BOB)),
         ),
@@ -102,21 +100,20 @@ async def test_deleting_a_booking_and_booking_its_slot_twice_is_refused(
     if refused_without_transactions(response, store_url):
         return
     assert response.status_code == 409, response.text
-    assert await booked_in(client, slots[2]) == [old.json()["id"]]
+    assert await booked_in(client, slots[2]) == [old["id"]]
     assert (await slot_status(client, slots[2]))["status"] == "busy"
 
 
 async def test_a_batch_that_deletes_a_booking_then_books_its_slot_books_the_new_one(
     client: httpx.AsyncClient, slots: list[dict[str, Any]]
 ) -> None:
-    old = await client.post("/fhir/Appointment", json=booking(slots[3], DR, ANN))
-    assert old.status_code == 201, old.text
+    old = await booked(client, slots[3], DR, ANN)
 
     response = await post_bundle(
         client,
         bundle(
             "batch",
-            entry("DELETE", f"Appointment/{old.json()['id']}"),
+            entry("DELETE", f"Appointment/{old['id']}"),
             entry("POST", "Appointment", booking(slots[3], DR, BOB)),
         ),
     )
@@ -132,16 +129,15 @@ async def test_a_batch_that_deletes_a_booking_then_books_its_slot_books_the_new_
 async def test_a_transaction_moves_another_booking_into_the_slot_it_frees(
     client: httpx.AsyncClient, slots: list[dict[str, Any]], store_url: str
 ) -> None:
-    leaving = await client.post("/fhir/Appointment", json=booking(slots[0], DR, ANN))
-    moving = await client.post("/fhir/Appointment", json=booking(slots[1], DR, BOB))
-    assert (leaving.status_code, moving.status_code) == (201, 201), (leaving.text, moving.text)
-    moved = {**booking(slots[0], DR, BOB), "id": moving.json()["id"]}
+    leaving = await booked(client, slots[0], DR, ANN)
+    moving = await booked(client, slots[1], DR, BOB)
+    moved = {**booking(slots[0], DR, BOB), "id": moving["id"]}
 
     response = await post_bundle(
         client,
         transaction(
             entry("PUT", f"Appointment/{moved['id']}", moved),
-            entry("DELETE", f"Appointment/{leaving.json()['id']}"),
+            entry("DELETE", f"Appointment/{leaving['id']}"),
         ),
     )
 

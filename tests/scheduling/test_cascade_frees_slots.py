@@ -14,18 +14,11 @@ from tests.scheduling.booked_slots import (
     DR,
     SCHEDULE,
     assert_freed_for_the_next,
-    booking,
+    booked,
     slot_status,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-async def booked(client: httpx.AsyncClient, slot: dict[str, Any], *actors: str) -> dict[str, Any]:
-    response = await client.post("/fhir/Appointment", json=booking(slot, *actors))
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_a_cascading_delete_frees_the_slots_of_the_appointments_it_deletes(
