@@ -84,7 +84,7 @@ async def sign_in(
     if await records.failures_since(username, at - LOCKOUT_WINDOW) >= LOCKOUT_FAILURES:
         raise SignInRefused(locked=True)
     if not await verify_secret(password, user.password_hash):
-        await records.record_failure(username, at)
+        await records.record_failure(username, at, at - LOCKOUT_WINDOW)
         raise SignInRefused()
     await records.clear_failures(username)
     return user

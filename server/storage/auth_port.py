@@ -145,8 +145,9 @@ class AuthRecords(Protocol):
         """Forget a user and their failed sign-ins; False when there was none."""
         ...
 
-    async def record_failure(self, username: str, at: int) -> None:
-        """Remember a failed sign-in as ``username`` at ``at`` (seconds)."""
+    async def record_failure(self, username: str, at: int, forget_before: int) -> None:
+        """Remember a failed sign-in as ``username`` at ``at`` (seconds), forgetting that
+        user's failures before ``forget_before`` (past the lockout window) on the way."""
         ...
 
     async def failures_since(self, username: str, since: int) -> int:

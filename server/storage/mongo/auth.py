@@ -160,8 +160,10 @@ class MongoAuthRecords:
         result = await self.database["auth_users"].delete_one({"_id": username})
         return bool(result.deleted_count)
 
-    async def record_failure(self, username: str, at: int) -> None:
-        await self.database["auth_user_failures"].insert_one({"username": username, "at": at})
+    async def record_failure(self, username: str, at: int, forget_before: int) -> None:
+        failures = self.database["auth_user_failures"]
+        await failures.delete_many({"username": username, "at": {"$lt": forget_before}})
+        await failures.insert_one({"username": username, "at": at})
 
     async def failures_since(self, username: str, since: int) -> int:
         found: int = await self.database["auth_user_failures"].count_documents(

@@ -250,12 +250,17 @@ class SqliteAuthRecords:
 
         return await self.store.writer.submit(remove)
 
-    async def record_failure(self, username: str, at: int) -> None:
-        await self.store.writer.submit(
-            lambda conn: conn.execute(
+    async def record_failure(self, username: str, at: int, forget_before: int) -> None:
+        def record(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "DELETE FROM auth_user_failure WHERE username = ? AND at < ?",
+                (username, forget_before),
+            )
+            conn.execute(
                 "INSERT INTO auth_user_failure (username, at) VALUES (?, ?)", (username, at)
             )
-        )
+
+        await self.store.writer.submit(record)
 
     async def failures_since(self, username: str, since: int) -> int:
         row = await self.store.readers.run(

@@ -115,6 +115,17 @@ async def test_sign_in_checks_the_password_and_locks_out(store: Store) -> None:
 
 
 @pytest.mark.anyio
+async def test_failed_sign_ins_past_the_lockout_window_are_not_kept(store: Store) -> None:
+    records = await open_auth_records(store)
+    await add_user(records, "drho", "Practitioner/p1", "correct horse battery")
+    for day in range(5):  # one wrong password a day, never a right one
+        with pytest.raises(SignInRefused):
+            await sign_in(records, "drho", "wrong", now=day * 86_400)
+
+    assert await records.failures_since("drho", 0) == 1
+
+
+@pytest.mark.anyio
 async def test_users_live_in_each_store(store: Store) -> None:
     records = await open_auth_records(store)
     with pytest.raises(UserError):
