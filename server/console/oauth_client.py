@@ -120,7 +120,13 @@ async def refresh(api: FhirApi, session: Session) -> None:
 
 
 async def revoke(api: FhirApi, session: Session) -> None:
-    """Revoke the session's refresh token (the access token runs out by itself)."""
-    if session.refresh_token is not None:
-        form = {"token": session.refresh_token, "client_id": CONSOLE_CLIENT_ID}
-        await api.call("POST", "/auth/revoke", content=urlencode(form), headers=FORM)
+    """Revoke the session's refresh token and its access token (RFC 7009).
+
+    The access token would otherwise still open the API until it runs out, to anyone
+    who copied it. A token another client was issued (one pasted in) is left alone
+    by the server.
+    """
+    for token in (session.refresh_token, session.token):
+        if token is not None:
+            form = {"token": token, "client_id": CONSOLE_CLIENT_ID}
+            await api.call("POST", "/auth/revoke", content=urlencode(form), headers=FORM)

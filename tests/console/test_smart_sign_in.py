@@ -109,6 +109,22 @@ async def test_signing_out_revokes_the_refresh_token(served: LaunchApp) -> None:
         assert again.status_code == 400
 
 
+async def test_signing_out_revokes_the_access_token_too(served: LaunchApp) -> None:
+    async with served.browser() as browser:
+        await signed_in(browser, "drho")
+        access = served.app.state.console.sessions.get(browser.http.cookies[COOKIE]).token
+        bearer = {"Authorization": f"Bearer {access}"}
+        assert (await served.http.get("/fhir/Patient/pat1", headers=bearer)).status_code == 200
+        home = await browser.get("/")
+        out = await browser.http.post("/console/sign-out", data={"csrf_token": csrf_of(home.text)})
+        assert out.status_code == 303
+
+        # The process that revoked it refuses it at once (others within REFRESH_INTERVAL).
+        refused = await served.http.get("/fhir/Patient/pat1", headers=bearer)
+
+    assert refused.status_code == 401, refused.text
+
+
 async def test_launch_app_from_a_patients_page_resolves_to_that_patient(
     served: LaunchApp,
 ) -> None:
