@@ -55,6 +55,7 @@ from server.storage.port import StoredVersion
 
 Key = tuple[str, str]
 _PATIENT_REFERENCE = re.compile(rb'"reference":"Patient/([^"]+)"')
+_MERGED = f'"{REPLACED_BY}"'.encode()
 Patch = Callable[[dict[str, Any]], None]
 
 
@@ -157,6 +158,12 @@ class _Reads:
         if key not in self.versions:
             self.versions[key] = await self.store.read(resource_type, resource_id)
         return self.versions[key]
+
+    async def merged(self, patient_id: str) -> bool:
+        """Whether a Patient may have been merged away: its stored JSON names a
+        ``replaced-by`` link (the body need not be parsed to see it has none)."""
+        current = await self.version("Patient", patient_id)
+        return current is not None and current.body is not None and _MERGED in current.body
 
     async def body(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
         """The current content, or None when absent or deleted."""
@@ -326,6 +333,8 @@ def patient_ids_in(serialized: bytes, mapped: list[tuple[dict[str, Any], Action]
 async def _redirects(reads: _Reads, patient_ids: set[str]) -> dict[str, str]:
     moved: dict[str, str] = {}
     for patient_id in sorted(patient_ids):
+        if not await reads.merged(patient_id):
+            continue
         survivor = await survivor_of(patient_id, reads.body)
         if survivor != patient_id:
             moved[patient_id] = survivor
