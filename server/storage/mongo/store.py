@@ -13,6 +13,7 @@ failure becomes StoreUnavailable (``mongo.errors``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -140,6 +141,8 @@ class MongoStore:
         self.url = url
         self._conn: MongoConnection | None = None
         self.widths = DateWidths()
+        # A refill counts every document: the counts asked while one runs wait for it.
+        self._refilling = asyncio.Lock()
 
     @property
     def conn(self) -> MongoConnection:
@@ -502,5 +505,8 @@ class MongoStore:
         return live or 0
 
     async def _refill_counts(self) -> None:
-        await create_collections(self.conn.database, (TYPE_COUNTS,))
-        await refill(self.conn, (self.resources, self.audit_events))
+        async with self._refilling:
+            if await filled(self.type_counts):  # refilled while this one waited
+                return
+            await create_collections(self.conn.database, (TYPE_COUNTS,))
+            await refill(self.conn, (self.resources, self.audit_events))
