@@ -7,7 +7,6 @@ taken need not have run. Only ``/fhir/...`` and the token endpoint are audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from server.audit.draft import AuditDraft
@@ -23,12 +22,13 @@ from server.audit.events import (
     outcome_of,
 )
 from server.fhir.clock import now_us
+from server.value_types import value_type
 
 FHIR = "/fhir"
 AUTH_ENDPOINT = "/auth/token"
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Interaction:
     """The interaction a request line names, and the resource it names, if any."""
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from server.value_types import value_type
+
 # Open ends of a Period, in microseconds since the epoch (0001-01-01 and 9999-12-31 UTC).
 DATE_MIN = -62135596800000000
 DATE_MAX = 253402300800000000
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class StringEntry:
     param: str
     folded: str  # casefolded, accents stripped, whitespace collapsed
     exact: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class TokenEntry:
     param: str
     system: str | None
@@ -24,14 +26,14 @@ class TokenEntry:
     text: str | None  # folded display text, for :text
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class DateEntry:
     param: str
     low: int  # inclusive, microseconds since the epoch, UTC
     high: int  # exclusive
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ReferenceEntry:
     param: str
     target_type: str | None
@@ -39,7 +41,7 @@ class ReferenceEntry:
     url: str | None  # absolute or canonical references outside this server
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class UriEntry:
     param: str
     value: str

@@ -139,6 +139,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from server.value_types import value_type
+
 if TYPE_CHECKING:
     from server.search.index_entries import IndexEntries
     from server.search.query import SearchQuery
@@ -153,7 +155,7 @@ class Method(StrEnum):
     DELETE = "DELETE"
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class StoredVersion:
     """One version of a resource as the store holds it."""
 
@@ -212,7 +214,7 @@ def requirement_holds(required: Required, deleted: bool | None, version: int | N
     return len(required) == 2 or required[2] == version
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Write:
     """A new version to store if the current version is still ``expected_version``.
 
