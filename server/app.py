@@ -25,6 +25,7 @@ from server.console import install_console
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
+from server.metrics.framework_telemetry import framework_telemetry
 from server.metrics.http import HttpMetrics, MetricsMiddleware
 from server.metrics.runtime import RuntimeCollector
 from server.metrics.store_counts import StoreCounts
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A redirect to the path with its slash removed answers a path no route serves
         # (an encoded "../" id became "/fhir/Patient/.."): an unknown path is a 404.
         redirect_slashes=False,
+        telemetry=framework_telemetry(),
     )
     app.state.settings = settings
     app.state.metrics = registry = CollectorRegistry()
