@@ -32,11 +32,20 @@ class HttpMetrics:
             buckets=_BUCKETS,
             registry=registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         interaction, resource_type = interaction_of(scope)
-        self.requests.labels(interaction, resource_type, str(status)).inc()
-        self.duration.labels(interaction, resource_type).observe(seconds)
+        key = (interaction, resource_type, status)
+        series = self._series.get(key)
+        if series is None:
+            # A handful of routes, types and statuses: their series are looked up once.
+            series = self._series[key] = (
+                self.requests.labels(interaction, resource_type, str(status)),
+                self.duration.labels(interaction, resource_type),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 def interaction_of(scope: Scope) -> tuple[str, str]:
