@@ -46,6 +46,9 @@ def _parse(text: str) -> _Authority | None:
     return _Authority(matched["name"], int(port) if port else None)
 
 
+_ORIGINS_KEPT = 64
+
+
 def _listening(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -64,19 +67,27 @@ class HostPolicy:
         self.allowed: frozenset[_Authority] = frozenset(
             parsed for parsed in map(_parse, entries) if parsed is not None
         )
+        self._origins: dict[tuple[str, str], str] = {}
 
     def origin(self, scope: Scope) -> str:
         """``scheme://host`` of a request whose Host is allowed; InvalidRequest otherwise."""
         hosts = [value for name, value in scope["headers"] if name == b"host"]
         text = hosts[0].decode("latin-1") if len(hosts) == 1 else ""
-        parsed = _parse(text)
         scheme = str(scope.get("scheme", "http"))
+        known = self._origins.get((text, scheme))
+        if known is not None:
+            return known
+        parsed = _parse(text)
         if parsed is not None:
             port = parsed.port or _DEFAULT_PORTS.get(scheme)
             if _Authority(parsed.name, None) in self.allowed or (
                 _Authority(parsed.name, port) in self.allowed
             ):
-                return f"{scheme}://{text.lower()}"
+                # Allowed Hosts are few (their spellings, ports): each is parsed once.
+                if len(self._origins) >= _ORIGINS_KEPT:
+                    self._origins.clear()
+                origin = self._origins[(text, scheme)] = f"{scheme}://{text.lower()}"
+                return origin
         raise InvalidRequest(
             f"This server does not answer to Host {text!r}; "
             "it is configured with --allowed-hosts (or --base-url)",
