@@ -47,6 +47,8 @@ def _parse(text: str) -> _Authority | None:
 
 
 _ORIGINS_KEPT = 64
+_EVERY_ADDRESS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - names, not a bind
+_LOOPBACK = ("127.0.0.1", "::1")
 
 
 def _listening(host: str, port: int) -> str:
@@ -62,6 +64,10 @@ class HostPolicy:
             _listening(settings.host, settings.port),
             _listening("localhost", settings.port),
         ]
+        if not settings.allowed_hosts and settings.host in _EVERY_ADDRESS:
+            # Listening everywhere (in a container, say), it is reached on this machine's
+            # loopback address, by number as often as by name.
+            entries += [_listening(a, settings.port) for a in _LOOPBACK]
         if self.configured_base:
             entries.append(urlsplit(self.configured_base).netloc)
         self.allowed: frozenset[_Authority] = frozenset(

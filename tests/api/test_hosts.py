@@ -104,6 +104,20 @@ async def test_default_allowed_hosts_are_the_listening_address_and_localhost(
         assert all(url.startswith(origin) for url in links(bundle).values()), links(bundle)
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1:8080", "[::1]:8080", "localhost:8080"])
+async def test_listening_on_every_address_allows_the_loopback_names(
+    settings: Settings, host: str
+) -> None:
+    # In a container the server listens on 0.0.0.0 and is reached through a published
+    # port on the host's loopback address, by number as often as by name.
+    async with serving(settings, host="0.0.0.0") as http:
+        location = await create_two(http, host)
+        other = await http.get("/fhir/metadata", headers={"Host": "10.1.2.3:8080"})
+
+    assert location.startswith(f"http://{host}/fhir/Patient/")
+    assert other.status_code == 400
+
+
 async def test_allowed_hosts_replace_the_default(settings: Settings) -> None:
     async with serving(settings, allowed_hosts=("fhir.ward.example",)) as http:
         named = await http.get("/fhir/metadata", headers={"Host": "fhir.ward.example:8443"})
