@@ -88,8 +88,10 @@ def test_event_is_a_valid_audit_event(case: Access) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_written_bytes_are_the_event_serialized(case: Access) -> None:
+@pytest.mark.parametrize("request_id", [None, 'caller\'s "id" \\ \u00e9'])
+def test_written_bytes_are_the_event_serialized(case: Access, request_id: str | None) -> None:
     builder = EventBuilder(BASES[0], BASES)
+    case = dataclasses.replace(case, request_id=request_id)
     write = builder.write(dataclasses.replace(case), "ev1")
 
     assert write.version.body == orjson.dumps(builder.event(case, "ev1"))
