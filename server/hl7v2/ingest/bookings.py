@@ -20,8 +20,8 @@ import orjson
 
 from server.errors import Conflict, FhirError
 from server.hl7v2.ingest.model import Failure, Outcome
-from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges
-from server.storage.port import Holds, HoldTaken, StoredVersion, Write
+from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges, deletion
+from server.storage.port import HoldTaken, StoredVersion, Write
 
 HELD_TYPE = "Appointment"
 
@@ -55,6 +55,7 @@ class IngestedBookings:
 
     def __init__(self, rules: Mapping[str, HoldRule]) -> None:
         """``rules``: the client writes' hold rules, by type (of which only HELD_TYPE's runs)."""
+        self.rules = rules
         self.rule = rules.get(HELD_TYPE)
         self.plans: dict[str, HoldPlan] = {}  # Appointment/id -> its holds
         self.released: dict[str, tuple[Write, ...]] = {}  # by a deleted Appointment
@@ -101,7 +102,7 @@ class IngestedBookings:
                     write = replace(write, holds=plan.holds)
                 more += plan.more
             if reference in self.released:
-                write = replace(write, holds=Holds(frozenset()))  # a deleted booking's keys go
+                write = deletion(write, self.rules)
             more += self.released.get(reference, ())
             stored.append(write)
         # A store without transactions (memory://) applies a batch in its order: the moved
