@@ -3,17 +3,40 @@ compare two versions, and see the home page's panels load."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.console.browser import WAIT_SECONDS, browser, live_console
 
 __all__ = ["browser", "live_console"]  # the fixtures this module uses
+
+
+def replaced(element: WebElement) -> Callable[[WebDriver], bool]:
+    """Whether ``element``'s page has been navigated away from. Chromium answers a node of
+    the page being torn down either stale or "does not belong to the document"; both
+    mean the new page is coming (``staleness_of`` knows only the first)."""
+
+    def gone(_: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc):
+                raise
+            return True
+        return False
+
+    return gone
 
 
 def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
@@ -25,7 +48,7 @@ def test_search_for_a_patient_and_open_their_page(browser: WebDriver, live_conso
     field = browser.find_element(By.ID, "v-family")
     before = browser.find_element(By.TAG_NAME, "html")
     field.send_keys("Álvarez", Keys.ENTER)
-    wait(browser).until(ready.staleness_of(before))  # the results page, not the first one
+    wait(browser).until(replaced(before))  # the results page, not the first one
     link = wait(browser).until(
         ready.element_to_be_clickable((By.CSS_SELECTOR, 'a[href="/console/Patient/pat-0001"]'))
     )
@@ -47,7 +70,7 @@ def test_the_diff_of_two_versions(browser: WebDriver, live_console: str) -> None
     browser.find_element(By.CSS_SELECTOR, f'input[name="to"][value="{newest}"]').click()
     before = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, "form.history button[type=submit]").click()
-    wait(browser).until(ready.staleness_of(before))  # the page opened with a diff already
+    wait(browser).until(replaced(before))  # the page opened with a diff already
     added = wait(browser).until(
         ready.presence_of_all_elements_located((By.CSS_SELECTOR, ".diff .add"))
     )
