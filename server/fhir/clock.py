@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,7 +33,23 @@ def _second(seconds: int) -> str:
 
 def http_date(us: int) -> str:
     """Format as an HTTP-date (RFC 9110), e.g. for Last-Modified."""
-    return format_datetime(to_datetime(us), usegmt=True)
+    return _http_second(us // 1_000_000)
+
+
+# RFC 9110's names, whatever the process's locale (strftime's %a and %b follow it).
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# Every read answers with its version's Last-Modified; versions written in the same second
+# (an import, a busy hour) share the formatted date.
+@lru_cache(maxsize=1024)
+def _http_second(seconds: int) -> str:
+    t = time.gmtime(seconds)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
 
 
 def parse_instant(value: str) -> int:
