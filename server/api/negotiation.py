@@ -8,9 +8,11 @@ an XML body a 415.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from starlette.requests import Request
 
+from server.api.query_values import query_value
 from server.errors import NotAcceptable, UnsupportedMediaType
 
 FHIR_JSON = "application/fhir+json"
@@ -59,8 +61,8 @@ def _media_types(header: str) -> list[tuple[str, float]]:
 
 def response_format(request: Request) -> ResponseFormat:
     """Choose the response format from ``_format``, ``_pretty`` and ``Accept``."""
-    pretty = request.query_params.get("_pretty", "false").lower() == "true"
-    requested = request.query_params.get("_format")
+    pretty = (query_value(request, "_pretty") or "false").lower() == "true"
+    requested = query_value(request, "_format")
     if requested is not None:
         media = _FORMAT_ALIASES.get(requested.strip().lower())
         if media is None:
@@ -72,10 +74,16 @@ def response_format(request: Request) -> ResponseFormat:
     accept = request.headers.get("accept")
     if not accept:
         return ResponseFormat(FHIR_JSON, pretty)
+    return ResponseFormat(_accepted(accept), pretty)
+
+
+# A client sends the same Accept header with every request.
+@lru_cache(maxsize=256)
+def _accepted(accept: str) -> str:
     candidates = sorted(((m, q) for m, q in _media_types(accept) if q > 0), key=lambda mq: -mq[1])
     for media, _ in candidates:
         if media in _ACCEPTABLE:
-            return ResponseFormat(PLAIN_JSON if media == PLAIN_JSON else FHIR_JSON, pretty)
+            return PLAIN_JSON if media == PLAIN_JSON else FHIR_JSON
     raise NotAcceptable(f"None of the Accept types {accept!r} can be produced; use {FHIR_JSON}")
 
 

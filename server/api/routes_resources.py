@@ -24,6 +24,7 @@ from server.api.negotiation import JSON_PATCH, require_body_type, response_forma
 from server.api.path_ids import held_instance, require_id
 from server.api.prefer import ReturnPreference, return_preference
 from server.api.public_urls import public_base, public_request_url
+from server.api.query_values import query_value
 from server.api.request_body import read_body
 from server.api.responses import fhir_response, information, version_headers
 from server.api.route_table import Row
@@ -82,8 +83,8 @@ def _write_response(request: Request, result: WriteResult) -> Response:
 
 def _subsetted(request: Request, version: StoredVersion) -> bytes | dict[str, Any] | None:
     """The stored bytes, or the part ``_summary``/``_elements`` ask for (marked SUBSETTED)."""
-    summary = parse_summary(request.query_params.get("_summary"))
-    elements = parse_elements(request.query_params.get("_elements"))
+    summary = parse_summary(query_value(request, "_summary"))
+    elements = parse_elements(query_value(request, "_elements"))
     if version.body is None or (summary in (None, Summary.FALSE) and elements is None):
         return version.body
     return subset(orjson.loads(version.body), summary, elements)

@@ -46,10 +46,25 @@ async def test_response_media_type(
 async def test_unsupported_formats_are_406(
     client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
 ) -> None:
-    response = await client.get("/fhir/metadata", params=params, headers=headers)
+    # Twice: the second answer must not come from a remembered choice.
+    for _ in range(2):
+        response = await client.get("/fhir/metadata", params=params, headers=headers)
 
-    assert response.status_code == 406
-    assert response.json()["resourceType"] == "OperationOutcome"
+        assert response.status_code == 406
+        assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_a_read_with_and_without_a_query_string(client: httpx.AsyncClient) -> None:
+    created = (await client.post("/fhir/Patient", json=make_patient(), headers=FHIR_JSON)).json()
+    url = f"/fhir/Patient/{created['id']}"
+
+    plain = await client.get(url, headers={"Accept": "application/json"})
+    summary = await client.get(url, params={"_elements": "gender"})
+
+    assert plain.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert plain.json()["name"] == created["name"]
+    assert "name" not in summary.json()
+    assert summary.json()["meta"]["tag"][0]["code"] == "SUBSETTED"
 
 
 async def test_pretty_indents_the_stored_resource(client: httpx.AsyncClient) -> None:
