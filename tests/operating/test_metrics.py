@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, generate_latest
 
 from server.app import create_app
+from server.metrics.http import HttpMetrics
 from server.settings import Settings
 from tests.conftest import make_patient
 from tests.ingest.messages import adt, unsupported
@@ -106,3 +108,25 @@ async def test_a_metrics_token_is_required_when_one_is_set(settings: Settings) -
 
     assert [missing.status_code, wrong.status_code, right.status_code] == [401, 401, 200]
     assert missing.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_latencies_fall_in_cumulative_buckets_bounds_included() -> None:
+    registry = CollectorRegistry()
+    metrics = HttpMetrics(registry)
+    scope = {"type": "http", "path": "/fhir/Patient/1", "path_params": {}}
+    for seconds in (0.0004, 0.001, 0.003, 0.003, 20.0):
+        metrics.observe(scope, 200, seconds)
+
+    text = generate_latest(registry).decode()
+
+    bucket = "fhirport_http_request_duration_seconds_bucket"
+    assert sample(text, bucket, type="Patient", le="0.001") == 2
+    assert sample(text, bucket, type="Patient", le="0.0025") == 2
+    assert sample(text, bucket, type="Patient", le="0.005") == 4
+    assert sample(text, bucket, type="Patient", le="10.0") == 4
+    assert sample(text, bucket, type="Patient", le="+Inf") == 5
+    assert sample(text, "fhirport_http_request_duration_seconds_count", type="Patient") == 5
+    total = sample(text, "fhirport_http_request_duration_seconds_sum", type="Patient")
+    assert total == pytest.approx(20.0074)
+    requests = "fhirport_http_requests_total"
+    assert sample(text, requests, interaction="unrouted", type="Patient", status="200") == 5
