@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
 
 from server.gc_settle import settle
 
@@ -34,6 +37,37 @@ def start_worker(importer_pid: int, bulk_import: bool = True) -> None:
         target=_exit_without, args=(importer_pid,), name="importer-watch", daemon=True
     )
     watch.start()
+
+
+@contextmanager
+def spawning(executor: Executor | None, workers: int) -> Iterator[None]:
+    """Start the pool's ``workers`` processes from another thread while the block runs.
+
+    A process pool starts a process when a task is submitted, and the submitting thread
+    waits meanwhile: the first time, until the forkserver has started and imported the
+    main module. Submitted from here, that wait, the workers' own start (``start_worker``)
+    and the block (the importing process opening its store, importing the server) overlap.
+    """
+    if executor is None:
+        yield
+        return
+    thread = threading.Thread(
+        target=_spawn, args=(executor, workers), name="worker-spawn", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _spawn(executor: Executor, workers: int) -> None:
+    # A task each; the pool starts a process for a task while none is idle.
+    try:
+        for _ in range(workers):
+            executor.submit(os.getpid)
+    except Exception:  # noqa: S110 - the import's own first task meets the same error
+        pass
 
 
 def _exit_without(importer_pid: int) -> None:

@@ -33,7 +33,7 @@ import orjson
 from hl7.batch import RawMessage, read_messages
 from mappers.config import MappingConfig
 from server.gc_settle import settled
-from server.hl7v2.ingest.import_worker import start_worker
+from server.hl7v2.ingest.import_worker import spawning, start_worker
 from server.hl7v2.ingest.model import IngestOutcome, Prepared
 from server.hl7v2.ingest.prepare import prepare
 from server.hl7v2.ingest.report import ImportReport, message_record
@@ -112,9 +112,17 @@ class ImportOptions:
 class Importer:
     """Imports files into the store behind an Ingestor."""
 
-    def __init__(self, ingestor: Ingestor, options: ImportOptions | None = None) -> None:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        options: ImportOptions | None = None,
+        pool: Executor | None = None,
+    ) -> None:
+        """``pool``: the workers to prepare messages in (their owner shuts them down);
+        without it, ``options.workers`` of the import's own."""
         self.ingestor = ingestor
         self.options = options or ImportOptions()
+        self.pool = pool
 
     async def run(self, files: Sequence[Path]) -> ImportReport:
         """Import every message of ``files``; return the report."""
@@ -123,7 +131,7 @@ class Importer:
         message_keys = MessageKeys()
         # Outcomes are recorded in input order, as soon as the oldest message is done.
         running: deque[tuple[Located, asyncio.Task[IngestOutcome]]] = deque()
-        executor = self._executor()
+        executor = self.pool or worker_pool(self.options.workers)
         try:
             async for located, prepared in self._prepared(read_all(files), executor):
                 job = partial(self._apply, located, prepared)
@@ -135,7 +143,7 @@ class Importer:
                 await task
                 self._record(report, located, task)
         finally:
-            if executor is not None:
+            if executor is not None and executor is not self.pool:
                 executor.shutdown(cancel_futures=True)
         report.finish()
         return report
@@ -153,9 +161,6 @@ class Importer:
         outcome = await self.ingestor.ingest_prepared(prepared, dry_run=self.options.dry_run)
         self.options.on_message(outcome.outcome.value, len(located.raw.data))
         return outcome
-
-    def _executor(self) -> Executor | None:
-        return worker_pool(self.options.workers)
 
     async def _prepared(
         self, messages: Iterator[Located], executor: Executor | None
@@ -273,18 +278,25 @@ async def run_import(
     The garbage collector collects less often meanwhile (``bulk_collection``), and
     leaves alone what is loaded when the import starts (``frozen``). The FHIR models are
     loaded and left alone too (``settle``) only when this process validates what it
-    maps (no workers); workers settle when they start.
+    maps (no workers); workers settle when they start, which they do while the store
+    opens (``spawning``).
     """
-    # Imported here: worker processes import this module, and need none of the server.
-    from server.runtime import open_runtime
-
     options = options or ImportOptions()
-    settings = Settings(
-        store=store_url, out_of_scope=options.out_of_scope, hl7_vocab=options.vocabulary
-    )
-    with settled() if options.workers <= 1 else frozen(), bulk_collection():
-        async with open_runtime(settings, bulk_import=True) as runtime:
-            return await Importer(runtime.ingestor, options).run(files)
+    pool = worker_pool(options.workers)
+    try:
+        with spawning(pool, options.workers):
+            # Imported here: worker processes import this module, and need none of the server.
+            from server.runtime import open_runtime
+
+            settings = Settings(
+                store=store_url, out_of_scope=options.out_of_scope, hl7_vocab=options.vocabulary
+            )
+            with settled() if options.workers <= 1 else frozen(), bulk_collection():
+                async with open_runtime(settings, bulk_import=True) as runtime:
+                    return await Importer(runtime.ingestor, options, pool).run(files)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 @contextmanager
