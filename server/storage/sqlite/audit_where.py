@@ -1,7 +1,7 @@
 """AuditEvent search conditions on SQLite: each clause a condition on the event row ``e``.
 
-A link lookup (``e.aid IN`` the ``audit_link`` rows matching on the ``(p, code, aid)``
-index, or ``e.sid IN`` the ``audit_sig_link`` rows of the signatures, for the parameters
+A link lookup (``e.aid IN`` the ``audit_link`` rows matching, sought in each bucket of
+its index, or ``e.sid IN`` the ``audit_sig_link`` rows of the signatures, for the parameters
 events share: server.storage.sqlite.audit_signatures), the row's date range, time or
 id. Chains from an event's references and ``_has`` onto events join the shared index
 tables through ``SqlSearch``; ``_has`` from another type through events
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from server.search import query as sq
 from server.storage.audit_rows import AUDIT_TYPE, DATE_PARAM, ID_PARAM, UPDATED_PARAM
+from server.storage.sqlite.audit import LINK_BUCKET, LINK_BUCKET_BITS
 from server.storage.sqlite.audit_signatures import table_of
 from server.storage.sqlite.dates import date_where
 from server.storage.sqlite.matches import reference_where, string_where, token_where, uri_where
@@ -30,10 +31,22 @@ TIMES: Final = {
 }
 LIVE: Final = "e.body IS NOT NULL"
 
+# The event's own links with a value: the value sought in every bucket of the link index
+# that holds events, oldest to newest, each an index seek.
+OWN_LINKS: Final = (
+    "e.aid IN (WITH RECURSIVE bucket(n) AS ("  # noqa: S608 - fixed names
+    f"SELECT (SELECT min(aid) FROM audit_event) >> {LINK_BUCKET_BITS} UNION ALL "
+    "SELECT n + 1 FROM bucket "
+    f"WHERE n < ((SELECT max(aid) FROM audit_event) >> {LINK_BUCKET_BITS})) "
+    f"SELECT aid FROM bucket CROSS JOIN audit_link ON {LINK_BUCKET} = n WHERE p = ?"
+)
+
 
 def _links(param: str) -> str:
     """``e.<key> IN (SELECT <key> FROM <links> WHERE p = ?``: the event's own or shared links."""
     table, key = table_of(param)
+    if table == "audit_link":
+        return OWN_LINKS
     return f"e.{key} IN (SELECT {key} FROM {table} WHERE p = ?"  # noqa: S608 - fixed names
 
 
