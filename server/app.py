@@ -11,22 +11,23 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from server.api.audit_middleware import AuditMiddleware
+from server.api.admission import Admission
 from server.api.docs import OPENAPI_PATH, install_api_docs
+from server.api.envelope import Envelope
 from server.api.error_handlers import install_error_handlers
-from server.api.public_urls import HostGuard, HostPolicy
-from server.api.request_ids import RequestIds
+from server.api.public_urls import HostPolicy
+from server.api.request_ids import AccessLog
 from server.api.request_limits import RequestLimits
 from server.api.routes import install_routes
 from server.api.routes_health import PROBE_PATHS
-from server.api.security_headers import install_http_hygiene
+from server.api.security_headers import install_cors
 from server.bulk.runner import exports_running
 from server.console import install_console
 from server.gc_settle import settled
 from server.hl7v2.listener import ingest_running
 from server.hl7v2.query.config import query_config_from_env
 from server.metrics.framework_telemetry import framework_telemetry
-from server.metrics.http import HttpMetrics, MetricsMiddleware
+from server.metrics.http import HttpMetrics
 from server.metrics.runtime import RuntimeCollector
 from server.metrics.store_counts import StoreCounts
 from server.runtime import open_runtime
@@ -76,24 +77,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store_counts = StoreCounts()
     registry.register(app.state.store_counts)
     app.state.hosts = hosts = HostPolicy(settings)
-    app.add_middleware(
-        RequestLimits,
+    limits = RequestLimits(
         max_url_length=settings.max_url_length,
         max_query_params=settings.max_query_params,
         timeout=settings.request_timeout,
     )
-    app.add_middleware(HostGuard, policy=hosts, any_host=PROBE_PATHS)
+    app.add_middleware(Admission, hosts=hosts, limits=limits, any_host=PROBE_PATHS)
     if settings.forwarded_allow_ips:  # outside the guard: it may set the scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
-    install_http_hygiene(app, settings.cors_origins)  # every answer above gets the headers
-    # Outermost: a request refused by the host guard is recorded too, with the client
-    # address the proxy headers give.
-    app.add_middleware(AuditMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
-    # Outside the audit record and every answer: each of them can quote the id.
-    app.add_middleware(
-        RequestIds, log_access=settings.access_log, queries=settings.access_log_queries
-    )
+    install_cors(app, settings.cors_origins)
+    # Outermost: every answer above, a request refused by the host guard included, gets
+    # its request id, security headers, metrics and audit record (with the client
+    # address the proxy headers give).
+    access_log = AccessLog(enabled=settings.access_log, queries=settings.access_log_queries)
+    app.add_middleware(Envelope, metrics=HttpMetrics(registry), access_log=access_log)
     install_error_handlers(app)
     if settings.api_docs:
         install_api_docs(app)

@@ -16,13 +16,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-import orjson
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from server.api.dependencies import host_policy
-from server.api.negotiation import FHIR_JSON
-from server.errors import InvalidRequest, Issue, operation_outcome
+from server.errors import InvalidRequest
 from server.settings import Settings
 
 FHIR_PREFIX = "/fhir"
@@ -103,36 +101,6 @@ class HostPolicy:
     def base(self, scope: Scope) -> str:
         """The FHIR base URL as clients see it."""
         return self.configured_base or self.origin(scope) + FHIR_PREFIX
-
-
-class HostGuard:
-    """ASGI middleware: a request whose Host is not allowed gets a 400 OperationOutcome."""
-
-    def __init__(
-        self, app: ASGIApp, policy: HostPolicy, any_host: frozenset[str] = frozenset()
-    ) -> None:
-        self.app = app
-        self.policy = policy
-        self.any_host = any_host  # paths whose answers name no URL (the health probes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.any_host:
-            try:
-                self.policy.origin(scope)
-            except InvalidRequest as exc:
-                await _refuse(send, exc.issues)
-                return
-        await self.app(scope, receive, send)
-
-
-async def _refuse(send: Send, issues: list[Issue]) -> None:
-    body = orjson.dumps(operation_outcome(issues))
-    headers = [
-        (b"content-type", f"{FHIR_JSON}; charset=utf-8".encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 400, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def public_base(request: Request) -> str:

@@ -24,12 +24,13 @@ import logging
 from typing import Any, Final
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.api.answers import answer_of
 from server.api.negotiation import FHIR_JSON
 from server.errors import Issue, operation_outcome
 
-__all__ = ["RETRY_AFTER_SECONDS", "RequestLimits"]
+__all__ = ["RETRY_AFTER_SECONDS", "RequestLimits", "send_outcome"]
 
 log = logging.getLogger("fhirport.http")
 
@@ -39,10 +40,10 @@ _CHECK_EVERY: Final = 1.0
 
 
 async def send_outcome(
-    send: Send, status: int, issue: Issue, extra: tuple[tuple[bytes, bytes], ...] = ()
+    send: Send, status: int, issues: list[Issue], extra: tuple[tuple[bytes, bytes], ...] = ()
 ) -> None:
-    """Answer with an OperationOutcome holding ``issue``."""
-    body = orjson.dumps(operation_outcome([issue]))
+    """Answer with an OperationOutcome holding ``issues``."""
+    body = orjson.dumps(operation_outcome(issues))
     headers = [
         (b"content-type", f"{FHIR_JSON}; charset=utf-8".encode()),
         (b"content-length", str(len(body)).encode()),
@@ -58,31 +59,16 @@ def _is_read(scope: Scope) -> bool:
 
 
 class RequestLimits:
-    """ASGI middleware enforcing the limits above."""
+    """The limits above, for ``server.api.admission`` to apply to each request."""
 
-    def __init__(
-        self, app: ASGIApp, *, max_url_length: int, max_query_params: int, timeout: float
-    ) -> None:
-        self.app = app
+    def __init__(self, *, max_url_length: int, max_query_params: int, timeout: float) -> None:
         self.max_url_length = max_url_length
         self.max_query_params = max_query_params
         self.timeout = timeout
         self._deadlines = _Deadlines(timeout)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        refusal = self._refusal(scope)
-        if refusal is not None:
-            await send_outcome(send, *refusal)
-            return
-        if _is_read(scope):
-            await self._within_budget(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-    def _refusal(self, scope: Scope) -> tuple[int, Issue] | None:
+    def refusal(self, scope: Scope) -> tuple[int, Issue] | None:
+        """The status and issue refusing the request of ``scope`` outright, or None."""
         query: bytes = scope["query_string"]
         path: bytes = scope.get("raw_path") or str(scope["path"]).encode()
         length = len(path) + (len(query) + 1 if query else 0)
@@ -103,19 +89,16 @@ class RequestLimits:
                 return 400, Issue(reason, "too-costly")
         return None
 
-    async def _within_budget(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run ``app`` for the request, within the time budget when it is a read."""
+        if not _is_read(scope):
+            await app(scope, receive, send)
+            return
         task = asyncio.current_task()
         assert task is not None  # an ASGI app always runs in a task
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         self._deadlines.enter(task)
         try:
-            await self.app(scope, receive, tracking_send)
+            await app(scope, receive, send)
         except asyncio.CancelledError:
             # Someone else's cancellation (shutdown, a client gone) goes on up.
             if not self._deadlines.expired(task) or task.uncancel() > 0:
@@ -130,7 +113,7 @@ class RequestLimits:
         if not timed_out:
             return
         log.warning("%s %s took longer than %s s", scope["method"], scope["path"], self.timeout)
-        if started:
+        if answer_of(scope).started:
             # The answer's first bytes are out: the server can only close the connection.
             raise TimeoutError(f"the response took longer than {self.timeout} s")
         reason = (
@@ -138,7 +121,7 @@ class RequestLimits:
             "narrow it (fewer results per page, fewer _include) or try again later"
         )
         retry = ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),)
-        await send_outcome(send, 503, Issue(reason, "timeout"), retry)
+        await send_outcome(send, 503, [Issue(reason, "timeout")], retry)
 
 
 class _Deadlines:

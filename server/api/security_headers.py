@@ -6,19 +6,19 @@ unless ``--cors-origins`` lists the exact origins allowed.
 No-store covers every ``/fhir`` response (reads, searches, history, operations, and the
 errors about them, which can name what exists) and every ``/auth/token`` answer (RFC
 6749 section 5.1); only the CapabilityStatement and the SMART discovery documents, which
-describe the server and hold no one's data, may be cached. A pure ASGI middleware: it
-adds two header tuples to the response start and touches nothing else.
+describe the server and hold no one's data, may be cached. server.api.envelope applies
+them to every answer's start and touches nothing else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ANSWER_OUTSIDE_MIDDLEWARE", "SecurityHeaders", "install_http_hygiene", "no_store"]
+__all__ = ["ANSWER_OUTSIDE_MIDDLEWARE", "install_cors", "no_store", "secured"]
 
 _NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
 _NO_STORE: Final = (b"cache-control", b"no-store")
@@ -42,34 +42,21 @@ def no_store(path: str) -> bool:
     return path == "/auth/token"
 
 
-class SecurityHeaders:
-    """ASGI middleware: nosniff on every response, no-store where ``no_store`` says, HSTS
-    on every answer over HTTPS (directly or through a trusted proxy's X-Forwarded-Proto)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        private = no_store(scope["path"])
-        secure = scope.get("scheme") == "https"
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                if private:
-                    # A route's own caching header cannot outlive the rule.
-                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
-                    headers.append(_NO_STORE)
-                headers.append(_NOSNIFF)
-                if secure:
-                    headers.append(_HSTS)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def secured(
+    headers: Iterable[tuple[bytes, bytes]], *, private: bool, secure: bool
+) -> list[tuple[bytes, bytes]]:
+    """An answer's ``headers`` with nosniff, no-store where ``private`` (``no_store``), and
+    HSTS where ``secure`` (HTTPS, directly or through a trusted proxy's X-Forwarded-Proto)."""
+    if private:
+        # A route's own caching header cannot outlive the rule.
+        kept = [h for h in headers if h[0].lower() != b"cache-control"]
+        kept.append(_NO_STORE)
+    else:
+        kept = list(headers)
+    kept.append(_NOSNIFF)
+    if secure:
+        kept.append(_HSTS)
+    return kept
 
 
 # What a browser app may send and read across origins (CORS): the FHIR REST headers.
@@ -93,8 +80,8 @@ _CORS_RESPONSE_HEADERS: Final = [
 ]
 
 
-def install_http_hygiene(app: Starlette, origins: tuple[str, ...]) -> None:
-    """Add CORS for ``origins`` (none: CORS stays off) and, outside it, the headers above.
+def install_cors(app: Starlette, origins: tuple[str, ...]) -> None:
+    """Add CORS for ``origins`` (none: CORS stays off).
 
     Credentials mode stays off: a SMART app sends its token in ``Authorization``, which
     needs no cookies, so no origin can ride on a user's browser session.
@@ -109,4 +96,3 @@ def install_http_hygiene(app: Starlette, origins: tuple[str, ...]) -> None:
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(SecurityHeaders)

@@ -22,10 +22,11 @@ How the rest of the server meets it:
   - ``trail.message_event(...)``: an HL7v2 message received over MLLP (type ``rest``,
     subtype the message event), called by the MLLP wiring.
 
-- Per HTTP request, ``server.api.audit_middleware.AuditMiddleware`` puts an
-  ``AuditDraft`` (``server.audit.draft``) on ``request.state.audit``; handlers fill it
-  (interaction, entities, the patients whose data was returned, the query) and, after
-  the response, the middleware builds the event from the draft, the response status and
+- Per HTTP request, ``server.api.request_audit.RequestAudit`` (opened by the outermost
+  middleware, ``server.api.envelope``) puts an ``AuditDraft`` (``server.audit.draft``)
+  on ``request.state.audit``; handlers fill it (interaction, entities, the patients
+  whose data was returned, the query) and, after the response, it builds the event
+  from the draft, the response status and
   ``request.state.access`` (SCOPES' ``Access``; absent when the request was refused
   before a token was accepted) and queues it.
 

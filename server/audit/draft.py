@@ -1,9 +1,9 @@
 """What one request's AuditEvent will say, filled while the request runs.
 
-The audit middleware (server.api.audit_middleware) makes one ``AuditDraft`` per request
+The request's audit (server.api.request_audit) makes one ``AuditDraft`` per request
 and sets it as the request's ``current_draft``; handlers name the interaction and what
 they read or returned, the resource service's write hook records a write's event in
-the write's own batch, and after the response the middleware turns the draft, the
+the write's own batch, and after the response the request's audit turns the draft, the
 status and the request's access into the event (unless the write already did).
 """
 

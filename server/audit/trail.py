@@ -38,7 +38,7 @@ _DAY_US: Final = 86_400 * 1_000_000
 # Events per store.append: a chunk the store refuses fails alone.
 _CHUNK: Final = 512
 # Past this many queued events a flush starts at once, and new requests wait until
-# it catches up (server.api.audit_middleware). Above what a flush interval's reads come
+# it catches up (server.api.request_audit). Above what a flush interval's reads come
 # to at full speed, so that requests do not stall on every group commit.
 HIGH_WATER: Final = 4096
 # Events one flush hands to the store at once, committed as one group: a write of

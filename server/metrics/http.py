@@ -7,7 +7,6 @@ walk the histogram's buckets one by one, on every request.
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Final
@@ -15,7 +14,7 @@ from typing import Final
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from server.registry import HELD_TYPES
 
@@ -87,29 +86,3 @@ def interaction_of(scope: Scope) -> tuple[str, str]:
     if candidate is None and scope["path"].startswith(_FHIR):
         candidate = scope["path"][len(_FHIR) :].split("/", 1)[0]
     return interaction, candidate if candidate in HELD_TYPES else ""
-
-
-class MetricsMiddleware:
-    """ASGI middleware: observe every HTTP request's route, status and duration."""
-
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observed)
-        finally:
-            self.metrics.observe(scope, status, time.perf_counter() - started)

@@ -227,3 +227,24 @@ def test_serve_refuses_a_certificate_without_its_key(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "tls_cert and tls_key go together" in result.output
     assert "Traceback" not in result.output
+
+
+async def test_https_through_a_trusted_proxy_asks_browsers_to_stay_on_https() -> None:
+    """The proxy's X-Forwarded-Proto is believed inside the headers' layer: HSTS follows it."""
+    app = create_app(
+        Settings(
+            store="memory://",
+            seed=False,
+            auth="none",
+            allowed_hosts=("testserver",),
+            forwarded_allow_ips=("127.0.0.1",),
+        )
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 4321))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            proxied = await http.get("/fhir/metadata", headers={"X-Forwarded-Proto": "https"})
+            direct = await http.get("/fhir/metadata")
+
+    assert proxied.headers.get("strict-transport-security") == "max-age=31536000"
+    assert "strict-transport-security" not in direct.headers
