@@ -9,7 +9,9 @@ a write committed sees it.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,15 +41,15 @@ def _write(resource_id: str, version: int = 1, *, deleted: bool = False) -> Writ
 
 
 def _counting(store: SqliteStore) -> list[int]:
-    """Count the reader-pool hops ``store`` makes from now on."""
+    """Count the reader hops of reads by key ``store`` makes from now on."""
     hops: list[int] = []
-    run = store.readers.run
+    run = store.key_reader.run
 
     async def counted(fn: Callable[[Any], Any]) -> Any:
         hops.append(1)
         return await run(fn)
 
-    store.readers.run = counted  # type: ignore[method-assign]
+    store.key_reader.run = counted  # type: ignore[method-assign]
     return hops
 
 
@@ -77,3 +79,35 @@ async def test_a_read_after_a_committed_write_sees_it(store: SqliteStore) -> Non
 
     assert after is not None
     assert after.version == 2
+
+
+async def test_reads_by_key_of_overlapping_turns_share_one_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A commit empties every reader connection's page cache: reads by key spread over
+    # several connections each fill their own again.
+    store = SqliteStore(tmp_path / "keyed.sqlite3")
+    opened: list[bool] = []
+    connect = store._connect
+
+    def counted(*, read_only: bool) -> sqlite3.Connection:
+        opened.append(read_only)
+        return connect(read_only=read_only)
+
+    monkeypatch.setattr(store, "_connect", counted)
+    await store.open()
+    try:
+        await store.write([_write(f"p{n}") for n in range(8)])
+        opened.clear()
+
+        async def read_later(turns: int) -> StoredVersion | None:
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            return await store.read("Patient", f"p{turns % 8}")
+
+        found = await asyncio.gather(*(read_later(n % 16) for n in range(64)))
+    finally:
+        await store.close()
+
+    assert all(v is not None for v in found)
+    assert opened == [True]

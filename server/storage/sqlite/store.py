@@ -97,6 +97,7 @@ class SqliteStore:
         self._read_keys = ParamKeys()  # keys are never removed, so readers may cache them
         self._writer: WriterThread | None = None
         self._readers: ReaderPool | None = None
+        self._key_reader: ReaderPool | None = None
         self._point_reads: Coalesced[tuple[str, str], StoredVersion | None] = Coalesced(
             self.read_many, _READ_MANY_CHUNK
         )
@@ -131,6 +132,13 @@ class SqliteStore:
         )
         self._writer.start()
         self._readers = ReaderPool(lambda: self._connect(read_only=True), self._reader_count)
+        # Reads by key (the requests' reads, coalesced a turn at a time) on a thread and
+        # connection of their own. Every commit empties each reader connection's page
+        # cache (SQLite drops it when another connection changed the database): spread
+        # over the pool, each read re-read its pages on whichever connection it woke, and
+        # woke threads in turn; on one, one cache fills again between the audit trail's
+        # commits. Searches, which may take long, stay on the pool and hold none of them up.
+        self._key_reader = ReaderPool(lambda: self._connect(read_only=True), 1)
 
     def _forget_uncommitted(self) -> None:
         self._write_keys.forget_uncommitted()
@@ -140,15 +148,22 @@ class SqliteStore:
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
-        if self._readers is not None:
-            self._readers.close()
-            self._readers = None
+        for pool in (self._readers, self._key_reader):
+            if pool is not None:
+                pool.close()
+        self._readers = self._key_reader = None
 
     @property
     def readers(self) -> ReaderPool:
         if self._readers is None:
             raise StoreUnavailable("Store is not open")
         return self._readers
+
+    @property
+    def key_reader(self) -> ReaderPool:
+        if self._key_reader is None:
+            raise StoreUnavailable("Store is not open")
+        return self._key_reader
 
     @property
     def commit_stats(self) -> CommitStats | None:
@@ -172,7 +187,7 @@ class SqliteStore:
 
     async def read(self, resource_type: str, resource_id: str) -> StoredVersion | None:
         if resource_type == AUDIT_TYPE:
-            found = await self.readers.run(lambda conn: read_events(conn, [resource_id]))
+            found = await self.key_reader.run(lambda conn: read_events(conn, [resource_id]))
             return found.get(resource_id)
 
         # The reads of one event-loop turn (concurrent requests) share one reader hop.
@@ -207,7 +222,7 @@ class SqliteStore:
                 for row in rows:
                     found[(row[0], row[1])] = _version(row)
 
-        await self.readers.run(query)
+        await self.key_reader.run(query)
         return found
 
     async def vread(
@@ -225,7 +240,7 @@ class SqliteStore:
             ).fetchone()
             return _version(row) if row else None
 
-        return await self.readers.run(query)
+        return await self.key_reader.run(query)
 
     async def write(
         self,
