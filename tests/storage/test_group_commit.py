@@ -116,3 +116,23 @@ async def test_a_lone_failing_job_leaves_nothing(
 
     assert await thread.submit(_insert("r")) == "r"
     assert await _rows(thread) == ["r"]
+
+
+async def test_a_group_wakes_the_event_loop_once(
+    writer: tuple[WriterThread, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thread, _ = writer
+    loop = asyncio.get_running_loop()
+    wakeups: list[object] = []
+    call_soon_threadsafe = loop.call_soon_threadsafe
+
+    def counted(callback: Callable[..., object], *args: object) -> asyncio.Handle:
+        wakeups.append(callback)
+        return call_soon_threadsafe(callback, *args)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+
+    results = await _in_one_group(thread, [_insert("a"), _insert("b"), _insert("c")])
+
+    assert results == ["a", "b", "c"]
+    assert len(wakeups) == 2  # the holding job's group, then the three jobs'

@@ -69,6 +69,11 @@ def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | No
         future.set_result(result)
 
 
+def _resolve_all(resolved: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in resolved:
+        _resolve(future, result, error)
+
+
 class WriterThread:
     """A single thread that owns the write connection and commits in groups."""
 
@@ -145,8 +150,13 @@ class WriterThread:
                 conn.rollback()
             self._on_rollback()
             outcomes = [(None, exc)] * len(batch)
+        # One hand-off to each event loop for the whole batch: each wakes the loop through
+        # a socket, and the send lets go of the GIL and waits to take it back.
+        resolved: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for job, (result, error) in zip(batch, outcomes, strict=True):
-            job.loop.call_soon_threadsafe(_resolve, job.future, result, error)
+            resolved.setdefault(job.loop, []).append((job.future, result, error))
+        for loop, futures in resolved.items():
+            loop.call_soon_threadsafe(_resolve_all, futures)
 
     def _run_together(self, conn: sqlite3.Connection, batch: list[_Job]) -> _Outcomes | None:
         """Run the jobs one after the other in one transaction, no savepoints; None (all
