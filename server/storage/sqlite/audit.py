@@ -28,7 +28,7 @@ from server.storage.sqlite.audit_signatures import intern, split
 
 # Events per bucket of the link index, as a power of two: the more, the more leaves a
 # flush's links are spread over; the fewer, the more buckets a search seeks its value in.
-LINK_BUCKET_BITS: Final = 13
+LINK_BUCKET_BITS: Final = 15
 # An audit_link row's bucket, written alike in the index and in the searches that use it.
 LINK_BUCKET: Final = f"(aid >> {LINK_BUCKET_BITS})"
 
