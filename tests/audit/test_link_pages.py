@@ -19,7 +19,7 @@ import pytest
 
 from server.audit.events import Access, EventBuilder
 from server.search.engine import SearchEngine
-from server.storage.sqlite.audit import LINK_BUCKET_BITS
+from server.storage.sqlite.audit import LINK_BUCKET_BITS, LINK_INDEX
 from server.storage.sqlite.audit_where import OWN_LINKS
 from server.storage.sqlite.store import SqliteStore
 from tests.audit.test_append import BASES, event
@@ -141,6 +141,7 @@ async def test_an_older_link_index_is_replaced_on_open_and_finds_the_same_events
             conn.execute(f"DROP INDEX {name}")
         conn.execute("CREATE INDEX audit_link_value ON audit_link (p, code, aid)")
         conn.execute("CREATE INDEX audit_link_code ON audit_link (code, aid, p)")
+        conn.execute("CREATE INDEX audit_link_bucket ON audit_link ((aid >> 13), code, aid, p)")
 
     store = SqliteStore(path)
     await store.open()
@@ -169,8 +170,8 @@ async def test_an_older_link_index_is_replaced_on_open_and_finds_the_same_events
 
     assert by_patient == ["ev1", "ev5", "ev9"]
     assert by_entity == ["ev10", "ev2", "ev6"]
-    assert not {"audit_link_value", "audit_link_code"} & indexes
-    assert "INDEX audit_link_bucket (<expr>=? AND code=?)" in steps
+    assert not {"audit_link_value", "audit_link_code", "audit_link_bucket"} & indexes
+    assert f"INDEX {LINK_INDEX} (<expr>=? AND code=?)" in steps
 
 
 async def test_readers_do_not_map_the_database(sqlite_store: SqliteStore) -> None:

@@ -31,6 +31,9 @@ from server.storage.sqlite.audit_signatures import intern, split
 LINK_BUCKET_BITS: Final = 15
 # An audit_link row's bucket, written alike in the index and in the searches that use it.
 LINK_BUCKET: Final = f"(aid >> {LINK_BUCKET_BITS})"
+# Named by its bucket size: an index of another size is another index (RETIRED), which
+# the searches' expression would not match.
+LINK_INDEX: Final = f"audit_link_b{LINK_BUCKET_BITS}"
 
 DDL: Final = (
     """CREATE TABLE IF NOT EXISTS audit_event (
@@ -56,12 +59,12 @@ DDL: Final = (
     # it has. An event's links naming one resource (a patient as ``entity`` and as
     # ``patient``) still sit side by side. A search by value seeks it in each bucket
     # (server.storage.sqlite.audit_where).
-    f"CREATE INDEX IF NOT EXISTS audit_link_bucket ON audit_link ({LINK_BUCKET}, code, aid, p)",
+    f"CREATE INDEX IF NOT EXISTS {LINK_INDEX} ON audit_link ({LINK_BUCKET}, code, aid, p)",
     "CREATE INDEX IF NOT EXISTS audit_link_aid ON audit_link (aid)",
 )
 
 # Indexes of an older layout, dropped on open (their successors are built then).
-RETIRED: Final = ("audit_link_value", "audit_link_code")
+RETIRED: Final = ("audit_link_value", "audit_link_code", "audit_link_bucket")
 
 COLUMNS: Final = "id, version, updated, method, body"
 _EVENT_COLUMNS: Final = (
