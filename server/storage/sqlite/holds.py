@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from server.storage.port import Holds, HoldTaken
+from server.storage.sqlite.multirow import insert_rows
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS held_key (
@@ -42,7 +43,5 @@ def apply_holds(conn: sqlite3.Connection, holds: Holds, holder: str) -> None:
             if other != holder and other not in holds.replaceable:
                 raise HoldTaken(key, other)
     conn.execute("DELETE FROM held_key WHERE holder = ?", (holder,))
-    conn.executemany(
-        "INSERT OR REPLACE INTO held_key (key, holder) VALUES (?, ?)",
-        [(key, holder) for key in keys],
-    )
+    rows = [(key, holder) for key in keys]
+    insert_rows(conn, "held_key", ("key", "holder"), rows, verb="INSERT OR REPLACE")
