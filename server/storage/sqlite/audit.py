@@ -28,7 +28,7 @@ from server.storage.sqlite.audit_signatures import intern, split
 
 # Events per bucket of the link index, as a power of two: the more, the more leaves a
 # flush's links are spread over; the fewer, the more buckets a search seeks its value in.
-LINK_BUCKET_BITS: Final = 15
+LINK_BUCKET_BITS: Final = 13
 # An audit_link row's bucket, written alike in the index and in the searches that use it.
 LINK_BUCKET: Final = f"(aid >> {LINK_BUCKET_BITS})"
 # Named by its bucket size: an index of another size is another index (RETIRED), which
@@ -64,7 +64,7 @@ DDL: Final = (
 )
 
 # Indexes of an older layout, dropped on open (their successors are built then).
-RETIRED: Final = ("audit_link_value", "audit_link_code", "audit_link_bucket")
+RETIRED: Final = ("audit_link_value", "audit_link_code", "audit_link_bucket", "audit_link_b15")
 
 COLUMNS: Final = "id, version, updated, method, body"
 _EVENT_COLUMNS: Final = (
