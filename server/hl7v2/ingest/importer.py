@@ -47,6 +47,10 @@ T = TypeVar("T")
 
 _IN_FLIGHT = 512  # messages applied concurrently: enough to fill a group commit
 _CHUNK = 128  # messages per worker task
+# The first task's messages; each next task has twice as many, up to _CHUNK. Nothing is
+# applied before the first task is back, and the workers' first messages are their
+# slowest (nothing validated yet).
+_FIRST_CHUNK = 16
 # Garbage collection thresholds while importing (see ``bulk_collection``).
 _IMPORT_GC_THRESHOLDS = (200_000, 20, 100)
 
@@ -202,11 +206,12 @@ async def in_workers(
 ) -> AsyncIterator[tuple[Located, T]]:
     """Yield each message with what ``work`` made of it in a worker, in input order.
 
-    Messages go in chunks; at most ``window`` chunks are in the workers at once.
+    Messages go in chunks, small ones first (``_batched``); at most ``window`` chunks are
+    in the workers at once.
     """
     loop = asyncio.get_running_loop()
     pending: deque[tuple[list[Located], asyncio.Future[list[T]]]] = deque()
-    for chunk in _batched(messages, _CHUNK):
+    for chunk in _batched(messages, _FIRST_CHUNK, _CHUNK):
         data = [located.raw.data for located in chunk]
         pending.append((chunk, loop.run_in_executor(executor, work, data)))
         if len(pending) > window:
@@ -241,13 +246,17 @@ def dead_letter(folder: Path, located: Located, outcome: IngestOutcome) -> None:
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _batched(items: Iterator[Located], size: int) -> Iterator[list[Located]]:
+def _batched(items: Iterator[Located], first: int, largest: int) -> Iterator[list[Located]]:
+    """Chunks of ``first`` items, then each twice the size of the one before, up to
+    ``largest``; the last one holds what is left."""
     chunk: list[Located] = []
+    size = first
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
             yield chunk
             chunk = []
+            size = min(2 * size, largest)
     if chunk:
         yield chunk
 
