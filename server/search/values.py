@@ -48,6 +48,8 @@ def split_escaped(value: str, separator: str, *, keep_escapes: bool = False) -> 
     With ``keep_escapes`` only an escaped separator is unescaped: a token's ``\\|`` must
     survive the comma split to be read by the ``system|code`` split after it.
     """
+    if "\\" not in value:  # nothing escaped (nearly every value): the plain split
+        return value.split(separator)
     parts: list[str] = []
     current: list[str] = []
     escaped = False
