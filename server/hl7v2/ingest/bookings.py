@@ -21,6 +21,7 @@ import orjson
 from server.errors import Conflict, FhirError
 from server.hl7v2.ingest.model import Failure, Outcome
 from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges, deletion
+from server.planned_versions import planned
 from server.storage.port import HoldTaken, StoredVersion, Write
 
 HELD_TYPE = "Appointment"
@@ -70,7 +71,11 @@ class IngestedBookings:
                 continue
             reference = f"{HELD_TYPE}/{item.id}"
             if item.body is not None:
-                self.plans[reference] = await self.rule.plan(item.id, item.body)
+                # The rule reads the Appointment's current version: the one the plan read,
+                # which the write expects (a newer one fails the write, and the message is
+                # planned again), so not read from the store a second time.
+                with planned({(HELD_TYPE, item.id): item.current}):
+                    self.plans[reference] = await self.rule.plan(item.id, item.body)
             elif item.current is not None and item.current.body is not None:
                 current = orjson.loads(item.current.body)
                 self.released[reference] = tuple(await self.rule.released(item.id, current))
