@@ -25,6 +25,7 @@ from server.storage.port import (
     Write,
 )
 from server.storage.sqlite.audit_signatures import intern, split
+from server.storage.sqlite.type_counts import count_new_events
 
 # Events per bucket of the link index, as a power of two: the more, the more leaves a
 # flush's links are spread over; the fewer, the more buckets a search seeks its value in.
@@ -149,6 +150,7 @@ def _insert_new(
         taken = taken or next(i for n, i in enumerate(ids) if i in ids[:n])
         raise VersionConflict(AUDIT_TYPE, taken, known[taken][1]) from None
     _insert_rows(conn, "audit_link", _LINK_COLUMNS, links, _LINKS_AT_ONCE)
+    count_new_events(conn, sum(1 for r in records if r.write.version.body is not None))
 
 
 def _insert_rows(
@@ -159,7 +161,11 @@ def _insert_rows(
     at_once: int,
 ) -> None:
     row = f"({', '.join('?' * len(columns))})"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - fixed names
+    # FAIL, not the default ABORT: a statement that ABORTs undoes its own rows, so SQLite
+    # first copies each page a multi-row statement changes to a statement journal. A
+    # failing batch is undone whole by its job's savepoint or the group's rollback
+    # (server.storage.sqlite.threads), which makes that copy wasted work.
+    head = f"INSERT OR FAIL INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - fixed names
     for start in range(0, len(rows), at_once):
         part = rows[start : start + at_once]
         conn.execute(head + ", ".join([row] * len(part)), [v for r in part for v in r])
@@ -183,7 +189,9 @@ def _put(conn: sqlite3.Connection, record: AuditRecord, sid: int, aid: int | Non
     low, high = record.date or (None, None)
     values = (new.id, new.version, new.last_updated, new.method, new.body, low, high, sid)
     if aid is None:
-        return int(conn.execute(_INSERT, values).lastrowid or 0)
+        inserted = int(conn.execute(_INSERT, values).lastrowid or 0)
+        count_new_events(conn, int(new.body is not None))
+        return inserted
     conn.execute("DELETE FROM audit_link WHERE aid = ?", (aid,))
     conn.execute(
         "UPDATE audit_event SET id = ?, version = ?, updated = ?, method = ?, body = ?, "
@@ -298,7 +306,12 @@ def move_events(conn: sqlite3.Connection, index_tables: Sequence[str]) -> int:
         is None
     ):
         return 0
+    (last,) = conn.execute("SELECT coalesce(max(aid), 0) FROM audit_event").fetchone()
     moved = conn.execute(_MOVE_EVENTS).rowcount
+    (live,) = conn.execute(
+        "SELECT count(*) FROM audit_event WHERE aid > ? AND body IS NOT NULL", (last,)
+    ).fetchone()
+    count_new_events(conn, int(live))
     for statement in _MOVE_LINKS:
         conn.execute(statement)
     rids = f"SELECT rid FROM resource WHERE type = '{AUDIT_TYPE}'"  # noqa: S608 - fixed names

@@ -23,6 +23,7 @@ from server.storage.sqlite.holds import DDL as HOLDS_DDL
 from server.storage.sqlite.outbox import DDL as OUTBOX_DDL
 from server.storage.sqlite.type_counts import BACKFILL as BACKFILL_TYPE_COUNTS
 from server.storage.sqlite.type_counts import DDL as TYPE_COUNT_DDL
+from server.storage.sqlite.type_counts import RETIRED_TRIGGERS
 from server.storage.sqlite.type_counts import TABLE as TYPE_COUNT_TABLE
 
 log = logging.getLogger("fhirport.storage")
@@ -216,6 +217,8 @@ def apply_schema(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
         conn.execute("DROP TRIGGER IF EXISTS resource_unindex")
         conn.execute(_UNINDEX)
+        for trigger in RETIRED_TRIGGERS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         if "resource" in existing and "idx_ref_date" not in existing:
             conn.execute(_BACKFILL_PAIRS)
         if "resource" in existing and "date_width" not in existing:
