@@ -1,5 +1,6 @@
-"""The admission layer alone: a read past its time budget, before and after its answer
-started, with the envelope's record of the answer in the scope as the app has it."""
+"""A read past its time budget (the limits the admission layer runs it under), before and
+after its answer started, with the envelope's record of the answer in the scope as the
+app has it."""
 
 from __future__ import annotations
 
