@@ -60,21 +60,35 @@ def _link_index_pages(path: Path, pages: set[int]) -> int:
         )
 
 
+async def _stored_and_checkpointed(
+    store: SqliteStore,
+    builder: EventBuilder,
+    rng: random.Random,
+    at_least: int,
+    patients: int,
+    chunk: int,
+) -> int:
+    """Store read events of random patients in chunks until ``at_least`` are stored, then
+    checkpoint, so that the WAL holds only what is written next; how many were stored."""
+    stored = 0
+    while stored < at_least:
+        await store.append(
+            [
+                builder.write(_access(stored + i, rng.randrange(patients)), f"ev{stored + i}")
+                for i in range(chunk)
+            ]
+        )
+        stored += chunk
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return stored
+
+
 async def test_a_batch_writes_about_one_link_leaf_per_event(sqlite_store: SqliteStore) -> None:
     store = sqlite_store
     builder = EventBuilder(BASES[0], BASES)
     shuffled = random.Random(13)
-    stored = 0
-    for _ in range(8):
-        await store.append(
-            [
-                builder.write(_access(stored + i, shuffled.randrange(_PATIENTS)), f"ev{stored + i}")
-                for i in range(1000)
-            ]
-        )
-        stored += 1000
-    with sqlite3.connect(store.path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = await _stored_and_checkpointed(store, builder, shuffled, 8000, _PATIENTS, 1000)
 
     patients = shuffled.sample(range(_PATIENTS), _BATCH)
     await store.append(
@@ -94,17 +108,9 @@ async def test_a_batch_past_the_first_buckets_writes_few_link_leaves(
     shuffled = random.Random(17)
     patients = 5 * _PATIENTS  # links of this many values fill many more leaves than a batch
     bucket = 1 << LINK_BUCKET_BITS
-    stored = 0
-    while stored < 2 * bucket + bucket // 2:
-        await store.append(
-            [
-                builder.write(_access(stored + i, shuffled.randrange(patients)), f"ev{stored + i}")
-                for i in range(2048)
-            ]
-        )
-        stored += 2048
-    with sqlite3.connect(store.path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = await _stored_and_checkpointed(
+        store, builder, shuffled, 2 * bucket + bucket // 2, patients, 2048
+    )
 
     batch = 8 * _BATCH
     await store.append(
