@@ -51,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.audit = runtime.audit
             if settings.seed:
                 loaded = await seed_if_empty(runtime.service, settings.sandbox_dir)
-                log.info("Sandbox seed: %s", f"{loaded} resources loaded" if loaded else "skipped")
+                log.info(
+                    "Sandbox seed: %s",
+                    f"{loaded} resources loaded"
+                    if loaded
+                    else "not loaded, the store holds resources already",
+                )
             with settled():
                 async with (
                     ingest_running(runtime) as app.state.hl7,
