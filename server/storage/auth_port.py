@@ -187,10 +187,11 @@ class AuthRecords(Protocol):
         were, newest first."""
         ...
 
-    async def revoke_token(self, jti: str, expires: int, now: int) -> None:
-        """Keep a revoked access token's id until ``expires``; ids expired at ``now`` go."""
+    async def revoke_token(self, key: str, expires: int, now: int) -> None:
+        """Keep a revoked access token's key (server.auth.revocations: its issuer and its
+        ``jti``) until ``expires``; keys expired at ``now`` go."""
         ...
 
     async def revoked_tokens(self, now: int) -> list[str]:
-        """The ids of the revoked access tokens that have not expired at ``now``."""
+        """The keys of the revoked access tokens that have not expired at ``now``."""
         ...

@@ -206,9 +206,9 @@ class MongoAuthRecords:
         )
         return int(result.matched_count)
 
-    async def revoke_token(self, jti: str, expires: int, now: int) -> None:
+    async def revoke_token(self, key: str, expires: int, now: int) -> None:
         doc = {"expires": expires, "expire_at": datetime.fromtimestamp(expires, UTC)}
-        await self.database["auth_revoked_tokens"].replace_one({"_id": jti}, doc, upsert=True)
+        await self.database["auth_revoked_tokens"].replace_one({"_id": key}, doc, upsert=True)
 
     async def revoked_tokens(self, now: int) -> list[str]:
         # As for auth_jti: the TTL index tidies up; the expiry is checked here.

@@ -330,12 +330,12 @@ class SqliteAuthRecords:
         )
         return int(revoked)
 
-    async def revoke_token(self, jti: str, expires: int, now: int) -> None:
+    async def revoke_token(self, key: str, expires: int, now: int) -> None:
         def revoke(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM auth_revoked_token WHERE expires <= ?", (now,))
             conn.execute(
                 "INSERT OR REPLACE INTO auth_revoked_token (jti, expires) VALUES (?, ?)",
-                (jti, expires),
+                (key, expires),
             )
 
         await self.store.writer.submit(revoke)
