@@ -9,7 +9,6 @@ one, and the transaction planner runs the same ``plan``/``settle`` per entry.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
@@ -64,15 +63,6 @@ class MovedByMerges(Protocol):
     async def moved(
         self, moved: Sequence[tuple[str, dict[str, Any], dict[str, Any] | None]]
     ) -> Mapping[str, HoldPlan]: ...
-
-
-def deletion(write: Write, rules: Mapping[str, HoldRule]) -> Write:
-    """The deletion ``write``, letting go of every key its resource holds when its type
-    has a hold rule (a deleted booking's minutes and Slots are free at once, not left to
-    be taken over from a holder that no longer exists)."""
-    if write.version.resource_type not in rules:
-        return write
-    return replace(write, holds=Holds(frozenset()))
 
 
 # How many refused keys one write settles before it gives up (409, retry).

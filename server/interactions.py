@@ -31,7 +31,7 @@ from server.errors import (
 )
 from server.fhir.clock import now_us
 from server.fhir.validation import validate_resource
-from server.hold_rules import HoldRule, Releases, deletion, store_held
+from server.hold_rules import HoldRule, Releases, store_held
 from server.integrity import ReferenceIntegrity, Referrers
 from server.keyed_lock import KeyedLock
 from server.random_ids import random_hex
@@ -372,7 +372,6 @@ class ResourceService:
             self.indexer,
             client_write=True,
         )
-        marker = deletion(marker, self.hold_rules)
         if self.integrity is None:
             return marker
         return replace(marker, unreferenced=self.integrity.unreferenced(current.resource_type))

@@ -55,7 +55,9 @@ def next_version(
     write expects ``current`` to still be the latest version (compare-and-swap).
     ``updated`` defaults to now, and is always after ``current``'s, so versions are
     ordered by time too. ``body`` is stamped in place (id, versionId, lastUpdated)
-    before it is indexed. ``holds``: the exclusive keys the resource holds after it.
+    before it is indexed. ``holds``: the exclusive keys the resource holds after it; a
+    delete marker's default is none (a deleted booking's minutes and Slots are free at
+    once, not left to be taken over from a holder that no longer exists).
     """
     if (body is None) != (method is Method.DELETE):
         raise ValueError("a delete marker, and only a delete marker, has no body")
@@ -69,7 +71,8 @@ def next_version(
         marker = StoredVersion(
             resource_type, resource_id, number, updated, method, None, event_time
         )
-        return Write(marker, expected, None, guard, holds, replaces=current)
+        released = Holds(frozenset()) if holds is None else holds
+        return Write(marker, expected, None, guard, released, replaces=current)
     if owners is None and current is not None:
         owners = current.owners
     stored = stamp(body, resource_id, number, updated)

@@ -11,7 +11,7 @@ Appointment and the participant (``expression``). Two checks make that hold:
   claimed in the write's transaction, so two racing writers (other processes too)
   cannot both book one minute. Cancelling, rescheduling or marking a no-show writes the
   Appointment's new set of keys (none, or the new minutes) and frees the old ones, as a
-  deletion does (server.hold_rules.deletion); a key left by a resource that no longer
+  deletion does (server.versions.next_version); a key left by a resource that no longer
   needs it (deleted before deletions let go of keys, or changed by a path that keeps no
   holds) is taken over after its holder is read.
 

@@ -23,7 +23,7 @@ from server.auth.access import Access
 from server.auth.visibility import check_write, read_visible, refuse_conditional
 from server.errors import Gone, InvalidRequest, InvalidResource, NotFound, PreconditionFailed
 from server.fhir.validation import validate_resource
-from server.hold_rules import HoldPlan, HoldRule, deletion
+from server.hold_rules import HoldPlan, HoldRule
 from server.integrity import Dangling, ReferenceIntegrity, Referrers
 from server.integrity.walk import references
 from server.interactions import ResourceService, criteria_key, new_id, pinned
@@ -297,7 +297,7 @@ class Planner:
         marker = next_version(
             *key, current, None, Method.DELETE, self.service.indexer, client_write=True
         )
-        self._add(entry, deletion(marker, self.service.hold_rules), 204)
+        self._add(entry, marker, 204)
         self.deleted.append((entry, current))
         if entry.extra.get("cascade") and self.integrity is not None:
             await self._cascade(entry, key)
@@ -313,7 +313,7 @@ class Planner:
             marker = next_version(
                 *key, current, None, Method.DELETE, self.service.indexer, client_write=True
             )
-            self.writes.append(deletion(marker, self.service.hold_rules))
+            self.writes.append(marker)
             self.view.versions[key] = marker.version
             self.deleted.append((entry, current))
 

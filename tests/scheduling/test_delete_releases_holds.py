@@ -71,3 +71,18 @@ async def test_an_siu_deletion_lets_the_bookings_keys_go(client: httpx.AsyncClie
 
     minute = parse_instant(START) // 60_000_000
     await probe(client, {f"{SIU_DR}@{minute + 5}"})
+
+
+async def test_any_delete_marker_lets_its_resources_keys_go(client: httpx.AsyncClient) -> None:
+    """The store's own rule, whatever the type and the path that deletes."""
+    service = client.app.state.service  # type: ignore[attr-defined]
+    body = {"resourceType": "Basic", "id": "holder", "code": {"text": "holds a key"}}
+    created = next_version("Basic", "holder", None, body, Method.PUT, service.indexer)
+    await service.store.write([replace(created, holds=Holds(frozenset({"any|key"})))])
+    stored = await service.store.read("Basic", "holder")
+
+    marker = next_version("Basic", "holder", stored, None, Method.DELETE, service.indexer)
+    await service.store.write([marker])
+
+    assert marker.holds == Holds(frozenset())
+    await probe(client, {"any|key"})

@@ -20,7 +20,7 @@ import orjson
 
 from server.errors import Conflict, FhirError
 from server.hl7v2.ingest.model import Failure, Outcome
-from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges, deletion
+from server.hold_rules import MAX_SETTLES, HoldPlan, HoldRule, MovedByMerges
 from server.planned_versions import planned
 from server.storage.port import HoldTaken, StoredVersion, Write
 
@@ -56,7 +56,6 @@ class IngestedBookings:
 
     def __init__(self, rules: Mapping[str, HoldRule]) -> None:
         """``rules``: the client writes' hold rules, by type (of which only HELD_TYPE's runs)."""
-        self.rules = rules
         self.rule = rules.get(HELD_TYPE)
         self.plans: dict[str, HoldPlan] = {}  # Appointment/id -> its holds
         self.released: dict[str, tuple[Write, ...]] = {}  # by a deleted Appointment
@@ -106,8 +105,6 @@ class IngestedBookings:
                 if plan.holds is not None:
                     write = replace(write, holds=plan.holds)
                 more += plan.more
-            if reference in self.released:
-                write = deletion(write, self.rules)
             more += self.released.get(reference, ())
             stored.append(write)
         # A store without transactions (memory://) applies a batch in its order: the moved
