@@ -29,6 +29,24 @@ def test_every_row_goes_in_in_order(count: int) -> None:
     assert conn.execute("SELECT n, label FROM t ORDER BY rowid").fetchall() == rows
 
 
+def test_a_larger_bound_takes_fewer_statements_and_the_same_rows() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("CREATE TABLE t (n INTEGER)")
+    rows = [(n,) for n in range(700)]
+    statements = _statements(conn)
+
+    insert_rows(conn, "t", ("n",), rows, largest=512)
+
+    assert conn.execute("SELECT n FROM t ORDER BY rowid").fetchall() == rows
+    assert len([s for s in statements if s.startswith("INSERT")]) == 6  # 512+128+32+16+8+4
+
+
+def test_the_bound_must_be_a_power_of_two() -> None:
+    conn = sqlite3.connect(":memory:")
+    with pytest.raises(ValueError, match="power of two"):
+        insert_rows(conn, "t", ("n",), [(1,)], largest=100)
+
+
 def test_or_replace_replaces() -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")

@@ -25,6 +25,7 @@ from server.storage.port import (
     Write,
 )
 from server.storage.sqlite.audit_signatures import intern, split
+from server.storage.sqlite.multirow import insert_rows
 from server.storage.sqlite.type_counts import count_new_events
 
 # Events per bucket of the link index, as a power of two: the more, the more leaves a
@@ -160,15 +161,11 @@ def _insert_rows(
     rows: list[tuple[Any, ...]],
     at_once: int,
 ) -> None:
-    row = f"({', '.join('?' * len(columns))})"
     # FAIL, not the default ABORT: a statement that ABORTs undoes its own rows, so SQLite
     # first copies each page a multi-row statement changes to a statement journal. A
     # failing batch is undone whole by its job's savepoint or the group's rollback
     # (server.storage.sqlite.threads), which makes that copy wasted work.
-    head = f"INSERT OR FAIL INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - fixed names
-    for start in range(0, len(rows), at_once):
-        part = rows[start : start + at_once]
-        conn.execute(head + ", ".join([row] * len(part)), [v for r in part for v in r])
+    insert_rows(conn, table, columns, rows, verb="INSERT OR FAIL", largest=at_once)
 
 
 def _versions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int | None, int]]:
