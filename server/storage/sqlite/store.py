@@ -138,7 +138,7 @@ class SqliteStore:
         # over the pool, each read re-read its pages on whichever connection it woke, and
         # woke threads in turn; on one, one cache fills again between the audit trail's
         # commits. Searches, which may take long, stay on the pool and hold none of them up.
-        self._key_reader = ReaderPool(lambda: self._connect(read_only=True), 1)
+        self._key_reader = ReaderPool(lambda: self._connect(read_only=True), 1, "sqlite-key-reader")
 
     def _forget_uncommitted(self) -> None:
         self._write_keys.forget_uncommitted()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -202,31 +202,62 @@ class WriterThread:
 
 
 class ReaderPool:
-    """Threads with one read-only connection each (WAL lets them read while a write commits)."""
+    """Threads with one read-only connection each (WAL lets them read while a write commits).
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], size: int) -> None:
+    A job goes onto one queue the threads share, and its result goes back to its event
+    loop in one call: an executor would wrap each job in a second future, chained to the
+    loop's through callbacks and locks, which costs as much as a small read itself.
+    """
+
+    def __init__(
+        self, connect: Callable[[], sqlite3.Connection], size: int, name: str = "sqlite-reader"
+    ) -> None:
         self._connect = connect
-        self._local = threading.local()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="sqlite-reader")
-
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"{name}_{n}", daemon=True)
+            for n in range(size)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only ``fn`` on a pool thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(self._connection()))
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(fn, future, loop))
+        return await future
+
+    def _serve(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            if job.future.cancelled():  # its awaiter is gone: nothing to read for
+                continue
+            try:
+                if conn is None:
+                    conn = self._open()
+                outcome: tuple[Any, BaseException | None] = (job.fn(conn), None)
+            except BaseException as exc:  # the awaiter's to handle, as an executor's would be
+                outcome = (None, exc)
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: no awaiter
+                job.loop.call_soon_threadsafe(_resolve, job.future, *outcome)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = self._connect()
+        with self._lock:
+            self._connections.append(conn)
+        return conn
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join()
         with self._lock:
             for conn in self._connections:
                 conn.close()
