@@ -151,6 +151,12 @@ async def test_walking_or_merging_finds_the_same_pages_as_listing(
         # One arm per distinct day: both columns equal, so either date index yields rids in order.
         ("Patient?birthdate=ge1970-03-01&birthdate=lt1970-03-15", "low=?"),
         ("Appointment?date=2024-03-01&actor=Patient/alvarez", "INDEX idx_ref_date_value"),
+        # The bookings that may overlap a new one: a range for each of its participants.
+        (
+            "Appointment?date=ge2024-03-01T08:00:00Z&date=lt2024-03-01T10:00:00Z"
+            "&actor=Patient/alvarez,Practitioner/pr1&status=booked,arrived",
+            "INDEX idx_ref_date_value",
+        ),
     ],
 )
 async def test_pages_stop_early_or_use_the_pair_index(

@@ -49,6 +49,8 @@ VISITS = [
         ("date=2024-03&actor=Location/l1", ["c"]),
         ("date=2024-03-01&actor=Practitioner/pr1&patient=alvarez", ["a"]),
         ("date=2024-03-01&actor=Practitioner/pr1,Practitioner/pr2", ["a", "b", "d"]),
+        ("date=2024-03-01&actor=Practitioner/pr1,pr1,Patient/alvarez", ["a", "d"]),
+        ("date=ge2024-03-01&date=lt2024-03-03&actor=Location/l1,Patient/smith", ["b", "c"]),
         ("date=2025&actor=Practitioner/pr1", []),
         ("date=2024-03-01&actor=Practitioner/nobody", []),
     ],

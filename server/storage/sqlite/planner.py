@@ -1,8 +1,10 @@
 """Plan a SQLite search: which clause drives it, which are listed or probed, and the SQL.
 
-The most selective positive clause drives the query; the other selective clauses are
-IN lists built once, the broad ones are checked per candidate with correlated probes
-on the ``(rid)`` indexes. A reference and a date clause together drive through their
+The most selective positive clause drives the query (ranked by kind, then, among the
+direct index lookups, by their matches counted up to a small bound); the other
+selective clauses are IN lists built once, the broad ones (and all of them behind a
+driver of few matches) are checked per candidate with correlated probes on the
+``(rid)`` indexes. A reference and a date clause together drive through their
 pair index (``idx_ref_date``); an unsorted page merges rid-ordered arms of its driver
 (``sqlite.arms``) and stops when full. A page sorted by the one-valued date it is
 restricted by reads that date's sort rows in order and stops when full too. A lone
@@ -72,12 +74,14 @@ def compile_search(
         decode_search_cursor(query.cursor, len(query.sort), ("r", int)) if query.cursor else None
     )
     backwards = position is not None and position["d"] == "p"
-    source, drive, rest = _walked(query) if walk else _driven(search, query)
+    source, drive, rest, few = _walked(query) if walk else _driven(search, query)
     filters = Sql()
     # A selective clause is cheaper as one IN list built once; a broad one (every
-    # female patient) as per-candidate probes that never list its matches.
-    search.where(query.resource_type, tuple(c for c in rest if _listable(c)), "m.rid", filters)
-    search.check(query.resource_type, tuple(c for c in rest if not _listable(c)), "m.rid", filters)
+    # female patient) as per-candidate probes that never list its matches, and so is
+    # any clause when the driver is known to yield only a few candidates.
+    listed = tuple(c for c in rest if _listable(c) and not few)
+    search.where(query.resource_type, listed, "m.rid", filters)
+    search.check(query.resource_type, tuple(c for c in rest if c not in listed), "m.rid", filters)
     total = Sql().add(f"SELECT count(*) FROM ({source}) m WHERE 1{filters}", *source.args)  # noqa: S608 - fragments with ? args
     total.args.extend(filters.args)
     arms = None
@@ -108,18 +112,19 @@ def compile_search(
     return CompiledSearch(page, total, position, backwards, arms is not None)
 
 
-def _walked(query: sq.SearchQuery) -> tuple[Sql, None, tuple[sq.Clause, ...]]:
+def _walked(query: sq.SearchQuery) -> tuple[Sql, None, tuple[sq.Clause, ...], bool]:
     """The type's live rows as candidates, every clause still to check."""
     source = Sql().add(
         "SELECT rid FROM resource WHERE type = ? AND deleted = 0", query.resource_type
     )
-    return source, None, query.clauses
+    return source, None, query.clauses, False
 
 
 def _driven(
     search: SqlSearch, query: sq.SearchQuery
-) -> tuple[Sql, sq.Clause | None, tuple[sq.Clause, ...]]:
-    """The candidates of the most selective clause (or clause pair), and what is left."""
+) -> tuple[Sql, sq.Clause | None, tuple[sq.Clause, ...], bool]:
+    """The candidates of the most selective clause (or clause pair), what is left, and
+    whether the candidates were counted and found few."""
     positive = [c for c in query.clauses if not c.negate]
     drive = min(positive, key=lambda c: _drive_rank(query, c), default=None)
     if drive is None:
@@ -128,46 +133,109 @@ def _driven(
         pair = _pair_source(search, query.resource_type, positive)
         if pair is not None:
             source, used = pair
-            return source, None, tuple(c for c in query.clauses if c not in used)
+            return source, None, tuple(c for c in query.clauses if c not in used), False
+    few = False
+    if _sort_range(query, drive) is None:  # a range read in order stops at the page anyway
+        drive, few = _fewest(search, query.resource_type, positive, drive)
     source = Sql().add("SELECT DISTINCT rid FROM (")
     search.rids(query.resource_type, drive, source)
     source.add(")")
-    return source, drive, tuple(c for c in query.clauses if c is not drive)
+    return source, drive, tuple(c for c in query.clauses if c is not drive), few
+
+
+# Matches counted per clause at most when choosing the driver: enough to tell a clause
+# that narrows the search from one that does not, few enough to cost a handful of seeks.
+_COUNTED = 128
+
+
+def _fewest(
+    search: SqlSearch, resource_type: str, positive: list[sq.Clause], ranked: sq.Clause
+) -> tuple[sq.Clause, bool]:
+    """The ranked driver, or another positive clause that matches fewer rows (each
+    counted up to ``_COUNTED``); and whether the one chosen matches fewer than that.
+
+    Ranks know kinds of parameters, not the data: no appointment may be on the waitlist
+    (``status=waitlist``) while a practitioner has thousands (``practitioner=X``), though
+    a reference ranks before a plain token. Only direct index lookups are counted (a
+    chain or ``_has`` count would run its join).
+    """
+    if len(positive) < 2 or _selectivity(ranked) == 0:
+        return ranked, False
+    counter = SqlSearch(search.conn, search.keys)  # its joins stay out of the page's
+    best, fewest = ranked, _count(counter, resource_type, ranked, _COUNTED)
+    for clause in positive:
+        if fewest == 0:
+            break
+        if clause is not ranked and all(isinstance(c, _COUNTABLE) for c in clause.any_of):
+            found = _count(counter, resource_type, clause, fewest)
+            if found < fewest:
+                best, fewest = clause, found
+    return best, fewest < _COUNTED
+
+
+_COUNTABLE = (
+    sq.TokenCond,
+    sq.StringCond,
+    sq.ReferenceCond,
+    sq.DateCond,
+    sq.DateAllCond,
+    sq.UriCond,
+)
+
+
+def _count(search: SqlSearch, resource_type: str, clause: sq.Clause, limit: int) -> int:
+    """The clause's matches up to ``limit``: each condition's counted apart and added up,
+    so a resource two conditions match counts twice. A UNION would be read whole to
+    drop duplicates before any LIMIT applied."""
+    found = 0
+    for cond in clause.any_of:
+        sql = Sql().add("SELECT count(*) FROM (")
+        search.condition(resource_type, cond, sql)
+        sql = search.joins.before(sql.add(" LIMIT ?)", limit - found))
+        found += int(search.conn.execute(str(sql), sql.args).fetchone()[0])
+        if found >= limit:
+            break
+    return found
+
+
+_DATES = (sq.DateCond, sq.DateAllCond)
 
 
 def _pair_source(
     search: SqlSearch, resource_type: str, positive: list[sq.Clause]
 ) -> tuple[Sql, tuple[sq.Clause, sq.Clause]] | None:
-    """A reference clause and a date clause as one range on ``idx_ref_date``, if present.
+    """A reference clause and a date clause as ranges on ``idx_ref_date``, if present.
 
-    Only single-valued clauses on the type's own parameters and local references:
-    what the pair table holds (see its DDL).
+    Only clauses on the type's own parameters, local references (one range for each
+    of a clause's values) and a single date condition: what the pair table holds (see
+    its DDL).
     """
-    reference: tuple[sq.Clause, sq.ReferenceCond] | None = None
+    reference: tuple[sq.Clause, list[sq.ReferenceCond]] | None = None
     date: tuple[sq.Clause, sq.DateCond | sq.DateAllCond] | None = None
     for clause in positive:
         cond = clause.any_of[0]
-        if len(clause.any_of) != 1 or isinstance(cond, sq.AllOfCond) or cond.param.startswith("_"):
+        if isinstance(cond, sq.AllOfCond) or cond.param.startswith("_"):
             continue
-        if reference is None and isinstance(cond, sq.ReferenceCond) and cond.target_id is not None:
-            reference = (clause, cond)
-        elif date is None and isinstance(cond, sq.DateCond | sq.DateAllCond):
+        refs = [c for c in clause.any_of if isinstance(c, sq.ReferenceCond) and c.target_id]
+        if reference is None and len(refs) == len(clause.any_of):
+            reference = (clause, refs)
+        elif date is None and len(clause.any_of) == 1 and isinstance(cond, _DATES):
             date = (clause, cond)
     if reference is None or date is None:
         return None
-    (ref_clause, ref), (date_clause, when) = reference, date
-    pr, pd = search.key(resource_type, ref.param), search.key(resource_type, when.param)
+    (ref_clause, refs), (date_clause, when) = reference, date
+    pr, pd = search.key(resource_type, refs[0].param), search.key(resource_type, when.param)
     if pr is None or pd is None:
         return None
-    source = Sql().add(
-        "SELECT DISTINCT rid FROM idx_ref_date WHERE pr = ? AND pd = ? AND target_id = ?",
-        pr,
-        pd,
-        ref.target_id,
-    )
-    if ref.target_type is not None:
-        source.add(" AND target_type = ?", ref.target_type)
-    date_where(when, source, search.widest(pd))
+    source = Sql()
+    # A resource pointing at two of the references, or at one twice, is one candidate.
+    for n, ref in enumerate(dict.fromkeys(refs)):
+        source.add(" UNION SELECT rid" if n else "SELECT DISTINCT rid")
+        source.add(" FROM idx_ref_date WHERE pr = ? AND pd = ? AND target_id = ?", pr, pd)
+        source.args.append(ref.target_id)
+        if ref.target_type is not None:
+            source.add(" AND target_type = ?", ref.target_type)
+        date_where(when, source, search.widest(pd))
     return source, (ref_clause, date_clause)
 
 
@@ -262,8 +330,4 @@ def broad(conn: sqlite3.Connection, keys: ParamKeys, query: sq.SearchQuery) -> b
     drive = query.clauses[0]
     if _selectivity(drive) <= _LISTABLE_RANK:
         return False
-    search = SqlSearch(conn, keys)
-    sql = Sql().add("SELECT count(*) FROM (")
-    search.rids(query.resource_type, drive, sql)
-    sql = search.joins.before(sql.add(" LIMIT ?)", _BROAD))
-    return int(conn.execute(str(sql), sql.args).fetchone()[0]) >= _BROAD
+    return _count(SqlSearch(conn, keys), query.resource_type, drive, _BROAD) >= _BROAD
