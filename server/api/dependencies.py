@@ -7,7 +7,7 @@ routes (server.api.route_table) resolve the same dependencies by awaiting them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends
 from starlette.requests import Request
@@ -28,9 +28,6 @@ from server.reminders import Reminders
 from server.scrub import Scrubber
 from server.search.engine import SearchEngine
 from server.settings import Settings
-
-if TYPE_CHECKING:  # public_urls reads its policy from here
-    from server.api.public_urls import HostPolicy
 
 
 # Dependencies are coroutines: FastAPI runs a plain ``def`` dependency on a worker
@@ -117,12 +114,6 @@ Reminding = Annotated[Reminders | None, Depends(get_reminders)]
 Scrubbing = Annotated[Scrubber, Depends(get_scrubber)]
 # What the request's token allows (server.auth.access); every route but /metadata takes it.
 Access = Annotated[access_rules.Access, Depends(get_access)]
-
-
-def host_policy(request: Request) -> HostPolicy:
-    """The Host policy the app was built with (a plain function: URL helpers are sync)."""
-    policy: HostPolicy = request.app.state.hosts
-    return policy
 
 
 # System-level endpoints that a type-level route pattern also matches: a wrong verb on

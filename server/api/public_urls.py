@@ -19,7 +19,6 @@ from urllib.parse import quote, urlsplit
 from starlette.requests import Request
 from starlette.types import Scope
 
-from server.api.dependencies import host_policy
 from server.errors import InvalidRequest
 from server.settings import Settings
 
@@ -101,6 +100,12 @@ class HostPolicy:
     def base(self, scope: Scope) -> str:
         """The FHIR base URL as clients see it."""
         return self.configured_base or self.origin(scope) + FHIR_PREFIX
+
+
+def host_policy(request: Request) -> HostPolicy:
+    """The Host policy the app was built with."""
+    policy: HostPolicy = request.app.state.hosts
+    return policy
 
 
 def public_base(request: Request) -> str:
