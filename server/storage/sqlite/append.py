@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import orjson
 
 from server.storage.port import Write
-from server.storage.sqlite.index import DateWidths, ParamKeys, _rows
+from server.storage.sqlite.index import DateWidths, ParamKeys, index_rows
 from server.storage.sqlite.schema import INDEX_COLUMNS
 
 
@@ -75,7 +75,7 @@ def append_new(
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
     for rid, write in zip(rids, writes, strict=True):
         assert write.index is not None
-        _rows(rows, keys.writable(conn, write.version.resource_type), rid, write.index)
+        index_rows(rows, keys.writable(conn, write.version.resource_type), rid, write.index)
     for table, table_rows in rows.items():
         if table_rows:
             conn.execute(_INSERTS[table], (orjson.dumps(table_rows),))

@@ -131,20 +131,29 @@ def write_index(
     """
 
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
-    _rows(rows, keys.writable(conn, resource_type), rid, entries)
+    index_rows(rows, keys.writable(conn, resource_type), rid, entries)
+    insert_index_rows(conn, widths, rows)
+
+
+def insert_index_rows(
+    conn: sqlite3.Connection, widths: DateWidths, rows: Mapping[str, list[tuple[object, ...]]]
+) -> None:
+    """Insert index rows (by table, as ``index_rows`` builds them), widening the dates'."""
     for table, table_rows in rows.items():
         if table_rows:
             conn.executemany(_INSERTS[table], table_rows)
-    for key, low, high, _ in rows["idx_date"]:
+    for key, low, high, _ in rows.get("idx_date", ()):
         widths.widen(conn, cast(int, key), cast(int, high) - cast(int, low))
 
 
-def _rows(
+def index_rows(
     rows: dict[str, list[tuple[object, ...]]],
     p: Mapping[str, int],
     rid: int,
     entries: IndexEntries,
 ) -> None:
+    """Add the index rows of ``entries`` for ``rid`` to ``rows``, by table, each row's
+    values in the order of the table's ``INDEX_COLUMNS``."""
     rows["idx_string"] += [(p[e.param], e.folded, e.exact, rid) for e in entries.strings]
     rows["idx_token"] += [(p[e.param], e.system, e.code, e.text, rid) for e in entries.tokens]
     rows["idx_date"] += [(p[e.param], e.low, e.high, rid) for e in entries.dates]

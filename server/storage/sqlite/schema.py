@@ -169,12 +169,13 @@ _BACKFILL_PAIRS = """INSERT INTO idx_ref_date (pr, pd, target_type, target_id, l
     AND substr(sd.code, 1, 1) <> '_'"""
 
 
-# A resource's index rows are replaced whenever its current version changes (an update
-# or a delete), so the old rows go with the ``resource`` row's UPDATE, inside SQLite:
-# one statement from Python instead of one per table. A new resource (seq 0) has none.
-# Recreated on every open so that it always names every table above.
+# A deleted resource has no index rows, so they go with the ``resource`` row's UPDATE
+# to a delete marker, inside SQLite: one statement from Python instead of one per table.
+# A new resource (seq 0) has none; an update rewrites only the rows that changed
+# (``index_update``). Recreated on every open so that it always names every table above.
 _UNINDEX = (
-    "CREATE TRIGGER resource_unindex AFTER UPDATE OF seq ON resource WHEN OLD.seq <> 0 BEGIN "  # noqa: S608 - fixed names
+    "CREATE TRIGGER resource_unindex AFTER UPDATE OF seq ON resource "  # noqa: S608 - fixed names
+    "WHEN OLD.seq <> 0 AND NEW.deleted = 1 BEGIN "
     + " ".join(f"DELETE FROM {table} WHERE rid = OLD.rid;" for table in INDEX_TABLES)  # noqa: S608
     + " END"
 )

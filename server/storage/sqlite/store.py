@@ -43,6 +43,7 @@ from server.storage.sqlite.index import (
     clear_replaced,
     write_index,
 )
+from server.storage.sqlite.index_update import replace_index
 from server.storage.sqlite.integrity import check_references
 from server.storage.sqlite.ledger import ledger_counts, ledger_get, ledger_get_many, ledger_put
 from server.storage.sqlite.outbox import (
@@ -111,8 +112,8 @@ class SqliteStore:
                 conn.execute(pragma)
         else:
             # Every job runs inside the group's transaction (threads.py), so each UPDATE
-            # that fires resource_unindex also journals its statement; an in-memory statement
-            # journal made one job of thousands of updates (a merge's repointing)
+            # that fires resource_unindex (a delete) also journals its statement; an
+            # in-memory statement journal made one job of thousands of such updates
             # quadratic. From a file, past SQLite's spill threshold, it stays linear;
             # small jobs never reach the threshold and never touch the file.
             conn.execute("PRAGMA temp_store=FILE")
@@ -380,7 +381,7 @@ class SqliteStore:
                 or 0
             )
         else:
-            rid = int(row[0])  # its index rows go with the UPDATE below (resource_unindex)
+            rid = int(row[0])  # a delete's index rows go with the UPDATE below (resource_unindex)
         seq = conn.execute(
             "INSERT INTO version (rid, type, id, version, updated, method, body, event_time, "
             "owners) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -400,8 +401,12 @@ class SqliteStore:
             "UPDATE resource SET version = ?, seq = ?, deleted = ?, updated = ? WHERE rid = ?",
             (new.version, seq, int(new.deleted), new.last_updated, rid),
         )
-        if write.index is not None and not new.deleted:
+        if write.index is None or new.deleted:
+            return
+        if row is None:
             write_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
+        else:
+            replace_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
         if query.resource_type == AUDIT_TYPE:
