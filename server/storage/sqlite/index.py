@@ -184,11 +184,11 @@ def clear_replaced(conn: sqlite3.Connection, writes: Sequence[Write]) -> None:
     """Delete the index rows of every stored resource the writes replace, one
     ``executemany`` per index table.
 
-    The ``resource_unindex`` trigger would delete them one resource at a time as each
-    write updates its ``resource`` row; in a job of thousands of writes (a merge
-    repointing a large record) those trigger runs cost most of the job. Cleared first,
-    the trigger finds nothing left to delete. Same transaction: a write of the job that
-    fails rolls these deletes back with it.
+    Otherwise each write would clear its own, one resource at a time (a delete through
+    the ``resource_unindex`` trigger, an update row by row, ``index_update``); in a job
+    of thousands of writes (a merge repointing a large record) those runs cost most of
+    the job. Cleared first, each finds nothing left to delete. Same transaction: a write
+    of the job that fails rolls these deletes back with it.
     """
     rids: list[tuple[int]] = []
     for write in writes:
