@@ -1,13 +1,16 @@
-"""SQLite schema facts: which index tables there are, and which indexes are partial."""
+"""SQLite schema facts: which index tables there are, which indexes are partial, and how
+often the writer checkpoints."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from server.storage.sqlite.schema import INDEX_COLUMNS, apply_schema
+from server.storage.sqlite.store import SqliteStore
 
 
 def _indexes(conn: sqlite3.Connection) -> dict[str, str]:
@@ -90,3 +93,17 @@ def test_an_upgrade_that_rebuilds_says_so_and_a_current_database_does_not(
     assert "(index idx_token_texts, date widths) in one transaction" in upgraded[0]
     assert upgraded[1].startswith("Upgraded :memory: in ")
     assert caplog.records == []
+
+
+@pytest.mark.anyio
+async def test_the_writer_checkpoints_every_ten_thousand_pages(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "checkpoints.sqlite3")
+    await store.open()
+    try:
+        pages = await store.writer.submit(
+            lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        )
+    finally:
+        await store.close()
+
+    assert pages == 10_000
