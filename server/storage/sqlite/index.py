@@ -116,29 +116,28 @@ def _insert(table: str) -> str:
 _INSERTS = {table: _insert(table) for table in INDEX_COLUMNS}
 
 
-def write_index(
+def resource_rows(
     conn: sqlite3.Connection,
     keys: ParamKeys,
-    widths: DateWidths,
     resource_type: str,
     rid: int,
     entries: IndexEntries,
-) -> None:
-    """Insert the index rows of one resource version, one ``executemany`` per table.
-
-    (One INSERT ... SELECT FROM json_each per table was tried: it costs more SQLite time
-    per row than it saves in GIL hand-offs, and the HL7 import was slower; bench/RESULTS.md.)
-    """
-
+) -> dict[str, list[tuple[object, ...]]]:
+    """The index rows of one resource version, by table (``index_rows``)."""
     rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
     index_rows(rows, keys.writable(conn, resource_type), rid, entries)
-    insert_index_rows(conn, widths, rows)
+    return rows
 
 
 def insert_index_rows(
     conn: sqlite3.Connection, widths: DateWidths, rows: Mapping[str, list[tuple[object, ...]]]
 ) -> None:
-    """Insert index rows (by table, as ``index_rows`` builds them), widening the dates'."""
+    """Insert index rows (by table, as ``index_rows`` builds them), one ``executemany``
+    per table, widening the dates'.
+
+    (One INSERT ... SELECT FROM json_each per table was tried: it costs more SQLite time
+    per row than it saves in GIL hand-offs, and the HL7 import was slower; bench/RESULTS.md.)
+    """
     for table, table_rows in rows.items():
         if table_rows:
             conn.executemany(_INSERTS[table], table_rows)

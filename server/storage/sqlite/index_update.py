@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from typing import TYPE_CHECKING
 
-from server.storage.sqlite.index import DateWidths, ParamKeys, index_rows, insert_index_rows
+from server.storage.sqlite.index import DateWidths, insert_index_rows
 from server.storage.sqlite.schema import INDEX_COLUMNS
-
-if TYPE_CHECKING:
-    from server.search.index_entries import IndexEntries
 
 # How a stale row is found again: by rowid, or by the primary key of a WITHOUT ROWID table.
 _ROW_KEYS: dict[str, tuple[str, ...]] = {"idx_sort": ("p", "rid")}
@@ -37,15 +33,11 @@ _STATEMENTS = {table: _statements(table) for table in INDEX_COLUMNS}
 
 def replace_index(
     conn: sqlite3.Connection,
-    keys: ParamKeys,
     widths: DateWidths,
-    resource_type: str,
     rid: int,
-    entries: IndexEntries,
+    rows: dict[str, list[tuple[object, ...]]],
 ) -> None:
-    """Make the index rows of ``rid`` exactly those of ``entries`` (a live version)."""
-    rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in INDEX_COLUMNS}
-    index_rows(rows, keys.writable(conn, resource_type), rid, entries)
+    """Make the index rows of ``rid`` exactly ``rows`` (``index.resource_rows``)."""
     added: dict[str, list[tuple[object, ...]]] = {}
     for table, wanted_rows in rows.items():
         select, delete = _STATEMENTS[table]

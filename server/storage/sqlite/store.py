@@ -41,7 +41,8 @@ from server.storage.sqlite.index import (
     DateWidths,
     ParamKeys,
     clear_replaced,
-    write_index,
+    insert_index_rows,
+    resource_rows,
 )
 from server.storage.sqlite.index_update import replace_index
 from server.storage.sqlite.integrity import check_references
@@ -403,10 +404,11 @@ class SqliteStore:
         )
         if write.index is None or new.deleted:
             return
+        rows = resource_rows(conn, self._write_keys, new.resource_type, rid, write.index)
         if row is None:
-            write_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
+            insert_index_rows(conn, self._widths, rows)
         else:
-            replace_index(conn, self._write_keys, self._widths, new.resource_type, rid, write.index)
+            replace_index(conn, self._widths, rid, rows)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
         if query.resource_type == AUDIT_TYPE:
