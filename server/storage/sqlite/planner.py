@@ -159,15 +159,14 @@ def _fewest(
     a reference ranks before a plain token. Only direct index lookups are counted (a
     chain or ``_has`` count would run its join).
     """
-    if len(positive) < 2 or _selectivity(ranked) == 0:
+    if len(positive) < 2 or _selectivity(ranked) == 0 or not _countable(ranked):
         return ranked, False
-    counter = SqlSearch(search.conn, search.keys)  # its joins stay out of the page's
-    best, fewest = ranked, _count(counter, resource_type, ranked, _COUNTED)
+    best, fewest = ranked, _count(search, resource_type, ranked, _COUNTED)
     for clause in positive:
         if fewest == 0:
             break
-        if clause is not ranked and all(isinstance(c, _COUNTABLE) for c in clause.any_of):
-            found = _count(counter, resource_type, clause, fewest)
+        if clause is not ranked and _countable(clause):
+            found = _count(search, resource_type, clause, fewest)
             if found < fewest:
                 best, fewest = clause, found
     return best, fewest < _COUNTED
@@ -181,6 +180,10 @@ _COUNTABLE = (
     sq.DateAllCond,
     sq.UriCond,
 )
+
+
+def _countable(clause: sq.Clause) -> bool:
+    return all(isinstance(c, _COUNTABLE) for c in clause.any_of)
 
 
 def _count(search: SqlSearch, resource_type: str, clause: sq.Clause, limit: int) -> int:
