@@ -20,12 +20,14 @@ from server.storage.sqlite.schema import INDEX_COLUMNS
 _ROW_KEYS: dict[str, tuple[str, ...]] = {"idx_sort": ("p", "rid")}
 
 
-def _statements(table: str) -> tuple[str, str]:
+def _statements(table: str) -> tuple[str, str, int]:
+    """The SELECT of a rid's rows (each its key, then its values), the DELETE of one row
+    by its key, and how many columns the key has."""
     columns = INDEX_COLUMNS[table]
     key = _ROW_KEYS.get(table, ("rowid",))
     select = f"SELECT {', '.join((*key, *columns))} FROM {table} WHERE rid = ?"  # noqa: S608 - fixed names
     delete = f"DELETE FROM {table} WHERE {' AND '.join(f'{k} = ?' for k in key)}"  # noqa: S608
-    return select, delete
+    return select, delete, len(key)
 
 
 _STATEMENTS = {table: _statements(table) for table in INDEX_COLUMNS}
@@ -40,8 +42,7 @@ def replace_index(
     """Make the index rows of ``rid`` exactly ``rows`` (``index.resource_rows``)."""
     added: dict[str, list[tuple[object, ...]]] = {}
     for table, wanted_rows in rows.items():
-        select, delete = _STATEMENTS[table]
-        width = len(_ROW_KEYS.get(table, ("rowid",)))
+        select, delete, width = _STATEMENTS[table]
         wanted = Counter(wanted_rows)
         stale: list[tuple[object, ...]] = []
         for stored in conn.execute(select, (rid,)).fetchall():
